@@ -1,0 +1,1 @@
+"""Reusable code imported by the Dagster definitions (not autoloaded)."""
