@@ -1,0 +1,1 @@
+"""Dagster definitions by domain: ingest, transform (dbt), quality, forecast, automation."""

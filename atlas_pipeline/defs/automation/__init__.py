@@ -1,0 +1,1 @@
+"""Automation: jobs and schedules that span domains."""

@@ -1,0 +1,1 @@
+"""Ingestion: one asset per declared export source (`assets/sources/*.yaml`)."""

@@ -1,0 +1,58 @@
+"""Resources shared by every domain: the DuckDB warehouse and the dbt CLI."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtCliResource
+
+from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
+from atlas_pipeline.lib.warehouse import connect
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The DuckDB warehouse and the folders beside it under `ATLAS_HOME`.
+
+    Paths resolve when a run uses the resource, not when definitions load, so one code
+    location serves any `ATLAS_HOME`.
+    """
+
+    atlas_home: str | None = None
+
+    def paths(self) -> AtlasPaths:
+        if self.atlas_home:
+            home = Path(self.atlas_home).resolve()
+            return AtlasPaths(home=home, exports=AtlasPaths.from_env().exports).ensure()
+        return AtlasPaths.from_env().ensure()
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with connect(self.paths().warehouse, read_only=read_only) as con:
+            yield con
+
+
+def _dbt_executable() -> str:
+    # dagster-dbt shells out to `dbt`; prefer the one installed beside this interpreter so a
+    # non-activated venv (`.venv/bin/python -m pytest`) still finds it.
+    local = Path(sys.executable).parent / "dbt"
+    return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(
+        resources={
+            "warehouse": Warehouse(),
+            "dbt": DbtCliResource(
+                project_dir=str(DBT_PROJECT_DIR),
+                profiles_dir=str(DBT_PROJECT_DIR),
+                dbt_executable=_dbt_executable(),
+            ),
+        }
+    )

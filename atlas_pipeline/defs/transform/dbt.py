@@ -1,0 +1,42 @@
+"""dbt models as Dagster assets; dbt tests surface as asset checks (blocking when severity error)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from atlas_pipeline.defs.resources import Warehouse
+from atlas_pipeline.lib.dbt_project import atlas_dbt_project, dbt_env, prepare_manifest
+
+LAYERS = ("staging", "intermediate", "marts")
+
+
+class AtlasDbtTranslator(DagsterDbtTranslator):
+    """Groups follow the dbt folder layer; raw sources map onto the ingest assets' `raw/<name>` keys."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "source":
+            return spec.replace_attributes(key=dg.AssetKey(["raw", props["name"]]))
+        layer = next((part for part in props.get("fqn", [])[1:] if part in LAYERS), None)
+        return spec.replace_attributes(key=dg.AssetKey([props["name"]]), group_name=layer or "marts")
+
+
+prepare_manifest()
+
+
+@dbt_assets(
+    manifest=atlas_dbt_project().manifest_path,
+    project=atlas_dbt_project(),
+    dagster_dbt_translator=AtlasDbtTranslator(),
+)
+def atlas_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> Iterator:
+    """Build and test the warehouse models (staging, intermediate, marts) with `dbt build`."""
+    # dbt runs as a subprocess that inherits this environment; profiles.yml reads ATLAS_WAREHOUSE.
+    os.environ.update(dbt_env(warehouse.paths()))
+    yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,274 @@
+"""Landing: immutable, checksummed copies of delivered export files, and the manifest that says
+which delivery of each period is current.
+
+Layout: `landing/<source>/x_period=<period>/x_export_version=<version>/<flattened key>`.
+A period's export version is the delivery (Azure run folder) or a fingerprint of the period's
+complete listing; a changed period lands as a new version folder and the newest delivery wins,
+so a restated month replaces the old one instead of adding to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from atlas_pipeline.lib.object_store import (
+    ObjectStore,
+    StoredObject,
+    UnsafeKeyError,
+    glob_to_regex,
+    safe_relative_key,
+)
+from atlas_pipeline.lib.raw_relations import create_raw_view_sql, reader_sql
+from atlas_pipeline.lib.sources import ExportSource
+
+MANIFEST_DDL = """
+create schema if not exists landing;
+create schema if not exists raw;
+create table if not exists landing.manifest (
+    source varchar not null,
+    object_key varchar not null,
+    period varchar not null,
+    export_version varchar not null,
+    size_bytes bigint not null,
+    fingerprint varchar not null,
+    sha256 varchar,
+    last_modified timestamptz not null,
+    landed_path varchar,
+    landed_at timestamptz not null,
+    status varchar not null,  -- landed | empty | quarantined
+    row_count bigint,
+    message varchar,
+    primary key (source, period, export_version, object_key)
+);
+create or replace view landing.current_files as
+with versions as (
+    select source, period, export_version, max(last_modified) as delivered_at, max(landed_at) as landed_at
+    from landing.manifest
+    group by all
+),
+ranked as (
+    select *, row_number() over (
+        partition by source, period order by delivered_at desc, landed_at desc, export_version desc
+    ) as version_rank
+    from versions
+)
+select manifest.*
+from landing.manifest as manifest
+join ranked using (source, period, export_version)
+where ranked.version_rank = 1;
+"""
+
+
+class NoDataError(RuntimeError):
+    """A source has no readable files landed."""
+
+
+@dataclass
+class LandingReport:
+    """What one landing pass did, for logs and asset metadata."""
+
+    source: str
+    listed: int = 0
+    downloaded: int = 0
+    reused: int = 0
+    new_versions: list[str] = field(default_factory=list)  # "period@version"
+    unchanged_periods: int = 0
+    quarantined: list[dict] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    @property
+    def changed_periods(self) -> list[str]:
+        return sorted({v.split("@", 1)[0] for v in self.new_versions})
+
+    def summary(self) -> str:
+        if not self.new_versions and not self.quarantined and not self.refused:
+            return f"{self.source}: nothing new ({self.listed} objects listed, {self.unchanged_periods} periods unchanged)"
+        return (
+            f"{self.source}: {len(self.new_versions)} new export version(s) for {self.changed_periods}, "
+            f"{self.downloaded} downloaded, {self.reused} reused, {len(self.quarantined)} quarantined, "
+            f"{len(self.empty)} empty, {len(self.refused)} refused"
+        )
+
+
+def ensure_manifest(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(MANIFEST_DDL)
+
+
+def _flatten(key: str) -> str:
+    return str(safe_relative_key(key)).replace("/", "__")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _version_of(source: ExportSource, period: str, objects: list[StoredObject]) -> str:
+    delivery = source.delivery_of(objects[0].key)
+    if delivery:
+        return re.sub(r"[^A-Za-z0-9._-]", "_", delivery)
+    listing = "\n".join(f"{o.key}\t{o.size}\t{o.fingerprint}" for o in sorted(objects, key=lambda o: o.key))
+    return "v" + hashlib.sha256(f"{period}\n{listing}".encode()).hexdigest()[:12]
+
+
+def _group_deliveries(source: ExportSource, objects: list[StoredObject]) -> dict[str, list[StoredObject]]:
+    """Period -> the objects of its latest complete delivery."""
+    by_period: dict[str, dict[str | None, list[StoredObject]]] = defaultdict(lambda: defaultdict(list))
+    for obj in objects:
+        by_period[source.period_of(obj.key)][source.delivery_of(obj.key)].append(obj)
+    latest = {}
+    for period, deliveries in by_period.items():
+        # The newest delivery of a period (by its newest object) is the one that counts.
+        latest[period] = max(deliveries.values(), key=lambda objs: (max(o.last_modified for o in objs), objs[0].key))
+    return latest
+
+
+def _quarantine(
+    quarantine_root: Path, source: ExportSource, period: str, version: str, key: str, staged: Path, problem: str
+) -> dict:
+    folder = quarantine_root / source.name / period / version
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / _flatten(key)
+    if staged.exists():
+        shutil.move(staged, target)
+    reason = {
+        "source": source.name,
+        "file": key,
+        "period": period,
+        "export_version": version,
+        "problem": problem,
+        "quarantined_at": datetime.now(UTC).isoformat(),
+    }
+    (folder / (_flatten(key) + ".reason.json")).write_text(json.dumps(reason, indent=2))
+    return reason
+
+
+def land_source(
+    con: duckdb.DuckDBPyConnection,
+    source: ExportSource,
+    store: ObjectStore,
+    landing_root: Path,
+    quarantine_root: Path,
+) -> LandingReport:
+    """Fetch what is new or changed for `source` into immutable landing and record it."""
+    ensure_manifest(con)
+    report = LandingReport(source=source.name)
+    include = glob_to_regex(source.include)
+    objects = []
+    for obj in store.list():
+        if not include.match(obj.key):
+            continue
+        try:
+            safe_relative_key(obj.key)
+        except UnsafeKeyError as exc:
+            report.refused.append(str(exc))
+            continue
+        objects.append(obj)
+    report.listed = len(objects)
+
+    known_versions = {
+        (p, v) for p, v in con.execute(
+            "select distinct period, export_version from landing.manifest where source = ?", [source.name]
+        ).fetchall()
+    }
+    landed_by_fingerprint = {
+        (k, f): Path(p) for k, f, p in con.execute(
+            "select object_key, fingerprint, landed_path from landing.manifest "
+            "where source = ? and status in ('landed', 'empty')",
+            [source.name],
+        ).fetchall()
+    }
+
+    for period, period_objects in sorted(_group_deliveries(source, objects).items()):
+        version = _version_of(source, period, period_objects)
+        if (period, version) in known_versions:
+            report.unchanged_periods += 1
+            continue
+        final_dir = landing_root / source.name / f"x_period={period}" / f"x_export_version={version}"
+        staging_dir = final_dir.with_name(final_dir.name + ".partial")
+        shutil.rmtree(staging_dir, ignore_errors=True)
+        staging_dir.mkdir(parents=True)
+        rows = []
+        landed_at = datetime.now(UTC)
+        for obj in sorted(period_objects, key=lambda o: o.key):
+            staged = staging_dir / _flatten(obj.key)
+            previous = landed_by_fingerprint.get((obj.key, obj.fingerprint))
+            if previous is not None and previous.exists():
+                # Same object already landed in an earlier version: link it, no download.
+                try:
+                    os.link(previous, staged)
+                except OSError:
+                    shutil.copyfile(previous, staged)
+                report.reused += 1
+            else:
+                store.fetch(obj.key, staged)
+                report.downloaded += 1
+            final_path = final_dir / staged.name
+            status, row_count, message, sha = "landed", None, None, None
+            size = staged.stat().st_size
+            if size != obj.size:
+                problem = f"size mismatch: store listed {obj.size} bytes, received {size}"
+                report.quarantined.append(_quarantine(quarantine_root, source, period, version, obj.key, staged, problem))
+                status, message, final_path = "quarantined", problem, None
+            else:
+                sha = _sha256(staged)
+                try:
+                    row_count = con.execute(f"select count(*) from {reader_sql(source.format, [str(staged)])}").fetchone()[0]
+                except duckdb.Error as exc:
+                    problem = f"unreadable as {source.format}: {str(exc).splitlines()[0]}"
+                    report.quarantined.append(
+                        _quarantine(quarantine_root, source, period, version, obj.key, staged, problem)
+                    )
+                    status, message, final_path = "quarantined", problem, None
+                else:
+                    if row_count == 0:
+                        status, message = "empty", "file has no data rows (empty or header only)"
+                        report.empty.append(obj.key)
+            rows.append(
+                (source.name, obj.key, period, version, obj.size, obj.fingerprint, sha, obj.last_modified,
+                 str(final_path) if final_path else None, landed_at, status, row_count, message)
+            )
+        # Publish the version folder whole, then record it: a crash leaves no half version current.
+        shutil.rmtree(final_dir, ignore_errors=True)
+        staging_dir.rename(final_dir)
+        con.executemany("insert into landing.manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        report.new_versions.append(f"{period}@{version}")
+    return report
+
+
+def refresh_raw_view(con: duckdb.DuckDBPyConnection, source: ExportSource) -> dict:
+    """Point `raw.<source>` at the current delivery of every period; returns rows/periods/files."""
+    ensure_manifest(con)
+    files = [
+        r[0] for r in con.execute(
+            "select landed_path from landing.current_files where source = ? and status = 'landed' order by landed_path",
+            [source.name],
+        ).fetchall()
+    ]
+    if not files:
+        raise NoDataError(
+            f"source {source.name}: no readable files landed from {source.resolved_location()} "
+            f"matching {source.include!r} (see landing.manifest and {source.declared_in})"
+        )
+    con.execute(create_raw_view_sql(source.name, source.format, files))
+    periods = [
+        r[0] for r in con.execute(
+            "select distinct period from landing.current_files where source = ? and status = 'landed' order by 1",
+            [source.name],
+        ).fetchall()
+    ]
+    return {"files": len(files), "periods": periods}

@@ -1,0 +1,119 @@
+"""Export sources declared in `assets/sources/*.yaml`, parsed once into typed objects."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+FORMATS = (
+    "aws_cur2_parquet",
+    "gcp_billing_jsonl",
+    "azure_cost_details_csv",
+    "prometheus_text",
+    "slurm_sacct",
+    "csv",
+)
+PARTITIONINGS = ("billing_period", "day", "none")
+_REQUIRED = ("name", "description", "provider", "format", "location", "include", "partitioning")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class DeclarationError(ValueError):
+    """A declaration file is wrong; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class ExportSource:
+    """One export feed: where its files are, how they are laid out, how to read them."""
+
+    name: str
+    description: str
+    provider: str
+    format: str
+    location: str  # local path or URL; `${VAR}` is expanded from the environment when used
+    include: str  # glob of data files, relative to location
+    partitioning: str
+    period_pattern: str | None = None  # regex on the relative path, named group `period`
+    delivery_pattern: str | None = None  # regex naming one complete delivery (group `delivery`)
+    declared_in: str = ""
+
+    def resolved_location(self, env: dict[str, str] | None = None) -> str:
+        """The location with `${VAR}` references expanded (ATLAS_EXPORTS defaults under ATLAS_HOME)."""
+        from atlas_pipeline.lib.settings import AtlasPaths
+
+        values = {"ATLAS_EXPORTS": str(AtlasPaths.from_env().exports), **os.environ, **(env or {})}
+
+        def expand(match: re.Match[str]) -> str:
+            var = match.group(1)
+            if var not in values:
+                raise DeclarationError(f"{self.declared_in}: location refers to unset variable ${{{var}}}")
+            return values[var]
+
+        return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", expand, self.location)
+
+    def period_of(self, relative_key: str) -> str:
+        """The partition a file belongs to: 'YYYY-MM' (billing period), 'YYYY-MM-DD' (day) or 'all'."""
+        if self.partitioning == "none":
+            return "all"
+        match = re.search(self.period_pattern or "", relative_key)
+        if not match:
+            raise ValueError(f"{relative_key}: path does not match period_pattern {self.period_pattern!r}")
+        raw = match.group("period")
+        if self.partitioning == "billing_period":
+            digits = raw.replace("-", "")
+            return f"{digits[:4]}-{digits[4:6]}"
+        return raw
+
+    def delivery_of(self, relative_key: str) -> str | None:
+        if not self.delivery_pattern:
+            return None
+        match = re.search(self.delivery_pattern, relative_key)
+        return match.group("delivery") if match else None
+
+
+def parse_source(path: Path) -> ExportSource:
+    """Parse one declaration file; errors name the file and the field."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise DeclarationError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DeclarationError(f"{path}: expected a mapping of fields")
+    for field in _REQUIRED:
+        if not data.get(field):
+            raise DeclarationError(f"{path}: field '{field}' is required")
+    unknown = set(data) - (set(ExportSource.__dataclass_fields__) - {"declared_in"})
+    if unknown:
+        raise DeclarationError(f"{path}: unknown field(s) {sorted(unknown)}")
+    if not _NAME.match(str(data["name"])):
+        raise DeclarationError(f"{path}: field 'name' must be lowercase snake_case, got {data['name']!r}")
+    if data["format"] not in FORMATS:
+        raise DeclarationError(f"{path}: field 'format' must be one of {FORMATS}, got {data['format']!r}")
+    if data["partitioning"] not in PARTITIONINGS:
+        raise DeclarationError(
+            f"{path}: field 'partitioning' must be one of {PARTITIONINGS}, got {data['partitioning']!r}"
+        )
+    if data["partitioning"] != "none" and not data.get("period_pattern"):
+        raise DeclarationError(f"{path}: field 'period_pattern' is required when partitioning is set")
+    for field in ("period_pattern", "delivery_pattern"):
+        if data.get(field):
+            try:
+                re.compile(data[field])
+            except re.error as exc:
+                raise DeclarationError(f"{path}: field '{field}' is not a valid regex: {exc}") from exc
+    return ExportSource(**{k: str(v) for k, v in data.items()}, declared_in=str(path))
+
+
+def load_sources(folder: Path) -> list[ExportSource]:
+    """Every source declared under `folder` (one YAML file each), sorted by name; names are unique."""
+    sources = [parse_source(p) for p in sorted(folder.glob("*.yaml"))]
+    seen: dict[str, str] = {}
+    for source in sources:
+        if source.name in seen:
+            raise DeclarationError(f"{source.declared_in}: name '{source.name}' already declared in {seen[source.name]}")
+        seen[source.name] = source.declared_in
+    return sorted(sources, key=lambda s: s.name)

@@ -1,0 +1,28 @@
+"""Opening the DuckDB warehouse with Atlas's settings (memory bound, UTC)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+# Bounded memory: DuckDB spills to disk past this instead of growing (see bench/).
+DEFAULT_MEMORY_LIMIT = "4GB"
+
+
+@contextmanager
+def connect(
+    path: Path | str, read_only: bool = False, memory_limit: str = DEFAULT_MEMORY_LIMIT
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse; timestamps are shown and truncated in UTC."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit})
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        yield con
+    finally:
+        con.close()

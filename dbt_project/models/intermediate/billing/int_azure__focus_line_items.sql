@@ -1,0 +1,140 @@
+{#- Azure actual + amortized cost details -> FOCUS.
+    BilledCost comes from the actual export and EffectiveCost from the amortized one:
+    - rows that only the actual view prices (on-demand usage, purchases, refunds, tax) come from
+      the actual export; commitment purchases get EffectiveCost 0 (they are amortized into usage);
+    - commitment-covered usage (cost 0 in the actual export) and unused commitment rows come from
+      the amortized export, with BilledCost 0.
+    So Σ BilledCost = Σ actual cost and Σ EffectiveCost = Σ amortized cost, per account and period. -#}
+with
+
+actual as (
+    select * from {{ ref('stg_azure__cost_details_actual') }}
+),
+
+amortized as (
+    select * from {{ ref('stg_azure__cost_details_amortized') }}
+),
+
+services as (
+    select * from {{ ref('service_categories') }} where provider = 'azure'
+),
+
+billed_rows as (
+    select
+        actual.*,
+        actual.cost as billed_cost,
+        case
+            when actual.charge_type = 'Purchase' and actual.pricing_model in ('Reservation', 'SavingsPlan') then 0
+            else actual.cost
+        end as effective_cost
+    from actual
+    where not (actual.charge_type = 'Usage' and actual.pricing_model in ('Reservation', 'SavingsPlan'))
+),
+
+amortized_rows as (
+    select
+        amortized.*,
+        cast(0 as {{ money_type() }}) as billed_cost,
+        amortized.cost as effective_cost
+    from amortized
+    where (amortized.charge_type = 'Usage' and amortized.pricing_model in ('Reservation', 'SavingsPlan'))
+        or amortized.charge_type in ('UnusedReservation', 'UnusedSavingsPlan')
+),
+
+all_rows as (
+    select * from billed_rows
+    union all
+    select * from amortized_rows
+),
+
+focus as (
+    select
+        all_rows.billing_account_id as "BillingAccountId",
+        all_rows.billing_account_name as "BillingAccountName",
+        'Billing Account' as "BillingAccountType",
+        all_rows.subscription_id as "SubAccountId",
+        all_rows.subscription_name as "SubAccountName",
+        'Subscription' as "SubAccountType",
+        'Microsoft' as "ProviderName",
+        all_rows.publisher_name as "PublisherName",
+        'Microsoft' as "ServiceProviderName",
+        'Microsoft' as "HostProviderName",
+        'Microsoft' as "InvoiceIssuerName",
+
+        case
+            when all_rows.charge_type in ('Usage', 'UnusedReservation', 'UnusedSavingsPlan') then 'Usage'
+            when all_rows.charge_type = 'Purchase' then 'Purchase'
+            when all_rows.charge_type = 'Tax' then 'Tax'
+            when all_rows.charge_type = 'Refund' then 'Purchase'
+            when all_rows.charge_type = 'Credit' then 'Credit'
+            else 'Adjustment'
+        end as "ChargeCategory",
+        case when all_rows.charge_type = 'Refund' then 'Correction' end as "ChargeClass",
+        case
+            when all_rows.frequency = 'Recurring' then 'Recurring'
+            when all_rows.frequency = 'OneTime' then 'One-Time'
+            else 'Usage-Based'
+        end as "ChargeFrequency",
+        all_rows.product_name as "ChargeDescription",
+        case
+            when all_rows.charge_type not in ('Usage', 'UnusedReservation', 'UnusedSavingsPlan') then null
+            when all_rows.pricing_model in ('Reservation', 'SavingsPlan') then 'Committed'
+            when all_rows.pricing_model = 'Spot' then 'Dynamic'
+            else 'Standard'
+        end as "PricingCategory",
+
+        case when all_rows.pricing_model in ('Reservation', 'SavingsPlan') then all_rows.benefit_id end
+            as "CommitmentDiscountId",
+        case when all_rows.pricing_model in ('Reservation', 'SavingsPlan') then all_rows.benefit_name end
+            as "CommitmentDiscountName",
+        case all_rows.pricing_model when 'Reservation' then 'Usage' when 'SavingsPlan' then 'Spend' end
+            as "CommitmentDiscountCategory",
+        case all_rows.pricing_model when 'Reservation' then 'Reservation' when 'SavingsPlan' then 'Savings Plan' end
+            as "CommitmentDiscountType",
+        case
+            when all_rows.charge_type in ('UnusedReservation', 'UnusedSavingsPlan') then 'Unused'
+            when all_rows.charge_type = 'Usage' and all_rows.pricing_model in ('Reservation', 'SavingsPlan') then 'Used'
+        end as "CommitmentDiscountStatus",
+
+        all_rows.billed_cost as "BilledCost",
+        all_rows.effective_cost as "EffectiveCost",
+        coalesce(all_rows.payg_price * all_rows.quantity, all_rows.cost) as "ListCost",
+        all_rows.payg_price as "ListUnitPrice",
+        coalesce(all_rows.unit_price * all_rows.quantity, all_rows.cost) as "ContractedCost",
+        all_rows.unit_price as "ContractedUnitPrice",
+        all_rows.billing_currency as "BillingCurrency",
+
+        all_rows.quantity as "ConsumedQuantity",
+        all_rows.unit_of_measure as "ConsumedUnit",
+        all_rows.quantity as "PricingQuantity",
+        all_rows.unit_of_measure as "PricingUnit",
+
+        coalesce(services.service_name, all_rows.meter_category) as "ServiceName",
+        coalesce(services.service_category, 'Other') as "ServiceCategory",
+        coalesce(services.service_subcategory, 'Other (Other)') as "ServiceSubcategory",
+        all_rows.meter_id as "SkuId",
+        all_rows.meter_name as "SkuMeter",
+        all_rows.resource_location as "RegionId",
+        all_rows.resource_location as "RegionName",
+        all_rows.availability_zone as "AvailabilityZone",
+        all_rows.resource_id as "ResourceId",
+        all_rows.resource_name as "ResourceName",
+        all_rows.tags as "Tags",
+
+        all_rows.billing_period_start as "BillingPeriodStart",
+        all_rows.billing_period_end as "BillingPeriodEnd",
+        all_rows.charge_date as "ChargePeriodStart",
+        all_rows.charge_date + interval 1 day as "ChargePeriodEnd",
+
+        all_rows.x_source,
+        all_rows.x_source_file,
+        all_rows.billing_period as x_billing_period,
+        all_rows.x_export_version,
+        all_rows.charge_type || '/' || coalesce(all_rows.pricing_model, '') as x_provider_line_type,
+        json_extract_string(all_rows.tags, '$.team') as x_team,
+        json_extract_string(all_rows.tags, '$.project') as x_project
+    from all_rows
+    left join services on services.service_key = all_rows.meter_category
+)
+
+select * from focus
