@@ -1,0 +1,90 @@
+"""GPU telemetry of the sample estate: DCGM samples, Slurm accounting and the node inventory.
+
+Layout under `out_dir` (what a telemetry bucket holds):
+
+    telemetry/dcgm/<cluster>/<YYYY-MM-DD>/<hostname>.prom.gz   dcgm-exporter scrapes, per host per day
+    telemetry/slurm/<cluster>/<YYYY-MM-DD>.sacct.txt           `sacct -P` for the day, per cluster
+    telemetry/inventory/nodes.csv                              hostname -> cluster, cloud instance
+
+Slurm files cover every day of the estate; DCGM files only the last `spec.telemetry_days` days
+(all days if None). Both come from one simulated schedule (`gpu_jobs.py`), so a sample carries
+`hpc_job` exactly while that job holds the GPU. Same spec -> byte-identical files.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from atlas_pipeline.lib.sample_estate import dcgm, node_inventory, slurm_sacct
+from atlas_pipeline.lib.sample_estate.gpu_jobs import SlurmJob, simulate_jobs
+from atlas_pipeline.lib.sample_estate.spec import EstateSpec
+
+TELEMETRY_DIR = "telemetry"
+
+
+def _midnight(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def dcgm_days(spec: EstateSpec) -> list[date]:
+    """The days that get DCGM samples: the last `telemetry_days` of the estate, or all of them."""
+    all_days = slurm_sacct.days(spec.start_month, spec.end_exclusive)
+    if spec.telemetry_days is None:
+        return all_days
+    return all_days[-spec.telemetry_days :] if spec.telemetry_days > 0 else []
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def write_inventory(out_dir: Path, spec: EstateSpec) -> Path:
+    path = out_dir / TELEMETRY_DIR / "inventory" / "nodes.csv"
+    return _write(path, node_inventory.render_inventory(spec.fleet).encode())
+
+
+def write_sacct(out_dir: Path, spec: EstateSpec, jobs: list[SlurmJob]) -> list[Path]:
+    paths = []
+    for cluster in sorted({h.cluster for h in spec.fleet}):
+        cluster_jobs = [j for j in jobs if j.cluster == cluster]
+        for day in slurm_sacct.days(spec.start_month, spec.end_exclusive):
+            text = slurm_sacct.render_day(cluster_jobs, _midnight(day))
+            path = out_dir / TELEMETRY_DIR / "slurm" / cluster / slurm_sacct.day_file_name(day)
+            paths.append(_write(path, text.encode()))
+    return paths
+
+
+def write_dcgm(out_dir: Path, spec: EstateSpec, jobs: list[SlurmJob]) -> list[Path]:
+    if spec.telemetry_interval_seconds <= 0:
+        raise ValueError("telemetry_interval_seconds must be positive")
+    days = dcgm_days(spec)
+    paths = []
+    # zlib releases the GIL: compress one host-day while the next is rendered.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pending = []
+        for host in spec.fleet:
+            schedule = dcgm.host_schedule(host, jobs)
+            for day in days:
+                text = dcgm.render_host_day(host, spec.seed, schedule, _midnight(day), spec.telemetry_interval_seconds)
+                path = out_dir / TELEMETRY_DIR / "dcgm" / host.cluster / day.isoformat() / f"{host.hostname}.prom.gz"
+                pending.append((path, pool.submit(dcgm.compress, text)))
+        for path, future in pending:
+            paths.append(_write(path, future.result()))
+    return paths
+
+
+def generate_telemetry(out_dir: Path, spec: EstateSpec) -> list[Path]:
+    """Write the estate's GPU telemetry under `out_dir/telemetry/`; returns the files written."""
+    out_dir = Path(out_dir)
+    jobs = simulate_jobs(spec)
+    paths = [write_inventory(out_dir, spec)]
+    paths += write_sacct(out_dir, spec, jobs)
+    paths += write_dcgm(out_dir, spec, jobs)
+    return sorted(paths)
+
+
+__all__ = ["dcgm_days", "generate_telemetry"]
