@@ -1,6 +1,5 @@
 """Resources shared by every domain: the DuckDB warehouse and the dbt CLI."""
 
-from __future__ import annotations
 
 import shutil
 import sys

@@ -87,7 +87,7 @@ renamed as (
         -- Older EA exports write tags without the enclosing braces.
         case
             when nullif(trim("Tags"), '') is null then cast('{}' as json)
-            when trim("Tags") like '{%' then cast("Tags" as json)
+            when starts_with(trim("Tags"), '{') then cast("Tags" as json)
             else cast('{' || "Tags" || '}' as json)
         end as tags,
 

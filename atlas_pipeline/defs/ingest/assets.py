@@ -1,7 +1,6 @@
 """Ingest assets: discover an export source's files, land new deliveries immutably, and point the
 source's `raw.<name>` view at the current delivery of every period."""
 
-from __future__ import annotations
 
 import dagster as dg
 

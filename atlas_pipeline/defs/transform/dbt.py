@@ -1,6 +1,5 @@
 """dbt models as Dagster assets; dbt tests surface as asset checks (blocking when severity error)."""
 
-from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
@@ -23,8 +22,10 @@ class AtlasDbtTranslator(DagsterDbtTranslator):
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
             return spec.replace_attributes(key=dg.AssetKey(["raw", props["name"]]))
-        layer = next((part for part in props.get("fqn", [])[1:] if part in LAYERS), None)
-        return spec.replace_attributes(key=dg.AssetKey([props["name"]]), group_name=layer or "marts")
+        # Seeds are reference tables read by staging and intermediate models.
+        layer = "staging" if props["resource_type"] == "seed" else None
+        layer = layer or next((part for part in props.get("fqn", [])[1:] if part in LAYERS), "marts")
+        return spec.replace_attributes(key=dg.AssetKey([props["name"]]), group_name=layer)
 
 
 prepare_manifest()

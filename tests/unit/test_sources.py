@@ -1,0 +1,70 @@
+"""Source declarations parse into typed objects; mistakes name the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+from atlas_pipeline.lib.sources import DeclarationError, load_sources, parse_source
+
+VALID = """
+name: demo
+description: d
+provider: aws
+format: aws_cur2_parquet
+location: "${ATLAS_EXPORTS}/aws/demo"
+include: "data/BILLING_PERIOD=*/*.parquet"
+period_pattern: "BILLING_PERIOD=(?P<period>\\\\d{4}-\\\\d{2})"
+partitioning: billing_period
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "demo.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_bundled_declarations_load():
+    names = [s.name for s in load_sources(DECLARATIONS_DIR / "sources")]
+    assert {"aws_cur2", "gcp_billing", "azure_cost_details_actual", "azure_cost_details_amortized",
+            "dcgm_samples", "slurm_jobs", "gpu_nodes"} <= set(names)
+
+
+def test_location_expands_atlas_exports(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_EXPORTS", "/data/exports")
+    source = parse_source(_write(tmp_path, VALID))
+    assert source.resolved_location() == "/data/exports/aws/demo"
+    assert source.period_of("data/BILLING_PERIOD=2026-08/x.parquet") == "2026-08"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("format: aws_cur2_parquet", "format: xlsx"), "field 'format'"),
+        (("partitioning: billing_period", "partitioning: weekly"), "field 'partitioning'"),
+        (("name: demo", "name: Demo-Source"), "field 'name'"),
+        (("provider: aws\n", "provider: aws\ncolour: blue\n"), "unknown field"),
+        (("include: \"data/BILLING_PERIOD=*/*.parquet\"\n", ""), "field 'include' is required"),
+    ],
+)
+def test_errors_name_file_and_field(tmp_path, change, message):
+    path = _write(tmp_path, VALID.replace(*change))
+    with pytest.raises(DeclarationError) as err:
+        parse_source(path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_unset_variable_in_location_is_named(tmp_path):
+    source = parse_source(_write(tmp_path, VALID.replace("${ATLAS_EXPORTS}", "${NOPE_NOT_SET}")))
+    with pytest.raises(DeclarationError, match="NOPE_NOT_SET"):
+        source.resolved_location()
+
+
+def test_azure_period_comes_from_the_date_range_folder():
+    source = next(s for s in load_sources(DECLARATIONS_DIR / "sources") if s.name == "azure_cost_details_actual")
+    key = "20260801-20260831/0f1e2d3c/part_1_0001.csv"
+    assert source.period_of(key) == "2026-08"
+    assert source.delivery_of(key) == "0f1e2d3c"
