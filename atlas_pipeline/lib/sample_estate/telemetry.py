@@ -13,7 +13,8 @@ Slurm files cover every day of the estate; DCGM files only the last `spec.teleme
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from atlas_pipeline.lib.sample_estate.gpu_jobs import SlurmJob, simulate_jobs
 from atlas_pipeline.lib.sample_estate.spec import EstateSpec
 
 TELEMETRY_DIR = "telemetry"
+_COMPRESS_THREADS = 4
 
 
 def _midnight(day: date) -> int:
@@ -62,18 +64,23 @@ def write_dcgm(out_dir: Path, spec: EstateSpec, jobs: list[SlurmJob]) -> list[Pa
     if spec.telemetry_interval_seconds <= 0:
         raise ValueError("telemetry_interval_seconds must be positive")
     days = dcgm_days(spec)
-    paths = []
-    # zlib releases the GIL: compress one host-day while the next is rendered.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        pending = []
+    paths: list[Path] = []
+    # zlib releases the GIL: compress host-days on threads while the next ones are rendered,
+    # with a bounded number in flight so memory stays flat at any estate size.
+    in_flight: deque[tuple[Path, Future[bytes]]] = deque()
+    with ThreadPoolExecutor(max_workers=_COMPRESS_THREADS) as pool:
         for host in spec.fleet:
             schedule = dcgm.host_schedule(host, jobs)
             for day in days:
                 text = dcgm.render_host_day(host, spec.seed, schedule, _midnight(day), spec.telemetry_interval_seconds)
                 path = out_dir / TELEMETRY_DIR / "dcgm" / host.cluster / day.isoformat() / f"{host.hostname}.prom.gz"
-                pending.append((path, pool.submit(dcgm.compress, text)))
-        for path, future in pending:
-            paths.append(_write(path, future.result()))
+                in_flight.append((path, pool.submit(dcgm.compress, text)))
+                if len(in_flight) > 2 * _COMPRESS_THREADS:
+                    done_path, future = in_flight.popleft()
+                    paths.append(_write(done_path, future.result()))
+        while in_flight:
+            done_path, future = in_flight.popleft()
+            paths.append(_write(done_path, future.result()))
     return paths
 
 

@@ -1,0 +1,131 @@
+{#- Slurm jobs from daily `sacct -P` files: one row per cluster and job, from the latest file
+    that lists it (a job spanning days is in every day's file, RUNNING until the last). Step rows
+    (`<id>.batch`, `<id>.extern`, `<id>.<n>`) are dropped: they repeat the job's allocation.
+    The cluster and the day come from the file name (`<cluster>/<day>.sacct.txt`, or
+    `<cluster>__<day>.sacct.txt` once landed); sacct times are UTC on Atlas's clusters. -#}
+with
+
+source as (
+    select
+        "JobID" as job_id_text,
+        "JobName" as job_name_text,
+        "User" as user_text,
+        "Account" as account_text,
+        "Partition" as partition_text,
+        "AllocTRES" as alloc_tres_text,
+        "Submit" as submit_text,
+        "Start" as start_text,
+        "End" as end_text,
+        "Elapsed" as elapsed_text,
+        "State" as state_text,
+        "ExitCode" as exit_code_text,
+        "NodeList" as node_list_text,
+        x_source_file
+    from {{ source('raw_telemetry', 'slurm_jobs') }}
+),
+
+job_rows as (
+    select *
+    from source
+    where job_id_text is not null
+        and trim(job_id_text) <> ''
+        and job_id_text not like '%.%'
+),
+
+renamed as (
+    select
+        -- ids
+        regexp_extract(x_source_file, '([^/\\]+?)(?:__|[/\\])\d{4}-\d{2}-\d{2}\.sacct\.txt$', 1) as cluster,
+        trim(job_id_text) as job_id,
+        job_name_text as job_name,
+        user_text as user_name,
+        account_text as team,
+        partition_text as partition_name,
+        node_list_text as node_list,
+
+        -- allocation: `gres/gpu=N` counts every GPU; typed `gres/gpu:<type>=N` repeats it
+        alloc_tres_text as alloc_tres,
+        coalesce(
+            try_cast(regexp_extract(alloc_tres_text, '(?:^|,)gres/gpu=(\d+)', 1) as integer),
+            try_cast(regexp_extract(alloc_tres_text, '(?:^|,)gres/gpu:[^=,]+=(\d+)', 1) as integer),
+            0
+        ) as gpu_count,
+        nullif(regexp_extract(alloc_tres_text, '(?:^|,)gres/gpu:([^=,]+)=', 1), '') as gpu_type,
+        try_cast(regexp_extract(alloc_tres_text, '(?:^|,)cpu=(\d+)', 1) as integer) as cpu_count,
+        try_cast(regexp_extract(alloc_tres_text, '(?:^|,)node=(\d+)', 1) as integer) as node_count,
+
+        -- state
+        upper({{ dbt.split_part('trim(state_text)', "' '", 1) }}) as state,
+        state_text as state_raw,
+        try_cast(regexp_extract(state_text, 'by\s+(\d+)', 1) as integer) as cancelled_by_uid,
+        exit_code_text as exit_code,
+
+        -- timestamps (`Unknown` while running, `None` for a job that never started)
+        try_cast(replace(submit_text, 'T', ' ') as timestamp) as submitted_at,
+        try_cast(replace(start_text, 'T', ' ') as timestamp) as started_at,
+        try_cast(replace(end_text, 'T', ' ') as timestamp) as ended_at,
+        -- Elapsed is [days-]hours:minutes:seconds
+        coalesce(try_cast(regexp_extract(elapsed_text, '^(\d+)-', 1) as integer), 0) * 86400
+            + try_cast(regexp_extract(elapsed_text, '(\d+):(\d+):(\d+)$', 1) as integer) * 3600
+            + try_cast(regexp_extract(elapsed_text, '(\d+):(\d+):(\d+)$', 2) as integer) * 60
+            + try_cast(regexp_extract(elapsed_text, '(\d+):(\d+):(\d+)$', 3) as integer) as elapsed_seconds,
+
+        -- the sacct run: `-E <day+1>T00:00:00`, so a RUNNING job is known to run until then
+        try_cast(regexp_extract(x_source_file, '(\d{4}-\d{2}-\d{2})\.sacct\.txt$', 1) as date) as report_date,
+
+        -- lineage
+        x_source_file
+    from job_rows
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by cluster, job_id
+            order by report_date desc, x_source_file desc
+        ) as file_rank
+    from renamed
+),
+
+final as (
+    select
+        -- ids
+        {{ dbt.concat(['cluster', "':'", 'job_id']) }} as job_key,
+        cluster,
+        job_id,
+        job_name,
+        user_name,
+        team,
+        partition_name,
+        node_list,
+
+        -- allocation
+        gpu_count,
+        gpu_type,
+        cpu_count,
+        node_count,
+        alloc_tres,
+
+        -- state
+        state,
+        state_raw,
+        state = 'RUNNING' as is_running,
+        cancelled_by_uid,
+        exit_code,
+
+        -- timestamps
+        submitted_at,
+        started_at,
+        ended_at,
+        elapsed_seconds,
+        report_date,
+        {{ dbt.dateadd('day', 1, 'cast(report_date as timestamp)') }} as reported_through_at,
+
+        -- lineage
+        x_source_file
+    from latest
+    where file_rank = 1
+)
+
+select * from final
