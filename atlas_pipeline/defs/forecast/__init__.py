@@ -1,0 +1,1 @@
+"""Forecasts: daily-partitioned spend forecasts with prediction intervals."""
