@@ -25,3 +25,10 @@ def _isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("ATLAS_WAREHOUSE", str(home / "warehouse.duckdb"))
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     return home
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Parse the dbt project once, so definitions never load a stale manifest."""
+    from atlas_pipeline.lib.dbt_project import prepare_manifest
+
+    prepare_manifest(force=True)

@@ -1,5 +1,5 @@
 {#- Azure: Σ EffectiveCost = Σ amortized-export cost per billing account and period. -#}
-{{ config(severity='error') }}
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'focus_cost_and_usage'}}}) }}
 with
 
 raw_totals as (

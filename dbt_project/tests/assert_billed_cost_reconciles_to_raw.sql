@@ -1,7 +1,7 @@
 {#- Every cent of every raw export is in the FOCUS table: Σ raw invoice cost = Σ BilledCost per
     provider × billing account × billing period (AWS: all line items' unblended cost; GCP: cost
     plus credits; Azure: the actual-cost export). Returns the periods that differ. -#}
-{{ config(severity='error') }}
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'focus_cost_and_usage'}}}) }}
 with
 
 raw_totals as (

@@ -1,0 +1,1 @@
+"""Quality gates: the Great Expectations suites in `checks/` as Dagster asset checks."""
