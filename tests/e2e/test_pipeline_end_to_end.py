@@ -82,6 +82,12 @@ def materialized(tmp_path_factory: pytest.TempPathFactory):
     mp.undo()
 
 
+@pytest.fixture(autouse=True)
+def _isolated_homes(materialized):
+    """Every test in this module works on the module's materialized estate."""
+    return materialized[0].home
+
+
 def test_every_step_and_check_succeeds(materialized):
     _, refresh, forecast = materialized
     assert refresh.success, [e.message for e in refresh.all_events if e.is_failure]
