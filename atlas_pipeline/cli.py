@@ -45,7 +45,11 @@ def _execute(job_name: str, partition_key: str | None = None) -> bool:
     definitions = defs()
     job = definitions.resolve_job_def(job_name)
     result = job.execute_in_process(
-        instance=dg.DagsterInstance.get(), partition_key=partition_key, raise_on_error=False
+        instance=dg.DagsterInstance.get(),
+        partition_key=partition_key,
+        raise_on_error=False,
+        # Step-by-step DEBUG events stay in the run history (the UI); the terminal gets INFO.
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
     return result.success
 

@@ -1,85 +1,273 @@
 """Great Expectations suites declared as JSON in `checks/`, validated on data pulled from DuckDB.
 
-A suite file is what `ExpectationSuite.to_json_dict()` writes, plus Atlas's keys under
-`meta.atlas`: `asset` (Dagster asset key path), `relation` (what to validate), `blocking`,
-`description`, and optionally `columns` (only these are fetched) and `sample_rows` (validate a
-repeatable sample of at most N rows instead of the whole relation). GX is imported lazily: it
-costs seconds, and definitions must load fast.
+A suite file is what GX's `ExpectationSuite.to_json_dict()` writes — `name`, `expectations`
+(each `{"type", "kwargs", "meta"}`) and `meta` — plus Atlas's own keys under `meta.atlas`:
+
+- `asset`: the Dagster asset key path the check is attached to, e.g. `["raw", "aws_cur2"]`;
+- `relation`: the DuckDB relation to validate, e.g. `"raw.aws_cur2"`;
+- `blocking`: a failing blocking suite stops every downstream asset in the run;
+- `description`: one line for people;
+- `columns` (optional): only these columns are fetched into pandas (default: all);
+- `sample_rows` (optional): validate a repeatable reservoir sample of at most N rows.
+
+Files are parsed once into `DeclaredSuite`; errors name the file and the field. No Dagster here.
+GX is imported lazily, inside `validate`: it costs seconds, and definitions must load fast.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from atlas_pipeline.lib.sources import DeclarationError
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+# `gx_<name>` is the Dagster check name, so a suite name must be a Python identifier.
+_SUITE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# `schema.table` or `catalog.schema.table`, unquoted: it is spliced into SQL.
+_RELATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
+_EXPECTATION_TYPE = re.compile(r"^expect_[a-z0-9_]+$")
+_ATLAS_KEYS = {"asset", "relation", "blocking", "description", "columns", "sample_rows"}
+# kwargs that name a column of the batch; they must be among `meta.atlas.columns` when it is set.
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+_COLUMN_LIST_KWARGS = ("column_list",)
+SAMPLE_SEED = 42
+UNEXPECTED_SAMPLE_SIZE = 5
+
+
+@dataclass(frozen=True)
+class DeclaredExpectation:
+    """One GX expectation as declared: its snake_case type and kwargs."""
+
+    type: str
+    kwargs: Mapping[str, Any]
+    meta: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class DeclaredSuite:
+    """A suite file from `checks/`, parsed and checked once."""
+
     name: str
     asset: tuple[str, ...]
     relation: str
     blocking: bool
     description: str
-    expectations: tuple[dict, ...]
+    expectations: tuple[DeclaredExpectation, ...]
     columns: tuple[str, ...] = ()
     sample_rows: int | None = None
-    declared_in: str = ""
+    declared_in: Path = Path()
 
-    def fetch_sql(self) -> str:
-        cols = ", ".join(f'"{c}"' for c in self.columns) if self.columns else "*"
-        sample = f" using sample reservoir({self.sample_rows} rows) repeatable (42)" if self.sample_rows else ""
-        return f"select {cols} from {self.relation}{sample}"
+    @property
+    def check_name(self) -> str:
+        return f"gx_{self.name}"
+
+    def select_sql(self) -> str:
+        """The DuckDB query that fetches what the suite validates: declared columns, maybe a sample."""
+        cols = ", ".join(f"{_quote(c)} as {_quote(c)}" for c in self.columns) if self.columns else "*"
+        sql = f"select {cols} from {self.relation}"
+        if self.sample_rows:
+            sql += f" using sample reservoir({self.sample_rows} rows) repeatable ({SAMPLE_SEED})"
+        return sql
 
 
-@dataclass
+@dataclass(frozen=True)
+class FailedExpectation:
+    """What one failing expectation saw. Every field is JSON-serialisable."""
+
+    expectation: str
+    column: str | None
+    unexpected_count: int | None = None
+    unexpected_percent: float | None = None
+    observed_value: Any = None
+    unexpected_values: list[Any] = field(default_factory=list)
+    error: str | None = None  # set when the expectation raised instead of evaluating
+
+
+@dataclass(frozen=True)
 class SuiteOutcome:
+    """The result of one validation run."""
+
+    suite: str
     success: bool
+    rows: int
     evaluated: int
-    failed: list[dict] = field(default_factory=list)
+    failed: tuple[FailedExpectation, ...] = ()
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"failed": [asdict(f) for f in self.failed]}
+
+    def failures_markdown(self) -> str:
+        """The failed expectations as a markdown table (for the Dagster UI)."""
+        if not self.failed:
+            return f"All {self.evaluated} expectations passed on {self.rows} rows."
+        lines = ["| expectation | column | unexpected | observed | sample of unexpected values |", "|---|---|---|---|---|"]
+        for f in self.failed:
+            unexpected = "" if f.unexpected_count is None else f"{f.unexpected_count} ({f.unexpected_percent or 0:.2f}%)"
+            observed = f.error or ("" if f.observed_value is None else json.dumps(f.observed_value))
+            sample = ", ".join(json.dumps(v) for v in f.unexpected_values)
+            cells = [f.expectation, f.column or "", unexpected, observed, sample]
+            lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+        return "\n".join(lines)
+
+
+class RelationUnavailable(Exception):
+    """The suite's relation cannot be read: it does not exist, lacks declared columns, or fails to scan."""
+
+
+# -- parsing -----------------------------------------------------------------------------------
 
 
 def parse_suite(path: Path) -> DeclaredSuite:
     """Parse one suite file; errors name the file and the field."""
+    path = Path(path)
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise DeclarationError(f"{path}: not valid JSON: {exc}") from exc
-    atlas = (data.get("meta") or {}).get("atlas")
+
+    def fail(field_name: str, problem: str) -> DeclarationError:
+        return DeclarationError(f"{path}: field '{field_name}' {problem}")
+
+    if not isinstance(data, dict):
+        raise DeclarationError(f"{path}: expected a JSON object (a GX suite)")
+    name = data.get("name")
+    if not isinstance(name, str) or not _SUITE_NAME.match(name):
+        raise fail("name", "is required: letters, digits and underscores, not starting with a digit")
+
+    meta = data.get("meta")
+    atlas = meta.get("atlas") if isinstance(meta, dict) else None
     if not isinstance(atlas, dict):
-        raise DeclarationError(f"{path}: field 'meta.atlas' is required")
+        raise fail("meta.atlas", "is required: an object with asset, relation, blocking")
+    unknown = sorted(set(atlas) - _ATLAS_KEYS)
+    if unknown:
+        raise fail(f"meta.atlas.{unknown[0]}", f"is not known (expected one of {sorted(_ATLAS_KEYS)})")
     for key in ("asset", "relation", "blocking"):
         if key not in atlas:
-            raise DeclarationError(f"{path}: field 'meta.atlas.{key}' is required")
-    if not data.get("name"):
-        raise DeclarationError(f"{path}: field 'name' is required")
-    expectations = data.get("expectations") or []
-    for i, expectation in enumerate(expectations):
-        if not expectation.get("type"):
-            raise DeclarationError(f"{path}: field 'expectations[{i}].type' is required")
+            raise fail(f"meta.atlas.{key}", "is required")
+
+    asset = atlas["asset"]
+    if not (isinstance(asset, list) and asset and all(isinstance(p, str) and p for p in asset)):
+        raise fail("meta.atlas.asset", 'must be a non-empty list of strings (an asset key path, e.g. ["raw", "aws_cur2"])')
+    relation = atlas["relation"]
+    if not isinstance(relation, str) or not _RELATION.match(relation):
+        raise fail("meta.atlas.relation", "must name a relation as schema.name (unquoted identifiers)")
+    blocking = atlas["blocking"]
+    if not isinstance(blocking, bool):
+        raise fail("meta.atlas.blocking", "must be true or false")
+    description = atlas.get("description", "")
+    if not isinstance(description, str):
+        raise fail("meta.atlas.description", "must be a string")
+    columns = atlas.get("columns", [])
+    if not (isinstance(columns, list) and all(isinstance(c, str) and c for c in columns)):
+        raise fail("meta.atlas.columns", "must be a list of column names")
+    if len({c.lower() for c in columns}) != len(columns):
+        raise fail("meta.atlas.columns", "lists a column twice")
+    sample_rows = atlas.get("sample_rows")
+    if sample_rows is not None and (isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or sample_rows < 1):
+        raise fail("meta.atlas.sample_rows", "must be a positive integer (rows)")
+
+    raw_expectations = data.get("expectations")
+    if not isinstance(raw_expectations, list) or not raw_expectations:
+        raise fail("expectations", "must be a non-empty list")
+    expectations = tuple(
+        _parse_expectation(item, f"expectations[{i}]", columns, fail) for i, item in enumerate(raw_expectations)
+    )
     return DeclaredSuite(
-        name=data["name"],
-        asset=tuple(atlas["asset"]),
-        relation=atlas["relation"],
-        blocking=bool(atlas["blocking"]),
-        description=atlas.get("description", ""),
-        expectations=tuple(expectations),
-        columns=tuple(atlas.get("columns") or ()),
-        sample_rows=atlas.get("sample_rows"),
-        declared_in=str(path),
+        name=name,
+        asset=tuple(asset),
+        relation=relation,
+        blocking=blocking,
+        description=description,
+        expectations=expectations,
+        columns=tuple(columns),
+        sample_rows=sample_rows,
+        declared_in=path,
     )
 
 
+def _parse_expectation(item: Any, where: str, columns: Sequence[str], fail) -> DeclaredExpectation:
+    if not isinstance(item, dict):
+        raise fail(where, "must be an object with type and kwargs")
+    kind = item.get("type")
+    if not isinstance(kind, str) or not _EXPECTATION_TYPE.match(kind):
+        raise fail(f"{where}.type", "must be a GX expectation type in snake_case, e.g. expect_column_values_to_not_be_null")
+    kwargs = item.get("kwargs", {})
+    if not isinstance(kwargs, dict):
+        raise fail(f"{where}.kwargs", "must be an object")
+    meta = item.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise fail(f"{where}.meta", "must be an object")
+    if columns:
+        declared = {c.lower() for c in columns}
+        named = [(k, kwargs[k]) for k in _COLUMN_KWARGS if k in kwargs]
+        named += [(k, c) for k in _COLUMN_LIST_KWARGS for c in kwargs.get(k) or []]
+        for key, column in named:
+            if not isinstance(column, str) or column.lower() not in declared:
+                raise fail(f"{where}.kwargs.{key}", f"names column {column!r}, which is not in meta.atlas.columns")
+    return DeclaredExpectation(type=kind, kwargs=kwargs, meta=meta)
+
+
 def load_suites(checks_dir: Path) -> list[DeclaredSuite]:
-    return [parse_suite(p) for p in sorted(checks_dir.rglob("*.json"))]
+    """Every `*.json` suite under `checks_dir` (recursively), sorted by path; suite names are unique."""
+    suites = [parse_suite(p) for p in sorted(Path(checks_dir).rglob("*.json"))]
+    seen: dict[str, Path] = {}
+    for suite in suites:
+        if suite.name in seen:
+            raise DeclarationError(
+                f"{suite.declared_in}: field 'name' {suite.name!r} is already used by {seen[suite.name]}"
+            )
+        seen[suite.name] = suite.declared_in
+    return suites
+
+
+# -- fetching ----------------------------------------------------------------------------------
+
+
+def fetch_frame(con: duckdb.DuckDBPyConnection, suite: DeclaredSuite) -> pd.DataFrame:
+    """The rows the suite validates, as pandas; `RelationUnavailable` with a plain message otherwise."""
+    import duckdb
+
+    try:
+        con.execute(f"select * from {suite.relation} limit 0")
+    except duckdb.CatalogException:
+        raise RelationUnavailable(
+            f"relation {suite.relation} does not exist (has asset {'/'.join(suite.asset)} been materialized?)"
+        ) from None
+    except duckdb.Error as exc:
+        raise RelationUnavailable(f"relation {suite.relation} cannot be read: {_first_line(exc)}") from None
+    present = {d[0].lower() for d in con.description}
+    missing = [c for c in suite.columns if c.lower() not in present]
+    if missing:
+        raise RelationUnavailable(f"relation {suite.relation} lacks declared columns: {', '.join(missing)}")
+    try:
+        if not suite.sample_rows:
+            return con.execute(suite.select_sql()).df()
+        # A seeded sample is only repeatable single-threaded (DuckDB docs, "Samples").
+        con.execute("set threads = 1")
+        try:
+            return con.execute(suite.select_sql()).df()
+        finally:
+            con.execute("reset threads")
+    except duckdb.Error as exc:
+        raise RelationUnavailable(f"relation {suite.relation} cannot be read: {_first_line(exc)}") from None
+
+
+# -- validating --------------------------------------------------------------------------------
 
 
 def validate(suite: DeclaredSuite, df: pd.DataFrame) -> SuiteOutcome:
-    """Run the suite on a DataFrame with an ephemeral GX context."""
+    """Run the suite on a DataFrame with an ephemeral GX context (no files written)."""
     import great_expectations as gx
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -87,30 +275,95 @@ def validate(suite: DeclaredSuite, df: pd.DataFrame) -> SuiteOutcome:
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    gx_suite = ExpectationSuite(name=suite.name)
+    for i, declared in enumerate(suite.expectations):
+        try:
+            expectation = ExpectationConfiguration(
+                type=declared.type, kwargs=dict(declared.kwargs), meta=dict(declared.meta)
+            ).to_domain_obj()
+        except Exception as exc:  # unknown type (ExpectationNotFoundError) or bad kwargs (pydantic)
+            raise DeclarationError(
+                f"{suite.declared_in}: field 'expectations[{i}]' ({declared.type}) is not a valid GX expectation: "
+                f"{' '.join(str(exc).split())}"
+            ) from exc
+        gx_suite.add_expectation(expectation)
     batch = (
         context.data_sources.add_pandas("atlas")
         .add_dataframe_asset(suite.name)
-        .add_batch_definition_whole_dataframe("all")
+        .add_batch_definition_whole_dataframe("whole_dataframe")
         .get_batch(batch_parameters={"dataframe": df})
     )
-    gx_suite = ExpectationSuite(name=suite.name)
-    for expectation in suite.expectations:
-        gx_suite.add_expectation(
-            ExpectationConfiguration(type=expectation["type"], kwargs=expectation.get("kwargs", {})).to_domain_obj()
-        )
-    result = batch.validate(gx_suite)
-    failed = []
-    for item in result.results:
-        if item.success:
-            continue
-        details = item.result or {}
-        failed.append(
-            {
-                "expectation": item.expectation_config.type,
-                "column": item.expectation_config.kwargs.get("column"),
-                "unexpected_count": details.get("unexpected_count"),
-                "observed_value": details.get("observed_value"),
-                "sample_unexpected": [str(v) for v in (details.get("partial_unexpected_list") or [])[:5]],
-            }
-        )
-    return SuiteOutcome(success=bool(result.success), evaluated=len(result.results), failed=failed)
+    result = batch.validate(
+        gx_suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20}
+    )
+    failed = tuple(_failure(item) for item in result.results if not item.success)
+    return SuiteOutcome(
+        suite=suite.name,
+        success=bool(result.success),
+        rows=len(df),
+        evaluated=len(result.results),
+        failed=failed,
+    )
+
+
+def _failure(item: Any) -> FailedExpectation:
+    config = item.expectation_config
+    details = item.result or {}
+    exception = item.exception_info or {}
+    error = exception.get("exception_message") if exception.get("raised_exception") else None
+    distinct: list[Any] = []
+    for value in details.get("partial_unexpected_list") or []:
+        value = _jsonable(value)
+        if value not in distinct:
+            distinct.append(value)
+        if len(distinct) == UNEXPECTED_SAMPLE_SIZE:
+            break
+    percent = details.get("unexpected_percent")
+    return FailedExpectation(
+        expectation=config.type,
+        column=config.kwargs.get("column"),
+        unexpected_count=None if details.get("unexpected_count") is None else int(details["unexpected_count"]),
+        unexpected_percent=None if percent is None else round(float(percent), 4),
+        observed_value=_jsonable(details.get("observed_value")),
+        unexpected_values=distinct,
+        error=None if error is None else _first_line(error),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    """Make a GX/pandas/numpy value JSON-safe: scalars unwrapped, NaN/NaT to None, timestamps ISO."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat") and callable(value.isoformat):  # pandas Timestamp (NaT is handled below)
+        try:
+            return value.isoformat()
+        except ValueError:
+            return None
+    if hasattr(value, "item"):  # numpy scalar
+        try:
+            return _jsonable(value.item())
+        except (ValueError, TypeError):
+            pass
+    if hasattr(value, "tolist"):  # numpy array
+        return _jsonable(value.tolist())
+    text = str(value)
+    return None if text in ("NaT", "<NA>", "nan") else text
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _first_line(exc: BaseException | str) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

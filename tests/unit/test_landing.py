@@ -16,7 +16,7 @@ from atlas_pipeline.lib.settings import REPO_ROOT
 from atlas_pipeline.lib.sources import ExportSource
 from atlas_pipeline.lib.warehouse import connect
 
-AZURE_SAMPLE = REPO_ROOT.parent / "shared" / "data" / "billing" / "azure_ea_actualcost_2023-09.csv"
+AZURE_SAMPLE = REPO_ROOT / "tests" / "fixtures" / "billing" / "azure_ea_actualcost_2023-09.csv"
 
 AZURE = ExportSource(
     name="azure_actual",

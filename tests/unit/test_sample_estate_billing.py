@@ -40,7 +40,7 @@ from atlas_pipeline.lib.sample_estate.spec import PROJECTS, TEAMS, EstateSpec
 SPEC = EstateSpec(seed=7, start_month=date(2026, 8, 1), months=2, line_items_per_month=2000)
 PERIODS = ["2026-08", "2026-09"]
 HOURS = {"2026-08": 31 * 24, "2026-09": 30 * 24}
-SAMPLE_AZURE = Path("/work/shared/data/billing/azure_ea_costdetails_anonymized.csv")
+SAMPLE_AZURE = Path(__file__).parents[1] / "fixtures" / "billing" / "azure_ea_costdetails_anonymized.csv"
 
 
 @pytest.fixture(scope="module")
@@ -279,8 +279,7 @@ def test_azure_exports_mirror_the_ea_cost_details_format(estate) -> None:
     part = next((out / layout.azure_export_dir("atlas-actual") / "20260801-20260831").iterdir()) / "part_1_0001.csv"
     header = part.read_text().split("\n", 1)[0]
     assert header.split(",") == list(HEADER)
-    if SAMPLE_AZURE.exists():
-        assert header == SAMPLE_AZURE.read_text().splitlines()[0]
+    assert header == SAMPLE_AZURE.read_text().splitlines()[0]
     assert all(re.fullmatch(r"08/\d{2}/2026", r["Date"]) for r in actual)
     assert {r["BillingPeriodStartDate"] for r in actual} == {"08/01/2026"}
     assert {r["BillingPeriodEndDate"] for r in actual} == {"08/31/2026"}
