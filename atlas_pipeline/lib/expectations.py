@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -196,7 +196,9 @@ def parse_suite(path: Path) -> DeclaredSuite:
     )
 
 
-def _parse_expectation(item: Any, where: str, columns: Sequence[str], fail) -> DeclaredExpectation:
+def _parse_expectation(
+    item: Any, where: str, columns: Sequence[str], fail: Callable[[str, str], DeclarationError]
+) -> DeclaredExpectation:
     if not isinstance(item, dict):
         raise fail(where, "must be an object with type and kwargs")
     kind = item.get("type")
@@ -309,8 +311,7 @@ def validate(suite: DeclaredSuite, df: pd.DataFrame) -> SuiteOutcome:
 def _failure(item: Any) -> FailedExpectation:
     config = item.expectation_config
     details = item.result or {}
-    exception = item.exception_info or {}
-    error = exception.get("exception_message") if exception.get("raised_exception") else None
+    error = _exception_message(item.exception_info or {})
     distinct: list[Any] = []
     for value in details.get("partial_unexpected_list") or []:
         value = _jsonable(value)
@@ -330,6 +331,15 @@ def _failure(item: Any) -> FailedExpectation:
     )
 
 
+def _exception_message(info: Mapping[str, Any]) -> str | None:
+    """GX reports an expectation that raised either flat or keyed by metric; return the first message."""
+    candidates = [info, *(v for v in info.values() if isinstance(v, Mapping))]
+    for candidate in candidates:
+        if candidate.get("raised_exception"):
+            return str(candidate.get("exception_message") or "raised an exception")
+    return None
+
+
 def _jsonable(value: Any) -> Any:
     """Make a GX/pandas/numpy value JSON-safe: scalars unwrapped, NaN/NaT to None, timestamps ISO."""
     if value is None or isinstance(value, bool | int | str):
@@ -345,10 +355,8 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple | set):
         return [_jsonable(v) for v in value]
     if hasattr(value, "isoformat") and callable(value.isoformat):  # pandas Timestamp (NaT is handled below)
-        try:
-            return value.isoformat()
-        except ValueError:
-            return None
+        text = value.isoformat()
+        return None if text == "NaT" else text
     if hasattr(value, "item"):  # numpy scalar
         try:
             return _jsonable(value.item())

@@ -1,25 +1,145 @@
-"""The daily spend forecast per provider, its job and its schedule."""
+"""The daily spend forecast per declared series (provider for now), its job and its schedule."""
+
+from datetime import date, timedelta
 
 import dagster as dg
+import duckdb
+import pandas as pd
 
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.forecast_settings import load_forecast_settings
-from atlas_pipeline.lib.forecasting import forecast_frame
+from atlas_pipeline.lib.forecast_settings import ForecastSettings, load_forecast_settings
+from atlas_pipeline.lib.forecasting import forecast_frame, interval_columns, month_end_projection
 
 SETTINGS = load_forecast_settings()
 
+# One partition per as-of date; the partition's forecast uses history strictly before that date.
 forecast_partitions = dg.DailyPartitionsDefinition(start_date=SETTINGS.partitions_start.isoformat())
 
-_DDL = """
-create table if not exists main.forecast_cost_daily (
-    series_key varchar, as_of_date date, model_name varchar, forecast_date date, point decimal(38, 6),
-    {bounds}
-);
-create table if not exists main.forecast_runs (
-    series_key varchar, as_of_date date, history_days integer, model_name varchar,
-    backtest_mae double, refused_reason varchar
-);
+# Credits and one-off purchases (upfront commitments, marketplace buys) are not spend patterns: they
+# arrive as lumps on arbitrary days and would only distort a daily model. Usage, tax and adjustments
+# remain. Also why forecasts can be clipped at 0: the modelled series is spend.
+EXCLUDED_CHARGE_CATEGORIES = ("Credit", "Purchase")
+
+_DAILY_SQL = """
+select
+    cast(charge_date as date) as usage_date,
+    coalesce(cast({column} as varchar), '(none)') as series_key,
+    billing_currency,
+    sum(effective_cost) as effective_cost
+from main.fct_cost_daily
+where charge_date < ?
+    and coalesce(charge_category, '') not in ({excluded})
+group by all
+order by series_key, usage_date
 """
+
+_RUN_COLUMNS = {
+    "series_dimension": "varchar",
+    "series_key": "varchar",
+    "billing_currency": "varchar",
+    "as_of_date": "date",
+    "history_days": "integer",
+    "model_name": "varchar",
+    "backtest_mae": "double",  # an error measure, not money
+    "refused_reason": "varchar",
+}
+
+
+def _forecast_columns(settings: ForecastSettings) -> dict[str, str]:
+    # Forecast values are money-like: DECIMAL(38, 6), like the marts' money but with less scale
+    # (a forecast is not exact to the micro-cent, but sums and comparisons stay decimal).
+    money = {name: "decimal(38, 6)" for name in ["point", *interval_columns(settings.coverages)]}
+    return {
+        "series_dimension": "varchar",
+        "series_key": "varchar",
+        "billing_currency": "varchar",
+        "as_of_date": "date",
+        "model_name": "varchar",
+        "forecast_date": "date",
+        **money,
+    }
+
+
+def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
+    """Create the table, or add columns a newer declaration needs (e.g. another coverage)."""
+    con.execute(f"create table if not exists {table} ({', '.join(f'{n} {t}' for n, t in columns.items())})")
+    for name, kind in columns.items():
+        con.execute(f"alter table {table} add column if not exists {name} {kind}")
+
+
+def _read_daily(con: duckdb.DuckDBPyConnection, column: str, as_of: date) -> pd.DataFrame:
+    excluded = ", ".join(f"'{c}'" for c in EXCLUDED_CHARGE_CATEGORIES)
+    return con.execute(_DAILY_SQL.format(column=column, excluded=excluded), [as_of]).df()
+
+
+def _forecast_dimension(
+    daily: pd.DataFrame, dimension: str, as_of: date, settings: ForecastSettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Forecasts and run status for one series dimension, each row tagged with dimension and currency.
+
+    The mart is in billing currency and Atlas does not convert here: a series billed in more than one
+    currency is refused rather than summed across currencies.
+    """
+    currencies = daily.groupby("series_key", sort=True)["billing_currency"].agg(lambda s: sorted(set(s.dropna())))
+    mixed = {key: values for key, values in currencies.items() if len(values) > 1}
+    single = daily[~daily["series_key"].isin(list(mixed))]
+    forecasts, status = forecast_frame(
+        single,
+        series_column="series_key",
+        date_column="usage_date",
+        value_column="effective_cost",
+        as_of=as_of,
+        horizon_days=settings.horizon_days,
+        coverages=settings.coverages,
+        min_history_days=settings.min_history_days,
+    )
+    refused = pd.DataFrame(
+        [
+            {
+                "series_key": key,
+                "as_of_date": as_of,
+                "history_days": (as_of - daily.loc[daily["series_key"] == key, "usage_date"].min().date()).days,
+                "model_name": None,
+                "backtest_mae": None,
+                "refused_reason": f"billed in several currencies ({', '.join(values)}); they are not summed",
+            }
+            for key, values in mixed.items()
+        ],
+        columns=status.columns,
+    )
+    if len(refused):
+        status = pd.concat([status, refused], ignore_index=True) if len(status) else refused
+    currency = {key: values[0] if len(values) == 1 else None for key, values in currencies.items()}
+    for frame in (forecasts, status):
+        frame.insert(0, "series_dimension", dimension)
+        frame.insert(2, "billing_currency", frame["series_key"].map(currency))
+    return forecasts, status.sort_values("series_key", ignore_index=True)
+
+
+def _replace_partition(
+    con: duckdb.DuckDBPyConnection, as_of: date, forecasts: pd.DataFrame, status: pd.DataFrame
+) -> None:
+    """Delete this as-of date's rows and insert the new ones, in one transaction (readers see either)."""
+    con.execute("begin transaction")
+    try:
+        for table, frame in (("main.forecast_cost_daily", forecasts), ("main.forecast_runs", status)):
+            con.execute(f"delete from {table} where as_of_date = ?", [as_of])
+            if len(frame):
+                con.register("_atlas_rows", frame)
+                con.execute(f"insert into {table} by name select * from _atlas_rows")
+                con.unregister("_atlas_rows")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def _preview(forecasts: pd.DataFrame, rows_per_series: int = 5) -> str:
+    if forecasts.empty:
+        return "(no forecasts: see series_refused)"
+    head = forecasts.groupby(["series_dimension", "series_key"], sort=True).head(rows_per_series)
+    columns = ["series_key", "forecast_date", "model_name", "point", *interval_columns(SETTINGS.coverages)]
+    return head[columns].round(2).to_markdown(index=False)
 
 
 @dg.asset(
@@ -27,69 +147,81 @@ create table if not exists main.forecast_runs (
     partitions_def=forecast_partitions,
     deps=[dg.AssetKey("fct_cost_daily")],
     kinds={"sktime", "duckdb"},
+    metadata={"declared_in": "assets/forecast.yaml", "tables": "main.forecast_cost_daily, main.forecast_runs"},
 )
 def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Daily EffectiveCost forecast per provider, as of the partition date (history strictly before
-    it), with a point forecast and 80 % / 95 % prediction intervals for the declared horizon
-    (`assets/forecast.yaml`). Credits and one-off purchases are excluded from the modelled series:
-    they are not spend patterns. Series with too little history get no forecast and a stated
-    reason in `forecast_runs`. Re-materializing a partition replaces its rows."""
-    as_of = context.partition_time_window.start.date()
-    labels = [f"{round(c * 100):02d}" for c in SETTINGS.coverages]
-    bounds = ", ".join(f"{side}_{label} decimal(38, 6)" for label in labels for side in ("lower", "upper"))
+    """Daily EffectiveCost forecast per series (provider; see `assets/forecast.yaml`), as of the
+    partition date.
+
+    Each partition forecasts from history strictly before its date, for `horizon_days` days from
+    that date, with a point forecast and 80 % / 95 % prediction intervals (lower bounds clipped at 0:
+    spend is not negative). Per series the model (seasonal naive, Theta or additive Holt-Winters
+    ETS, all weekly) is chosen by an expanding-window backtest. Credits and one-off purchases are
+    left out of the modelled spend: they are lumps, not patterns. Series with too little history,
+    or billed in more than one currency, get no forecast and a stated reason.
+
+    Writes `main.forecast_cost_daily` (series × as-of date × forecast date; DECIMAL(38, 6)) and
+    `main.forecast_runs` (series × as-of date: model, backtest MAE or reason refused).
+    Re-materializing a partition replaces its rows.
+    """
+    as_of = date.fromisoformat(context.partition_key)
     with warehouse.connect() as con:
-        daily = con.execute(
-            """
-            select provider_name as series_key, charge_date as day, cast(sum(effective_cost) as double) as value
-            from main.fct_cost_daily
-            where charge_category not in ('Credit', 'Purchase')
-            group by all
-            """
-        ).df()
-        forecasts, status = forecast_frame(
-            daily, as_of, SETTINGS.horizon_days, SETTINGS.coverages, SETTINGS.min_history_days
+        try:
+            dailies = {dim: _read_daily(con, SETTINGS.series_column(dim), as_of) for dim in SETTINGS.series}
+        except duckdb.CatalogException as exc:
+            raise dg.Failure(description=f"main.fct_cost_daily is missing: materialize the marts first ({exc})") from exc
+
+    for dim, daily in dailies.items():
+        if daily.empty:
+            context.log.warning(f"no {dim} cost rows before {as_of} in main.fct_cost_daily: nothing to forecast")
+    results = [_forecast_dimension(daily, dim, as_of, SETTINGS) for dim, daily in dailies.items()]
+    forecasts = pd.concat([f for f, _ in results], ignore_index=True)
+    status = pd.concat([s for _, s in results], ignore_index=True)
+
+    with warehouse.connect() as con:
+        _ensure_table(con, "main.forecast_cost_daily", _forecast_columns(SETTINGS))
+        _ensure_table(con, "main.forecast_runs", _RUN_COLUMNS)
+        _replace_partition(con, as_of, forecasts, status)
+
+    models: dict[str, dict] = {}
+    refused: dict[str, dict] = {}
+    projection: dict[str, dict] = {}
+    for dim, daily in dailies.items():
+        last_cost = daily.groupby("series_key")["usage_date"].max()
+        rows = status[status["series_dimension"] == dim]
+        models[dim] = {
+            r.series_key: {
+                "model": r.model_name,
+                "backtest_mae": None if pd.isna(r.backtest_mae) else round(float(r.backtest_mae), 4),
+                "history_days": int(r.history_days),
+                "last_cost_date": pd.Timestamp(last_cost[r.series_key]).date().isoformat(),
+            }
+            for r in rows.itertuples()
+            if pd.notna(r.model_name)
+        }
+        refused[dim] = {r.series_key: r.refused_reason for r in rows.itertuples() if pd.isna(r.model_name)}
+        projection[dim] = month_end_projection(
+            daily, forecasts[forecasts["series_dimension"] == dim], "series_key", "usage_date", "effective_cost", as_of
         )
-        con.execute(_DDL.format(bounds=bounds))
-        con.execute("begin transaction")
-        con.execute("delete from main.forecast_cost_daily where as_of_date = ?", [as_of])
-        con.execute("delete from main.forecast_runs where as_of_date = ?", [as_of])
-        if len(forecasts):
-            con.execute("insert into main.forecast_cost_daily by name select * from forecasts")
-        if len(status):
-            con.execute("insert into main.forecast_runs by name select * from status")
-        con.execute("commit")
-        month_end = con.execute(
-            """
-            with actual as (
-                select provider_name as series_key, sum(effective_cost) as mtd
-                from main.fct_cost_daily
-                where charge_date >= date_trunc('month', cast(? as date)) and charge_date < ?
-                    and charge_category not in ('Credit', 'Purchase')
-                group by all
-            ), projected as (
-                select series_key, sum(point) as rest
-                from main.forecast_cost_daily
-                where as_of_date = ? and forecast_date < date_trunc('month', cast(? as date)) + interval 1 month
-                group by all
-            )
-            select series_key, cast(coalesce(mtd, 0) + coalesce(rest, 0) as double)
-            from projected full join actual using (series_key) order by 1
-            """,
-            [as_of, as_of, as_of, as_of],
-        ).fetchall()
-    refused = {r.series_key: r.refused_reason for r in status.itertuples() if r.refused_reason}
-    preview = forecasts.head(10).to_markdown(index=False) if len(forecasts) else "(no forecasts)"
+        for key, reason in refused[dim].items():
+            context.log.warning(f"{dim} {key!r}: no forecast as of {as_of}: {reason}")
+    stale = as_of - timedelta(days=1)
+    late = sorted(k for dim in models for k, m in models[dim].items() if m["last_cost_date"] < stale.isoformat())
+    if late:
+        context.log.warning(f"no cost rows on {stale} for {late}: counted as zero spend (re-run once data lands)")
+
     return dg.MaterializeResult(
         metadata={
             "as_of_date": as_of.isoformat(),
-            "horizon_days": SETTINGS.horizon_days,
-            "series_forecast": len(status) - len(refused),
+            "history_through": stale.isoformat(),
+            "horizon_days": dg.MetadataValue.int(SETTINGS.horizon_days),
+            "coverages": dg.MetadataValue.json(list(SETTINGS.coverages)),
+            "series_forecast": dg.MetadataValue.int(sum(len(m) for m in models.values())),
             "series_refused": dg.MetadataValue.json(refused),
-            "models": dg.MetadataValue.json(
-                {r.series_key: r.model_name for r in status.itertuples() if r.model_name}
-            ),
-            "month_end_projection": dg.MetadataValue.json({k: round(v, 2) for k, v in month_end}),
-            "preview": dg.MetadataValue.md(preview),
+            "models": dg.MetadataValue.json(models),
+            "month_end_projection": dg.MetadataValue.json(projection),
+            "forecast_rows": dg.MetadataValue.int(len(forecasts)),
+            "preview": dg.MetadataValue.md(_preview(forecasts)),
         }
     )
 
@@ -98,8 +230,18 @@ forecast_job = dg.define_asset_job(
     name="forecast_job",
     selection=[forecast_cost_daily],
     partitions_def=forecast_partitions,
-    description="Forecast daily spend as of the partition date.",
+    description="Forecast daily spend as of the partition date (history strictly before it).",
 )
 
-# 06:00 UTC, after the 04:00 warehouse refresh has landed the night's billing data.
-forecast_schedule = dg.build_schedule_from_partitioned_job(forecast_job, hour_of_day=6, minute_of_hour=0)
+# Daily at 06:00 UTC, two hours after the 04:00 warehouse refresh has landed the night's billing
+# data. A daily partitioned schedule targets the latest complete partition — yesterday — so the
+# history ends the day before yesterday and the still-filling last day stays out of the model.
+# Like every Atlas schedule it starts STOPPED: turn it on in the UI (Automation) or with
+# `dagster schedule start forecast_daily`, with the daemon running.
+forecast_schedule = dg.build_schedule_from_partitioned_job(
+    forecast_job,
+    name="forecast_daily",
+    description="Daily 06:00 UTC spend forecast for yesterday's as-of partition.",
+    hour_of_day=6,
+    minute_of_hour=0,
+)

@@ -1,52 +1,86 @@
-"""Every suite in `checks/` becomes an asset check on its asset; blocking suites stop downstream
-assets when they fail (dbt tests become asset checks through dagster-dbt separately)."""
+"""Every Great Expectations suite in `checks/` becomes an asset check `gx_<suite>` on its asset.
 
+A failing `blocking` suite stops every downstream asset in the run (dbt tests become asset checks
+separately, through dagster-dbt). GX itself is imported only when a check runs.
+"""
+
+from collections.abc import Iterable
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
-from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.expectations import DeclaredSuite, load_suites, validate
-from atlas_pipeline.lib.settings import CHECKS_DIR
+from atlas_pipeline.lib.expectations import DeclaredSuite, RelationUnavailable, fetch_frame, load_suites, validate
+from atlas_pipeline.lib.settings import CHECKS_DIR, REPO_ROOT
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def build_suite_check(suite: DeclaredSuite) -> dg.AssetChecksDefinition:
+    """The asset check for one declared suite: fetch the declared columns, validate, report."""
+    severity = dg.AssetCheckSeverity.ERROR if suite.blocking else dg.AssetCheckSeverity.WARN
+    suite_file = _shown_path(suite.declared_in)
+
     @dg.asset_check(
         asset=dg.AssetKey(list(suite.asset)),
-        name=f"gx_{suite.name}",
+        name=suite.check_name,
         blocking=suite.blocking,
-        description=f"{suite.description} (Great Expectations suite {suite.declared_in})",
+        description=(
+            f"{suite.description or 'Great Expectations suite'} "
+            f"({len(suite.expectations)} expectations on `{suite.relation}`, declared in `{suite_file}`"
+            f"{'; blocks downstream assets' if suite.blocking else ''})"
+        ),
+        # Resolved from the run's resources by key: importing the resource class here would pull
+        # dagster-dbt into this module's import time.
+        required_resource_keys={"warehouse"},
+        metadata={"suite_file": suite_file, "relation": suite.relation},
     )
-    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
-        severity = dg.AssetCheckSeverity.ERROR if suite.blocking else dg.AssetCheckSeverity.WARN
-        with warehouse.connect() as con:
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        with context.resources.warehouse.connect(read_only=False) as con:
             try:
-                df = con.execute(suite.fetch_sql()).df()
-            except duckdb.Error as exc:
+                df = fetch_frame(con, suite)
+            except RelationUnavailable as exc:
+                context.log.error(f"{suite.check_name}: {exc}")
                 return dg.AssetCheckResult(
-                    passed=False, severity=severity,
-                    metadata={"error": f"cannot read {suite.relation}: {str(exc).splitlines()[0]}"},
+                    passed=False,
+                    severity=severity,
+                    description=str(exc),
+                    metadata={"relation": suite.relation, "error": dg.MetadataValue.text(str(exc))},
                 )
         outcome = validate(suite, df)
+        summary = (
+            f"{len(outcome.failed)} of {outcome.evaluated} expectations failed"
+            if outcome.failed
+            else f"all {outcome.evaluated} expectations passed"
+        )
+        rows = f"{outcome.rows} sampled rows" if suite.sample_rows else f"{outcome.rows} rows"
         return dg.AssetCheckResult(
             passed=outcome.success,
             severity=severity,
+            description=f"{summary} on {rows} of {suite.relation}",
             metadata={
-                "rows_validated": len(df),
-                "expectations_evaluated": outcome.evaluated,
-                "expectations_failed": len(outcome.failed),
-                "failures": dg.MetadataValue.json(outcome.failed),
+                "relation": suite.relation,
+                "rows_validated": dg.MetadataValue.int(outcome.rows),
+                "sampled": dg.MetadataValue.bool(bool(suite.sample_rows)),
+                "expectations_evaluated": dg.MetadataValue.int(outcome.evaluated),
+                "expectations_failed": dg.MetadataValue.int(len(outcome.failed)),
+                "failed_expectations": dg.MetadataValue.json(outcome.to_json_dict()["failed"]),
+                "failures": dg.MetadataValue.md(outcome.failures_markdown()),
             },
         )
 
     return _check
 
 
-def build_suite_checks(checks_dir: Path = CHECKS_DIR) -> list[dg.AssetChecksDefinition]:
-    return [build_suite_check(suite) for suite in load_suites(checks_dir)]
+def build_suite_checks(suites: Iterable[DeclaredSuite]) -> list[dg.AssetChecksDefinition]:
+    """One asset check per suite; pass `load_suites(<checks dir>)`."""
+    return [build_suite_check(suite) for suite in suites]
 
 
 @dg.definitions
 def quality() -> dg.Definitions:
-    return dg.Definitions(asset_checks=build_suite_checks())
+    return dg.Definitions(asset_checks=build_suite_checks(load_suites(CHECKS_DIR)))

@@ -1,0 +1,149 @@
+"""The forecast asset on a tiny warehouse: forecasts for long series, a stated refusal for a short
+one, credits left out, and an idempotent partition; its schedule and its declaration."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pytest
+import yaml
+
+from atlas_pipeline.defs.forecast.assets import (
+    SETTINGS,
+    forecast_cost_daily,
+    forecast_job,
+    forecast_partitions,
+    forecast_schedule,
+)
+from atlas_pipeline.defs.resources import Warehouse
+from atlas_pipeline.lib.forecast_settings import load_forecast_settings
+from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+from atlas_pipeline.lib.sources import DeclarationError
+from atlas_pipeline.lib.warehouse import connect
+
+START = date(2026, 8, 1)
+AS_OF = START + timedelta(days=60)  # 2026-09-30: history is 2026-08-01 .. 2026-09-29
+
+
+def build_warehouse(path: Path) -> None:
+    """`main.fct_cost_daily`: 60 days for two providers, 5 days for a third, one large credit, and a
+    fourth provider billed in two currencies."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for provider, level in (("Amazon Web Services", 400.0), ("Google Cloud", 150.0)):
+        for i in range(60):
+            cost = level + 2 * i + 40 * (i % 7 in (5, 6)) * -1 + rng.normal(0, 8)
+            rows.append((START + timedelta(days=i), provider, "Usage", round(cost, 2), "USD"))
+    rows += [(AS_OF - timedelta(days=5 - i), "Microsoft", "Usage", 12.5, "USD") for i in range(5)]
+    rows += [(START + timedelta(days=i), "Oracle", "Usage", 3.0, ("USD", "EUR")[i % 2]) for i in range(40)]
+    rows.append((START + timedelta(days=30), "Amazon Web Services", "Credit", -50000.0, "USD"))
+    rows.append((AS_OF, "Amazon Web Services", "Usage", 10**9, "USD"))  # on the as-of date: not history
+    with connect(path) as con:
+        con.execute(
+            """
+            create table main.fct_cost_daily (
+                charge_date date, provider_name varchar, billing_account_id varchar, service_name varchar,
+                team varchar, charge_category varchar, billing_currency varchar,
+                billed_cost decimal(38, 12), effective_cost decimal(38, 12), line_items bigint
+            )
+            """
+        )
+        con.executemany(
+            "insert into main.fct_cost_daily values (?, ?, 'acct', 'Compute', 'ml', ?, ?, ?, ?, 1)",
+            [(d, p, c, currency, v, v) for d, p, c, v, currency in rows],
+        )
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    build_warehouse(tmp_path / "warehouse.duckdb")
+    return Warehouse(atlas_home=str(tmp_path))
+
+
+def materialize(warehouse: Warehouse, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [forecast_cost_daily], partition_key=AS_OF.isoformat(), resources={"warehouse": warehouse}, instance=instance
+    )
+
+
+def test_forecasts_long_series_refuses_short_one_and_rerun_replaces(warehouse: Warehouse):
+    instance = dg.DagsterInstance.ephemeral()
+    result = materialize(warehouse, instance)
+    assert result.success
+    with warehouse.connect(read_only=True) as con:
+        counts = dict(con.execute("select series_key, count(*) from main.forecast_cost_daily group by 1").fetchall())
+        first = con.execute(
+            "select min(forecast_date), max(forecast_date), bool_and(lower_95 >= 0 and lower_95 <= point "
+            "and point <= upper_95), max(upper_95) from main.forecast_cost_daily"
+        ).fetchone()
+        runs = {r[0]: r[1:] for r in con.execute(
+            "select series_key, history_days, model_name, backtest_mae, refused_reason, billing_currency "
+            "from main.forecast_runs where as_of_date = ?", [AS_OF]
+        ).fetchall()}
+        point_type = con.execute(
+            "select data_type from information_schema.columns "
+            "where table_name = 'forecast_cost_daily' and column_name = 'point'"
+        ).fetchone()[0]
+        before = con.execute("select count(*), sum(point) from main.forecast_cost_daily").fetchone()
+
+    horizon = SETTINGS.horizon_days
+    assert counts == {"Amazon Web Services": horizon, "Google Cloud": horizon}
+    assert first[0] == AS_OF and first[1] == AS_OF + timedelta(days=horizon - 1) and first[2]
+    assert first[3] < 10_000  # neither the as-of day's cost nor the credit shaped the forecast
+    assert point_type == "DECIMAL(38,6)"
+    assert runs["Microsoft"] == (5, None, None, "only 5 days of history; need at least 28", "USD")
+    assert runs["Oracle"] == (60, None, None, "billed in several currencies (EUR, USD); they are not summed", None)
+    assert runs["Amazon Web Services"][0] == 60 and runs["Amazon Web Services"][1] is not None
+    assert runs["Google Cloud"][2] is not None and runs["Google Cloud"][3] is None
+
+    metadata = result.asset_materializations_for_node("forecast_cost_daily")[0].metadata
+    assert metadata["series_forecast"].value == 2
+    assert metadata["series_refused"].value["provider"]["Microsoft"] == "only 5 days of history; need at least 28"
+    assert set(metadata["series_refused"].value["provider"]) == {"Microsoft", "Oracle"}
+    assert metadata["horizon_days"].value == horizon
+    projection = metadata["month_end_projection"].value["provider"]["Google Cloud"]
+    assert projection["month"] == "2026-09" and projection["forecast_reaches_month_end"]
+    expected_total = projection["actual_to_date"] + projection["forecast_rest_of_month"]
+    assert projection["projected_total"] == pytest.approx(expected_total)
+    assert "| series_key" in metadata["preview"].value
+
+    assert materialize(warehouse, instance).success  # same partition again
+    with warehouse.connect(read_only=True) as con:
+        after = con.execute("select count(*), sum(point) from main.forecast_cost_daily").fetchone()
+        run_rows = con.execute("select count(*) from main.forecast_runs").fetchone()[0]
+    assert after == before
+    assert run_rows == 4
+
+
+def test_schedule_and_partitions_follow_the_declaration():
+    assert forecast_partitions.start.date() == SETTINGS.partitions_start
+    defs = dg.Definitions(
+        assets=[forecast_cost_daily], jobs=[forecast_job], schedules=[forecast_schedule],
+        resources={"warehouse": Warehouse()},
+    )
+    schedule = defs.resolve_schedule_def("forecast_daily")
+    assert (schedule.cron_schedule, schedule.job_name) == ("0 6 * * *", "forecast_job")
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"horizon_days": 0}, "horizon_days"),
+        ({"coverages": [0.8, 95]}, "coverages"),
+        ({"min_history_days": 7}, "min_history_days"),
+        ({"partitions_start": "August"}, "partitions_start"),
+        ({"series": ["provider", "colour"]}, "series"),
+        ({"horizon": 30}, "horizon"),
+    ],
+)
+def test_declaration_errors_name_the_file_and_the_field(tmp_path: Path, change: dict, field: str):
+    declared = yaml.safe_load((DECLARATIONS_DIR / "forecast.yaml").read_text())
+    path = tmp_path / "forecast.yaml"
+    path.write_text(yaml.safe_dump({**declared, **change}))
+    with pytest.raises(DeclarationError) as error:
+        load_forecast_settings(path)
+    assert str(path) in str(error.value) and f"'{field}'" in str(error.value)
