@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from atlas_pipeline.lib.file_validation import validate_landed_file
 from atlas_pipeline.lib.object_store import (
     ObjectStore,
     StoredObject,
@@ -138,7 +139,8 @@ def _group_deliveries(source: ExportSource, objects: list[StoredObject]) -> dict
 
 
 def _quarantine(
-    quarantine_root: Path, source: ExportSource, period: str, version: str, key: str, staged: Path, problem: str
+    quarantine_root: Path, source: ExportSource, period: str, version: str, key: str, staged: Path, problem: str,
+    details: dict | None = None,
 ) -> dict:
     folder = quarantine_root / source.name / period / version
     folder.mkdir(parents=True, exist_ok=True)
@@ -152,6 +154,7 @@ def _quarantine(
         "export_version": version,
         "problem": problem,
         "quarantined_at": datetime.now(UTC).isoformat(),
+        **(details or {}),
     }
     (folder / (_flatten(key) + ".reason.json")).write_text(json.dumps(reason, indent=2))
     return reason
@@ -224,6 +227,13 @@ def land_source(
                 problem = f"size mismatch: store listed {obj.size} bytes, received {size}"
                 report.quarantined.append(_quarantine(quarantine_root, source, period, version, obj.key, staged, problem))
                 status, message, final_path = "quarantined", problem, None
+            # File-level contract (lib/file_validation.py): unparseable or contract-breaking files go to quarantine.
+            elif (verdict := validate_landed_file(con, source, period, version, obj.key, staged)).rejected:
+                sha = _sha256(staged)
+                report.quarantined.append(
+                    _quarantine(quarantine_root, source, period, version, obj.key, staged, verdict.problem, verdict.details)
+                )
+                status, message, row_count, final_path = "quarantined", verdict.problem, verdict.rows, None
             else:
                 sha = _sha256(staged)
                 try:

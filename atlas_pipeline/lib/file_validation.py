@@ -1,0 +1,417 @@
+"""File-level contracts: is one landed export file fit to become part of `raw.<source>`?
+
+Each source may declare a contract in `checks/files/<source>.yaml`:
+
+    source: azure_cost_details_actual
+    mandatory_columns: [BillingAccountId, Date, CostInBillingCurrency, BillingCurrencyCode]
+    rules:
+      - {expect: decimal, column: CostInBillingCurrency}
+      - {expect: date, column: Date, formats: ["%m/%d/%Y", "%Y-%m-%d"]}
+      - {expect: timestamp, column: Start, formats: ["%Y-%m-%dT%H:%M:%S"], allow: [Unknown, None]}
+      - {expect: integer, column: gpu_count}
+      - {expect: not_null, column: BillingAccountId}
+      - {expect: in_set, column: ChargeType, values: [Usage, Purchase]}
+      - {expect: currency_code, column: BillingCurrencyCode}         # ISO 4217 (checks/files/iso_4217.txt)
+      - {expect: non_negative, column: Quantity, when: {ChargeType: [Usage]}}
+      - {expect: in_billing_period, column: Date, formats: ["%m/%d/%Y", "%Y-%m-%d"]}
+
+`validate_landed_file` reads one staged file with DuckDB and returns a `FileVerdict`: rejected
+(with a machine-readable reason: file, row, column, expectation, observed value) or accepted,
+plus notes that do not reject — a UTF-8 byte-order mark (handled), schema drift (columns the
+source's previous delivery did not have). Every verdict is recorded in `quality.file_findings`.
+Rows are numbered from 1 = the first data row after the header.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from atlas_pipeline.lib.raw_relations import reader_sql
+from atlas_pipeline.lib.settings import CHECKS_DIR
+from atlas_pipeline.lib.sources import DeclarationError, ExportSource
+
+CONTRACTS_DIR = CHECKS_DIR / "files"
+RULES = (
+    "decimal", "integer", "date", "timestamp", "not_null", "in_set", "currency_code", "non_negative", "in_billing_period",
+)
+SAMPLE = 5  # offending rows named per rule
+_CSV_FORMATS = {"azure_cost_details_csv": ",", "csv": ",", "slurm_sacct": "|"}
+# Columns landing adds to every row (hive folders, file name): not part of the delivered schema.
+_LANDING_COLUMNS = {"x_period", "x_export_version", "x_source_file"}
+_BOM = b"\xef\xbb\xbf"
+
+FINDINGS_DDL = """
+create schema if not exists quality;
+create table if not exists quality.file_findings (
+    source varchar not null,
+    object_key varchar not null,
+    period varchar not null,
+    export_version varchar not null,
+    verdict varchar not null,        -- accepted | rejected
+    kind varchar not null,           -- ok | malformed | missing_column | expectation | schema_drift | utf8_bom
+    rows bigint,
+    details json,
+    recorded_at timestamptz not null
+);
+"""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row-level expectation of a file contract."""
+
+    expect: str
+    column: str
+    formats: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()  # sentinel texts that are not values (e.g. sacct's `Unknown`)
+    when: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileContract:
+    """What every file of one source must satisfy."""
+
+    source: str
+    mandatory_columns: tuple[str, ...]
+    rules: tuple[Rule, ...]
+    declared_in: Path
+
+
+@dataclass
+class FileVerdict:
+    """The outcome for one file: rejected files go to quarantine, notes are recorded either way."""
+
+    rejected: bool = False
+    problem: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    rows: int | None = None
+    notes: list[dict[str, Any]] = field(default_factory=list)
+
+
+# -- contracts -----------------------------------------------------------------------------------
+
+
+def parse_contract(path: Path) -> FileContract:
+    """Parse one `checks/files/<source>.yaml`; errors name the file and the field."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as exc:
+        raise DeclarationError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("source"), str):
+        raise DeclarationError(f"{path}: field 'source' is required")
+    mandatory = data.get("mandatory_columns") or []
+    if not (isinstance(mandatory, list) and all(isinstance(c, str) for c in mandatory)):
+        raise DeclarationError(f"{path}: field 'mandatory_columns' must be a list of column names")
+    rules = []
+    for i, item in enumerate(data.get("rules") or []):
+        where = f"rules[{i}]"
+        if not isinstance(item, dict) or item.get("expect") not in RULES:
+            raise DeclarationError(f"{path}: field '{where}.expect' must be one of {RULES}")
+        if not isinstance(item.get("column"), str):
+            raise DeclarationError(f"{path}: field '{where}.column' is required")
+        unknown = set(item) - {"expect", "column", "formats", "values", "allow", "when"}
+        if unknown:
+            raise DeclarationError(f"{path}: field '{where}.{sorted(unknown)[0]}' is not known")
+        if item["expect"] == "in_set" and not item.get("values"):
+            raise DeclarationError(f"{path}: field '{where}.values' is required for in_set")
+        when = item.get("when") or {}
+        if not isinstance(when, dict):
+            raise DeclarationError(f"{path}: field '{where}.when' must map column -> list of values")
+        rules.append(
+            Rule(
+                expect=item["expect"],
+                column=item["column"],
+                formats=tuple(str(f) for f in item.get("formats") or ()),
+                values=tuple(str(v) for v in item.get("values") or ()),
+                allow=tuple(str(v) for v in item.get("allow") or ()),
+                when={str(k): tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in when.items()},
+            )
+        )
+    return FileContract(
+        source=data["source"], mandatory_columns=tuple(mandatory), rules=tuple(rules), declared_in=Path(path)
+    )
+
+
+@cache
+def _contracts(folder: Path) -> dict[str, FileContract]:
+    contracts: dict[str, FileContract] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        contract = parse_contract(path)
+        if contract.source in contracts:
+            raise DeclarationError(f"{path}: source {contract.source!r} already has a contract")
+        contracts[contract.source] = contract
+    return contracts
+
+
+def contract_for(source_name: str, folder: Path = CONTRACTS_DIR) -> FileContract | None:
+    """The declared contract of a source, if any."""
+    return _contracts(Path(folder)).get(source_name)
+
+
+@cache
+def iso_4217_codes(folder: Path = CONTRACTS_DIR) -> tuple[str, ...]:
+    """Active ISO 4217 currency codes (checks/files/iso_4217.txt, one per line)."""
+    lines = (Path(folder) / "iso_4217.txt").read_text().splitlines()
+    return tuple(sorted({ln.split("#", 1)[0].strip() for ln in lines} - {""}))
+
+
+def period_bounds(period: str) -> tuple[date, date] | None:
+    """[start, end) of a landing period: 'YYYY-MM' is a month, 'YYYY-MM-DD' a day, anything else none."""
+    if re.fullmatch(r"\d{4}-\d{2}", period):
+        start = date(int(period[:4]), int(period[5:7]), 1)
+        end = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+        return start, end
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", period):
+        day = date.fromisoformat(period)
+        return day, date.fromordinal(day.toordinal() + 1)
+    return None
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _parsed(rule: Rule, expr: str) -> str:
+    """SQL parsing the text `expr` as the rule's type; NULL when it does not parse."""
+    if rule.formats:
+        fmts = "[" + ", ".join(_lit(f) for f in rule.formats) + "]"
+        parsed = f"try_strptime({expr}, {fmts})"
+        return f"cast({parsed} as date)" if rule.expect == "date" else parsed
+    return {
+        "decimal": f"try_cast({expr} as decimal(38, 12))",
+        "integer": f"try_cast({expr} as bigint)",
+        "date": f"try_cast({expr} as date)",
+        "timestamp": f"try_cast({expr} as timestamp)",
+        "in_billing_period": f"try_cast({expr} as timestamp)",
+    }[rule.expect]
+
+
+def _violation_sql(rule: Rule, bounds: tuple[date, date] | None) -> str | None:
+    """A SQL predicate over `v` (the column as text, trimmed) true for offending rows."""
+    col = f"nullif(trim(cast({_q(rule.column)} as varchar)), '')"
+    allowed = f" and {col} not in ({', '.join(_lit(a) for a in rule.allow)})" if rule.allow else ""
+    if rule.expect in ("decimal", "integer", "date", "timestamp"):
+        pred = f"{col} is not null{allowed} and {_parsed(rule, col)} is null"
+    elif rule.expect == "not_null":
+        pred = f"{col} is null"
+    elif rule.expect == "in_set":
+        pred = f"{col} is not null and {col} not in ({', '.join(_lit(v) for v in rule.values)})"
+    elif rule.expect == "currency_code":
+        pred = f"{col} is not null and {col} not in ({', '.join(_lit(c) for c in iso_4217_codes())})"
+    elif rule.expect == "non_negative":
+        pred = f"try_cast({col} as decimal(38, 12)) < 0"
+    else:  # in_billing_period
+        if bounds is None:
+            return None
+        start, end = bounds
+        parsed = f"cast({_parsed(rule, col)} as date)"
+        outside = f"{parsed} < date {_lit(start.isoformat())} or {parsed} >= date {_lit(end.isoformat())}"
+        pred = f"{col} is not null{allowed} and ({outside})"
+    for column, values in rule.when.items():
+        pred = f"({pred}) and cast({_q(column)} as varchar) in ({', '.join(_lit(v) for v in values)})"
+    return pred
+
+
+def _describe(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return [r[0] for r in con.execute(f"describe select * from {relation}").fetchall()]
+
+
+def _csv_header(path: Path, fmt: str) -> list[str]:
+    """The header row as written (BOM stripped): DuckDB's sniffer would take the widest row as header."""
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline().rstrip("\r\n")
+    if not first:
+        return []
+    if fmt == "slurm_sacct":
+        return first.split("|")
+    return next(csv.reader([first]))
+
+
+def _strict_csv_sql(path: Path, fmt: str, header: list[str], rejects: bool = False) -> str:
+    """read_csv with the header's columns, all VARCHAR, strict: a row with too many or too few fields is an error."""
+    columns = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in header) + "}"
+    quoting = "quote = '', escape = ''" if fmt == "slurm_sacct" else "quote = '\"', escape = '\"'"
+    extra = (
+        ", store_rejects = true, rejects_table = 'atlas_reject_errors', rejects_scan = 'atlas_reject_scans'"
+        if rejects
+        else ""
+    )
+    return (
+        f"read_csv({_lit(str(path))}, columns = {columns}, header = true, auto_detect = false, "
+        f"delim = {_lit(_CSV_FORMATS[fmt])}, {quoting}, strict_mode = true{extra})"
+    )
+
+
+def _malformed(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, header: list[str]) -> list[dict[str, Any]]:
+    """Rows the strict CSV reader rejects, with line, column and error, from DuckDB's rejects tables."""
+    drop = "drop table if exists atlas_reject_errors; drop table if exists atlas_reject_scans"
+    con.execute(drop)
+    try:
+        con.execute(f"select count(*) from {_strict_csv_sql(path, fmt, header, rejects=True)}").fetchall()
+        found = con.execute(
+            "select line, column_name, error_type, csv_line, error_message from atlas_reject_errors "
+            "order by line, column_name nulls first"
+        ).fetchall()
+    finally:
+        con.execute(drop)
+    out, seen = [], set()
+    for line, col, kind, text, msg in found:
+        if line in seen:  # one entry per line (DuckDB may report a long row once per extra field)
+            continue
+        seen.add(line)
+        out.append({"row": int(line) - 1, "line": int(line), "column": col, "expectation": "well-formed CSV row",
+                    "observed": text, "error": f"{kind}: {msg.splitlines()[0]}"})
+    return out
+
+
+def _previous_columns(con: duckdb.DuckDBPyConnection, source: ExportSource) -> list[str] | None:
+    """The columns of the newest file of `source` already landed, or None for a first delivery."""
+    try:
+        row = con.execute(
+            "select landed_path from landing.manifest where source = ? and status = 'landed' and landed_path is not null "
+            "order by landed_at desc, landed_path desc limit 1",
+            [source.name],
+        ).fetchone()
+    except duckdb.CatalogException:
+        return None
+    if row is None or not Path(row[0]).exists():
+        return None
+    try:
+        return _describe(con, reader_sql(source.format, [row[0]]))
+    except duckdb.Error:
+        return None
+
+
+def validate_landed_file(
+    con: duckdb.DuckDBPyConnection,
+    source: ExportSource,
+    period: str,
+    version: str,
+    key: str,
+    path: Path,
+) -> FileVerdict:
+    """Check one staged file against its source's contract and record the verdict (see module doc)."""
+    verdict = _judge(con, source, period, key, Path(path))
+    record_verdict(con, source.name, key, period, version, verdict)
+    return verdict
+
+
+def _judge(con: duckdb.DuckDBPyConnection, source: ExportSource, period: str, key: str, path: Path) -> FileVerdict:
+    verdict = FileVerdict()
+    if source.format == "prometheus_text":
+        return verdict  # one VARCHAR per line: nothing column-shaped to check here (staging parses it)
+    with open(path, "rb") as handle:
+        head = handle.read(3)
+    if head == _BOM:
+        verdict.notes.append({"kind": "utf8_bom", "file": key, "note": "UTF-8 byte-order mark at start; stripped on read"})
+    contract = contract_for(source.name)
+    if source.format in _CSV_FORMATS:
+        header = _csv_header(path, source.format)
+        if not header:
+            return verdict  # zero-byte file: landing records it as empty
+        malformed = _malformed(con, path, source.format, header)
+        if malformed:
+            verdict.rejected = True
+            verdict.problem = (
+                f"malformed {source.format}: {len(malformed)} row(s) do not match the header "
+                f"(first at line {malformed[0]['line']}: {malformed[0]['error']})"
+            )
+            verdict.details = {"kind": "malformed", "file": key, "violations": malformed[:SAMPLE]}
+            return verdict
+        relation = _strict_csv_sql(path, source.format, header)
+    else:
+        relation = reader_sql(source.format, [str(path)])
+    try:
+        columns = [c for c in _describe(con, relation) if c not in _LANDING_COLUMNS]
+        verdict.rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        verdict.rejected = True
+        verdict.problem = f"malformed {source.format}: {first}"
+        verdict.details = {"kind": "malformed", "file": key, "violations": [
+            {"row": None, "column": None, "expectation": f"readable as {source.format}", "observed": first}
+        ]}
+        return verdict
+    if contract is None:
+        return verdict
+    present = {c.lower() for c in columns}
+    missing = [c for c in contract.mandatory_columns if c.lower() not in present]
+    if missing:
+        verdict.rejected = True
+        verdict.problem = f"missing mandatory column(s) {', '.join(missing)} (declared in {contract.declared_in.name})"
+        verdict.details = {"kind": "missing_column", "file": key, "violations": [
+            {"row": None, "column": c, "expectation": "mandatory column present", "observed": "absent"} for c in missing
+        ]}
+        return verdict
+    previous = _previous_columns(con, source)
+    if previous is not None:
+        known = {c.lower() for c in previous}
+        new = [c for c in columns if c.lower() not in known]
+        if new:
+            verdict.notes.append({"kind": "schema_drift", "file": key, "new_columns": new,
+                                  "note": f"new column(s) {', '.join(new)}: recorded and tolerated"})
+    if not verdict.rows:
+        return verdict
+    bounds = period_bounds(period)
+    violations, counts = [], {}
+    numbered = f"(select row_number() over () as __row, * from {relation})"
+    for rule in contract.rules:
+        if rule.column.lower() not in present or any(c.lower() not in present for c in rule.when):
+            continue
+        pred = _violation_sql(rule, bounds)
+        if pred is None:
+            continue
+        found = con.execute(
+            f"select count(*) over (), __row, cast({_q(rule.column)} as varchar) from {numbered} "
+            f"where {pred} order by __row limit {SAMPLE}"
+        ).fetchall()
+        if not found:
+            continue
+        label = f"{rule.expect}({rule.column})"
+        counts[label] = found[0][0]
+        expectation = rule.expect + (f" when {rule.when}" if rule.when else "")
+        if rule.expect == "in_billing_period" and bounds:
+            expectation += f" [{bounds[0]}, {bounds[1]})"
+        violations += [
+            {"row": int(r), "column": rule.column, "expectation": expectation, "observed": v} for _, r, v in found
+        ]
+    if violations:
+        verdict.rejected = True
+        verdict.problem = "failed file contract: " + ", ".join(f"{k} on {n} row(s)" for k, n in counts.items())
+        verdict.details = {"kind": "expectation", "file": key, "violations": violations, "violating_rows": counts}
+    return verdict
+
+
+def record_verdict(
+    con: duckdb.DuckDBPyConnection, source: str, key: str, period: str, version: str, verdict: FileVerdict
+) -> None:
+    """Append the verdict and its notes to `quality.file_findings`."""
+    con.execute(FINDINGS_DDL)
+    now = datetime.now(UTC)
+    state = "rejected" if verdict.rejected else "accepted"
+    entries = [(verdict.details.get("kind", "rejected") if verdict.rejected else "ok", verdict.details)]
+    entries += [(note["kind"], note) for note in verdict.notes]
+    con.executemany(
+        "insert into quality.file_findings values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(source, key, period, version, state, kind, verdict.rows, json.dumps(details, default=str), now)
+         for kind, details in entries],
+    )

@@ -1,0 +1,255 @@
+"""Bad input at landing: each class of broken file is quarantined with a machine-readable reason (or
+accepted with a note), the other files of the run still land, and every good row arrives."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from atlas_pipeline.lib.file_validation import iso_4217_codes, period_bounds, validate_landed_file
+from atlas_pipeline.lib.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.object_store import LocalStore
+from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+from atlas_pipeline.lib.sources import parse_source
+from atlas_pipeline.lib.warehouse import connect
+
+# The real declarations: their names select the contracts in checks/files/.
+AZURE = parse_source(DECLARATIONS_DIR / "sources" / "azure_cost_details_actual.yaml")
+NODES = parse_source(DECLARATIONS_DIR / "sources" / "gpu_nodes.yaml")
+
+HEADER = "BillingAccountId,SubscriptionId,Date,Quantity,CostInBillingCurrency,BillingCurrencyCode,ChargeType"
+
+
+def row(
+    n: int, *, date: str = "08/03/2026", qty: str = "2.5", cost: str = "1.25", ccy: str = "USD", kind: str = "Usage"
+) -> str:
+    return f"8765,sub-{n},{date},{qty},{cost},{ccy},{kind}"
+
+
+GOOD = [row(1), row(2, cost="7.22904E-05"), row(3, kind="Purchase", qty="1", cost="100.00")]
+
+
+def deliver(
+    exports: Path, month: str, run: str, lines: list[str], *, text: str | None = None, mtime: int = 1_790_000_000,
+    bom: bool = False, part: str = "part_1_0001.csv",
+) -> Path:
+    """Write one Azure part file under `<yyyymm01-yyyymmdd>/<run>/`."""
+    end = {"202608": "20260831", "202609": "20260930"}[month]
+    path = exports / f"{month}01-{end}" / run / part
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = text if text is not None else "\n".join([HEADER, *lines]) + "\n"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + body.encode())
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+@pytest.fixture()
+def env(tmp_path: Path):
+    exports, landing, quarantine = tmp_path / "exports", tmp_path / "landing", tmp_path / "quarantine"
+    exports.mkdir()
+    with connect(tmp_path / "wh.duckdb") as con:
+        yield exports, landing, quarantine, con
+
+
+def land(env, source=AZURE):
+    exports, landing, quarantine, con = env
+    return land_source(con, source, LocalStore(exports), landing, quarantine)
+
+
+def raw_rows(con, source=AZURE) -> list[tuple]:
+    refresh_raw_view(con, source)
+    sql = f'select "SubscriptionId", "CostInBillingCurrency", x_period from raw.{source.name}'
+    return sorted(con.execute(sql).fetchall())
+
+
+def reasons(quarantine: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(quarantine.rglob("*.reason.json"))]
+
+
+def test_good_files_are_accepted_and_every_row_arrives(env):
+    exports, _, quarantine, con = env
+    deliver(exports, "202608", "run-a", GOOD)
+    report = land(env)
+    assert report.quarantined == [] and report.new_versions
+    assert raw_rows(con) == [
+        ("sub-1", "1.25", "2026-08"), ("sub-2", "7.22904E-05", "2026-08"), ("sub-3", "100.00", "2026-08")
+    ]
+    assert not quarantine.exists() or not any(quarantine.rglob("*"))
+
+
+def test_malformed_csv_row_quarantines_the_file_naming_the_line_and_other_files_proceed(env):
+    exports, _, quarantine, con = env
+    deliver(exports, "202608", "run-a", GOOD)
+    deliver(exports, "202609", "run-b", [row(4, date="09/02/2026"), row(5, date="09/03/2026") + ",extra,fields"])
+    report = land(env)
+    [reason] = reasons(quarantine)
+    assert reason["kind"] == "malformed" and reason["file"].endswith("run-b/part_1_0001.csv")
+    assert reason["problem"].startswith("malformed azure_cost_details_csv")
+    [violation] = reason["violations"]
+    assert violation["line"] == 3 and violation["row"] == 2  # header is line 1; row 2 is the bad one
+    assert violation["expectation"] == "well-formed CSV row" and "extra,fields" in violation["observed"]
+    assert len(report.quarantined) == 1
+    assert [r[0] for r in raw_rows(con)] == ["sub-1", "sub-2", "sub-3"]  # August arrives whole
+
+
+def test_wrong_types_are_quarantined_with_row_column_and_observed_value(env):
+    exports, _, quarantine, con = env
+    deliver(exports, "202608", "run-a", [row(1), row(2, cost="1;25"), row(3, date="2026-13-45")])
+    land(env)
+    [reason] = reasons(quarantine)
+    assert reason["kind"] == "expectation"
+    found = {(v["expectation"], v["column"], v["row"], v["observed"]) for v in reason["violations"]}
+    assert ("decimal", "CostInBillingCurrency", 2, "1;25") in found
+    assert ("date", "Date", 3, "2026-13-45") in found
+    assert reason["violating_rows"] == {"date(Date)": 1, "decimal(CostInBillingCurrency)": 1}
+    with pytest.raises(Exception, match="no readable files"):
+        raw_rows(con)
+
+
+def test_missing_mandatory_column_is_a_blocking_failure_with_a_clear_message(env):
+    exports, _, quarantine, con = env
+    header = HEADER.replace(",BillingCurrencyCode", "")
+    deliver(exports, "202608", "run-a", [], text=f"{header}\n8765,sub-1,08/03/2026,1,1.25,Usage\n")
+    deliver(exports, "202609", "run-b", [row(9, date="09/09/2026")])
+    report = land(env)
+    [reason] = reasons(quarantine)
+    assert reason["kind"] == "missing_column"
+    assert reason["problem"] == (
+        "missing mandatory column(s) BillingCurrencyCode (declared in azure_cost_details_actual.yaml)"
+    )
+    assert reason["violations"] == [
+        {"row": None, "column": "BillingCurrencyCode", "expectation": "mandatory column present", "observed": "absent"}
+    ]
+    assert [q["period"] for q in report.quarantined] == ["2026-08"]
+    assert [r[0] for r in raw_rows(con)] == ["sub-9"]
+
+
+def test_new_column_is_recorded_as_drift_and_tolerated(env):
+    exports, _, quarantine, con = env
+    deliver(exports, "202608", "run-a", GOOD, mtime=1_790_000_000)
+    land(env)
+    drifted = [line + ",gpu" for line in [row(7, date="09/07/2026")]]
+    deliver(exports, "202609", "run-b", [], text="\n".join([HEADER + ",x_NewColumn", *drifted]) + "\n", mtime=1_790_100_000)
+    report = land(env)
+    assert report.quarantined == []
+    [(details,)] = con.execute(
+        "select details from quality.file_findings where kind = 'schema_drift'"
+    ).fetchall()
+    assert json.loads(details)["new_columns"] == ["x_NewColumn"]
+    assert [r[0] for r in raw_rows(con)] == ["sub-1", "sub-2", "sub-3", "sub-7"]
+    assert reasons(quarantine) == []
+
+
+def test_duplicate_delivery_of_a_month_counts_once(env):
+    exports, _, _, con = env
+    deliver(exports, "202608", "run-a", GOOD, mtime=1_790_000_000)
+    deliver(exports, "202608", "run-b", GOOD, mtime=1_790_100_000)  # same month delivered again
+    land(env)
+    land(env)  # and a re-run with nothing new
+    assert [r[0] for r in raw_rows(con)] == ["sub-1", "sub-2", "sub-3"]
+    [(files,)] = con.execute(
+        "select count(*) from landing.current_files where source = ? and status = 'landed'", [AZURE.name]
+    ).fetchall()
+    assert files == 1
+
+
+def test_negative_usage_quantity_is_quarantined_but_a_negative_refund_is_not(env):
+    exports, _, quarantine, con = env
+    deliver(exports, "202608", "run-a", [row(1, qty="-3", kind="Refund", cost="-4.00")])
+    deliver(exports, "202609", "run-b", [row(2, date="09/02/2026"), row(3, date="09/03/2026", qty="-2")])
+    land(env)
+    [reason] = reasons(quarantine)
+    assert reason["period"] == "2026-09"
+    assert reason["violations"] == [
+        {"row": 2, "column": "Quantity", "expectation": "non_negative when {'ChargeType': ('Usage',)}", "observed": "-2"}
+    ]
+    assert raw_rows(con) == [("sub-1", "-4.00", "2026-08")]
+
+
+def test_unknown_currency_code_is_quarantined(env):
+    exports, _, quarantine, con = env
+    deliver(exports, "202608", "run-a", [row(1), row(2, ccy="XYZ"), row(3, ccy="usd")])
+    land(env)
+    [reason] = reasons(quarantine)
+    assert [(v["row"], v["observed"]) for v in reason["violations"]] == [(2, "XYZ"), (3, "usd")]
+    assert {"USD", "EUR", "CAD", "JPY"} <= set(iso_4217_codes()) and "XYZ" not in iso_4217_codes()
+
+
+def test_timestamp_outside_the_billing_period_is_quarantined(env):
+    exports, _, quarantine, con = env
+    deliver(exports, "202608", "run-a", [row(1, date="08/31/2026"), row(2, date="09/01/2026"), row(3, date="7/31/2026")])
+    land(env)
+    [reason] = reasons(quarantine)
+    assert {(v["row"], v["observed"]) for v in reason["violations"]} == {(2, "09/01/2026"), (3, "7/31/2026")}
+    assert reason["violations"][0]["expectation"] == "in_billing_period [2026-08-01, 2026-09-01)"
+
+
+def test_utf8_bom_is_handled_and_noted(env):
+    exports, _, quarantine, con = env
+    deliver(exports, "202608", "run-a", GOOD, bom=True)
+    report = land(env)
+    assert report.quarantined == []
+    columns = [d[0] for d in con.execute(f"describe raw.{AZURE.name}").fetchall()] if refresh_raw_view(con, AZURE) else []
+    assert columns[0] == "BillingAccountId"  # no \ufeff prefix
+    assert len(raw_rows(con)) == 3
+    [(kind,)] = con.execute("select kind from quality.file_findings where kind = 'utf8_bom'").fetchall()
+    assert kind == "utf8_bom"
+
+
+def test_empty_file_is_accepted_as_empty_and_header_only_too(env):
+    exports, _, quarantine, con = env
+    deliver(exports, "202608", "run-a", GOOD)
+    deliver(exports, "202608", "run-a", [], part="part_1_0002.csv")  # header only
+    deliver(exports, "202608", "run-a", [], text="", part="part_1_0003.csv")  # zero bytes
+    report = land(env)
+    statuses = dict(con.execute("select object_key, status from landing.manifest").fetchall())
+    assert statuses["20260801-20260831/run-a/part_1_0002.csv"] == "empty"
+    assert statuses["20260801-20260831/run-a/part_1_0001.csv"] == "landed"
+    zero = statuses["20260801-20260831/run-a/part_1_0003.csv"]
+    assert zero in ("empty", "quarantined")
+    assert [r[0] for r in raw_rows(con)] == ["sub-1", "sub-2", "sub-3"]
+    assert len(report.quarantined) == (zero == "quarantined")
+
+
+def test_fixed_redelivery_is_picked_up_next_run(env):
+    exports, _, quarantine, con = env
+    deliver(exports, "202608", "run-a", [row(1), row(2, ccy="XYZ")], mtime=1_790_000_000)
+    first = land(env)
+    assert len(first.quarantined) == 1
+    deliver(exports, "202608", "run-b", [row(1), row(2)], mtime=1_790_100_000)  # the provider re-runs the export
+    second = land(env)
+    assert second.quarantined == [] and second.new_versions
+    assert [r[0] for r in raw_rows(con)] == ["sub-1", "sub-2"]
+
+
+def test_inventory_with_a_non_integer_gpu_count_is_quarantined(env):
+    exports, _, quarantine, con = env
+    (exports / "nodes.csv").write_text("hostname,cluster,gpu_count\nh1,c1,8\nh2,c1,eight\n")
+    report = land(env, NODES)
+    [reason] = reasons(quarantine)
+    assert reason["violations"] == [{"row": 2, "column": "gpu_count", "expectation": "integer", "observed": "eight"}]
+    assert report.quarantined[0]["source"] == "gpu_nodes"
+    (exports / "nodes.csv").write_text("hostname,cluster,gpu_count\nh1,c1,8\nh2,c1,8\n")
+    assert land(env, NODES).quarantined == []
+    refresh_raw_view(con, NODES)
+    assert con.execute("select count(*) from raw.gpu_nodes").fetchone()[0] == 2
+
+
+def test_period_bounds():
+    from datetime import date
+
+    assert period_bounds("2026-12") == (date(2026, 12, 1), date(2027, 1, 1))
+    assert period_bounds("2026-08-31") == (date(2026, 8, 31), date(2026, 9, 1))
+    assert period_bounds("all") is None
+
+
+def test_source_without_contract_is_only_read(env, tmp_path):
+    _, _, _, con = env
+    other = parse_source(DECLARATIONS_DIR / "sources" / "dcgm_samples.yaml")
+    path = tmp_path / "x.prom"
+    path.write_text("# HELP x\nx 1\n")
+    verdict = validate_landed_file(con, other, "2026-08-01", "v1", "c/2026-08-01/x.prom", path)
+    assert not verdict.rejected and verdict.notes == []
