@@ -8,7 +8,11 @@ A suite file is what GX's `ExpectationSuite.to_json_dict()` writes — `name`, `
 - `blocking`: a failing blocking suite stops every downstream asset in the run;
 - `description`: one line for people;
 - `columns` (optional): only these columns are fetched into pandas (default: all);
-- `sample_rows` (optional): validate a repeatable reservoir sample of at most N rows.
+- `sample_rows` (optional): validate a repeatable reservoir sample of at most N rows;
+- `query` (optional): a SELECT validated instead of the whole relation (derived signals such as
+  a day's cost against its trailing median); `relation` still names what it reads;
+- `partition_column` (optional): the column holding the partition (billing period, day); failed
+  checks name the partitions of their offending rows.
 
 Files are parsed once into `DeclaredSuite`; errors name the file and the field. No Dagster here.
 GX is imported lazily, inside `validate`: it costs seconds, and definitions must load fast.
@@ -37,12 +41,13 @@ _SUITE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # `schema.table` or `catalog.schema.table`, unquoted: it is spliced into SQL.
 _RELATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
 _EXPECTATION_TYPE = re.compile(r"^expect_[a-z0-9_]+$")
-_ATLAS_KEYS = {"asset", "relation", "blocking", "description", "columns", "sample_rows"}
+_ATLAS_KEYS = {"asset", "relation", "blocking", "description", "columns", "sample_rows", "query", "partition_column"}
 # kwargs that name a column of the batch; they must be among `meta.atlas.columns` when it is set.
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
 _COLUMN_LIST_KWARGS = ("column_list",)
 SAMPLE_SEED = 42
 UNEXPECTED_SAMPLE_SIZE = 5
+OFFENDING_ROWS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -66,16 +71,31 @@ class DeclaredSuite:
     expectations: tuple[DeclaredExpectation, ...]
     columns: tuple[str, ...] = ()
     sample_rows: int | None = None
+    query: str | None = None
+    partition_column: str | None = None
     declared_in: Path = Path()
 
     @property
     def check_name(self) -> str:
         return f"gx_{self.name}"
 
+    @property
+    def source_sql(self) -> str:
+        """What the suite reads: the relation, or its declared query as a subquery."""
+        return f"({self.query}) as suite_query" if self.query else self.relation
+
+    @property
+    def fetched_columns(self) -> tuple[str, ...]:
+        """Declared columns plus the partition column (so failures can name partitions)."""
+        extra = self.partition_column
+        if extra and extra.lower() not in {c.lower() for c in self.columns}:
+            return (*self.columns, extra)
+        return self.columns
+
     def select_sql(self) -> str:
         """The DuckDB query that fetches what the suite validates: declared columns, maybe a sample."""
-        cols = ", ".join(f"{_quote(c)} as {_quote(c)}" for c in self.columns) if self.columns else "*"
-        sql = f"select {cols} from {self.relation}"
+        cols = ", ".join(f"{_quote(c)} as {_quote(c)}" for c in self.fetched_columns) if self.columns else "*"
+        sql = f"select {cols} from {self.source_sql}"
         if self.sample_rows:
             sql += f" using sample reservoir({self.sample_rows} rows) repeatable ({SAMPLE_SEED})"
         return sql
@@ -92,6 +112,8 @@ class FailedExpectation:
     observed_value: Any = None
     unexpected_values: list[Any] = field(default_factory=list)
     error: str | None = None  # set when the expectation raised instead of evaluating
+    partitions: list[str] = field(default_factory=list)  # partitions of the offending rows (sampled)
+    offending_rows: list[dict[str, Any]] = field(default_factory=list)  # a few whole offending rows
 
 
 @dataclass(frozen=True)
@@ -117,8 +139,27 @@ class SuiteOutcome:
             observed = f.error or ("" if f.observed_value is None else json.dumps(f.observed_value))
             sample = ", ".join(json.dumps(v) for v in f.unexpected_values)
             cells = [f.expectation, f.column or "", unexpected, observed, sample]
-            lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        for f in self.failed:
+            if not f.offending_rows:
+                continue
+            where = f" in partition(s) {', '.join(f.partitions)}" if f.partitions else ""
+            lines += ["", f"**{f.expectation}** on `{f.column}`{where}: sample of offending rows", ""]
+            header = list(f.offending_rows[0])
+            lines.append("| " + " | ".join(_cell(h) for h in header) + " |")
+            lines.append("|" + "---|" * len(header))
+            for row in f.offending_rows:
+                lines.append("| " + " | ".join(_cell(json.dumps(row.get(h))) for h in header) + " |")
         return "\n".join(lines)
+
+    @property
+    def failed_partitions(self) -> list[str]:
+        """Every partition named by a failed expectation."""
+        return sorted({p for f in self.failed for p in f.partitions})
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 class RelationUnavailable(Exception):
@@ -176,6 +217,12 @@ def parse_suite(path: Path) -> DeclaredSuite:
     sample_rows = atlas.get("sample_rows")
     if sample_rows is not None and (isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or sample_rows < 1):
         raise fail("meta.atlas.sample_rows", "must be a positive integer (rows)")
+    query = atlas.get("query")
+    if query is not None and (not isinstance(query, str) or not query.lstrip().lower().startswith(("select", "with"))):
+        raise fail("meta.atlas.query", "must be a SELECT (or WITH ... SELECT) statement")
+    partition_column = atlas.get("partition_column")
+    if partition_column is not None and (not isinstance(partition_column, str) or not partition_column):
+        raise fail("meta.atlas.partition_column", "must be a column name")
 
     raw_expectations = data.get("expectations")
     if not isinstance(raw_expectations, list) or not raw_expectations:
@@ -192,6 +239,8 @@ def parse_suite(path: Path) -> DeclaredSuite:
         expectations=expectations,
         columns=tuple(columns),
         sample_rows=sample_rows,
+        query=query,
+        partition_column=partition_column,
         declared_in=path,
     )
 
@@ -241,7 +290,7 @@ def fetch_frame(con: duckdb.DuckDBPyConnection, suite: DeclaredSuite) -> pd.Data
     import duckdb
 
     try:
-        con.execute(f"select * from {suite.relation} limit 0")
+        con.execute(f"select * from {suite.source_sql} limit 0")
     except duckdb.CatalogException:
         raise RelationUnavailable(
             f"relation {suite.relation} does not exist (has asset {'/'.join(suite.asset)} been materialized?)"
@@ -249,7 +298,7 @@ def fetch_frame(con: duckdb.DuckDBPyConnection, suite: DeclaredSuite) -> pd.Data
     except duckdb.Error as exc:
         raise RelationUnavailable(f"relation {suite.relation} cannot be read: {_first_line(exc)}") from None
     present = {d[0].lower() for d in con.description}
-    missing = [c for c in suite.columns if c.lower() not in present]
+    missing = [c for c in suite.fetched_columns if c.lower() not in present]
     if missing:
         raise RelationUnavailable(f"relation {suite.relation} lacks declared columns: {', '.join(missing)}")
     try:
@@ -298,7 +347,7 @@ def validate(suite: DeclaredSuite, df: pd.DataFrame) -> SuiteOutcome:
     result = batch.validate(
         gx_suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20}
     )
-    failed = tuple(_failure(item) for item in result.results if not item.success)
+    failed = tuple(_failure(item, df, suite.partition_column) for item in result.results if not item.success)
     return SuiteOutcome(
         suite=suite.name,
         success=bool(result.success),
@@ -308,9 +357,17 @@ def validate(suite: DeclaredSuite, df: pd.DataFrame) -> SuiteOutcome:
     )
 
 
-def _failure(item: Any) -> FailedExpectation:
+def _failure(item: Any, df: pd.DataFrame, partition_column: str | None) -> FailedExpectation:
     config = item.expectation_config
     details = item.result or {}
+    # GX names the offending rows by index (pandas); show a few whole rows and their partitions.
+    index = [i for i in details.get("partial_unexpected_index_list") or [] if i in df.index]
+    offending = [
+        {str(k): _jsonable(v) for k, v in row.items()} for row in df.loc[index[:OFFENDING_ROWS_SHOWN]].to_dict("records")
+    ]
+    partitions: list[str] = []
+    if partition_column and partition_column in df.columns and index:
+        partitions = sorted({str(_jsonable(v)) for v in df.loc[index, partition_column]})
     error = _exception_message(item.exception_info or {})
     distinct: list[Any] = []
     for value in details.get("partial_unexpected_list") or []:
@@ -328,6 +385,8 @@ def _failure(item: Any) -> FailedExpectation:
         observed_value=_jsonable(details.get("observed_value")),
         unexpected_values=distinct,
         error=None if error is None else _first_line(error),
+        partitions=partitions,
+        offending_rows=offending,
     )
 
 

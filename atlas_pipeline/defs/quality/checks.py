@@ -58,11 +58,13 @@ def build_suite_check(suite: DeclaredSuite) -> dg.AssetChecksDefinition:
             else f"all {outcome.evaluated} expectations passed"
         )
         rows = f"{outcome.rows} sampled rows" if suite.sample_rows else f"{outcome.rows} rows"
+        where = f" (partitions {', '.join(outcome.failed_partitions)})" if outcome.failed_partitions else ""
         return dg.AssetCheckResult(
             passed=outcome.success,
             severity=severity,
-            description=f"{summary} on {rows} of {suite.relation}",
+            description=f"{summary} on {rows} of {suite.relation}{where}",
             metadata={
+                "failed_partitions": dg.MetadataValue.json(outcome.failed_partitions),
                 "relation": suite.relation,
                 "rows_validated": dg.MetadataValue.int(outcome.rows),
                 "sampled": dg.MetadataValue.bool(bool(suite.sample_rows)),
