@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
@@ -20,6 +21,9 @@ FORMATS = (
 PARTITIONINGS = ("billing_period", "day", "none")
 _REQUIRED = ("name", "description", "provider", "format", "location", "include", "partitioning")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# How late a source's newest delivery may be before its freshness check warns, by partitioning:
+# billing exports land once or a few times a day (up to 48 h late); telemetry within hours.
+DEFAULT_MAX_LATENESS_HOURS = {"billing_period": 48.0, "day": 6.0, "none": 7 * 24.0}
 
 
 class DeclarationError(ValueError):
@@ -39,7 +43,14 @@ class ExportSource:
     partitioning: str
     period_pattern: str | None = None  # regex on the relative path, named group `period`
     delivery_pattern: str | None = None  # regex naming one complete delivery (group `delivery`)
+    max_lateness_hours: float | None = None  # optional; default by partitioning (DEFAULT_MAX_LATENESS_HOURS)
     declared_in: str = ""
+
+    @property
+    def max_lateness(self) -> timedelta:
+        """How old the newest delivered file may be before the source counts as stale."""
+        hours = self.max_lateness_hours
+        return timedelta(hours=DEFAULT_MAX_LATENESS_HOURS[self.partitioning] if hours is None else hours)
 
     def resolved_location(self, env: dict[str, str] | None = None) -> str:
         """The location with `${VAR}` references expanded (ATLAS_EXPORTS defaults under ATLAS_HOME)."""
@@ -105,7 +116,14 @@ def parse_source(path: Path) -> ExportSource:
                 re.compile(data[field])
             except re.error as exc:
                 raise DeclarationError(f"{path}: field '{field}' is not a valid regex: {exc}") from exc
-    return ExportSource(**{k: str(v) for k, v in data.items()}, declared_in=str(path))
+    lateness = data.pop("max_lateness_hours", None)
+    if lateness is not None and (isinstance(lateness, bool) or not isinstance(lateness, int | float) or lateness <= 0):
+        raise DeclarationError(f"{path}: field 'max_lateness_hours' must be a positive number of hours, got {lateness!r}")
+    return ExportSource(
+        **{k: str(v) for k, v in data.items()},
+        max_lateness_hours=None if lateness is None else float(lateness),
+        declared_in=str(path),
+    )
 
 
 def load_sources(folder: Path) -> list[ExportSource]:
