@@ -9,7 +9,15 @@ from pathlib import Path
 
 import dagster as dg
 
-from atlas_pipeline.lib.expectations import DeclaredSuite, RelationUnavailable, fetch_frame, load_suites, validate
+from atlas_pipeline.lib.expectations import (
+    DeclaredSuite,
+    RelationUnavailable,
+    SuiteOutcome,
+    fetch_frame,
+    load_suites,
+    validate,
+)
+from atlas_pipeline.lib.quality_report import CheckResult, record_results, status_of
 from atlas_pipeline.lib.settings import CHECKS_DIR, REPO_ROOT
 
 
@@ -18,6 +26,27 @@ def _shown_path(path: Path) -> str:
         return str(path.resolve().relative_to(REPO_ROOT))
     except ValueError:
         return str(path)
+
+
+def partition_results(suite: DeclaredSuite, outcome: SuiteOutcome | None, df=None) -> list[CheckResult]:
+    """The outcome per partition of the validated rows (`all` without a partition column)."""
+    asset = "/".join(suite.asset)
+    if outcome is None:  # the relation could not be read
+        return [CheckResult(asset, "all", suite.check_name, status_of(False, suite.blocking))]
+    column = suite.partition_column
+    if not column or df is None or column not in df.columns or df.empty:
+        return [CheckResult(asset, "all", suite.check_name, status_of(outcome.success, suite.blocking), outcome.rows)]
+    counts = df[column].astype("string").fillna("unknown").value_counts()
+    failed = set(outcome.failed_partitions)
+    # Expectations without row-level offenders (row counts, uniqueness) fail every partition.
+    unattributed = any(not f.partitions for f in outcome.failed)
+    return [
+        CheckResult(
+            asset, str(p), suite.check_name,
+            status_of(not (unattributed or str(p) in failed), suite.blocking), int(n),
+        )
+        for p, n in sorted(counts.items())
+    ]
 
 
 def build_suite_check(suite: DeclaredSuite) -> dg.AssetChecksDefinition:
@@ -45,6 +74,7 @@ def build_suite_check(suite: DeclaredSuite) -> dg.AssetChecksDefinition:
                 df = fetch_frame(con, suite)
             except RelationUnavailable as exc:
                 context.log.error(f"{suite.check_name}: {exc}")
+                record_results(con, context.op_execution_context.run_id, partition_results(suite, None))
                 return dg.AssetCheckResult(
                     passed=False,
                     severity=severity,
@@ -52,6 +82,8 @@ def build_suite_check(suite: DeclaredSuite) -> dg.AssetChecksDefinition:
                     metadata={"relation": suite.relation, "error": dg.MetadataValue.text(str(exc))},
                 )
         outcome = validate(suite, df)
+        with context.resources.warehouse.connect(read_only=False) as con:
+            record_results(con, context.op_execution_context.run_id, partition_results(suite, outcome, df))
         summary = (
             f"{len(outcome.failed)} of {outcome.evaluated} expectations failed"
             if outcome.failed
