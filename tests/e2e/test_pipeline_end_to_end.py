@@ -186,3 +186,21 @@ def test_rerun_is_idempotent(materialized):
     ]
     assert downloads and all(d == 0 for d in downloads)
 
+
+
+def test_quality_summary_covers_every_source_and_mart(materialized):
+    paths, refresh, _ = materialized
+    with connect(paths.warehouse, read_only=True) as con:
+        rows = con.execute(
+            "select asset_key, sum(checks_run), sum(checks_failed), sum(checks_warned), sum(files_quarantined) "
+            "from main.data_quality_summary group by 1"
+        ).fetchall()
+        periods = {r[0] for r in con.execute(
+            "select partition from main.data_quality_summary where asset_key = 'raw/aws_cur2'"
+        ).fetchall()}
+    summary = {asset: (run, failed, warned, quarantined) for asset, run, failed, warned, quarantined in rows}
+    for asset in ("raw/aws_cur2", "raw/gcp_billing", "raw/dcgm_samples", "raw/slurm_jobs", "raw/gpu_nodes",
+                  "focus_cost_and_usage", "fct_cost_daily", "fct_gpu_hours_daily", "fct_gpu_capacity_daily"):
+        assert asset in summary and summary[asset][0] > 0, asset
+    assert all(failed == warned == quarantined == 0 for _, failed, warned, quarantined in summary.values())
+    assert {"2026-08", "2026-09"} <= periods  # the GX suites report per billing period

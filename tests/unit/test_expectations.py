@@ -276,10 +276,10 @@ def test_fetch_selects_only_declared_columns_and_samples_repeatably(aws_suite):
         "create table raw.aws_cur2 as select 'id' || i as identity_line_item_id, '1' as bill_payer_account_id, "
         "'Usage' as line_item_line_item_type, timestamptz '2026-08-01 00:00:00+00' as line_item_usage_start_date, "
         "timestamptz '2026-08-01 01:00:00+00' as line_item_usage_end_date, i * 0.5 as line_item_unblended_cost, "
-        "'USD' as line_item_currency_code, map {'team': 'x'} as resource_tags from range(5000) t(i)"
+        "'USD' as line_item_currency_code, map {'team': 'x'} as resource_tags, '2026-08' as x_period from range(5000) t(i)"
     )
     df = fetch_frame(con, aws_suite)
-    assert list(df.columns) == list(aws_suite.columns) and len(df) == 5000
+    assert list(df.columns) == [*aws_suite.columns, "x_period"] and len(df) == 5000  # + the partition column
     assert validate(aws_suite, df).success
 
     sampled = dataclasses.replace(aws_suite, sample_rows=50)

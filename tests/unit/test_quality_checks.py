@@ -51,11 +51,11 @@ def _run(tmp_path: Path, rows: list[tuple] | None, blocking: bool = True):
                 "create or replace table raw.aws_cur2 (identity_line_item_id varchar, bill_payer_account_id varchar, "
                 "line_item_line_item_type varchar, line_item_usage_start_date timestamptz, "
                 "line_item_usage_end_date timestamptz, line_item_unblended_cost double, "
-                "line_item_currency_code varchar, resource_tags map(varchar, varchar))"
+                "line_item_currency_code varchar, resource_tags map(varchar, varchar), x_period varchar)"
             )
             con.executemany(
                 "insert into raw.aws_cur2 values (?, '210987654321', ?, timestamptz '2026-08-01 00:00:00+00', "
-                "timestamptz '2026-08-01 01:00:00+00', 1.5, ?, map {'team': 'ml'})",
+                "timestamptz '2026-08-01 01:00:00+00', 1.5, ?, map {'team': 'ml'}, '2026-08')",
                 rows,
             )
 
