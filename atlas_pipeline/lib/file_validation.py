@@ -336,6 +336,8 @@ def _judge(con: duckdb.DuckDBPyConnection, source: ExportSource, period: str, ke
                 f"(first at line {malformed[0]['line']}: {malformed[0]['error']})"
             )
             verdict.details = {"kind": "malformed", "file": key, "violations": malformed[:SAMPLE]}
+            with open(path, "rb") as handle:  # rows held back = data lines of the file (header excluded)
+                verdict.rows = max(sum(1 for line in handle if line.strip()) - 1, 0)
             return verdict
         relation = _strict_csv_sql(path, source.format, header)
     else:

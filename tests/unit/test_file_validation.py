@@ -92,6 +92,8 @@ def test_malformed_csv_row_quarantines_the_file_naming_the_line_and_other_files_
     assert violation["line"] == 3 and violation["row"] == 2  # header is line 1; row 2 is the bad one
     assert violation["expectation"] == "well-formed CSV row" and "extra,fields" in violation["observed"]
     assert len(report.quarantined) == 1
+    [(rows,)] = con.execute("select row_count from landing.manifest where status = 'quarantined'").fetchall()
+    assert rows == 2  # both data rows of the file are held back, and counted as quarantined
     assert [r[0] for r in raw_rows(con)] == ["sub-1", "sub-2", "sub-3"]  # August arrives whole
 
 
