@@ -73,10 +73,12 @@ focus as (
         case
             when all_rows.frequency = 'Recurring' then 'Recurring'
             when all_rows.frequency = 'OneTime' then 'One-Time'
-            else 'Usage-Based'
+            when all_rows.charge_type in ('Usage', 'UnusedReservation', 'UnusedSavingsPlan') then 'Usage-Based'
+            else 'One-Time'
         end as "ChargeFrequency",
         all_rows.product_name as "ChargeDescription",
         case
+            when all_rows.charge_type in ('Purchase', 'Refund') then 'Standard'
             when all_rows.charge_type not in ('Usage', 'UnusedReservation', 'UnusedSavingsPlan') then null
             when all_rows.pricing_model in ('Reservation', 'SavingsPlan') then 'Committed'
             when all_rows.pricing_model = 'Spot' then 'Dynamic'
@@ -131,10 +133,13 @@ focus as (
         all_rows.billing_period as x_billing_period,
         all_rows.x_export_version,
         all_rows.charge_type || '/' || coalesce(all_rows.pricing_model, '') as x_provider_line_type,
-        json_extract_string(all_rows.tags, '$.team') as x_team,
-        json_extract_string(all_rows.tags, '$.project') as x_project
+        {{ normalized_tags(json_to_tag_map('all_rows.tags')) }} as x_tags
     from all_rows
     left join services on services.service_key = all_rows.meter_category
 )
 
-select * from focus
+select
+    *,
+    x_tags ->> 'team' as x_team,
+    x_tags ->> 'project' as x_project
+from focus

@@ -1,6 +1,10 @@
 {#- GCP billing export -> FOCUS. Each export row is a charge at its pre-credit `cost`; each nested
-    credit becomes its own Credit row (same period, resource and tags), so totals stay exact:
-    Σ BilledCost = Σ cost + Σ credits.amount, the invoice amount. -#}
+    credit becomes its own Credit row (same period, resource and tags, x_provider_line_type
+    `credit:<type>`), so Σ BilledCost = Σ cost + Σ credits.amount, the invoice amount.
+    Discount-type credits (sustained use, committed use, negotiated DISCOUNT) are part of the usage's
+    price: they are folded into the usage row's EffectiveCost and their Credit row carries
+    EffectiveCost 0. Other credits (PROMOTION, FREE_TIER, ...) keep EffectiveCost = their amount.
+    Either way Σ EffectiveCost = Σ BilledCost: the standard export has no amortized view. -#}
 with
 
 line_items as (
@@ -14,10 +18,14 @@ services as (
 charges as (
     select
         line_items.*,
+        line_items.cost + coalesce(list_sum(list_transform(
+            list_filter(line_items.credits, c -> c.type in {{ gcp_discount_credit_types() }}), c -> c.amount
+        )), 0) as effective_cost,
         case line_items.cost_type
             when 'regular' then 'Usage'
             when 'tax' then 'Tax'
-            else 'Adjustment'
+            when 'adjustment' then 'Credit'
+            else 'Adjustment'  -- rounding_error
         end as charge_category,
         case when line_items.cost_type = 'adjustment' then 'Correction' end as charge_class,
         line_items.cost as billed_cost,
@@ -37,6 +45,8 @@ unnested_credits as (
 credit_rows as (
     select
         * exclude (credit) replace (credit.amount as cost),
+        case when credit.type in {{ gcp_discount_credit_types() }} then cast(0 as {{ money_type() }})
+            else credit.amount end as effective_cost,
         'Credit' as charge_category,
         cast(null as varchar) as charge_class,
         credit.amount as billed_cost,
@@ -69,13 +79,14 @@ focus as (
         all_rows.charge_class as "ChargeClass",
         case
             when all_rows.charge_category = 'Usage' then 'Usage-Based'
+            when all_rows.charge_category = 'Tax' then 'Recurring'
             else 'One-Time'
         end as "ChargeFrequency",
         all_rows.charge_description as "ChargeDescription",
         case when all_rows.charge_category = 'Usage' then 'Standard' end as "PricingCategory",
 
         all_rows.billed_cost as "BilledCost",
-        all_rows.billed_cost as "EffectiveCost",
+        all_rows.effective_cost as "EffectiveCost",
         case when all_rows.charge_category = 'Credit' then 0 else coalesce(all_rows.cost_at_list, all_rows.cost) end as "ListCost",
         all_rows.billed_cost as "ContractedCost",
         all_rows.billing_currency as "BillingCurrency",
@@ -95,7 +106,7 @@ focus as (
         all_rows.zone as "AvailabilityZone",
         coalesce(all_rows.resource_global_name, all_rows.resource_name) as "ResourceId",
         all_rows.resource_name as "ResourceName",
-        cast(to_json(all_rows.label_map) as json) as "Tags",
+        cast(to_json(coalesce(all_rows.label_map, map())) as json) as "Tags",
 
         -- The invoice month is the billing period (late usage can land on the next invoice).
         all_rows.invoice_period_start as "BillingPeriodStart",
@@ -108,10 +119,13 @@ focus as (
         all_rows.billing_period as x_billing_period,
         all_rows.x_export_version,
         all_rows.provider_line_type as x_provider_line_type,
-        all_rows.label_map['team'] as x_team,
-        all_rows.label_map['project'] as x_project
+        {{ normalized_tags('all_rows.label_map') }} as x_tags
     from all_rows
     left join services on services.service_key = all_rows.service_description
 )
 
-select * from focus
+select
+    *,
+    x_tags ->> 'team' as x_team,
+    x_tags ->> 'project' as x_project
+from focus

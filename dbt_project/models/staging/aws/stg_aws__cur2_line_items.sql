@@ -44,6 +44,9 @@ source as (
             "reservation_effective_cost": "double",
             "reservation_unused_amortized_upfront_fee_for_billing_period": "double",
             "reservation_unused_recurring_fee": "double",
+            "reservation_unused_quantity": "double",
+            "reservation_amortized_upfront_fee_for_billing_period": "double",
+            "pricing_purchase_option": "varchar",
             "savings_plan_savings_plan_a_r_n": "varchar",
             "savings_plan_savings_plan_effective_cost": "double",
             "savings_plan_total_commitment_to_date": "double",
@@ -81,6 +84,7 @@ renamed as (
         nullif(product_instance_type, '') as instance_type,
         nullif(product_sku, '') as sku,
         nullif(pricing_term, '') as pricing_term,
+        nullif(pricing_purchase_option, '') as pricing_purchase_option,
         nullif(pricing_unit, '') as pricing_unit,
         line_item_line_item_description as description,
         coalesce(bill_invoicing_entity, line_item_legal_entity) as invoicing_entity,
@@ -96,6 +100,9 @@ renamed as (
         {{ float_to_money('reservation_unused_amortized_upfront_fee_for_billing_period') }}
             as reservation_unused_amortized_upfront_fee,
         {{ float_to_money('reservation_unused_recurring_fee') }} as reservation_unused_recurring_fee,
+        {{ float_to_money('reservation_amortized_upfront_fee_for_billing_period') }}
+            as reservation_amortized_upfront_fee,
+        cast(cast(reservation_unused_quantity as varchar) as {{ money_type() }}) as reservation_unused_quantity,
         {{ float_to_money('savings_plan_savings_plan_effective_cost') }} as savings_plan_effective_cost,
         {{ float_to_money('savings_plan_total_commitment_to_date') }} as savings_plan_total_commitment_to_date,
         {{ float_to_money('savings_plan_used_commitment') }} as savings_plan_used_commitment,
