@@ -52,7 +52,7 @@ def reader_sql(fmt: str, files: Sequence[str]) -> str:
     if not files:
         raise ValueError("reader_sql needs at least one file")
     paths = _sql_list(files)
-    if fmt == "aws_cur2_parquet":
+    if fmt in ("aws_cur2_parquet", "parquet"):
         return f"read_parquet({paths}, union_by_name = true, {_HIVE})"
     if fmt == "gcp_billing_jsonl":
         return (
@@ -77,3 +77,16 @@ def reader_sql(fmt: str, files: Sequence[str]) -> str:
 
 def create_raw_view_sql(source_name: str, fmt: str, files: Sequence[str]) -> str:
     return f"create or replace view raw.{source_name} as select * from {reader_sql(fmt, files)}"
+
+
+# --- billing: optional sources -------------------------------------------------------------------
+
+
+def create_empty_raw_view_sql(source_name: str) -> str:
+    """An empty `raw.<source>` for an optional source with no files yet: only the lineage columns,
+    so staging models (which read provider columns through `columns_or_null`) yield typed NULL
+    columns and no rows."""
+    return (
+        f"create or replace view raw.{source_name} as select cast(null as varchar) as x_source_file, "
+        "cast(null as varchar) as x_period, cast(null as varchar) as x_export_version where false"
+    )

@@ -16,6 +16,7 @@ FORMATS = (
     "prometheus_text",
     "slurm_sacct",
     "csv",
+    "parquet",
 )
 PARTITIONINGS = ("billing_period", "day", "none")
 _REQUIRED = ("name", "description", "provider", "format", "location", "include", "partitioning")
@@ -39,6 +40,9 @@ class ExportSource:
     partitioning: str
     period_pattern: str | None = None  # regex on the relative path, named group `period`
     delivery_pattern: str | None = None  # regex naming one complete delivery (group `delivery`)
+    # false: the source may have no files yet (an export format an estate may or may not use);
+    # its raw view is then empty instead of the ingest failing.
+    required: bool = True
     declared_in: str = ""
 
     def resolved_location(self, env: dict[str, str] | None = None) -> str:
@@ -105,7 +109,10 @@ def parse_source(path: Path) -> ExportSource:
                 re.compile(data[field])
             except re.error as exc:
                 raise DeclarationError(f"{path}: field '{field}' is not a valid regex: {exc}") from exc
-    return ExportSource(**{k: str(v) for k, v in data.items()}, declared_in=str(path))
+    required = data.pop("required", True)
+    if not isinstance(required, bool):
+        raise DeclarationError(f"{path}: field 'required' must be true or false, got {required!r}")
+    return ExportSource(**{k: str(v) for k, v in data.items()}, required=required, declared_in=str(path))
 
 
 def load_sources(folder: Path) -> list[ExportSource]:

@@ -1,8 +1,10 @@
-{#- Amortization loses and invents nothing: Σ amortized raw cost = Σ EffectiveCost per provider ×
-    billing account × billing period, to the cent. Amortized raw cost is each provider's own
-    definition: AWS's amortized cost from the CUR columns (covered usage at its commitment cost,
-    unused commitment, purchases and negations at 0); GCP cost + credits (no amortized view);
-    Azure the amortized-cost export. Returns the periods that differ. -#}
+{#- Amortization loses and invents nothing: Σ amortized cost = Σ EffectiveCost per input
+    (x_source) × billing account × billing period, to the cent. Amortized cost is each provider's
+    own definition: AWS's amortized cost from the CUR columns (covered usage at its commitment
+    cost, unused commitment, purchases and negations at 0), for CUR 2.0 and legacy CUR alike;
+    GCP cost + credits (no amortized view); Azure the amortized-cost export; native FOCUS exports
+    their own EffectiveCost. CSV inputs are summed from their staging models (cast + rename only).
+    Returns the periods that differ. -#}
 {{ config(severity='error', meta={'dagster': {'ref': {'name': 'focus_cost_and_usage'}}}) }}
 with
 
@@ -23,9 +25,31 @@ aws_lines as (
     from {{ source('raw', 'aws_cur2') }}
 ),
 
+legacy_lines as (
+    select
+        billing_account_id,
+        billing_period,
+        line_item_type as line_type,
+        unblended_cost,
+        savings_plan_effective_cost as sp_effective_cost,
+        savings_plan_total_commitment_to_date as sp_commitment,
+        savings_plan_used_commitment as sp_used,
+        reservation_effective_cost as ri_effective_cost,
+        reservation_unused_amortized_upfront_fee as ri_unused_upfront,
+        reservation_unused_recurring_fee as ri_unused_recurring,
+        reservation_arn is not null or savings_plan_arn is not null as is_commitment
+    from {{ ref('stg_aws__cur_legacy_line_items') }}
+),
+
+aws_all_lines as (
+    select 'aws_cur2' as x_source, * from aws_lines
+    union all
+    select 'aws_cur_legacy', * from legacy_lines
+),
+
 raw_totals as (
     select
-        'Amazon Web Services' as provider_name,
+        x_source,
         billing_account_id,
         billing_period,
         sum(case
@@ -37,13 +61,19 @@ raw_totals as (
             when line_type = 'Fee' and is_commitment then 0
             else unblended_cost
         end) as amortized_cost
-    from aws_lines
+    from aws_all_lines
+    group by all
+
+    union all
+
+    select 'aws_focus', "BillingAccountId", x_billing_period, sum("EffectiveCost")
+    from {{ ref('stg_aws__focus_line_items') }}
     group by all
 
     union all
 
     select
-        'Google Cloud',
+        'gcp_billing',
         billing_account_id,
         x_period,
         sum(
@@ -56,17 +86,28 @@ raw_totals as (
     union all
 
     select
-        'Microsoft',
-        "BillingAccountId",
-        x_period,
-        sum({{ text_to_money('"CostInBillingCurrency"') }})
-    from {{ source('raw', 'azure_cost_details_amortized') }}
+        'gcp_billing_detailed', billing_account_id, billing_period,
+        sum(cost + coalesce(list_sum(list_transform(credits, c -> c.amount)), 0))
+    from {{ ref('stg_gcp__billing_detailed_line_items') }}
+    group by all
+
+    union all
+
+    select 'azure_cost_details_actual', billing_account_id, billing_period, sum(cost)
+    from {{ ref('stg_azure__cost_details_amortized') }}
+    group by all
+
+    union all
+
+    select 'azure_focus', "BillingAccountId", x_billing_period, sum("EffectiveCost")
+    from {{ ref('stg_azure__focus_cost') }}
     group by all
 ),
 
 focus_totals as (
     select
-        "ProviderName" as provider_name,
+        case when x_source like 'azure_cost_details_%' then 'azure_cost_details_actual' else x_source end
+            as x_source,
         "BillingAccountId" as billing_account_id,
         x_billing_period as billing_period,
         sum("EffectiveCost") as effective_cost
@@ -76,5 +117,5 @@ focus_totals as (
 
 select *
 from raw_totals
-full outer join focus_totals using (provider_name, billing_account_id, billing_period)
+full outer join focus_totals using (x_source, billing_account_id, billing_period)
 where raw_totals.amortized_cost is distinct from focus_totals.effective_cost

@@ -1,5 +1,8 @@
-{#- The FOCUS cost-and-usage table: every provider's intermediate model conformed to the same
+{#- The FOCUS cost-and-usage table: every input's intermediate model conformed to the same
     columns, types and order (FOCUS 1.2 + 1.3 additions, then x_ columns), then a plain union.
+    Inputs: AWS CUR 2.0, legacy CUR and native FOCUS export; GCP standard and detailed export;
+    Azure cost details (actual + amortized) and native FOCUS export. Optional inputs with no files
+    contribute no rows. Declare one billing account in one input only (x_source tells which).
     Reporting currency (policy, see docs/focus_mapping.md): BillingCurrency stays as billed; the
     x_*_reporting columns convert it at the FX rate in force on BillingPeriodStart (the latest
     `fx_rates` row dated on or before it), one rate per billing period so that converted totals
@@ -12,6 +15,14 @@ unioned as (
     {{ focus_conform(ref('int_gcp__focus_line_items')) }}
     union all
     {{ focus_conform(ref('int_azure__focus_line_items')) }}
+    union all
+    {{ focus_conform(ref('int_aws__cur_legacy_focus_line_items')) }}
+    union all
+    {{ focus_conform(ref('int_aws__focus_export_line_items')) }}
+    union all
+    {{ focus_conform(ref('int_gcp__detailed_focus_line_items')) }}
+    union all
+    {{ focus_conform(ref('int_azure__focus_export_line_items')) }}
 ),
 
 fx_rates as (
