@@ -21,6 +21,10 @@ services as (
     select * from {{ ref('service_categories') }} where provider = 'aws'
 ),
 
+units as (
+    select * from {{ ref('pricing_units') }} where provider = 'aws'
+),
+
 charges as (
     select
         line_items.*,
@@ -86,6 +90,20 @@ classified as (
     from all_rows
 ),
 
+quantified as (
+    select
+        classified.*,
+        -- FOCUS: PricingQuantity only on Usage and Purchase rows, and only with a unit.
+        case
+            when classified.charge_category not in ('Usage', 'Purchase') or classified.pricing_unit is null then null
+            when classified.is_unused_commitment then classified.reservation_unused_quantity
+            else classified.usage_amount
+        end as pricing_quantity,
+        coalesce(units.focus_unit, classified.pricing_unit) as focus_unit
+    from classified
+    left join units on units.provider_unit = classified.pricing_unit
+),
+
 focus as (
     select
         -- accounts
@@ -96,7 +114,13 @@ focus as (
         c.usage_account_name as "SubAccountName",
         'Linked Account' as "SubAccountType",
         c.invoice_id as "InvoiceId",
-        coalesce(c.invoicing_entity, 'Amazon Web Services, Inc.') as "InvoiceIssuerName",
+        -- AWS's own legal entities invoice as the provider (FOCUS: the issuer differs from the
+        -- provider only when a third party, e.g. a reseller, invoices).
+        case
+            when c.invoicing_entity is null or c.invoicing_entity ilike 'Amazon Web Services%'
+                or c.invoicing_entity ilike 'AWS%' then 'Amazon Web Services'
+            else c.invoicing_entity
+        end as "InvoiceIssuerName",
         'Amazon Web Services' as "ProviderName",
         'Amazon Web Services' as "PublisherName",
         'Amazon Web Services' as "ServiceProviderName",
@@ -165,11 +189,10 @@ focus as (
         -- usage
         case when c.charge_category = 'Usage' and not c.is_unused_commitment then c.usage_amount end
             as "ConsumedQuantity",
-        case when c.charge_category = 'Usage' and not c.is_unused_commitment then c.pricing_unit end
+        case when c.charge_category = 'Usage' and not c.is_unused_commitment then c.focus_unit end
             as "ConsumedUnit",
-        case when c.is_unused_commitment then c.reservation_unused_quantity else c.usage_amount end
-            as "PricingQuantity",
-        c.pricing_unit as "PricingUnit",
+        c.pricing_quantity as "PricingQuantity",
+        case when c.pricing_quantity is not null then c.focus_unit end as "PricingUnit",
 
         -- service, sku, location, resource
         coalesce(services.service_name, c.product_name, c.service_code) as "ServiceName",
@@ -206,7 +229,7 @@ focus as (
         case when c.is_unused_commitment then c.line_item_type || ':unused' else c.line_item_type end
             as x_provider_line_type,
         {{ normalized_tags('c.resource_tags', 'user[_:]') }} as x_tags
-    from classified as c
+    from quantified as c
     left join services on services.service_key = c.service_code
 )
 

@@ -12,6 +12,7 @@ source as (
     select
         {{ columns_or_null(source_relation, {
             "BillingAccountId": "varchar",
+            "InvoiceId": "varchar",
             "BillingAccountName": "varchar",
             "BillingProfileId": "varchar",
             "BillingProfileName": "varchar",
@@ -69,6 +70,7 @@ renamed as (
     select
         -- ids
         "BillingAccountId" as billing_account_id,
+        nullif("InvoiceId", '') as invoice_id,
         "BillingAccountName" as billing_account_name,
         "BillingProfileId" as billing_profile_id,
         "SubscriptionId" as subscription_id,

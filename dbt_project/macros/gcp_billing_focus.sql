@@ -16,6 +16,10 @@ services as (
     select * from {{ ref('service_categories') }} where provider = 'gcp'
 ),
 
+units as (
+    select * from {{ ref('pricing_units') }} where provider = 'gcp'
+),
+
 charges as (
     select
         line_items.*,
@@ -93,9 +97,12 @@ focus as (
         all_rows.billing_currency as "BillingCurrency",
 
         case when all_rows.charge_category = 'Usage' then all_rows.usage_amount end as "ConsumedQuantity",
-        case when all_rows.charge_category = 'Usage' then all_rows.usage_unit end as "ConsumedUnit",
-        case when all_rows.charge_category = 'Usage' then all_rows.usage_amount_in_pricing_units end as "PricingQuantity",
-        case when all_rows.charge_category = 'Usage' then all_rows.usage_pricing_unit end as "PricingUnit",
+        case when all_rows.charge_category = 'Usage' then coalesce(consumed_units.focus_unit, all_rows.usage_unit) end
+            as "ConsumedUnit",
+        case when all_rows.charge_category = 'Usage' and all_rows.usage_pricing_unit is not null
+            then all_rows.usage_amount_in_pricing_units end as "PricingQuantity",
+        case when all_rows.charge_category = 'Usage' and all_rows.usage_amount_in_pricing_units is not null
+            then coalesce(pricing_units.focus_unit, all_rows.usage_pricing_unit) end as "PricingUnit",
 
         coalesce(services.service_name, all_rows.service_description) as "ServiceName",
         coalesce(services.service_category, 'Other') as "ServiceCategory",
@@ -123,6 +130,8 @@ focus as (
         {{ normalized_tags('all_rows.label_map') }} as x_tags
     from all_rows
     left join services on services.service_key = all_rows.service_description
+    left join units as consumed_units on consumed_units.provider_unit = all_rows.usage_unit
+    left join units as pricing_units on pricing_units.provider_unit = all_rows.usage_pricing_unit
 )
 
 select
