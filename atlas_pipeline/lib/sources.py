@@ -16,6 +16,8 @@ FORMATS = (
     "prometheus_text",
     "slurm_sacct",
     "csv",
+    "prometheus_range_json",
+    "nvidia_smi_csv",
 )
 PARTITIONINGS = ("billing_period", "day", "none")
 _REQUIRED = ("name", "description", "provider", "format", "location", "include", "partitioning")

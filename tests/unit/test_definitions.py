@@ -24,7 +24,8 @@ def test_graph_reads_left_to_right_by_stage():
     # Ingest assets: one per declared source, keyed raw/<source>.
     assert {k for k, g in groups.items() if g == "ingest"} == {
         "raw/aws_cur2", "raw/gcp_billing", "raw/azure_cost_details_actual", "raw/azure_cost_details_amortized",
-        "raw/dcgm_samples", "raw/slurm_jobs", "raw/gpu_nodes",
+        "raw/dcgm_samples", "raw/slurm_jobs", "raw/gpu_nodes", "raw/dcgm_prometheus_exports", "raw/nvidia_smi_logs",
+        "raw/gpu_pricing",
     }
     assert groups["stg_aws__cur2_line_items"] == "staging"
     assert groups["int_aws__focus_line_items"] == "intermediate"
