@@ -135,7 +135,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Est
     result = subprocess.run(
         [str(dbt), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--select", "stg_dcgm__gpu_samples", "stg_slurm__jobs", "stg_cluster__gpu_nodes", "fct_gpu_hours_daily",
-         "fct_gpu_capacity_daily", "--indirect-selection", "cautious", "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
+         "fct_gpu_capacity_daily", "--indirect-selection", "cautious",
+         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
         env=env,
         capture_output=True,
         text=True,

@@ -237,3 +237,27 @@ def test_incremental_rerun_is_idempotent(estate, tmp_path: Path) -> None:
     after = query(db, "select count(*), sum(energy_kwh), sum(samples) from main.fct_gpu_usage_hourly")
     assert after[0][0] == before[0][0] and after[0][2] == before[0][2]
     assert after[0][1] == pytest.approx(before[0][1], rel=1e-12)
+
+
+def test_scale_generator_writes_readings_in_the_int_gpu_samples_shape(tmp_path: Path) -> None:
+    """Sizes are parameters: any fleet, 10-second readings, one parquet file per day."""
+    from atlas_pipeline.lib.sample_estate.gpu_samples_parquet import write_sample_days
+    from atlas_pipeline.lib.sample_estate.spec import scaled_fleet
+
+    spec = replace(
+        EstateSpec(start_month=date(2026, 9, 1), months=1),
+        fleet=scaled_fleet(2), onprem_fleet=(), telemetry_interval_seconds=10,
+    )
+    (path, rows), = write_sample_days(tmp_path, spec, [date(2026, 9, 30)])
+    assert rows == 2 * 8 * 8640
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    (n, gpus, first, last, interval, busy), = con.execute(
+        "select count(*), count(distinct hostname || gpu_index), min(sample_at), max(sample_at), "
+        f"max(interval_seconds), count(hpc_job_id) from read_parquet('{path}')"
+    ).fetchall()
+    assert (n, gpus, interval) == (rows, 16, 10)
+    assert str(first) == "2026-09-30 00:00:00" and str(last) == "2026-09-30 23:59:50"
+    assert 0 < busy < n

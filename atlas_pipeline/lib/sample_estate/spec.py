@@ -84,6 +84,24 @@ def default_fleet() -> tuple[GpuHost, ...]:
     )
 
 
+def scaled_fleet(hosts: int, gpus_per_host: int = 8) -> tuple[GpuHost, ...]:
+    """A fleet of `hosts` p5.48xlarge-like nodes (8 x H100 by default) for scale runs: 1,000 GPUs
+    is `scaled_fleet(125)`. Clusters of 32 nodes each, so job peers and racks stay realistic."""
+    return tuple(
+        GpuHost(
+            hostname=f"gpu-{i:05d}",
+            cluster=f"scale-{i // 32:03d}",
+            provider="aws",
+            instance_type="p5.48xlarge",
+            resource_id=f"i-0scale{i:012d}",
+            region="us-east-1",
+            gpu_model="NVIDIA H100 80GB HBM3",
+            gpu_count=gpus_per_host,
+        )
+        for i in range(hosts)
+    )
+
+
 def default_onprem_fleet() -> tuple[GpuHost, ...]:
     """On-premises GPU nodes: no cloud bill (priced from `assets/gpu_pricing.yaml`), observed by a
     Prometheus server (range-query JSON export) and by `nvidia-smi --query-gpu` CSV logs."""

@@ -86,24 +86,37 @@ pricing as (
     select * from {{ source('raw_telemetry', 'gpu_pricing') }}
 ),
 
+-- the price in effect on each day: the latest declaration that started on or before it
+day_prices as (
+    select
+        onprem_days.cluster,
+        onprem_days.report_date,
+        pricing.price_per_gpu_hour,
+        pricing.currency,
+        row_number() over (
+            partition by onprem_days.cluster, onprem_days.report_date order by pricing.effective_from desc
+        ) as price_rank
+    from onprem_days
+    inner join pricing
+        on onprem_days.cluster = pricing.cluster
+        and onprem_days.report_date >= pricing.effective_from
+),
+
 onprem_hours as (
     select
         nodes.hostname,
-        {{ dbt.dateadd('hour', 'hour_numbers.generated_number - 1', 'cast(onprem_days.report_date as timestamp)') }}
+        {{ dbt.dateadd('hour', 'hour_numbers.generated_number - 1', 'cast(day_prices.report_date as timestamp)') }}
             as hour_start,
-        max(pricing.currency) as currency,
-        cast(nodes.gpu_count * max(pricing.price_per_gpu_hour) as {{ money_type() }}) as cost,
+        day_prices.currency,
+        cast(nodes.gpu_count * day_prices.price_per_gpu_hour as {{ money_type() }}) as cost,
         'declared' as price_source
     from nodes
-    inner join onprem_days
-        on nodes.cluster = onprem_days.cluster
-    inner join pricing
-        on nodes.cluster = pricing.cluster
-        and onprem_days.report_date >= pricing.effective_from
+    inner join day_prices
+        on nodes.cluster = day_prices.cluster
+        and day_prices.price_rank = 1
     inner join hour_numbers
         on hour_numbers.generated_number <= 24
     where nodes.provider = 'onprem'
-    group by nodes.hostname, nodes.gpu_count, onprem_days.report_date, hour_numbers.generated_number
 ),
 
 unioned as (
