@@ -1,5 +1,7 @@
 {#- Σ paid GPU cost (allocated + unallocated idle) per cloud node = Σ EffectiveCost of the node's
-    rows in focus_cost_and_usage, to the cent. Returns the nodes that do not reconcile. -#}
+    rows in focus_cost_and_usage, to the cent. Returns the clusters that do not reconcile.
+    A blocking asset check on fct_gpu_cost_allocation. -#}
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'fct_gpu_cost_allocation'}}}) }}
 with
 
 billed as (
