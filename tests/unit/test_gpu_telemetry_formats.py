@@ -140,3 +140,29 @@ def test_real_sacct_output_cancelled_by_uid_and_steps(warehouse: Path) -> None:
     assert all(r[2].startswith("CANCELLED by ") for r in cancelled)
     # A 4-field sacct (JobID|State|Start|End) has no AllocTRES: no GPUs, not an error.
     assert {r[6] for r in rows} == {0} and {r[7] for r in rows} == {"gcm"}
+
+
+def test_unreadable_prometheus_export_is_quarantined_and_the_rest_lands(tmp_path: Path) -> None:
+    import gzip
+
+    import duckdb
+
+    from atlas_pipeline.lib.landing import land_source, refresh_raw_view
+    from atlas_pipeline.lib.object_store import LocalStore
+    from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+    from atlas_pipeline.lib.sources import parse_source
+
+    source = parse_source(DECLARATIONS_DIR / "sources" / "dcgm_prometheus_exports.yaml")
+    root = tmp_path / "prometheus"
+    good = root / "k8s" / "2026-08-01" / "k8s-node-7.json.gz"
+    bad = root / "k8s" / "2026-08-02" / "k8s-node-7.json.gz"
+    good.parent.mkdir(parents=True)
+    bad.parent.mkdir(parents=True)
+    good.write_bytes(gzip.compress(json.dumps(_range_export()).encode()))
+    bad.write_bytes(gzip.compress(json.dumps(_range_export()).encode())[:200])  # cut off mid-stream
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    report = land_source(con, source, LocalStore(root), tmp_path / "landing", tmp_path / "quarantine")
+    assert [q["file"] for q in report.quarantined] == ["k8s/2026-08-02/k8s-node-7.json.gz"]
+    assert "unreadable as prometheus_range_json" in report.quarantined[0]["problem"]
+    assert refresh_raw_view(con, source)["periods"] == ["2026-08-01"]
+    assert con.execute("select count(*) from raw.dcgm_prometheus_exports").fetchone()[0] == 5
