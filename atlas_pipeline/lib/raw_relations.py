@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from atlas_pipeline.lib.raw_telemetry import TELEMETRY_FORMATS, telemetry_reader_sql
+
 # BigQuery billing export schema (standard usage cost). Declared, not sniffed: sniffing a
 # sample could guess a narrower type than a later row needs.
 _KV = "STRUCT(key VARCHAR, value VARCHAR)[]"
@@ -72,6 +74,8 @@ def reader_sql(fmt: str, files: Sequence[str]) -> str:
             f"read_csv({paths}, columns = {{'line': 'VARCHAR'}}, delim = '{_UNIT_SEPARATOR}', quote = '', escape = '', "
             f"header = false, auto_detect = false, {_HIVE})"
         )
+    if fmt in TELEMETRY_FORMATS:
+        return telemetry_reader_sql(fmt, paths, _HIVE)
     raise ValueError(f"unknown export format {fmt!r}")
 
 

@@ -17,6 +17,8 @@ FORMATS = (
     "slurm_sacct",
     "csv",
     "parquet",
+    "prometheus_range_json",
+    "nvidia_smi_csv",
 )
 PARTITIONINGS = ("billing_period", "day", "none")
 _REQUIRED = ("name", "description", "provider", "format", "location", "include", "partitioning")

@@ -157,7 +157,7 @@ def test_gpu_hours_match_slurm_allocations(materialized):
         allocated = con.execute("select sum(gpu_hours_allocated) from main.fct_gpu_hours_daily").fetchone()[0]
         capacity = con.execute("select sum(gpu_hours_capacity) from main.fct_gpu_capacity_daily").fetchone()[0]
     days = (SPEC.end_exclusive - SPEC.start_month).days
-    gpus = sum(h.gpu_count for h in SPEC.fleet)
+    gpus = sum(h.gpu_count for h in SPEC.gpu_hosts)
     assert 0 < allocated <= capacity
     assert capacity == pytest.approx(gpus * 24 * days)
 
