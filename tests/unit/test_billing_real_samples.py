@@ -109,7 +109,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dbt = Path(sys.executable).parent / "dbt"
     result = subprocess.run(
         [str(dbt), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--select", "+focus_cost_and_usage", "focus_service_subcategories",
+         "--select", "+focus_cost_and_usage", "focus_service_subcategories", "--indirect-selection", "cautious",
          "--exclude", "assert_effective_cost_reconciles_to_amortized",
          "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
         env={**env, "ATLAS_WAREHOUSE": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},

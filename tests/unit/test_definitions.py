@@ -27,7 +27,7 @@ def test_graph_reads_left_to_right_by_stage():
         "raw/dcgm_samples", "raw/slurm_jobs", "raw/gpu_nodes",
         # optional billing inputs (required: false)
         "raw/aws_cur_legacy", "raw/aws_focus", "raw/gcp_billing_detailed", "raw/azure_focus",
-        "raw/dcgm_samples", "raw/slurm_jobs", "raw/gpu_nodes", "raw/dcgm_prometheus_exports", "raw/nvidia_smi_logs",
+        "raw/dcgm_prometheus_exports", "raw/nvidia_smi_logs",
         "raw/gpu_pricing",
     }
     assert groups["stg_aws__cur2_line_items"] == "staging"

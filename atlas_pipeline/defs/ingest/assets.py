@@ -7,7 +7,6 @@ import dagster as dg
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.landing import NoDataError, land_source, refresh_raw_view
 from atlas_pipeline.lib.object_store import open_store
-from atlas_pipeline.lib.raw_relations import create_empty_raw_view_sql
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.sources import ExportSource, load_sources
 
@@ -39,12 +38,9 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
             try:
                 view = refresh_raw_view(con, source)
             except NoDataError as exc:
-                if source.required:
-                    raise dg.Failure(description=str(exc)) from exc
-                # An optional export format this estate does not deliver (yet): serve an empty view.
+                raise dg.Failure(description=str(exc)) from exc
+            if not view["files"]:
                 context.log.info(f"{source.name}: no files (optional source); raw view is empty")
-                con.execute(create_empty_raw_view_sql(source.name))
-                view = {"files": 0, "periods": []}
             rows = con.execute(f"select count(*) from raw.{source.name}").fetchone()[0]
         return dg.MaterializeResult(
             metadata={
