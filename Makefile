@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # dagster-dbt runs the `dbt` executable: the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install run test ui lint lock clean
+.PHONY: install run test ui lint lock clean focus-validate
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ test: install
 
 ui: install
 	$(BIN)/atlas ui
+
+# FinOps Foundation focus-validator over $(ATLAS_HOME)'s focus_cost_and_usage, as a report
+# (own Python 3.12 env via uv; bundled FOCUS 1.2 rules, --block-download). Run `make run` first.
+focus-validate: install
+	$(BIN)/python tools/focus_validate.py
 
 lint: install
 	$(BIN)/ruff check atlas_pipeline tests bench

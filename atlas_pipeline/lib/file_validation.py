@@ -82,7 +82,7 @@ class FileContract:
     """What every file of one source must satisfy."""
 
     source: str
-    mandatory_columns: tuple[str, ...]
+    mandatory_columns: tuple[str | tuple[str, ...], ...]
     rules: tuple[Rule, ...]
     declared_in: Path
 
@@ -110,8 +110,12 @@ def parse_contract(path: Path) -> FileContract:
     if not isinstance(data, dict) or not isinstance(data.get("source"), str):
         raise DeclarationError(f"{path}: field 'source' is required")
     mandatory = data.get("mandatory_columns") or []
-    if not (isinstance(mandatory, list) and all(isinstance(c, str) for c in mandatory)):
-        raise DeclarationError(f"{path}: field 'mandatory_columns' must be a list of column names")
+    # An entry is a column name, or a list of alternative names (export schema variants): one must exist.
+    if not (isinstance(mandatory, list) and all(
+        isinstance(c, str) or (isinstance(c, list) and c and all(isinstance(x, str) for x in c)) for c in mandatory
+    )):
+        raise DeclarationError(f"{path}: field 'mandatory_columns' must list column names (or lists of alternatives)")
+    mandatory = [c if isinstance(c, str) else tuple(c) for c in mandatory]
     rules = []
     for i, item in enumerate(data.get("rules") or []):
         where = f"rules[{i}]"
@@ -348,7 +352,7 @@ def _judge(con: duckdb.DuckDBPyConnection, source: ExportSource, period: str, ke
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
         verdict.rejected = True
-        verdict.problem = f"malformed {source.format}: {first}"
+        verdict.problem = f"unreadable as {source.format}: {first}"
         verdict.details = {"kind": "malformed", "file": key, "violations": [
             {"row": None, "column": None, "expectation": f"readable as {source.format}", "observed": first}
         ]}
@@ -356,7 +360,11 @@ def _judge(con: duckdb.DuckDBPyConnection, source: ExportSource, period: str, ke
     if contract is None:
         return verdict
     present = {c.lower() for c in columns}
-    missing = [c for c in contract.mandatory_columns if c.lower() not in present]
+    missing = [
+        c if isinstance(c, str) else " or ".join(c)
+        for c in contract.mandatory_columns
+        if not any(alt.lower() in present for alt in ((c,) if isinstance(c, str) else c))
+    ]
     if missing:
         verdict.rejected = True
         verdict.problem = f"missing mandatory column(s) {', '.join(missing)} (declared in {contract.declared_in.name})"

@@ -29,7 +29,7 @@ from atlas_pipeline.lib.object_store import (
     glob_to_regex,
     safe_relative_key,
 )
-from atlas_pipeline.lib.raw_relations import create_raw_view_sql, reader_sql
+from atlas_pipeline.lib.raw_relations import create_empty_raw_view_sql, create_raw_view_sql, reader_sql
 from atlas_pipeline.lib.sources import ExportSource
 
 MANIFEST_DDL = """
@@ -261,7 +261,11 @@ def land_source(
 
 
 def refresh_raw_view(con: duckdb.DuckDBPyConnection, source: ExportSource) -> dict:
-    """Point `raw.<source>` at the current delivery of every period; returns rows/periods/files."""
+    """Point `raw.<source>` at the current delivery of every period; returns periods/files.
+
+    An optional source (`required: false`) with nothing landed gets an empty view of its declared
+    shape, so downstream models read zero rows; a required one raises NoDataError.
+    """
     ensure_manifest(con)
     files = [
         r[0] for r in con.execute(
@@ -269,6 +273,9 @@ def refresh_raw_view(con: duckdb.DuckDBPyConnection, source: ExportSource) -> di
             [source.name],
         ).fetchall()
     ]
+    if not files and not source.required:
+        con.execute(create_empty_raw_view_sql(source.name))
+        return {"files": 0, "periods": []}
     if not files:
         raise NoDataError(
             f"source {source.name}: no readable files landed from {source.resolved_location()} "

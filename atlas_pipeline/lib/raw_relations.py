@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from atlas_pipeline.lib.raw_telemetry import TELEMETRY_FORMATS, telemetry_reader_sql
+
 # BigQuery billing export schema (standard usage cost). Declared, not sniffed: sniffing a
 # sample could guess a narrower type than a later row needs.
 _KV = "STRUCT(key VARCHAR, value VARCHAR)[]"
@@ -52,7 +54,7 @@ def reader_sql(fmt: str, files: Sequence[str]) -> str:
     if not files:
         raise ValueError("reader_sql needs at least one file")
     paths = _sql_list(files)
-    if fmt == "aws_cur2_parquet":
+    if fmt in ("aws_cur2_parquet", "parquet"):
         return f"read_parquet({paths}, union_by_name = true, {_HIVE})"
     if fmt == "gcp_billing_jsonl":
         return (
@@ -72,8 +74,23 @@ def reader_sql(fmt: str, files: Sequence[str]) -> str:
             f"read_csv({paths}, columns = {{'line': 'VARCHAR'}}, delim = '{_UNIT_SEPARATOR}', quote = '', escape = '', "
             f"header = false, auto_detect = false, {_HIVE})"
         )
+    if fmt in TELEMETRY_FORMATS:
+        return telemetry_reader_sql(fmt, paths, _HIVE)
     raise ValueError(f"unknown export format {fmt!r}")
 
 
 def create_raw_view_sql(source_name: str, fmt: str, files: Sequence[str]) -> str:
     return f"create or replace view raw.{source_name} as select * from {reader_sql(fmt, files)}"
+
+
+# --- billing: optional sources -------------------------------------------------------------------
+
+
+def create_empty_raw_view_sql(source_name: str) -> str:
+    """An empty `raw.<source>` for an optional source with no files yet: only the lineage columns,
+    so staging models (which read provider columns through `columns_or_null`) yield typed NULL
+    columns and no rows."""
+    return (
+        f"create or replace view raw.{source_name} as select cast(null as varchar) as x_source_file, "
+        "cast(null as varchar) as x_period, cast(null as varchar) as x_export_version where false"
+    )

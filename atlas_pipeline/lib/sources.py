@@ -17,6 +17,9 @@ FORMATS = (
     "prometheus_text",
     "slurm_sacct",
     "csv",
+    "parquet",
+    "prometheus_range_json",
+    "nvidia_smi_csv",
 )
 PARTITIONINGS = ("billing_period", "day", "none")
 _REQUIRED = ("name", "description", "provider", "format", "location", "include", "partitioning")
@@ -43,6 +46,9 @@ class ExportSource:
     partitioning: str
     period_pattern: str | None = None  # regex on the relative path, named group `period`
     delivery_pattern: str | None = None  # regex naming one complete delivery (group `delivery`)
+    # false: the source may have no files yet (an export format an estate may or may not use);
+    # its raw view is then empty instead of the ingest failing.
+    required: bool = True
     max_lateness_hours: float | None = None  # optional; default by partitioning (DEFAULT_MAX_LATENESS_HOURS)
     declared_in: str = ""
 
@@ -116,11 +122,15 @@ def parse_source(path: Path) -> ExportSource:
                 re.compile(data[field])
             except re.error as exc:
                 raise DeclarationError(f"{path}: field '{field}' is not a valid regex: {exc}") from exc
+    required = data.pop("required", True)
+    if not isinstance(required, bool):
+        raise DeclarationError(f"{path}: field 'required' must be true or false, got {required!r}")
     lateness = data.pop("max_lateness_hours", None)
     if lateness is not None and (isinstance(lateness, bool) or not isinstance(lateness, int | float) or lateness <= 0):
         raise DeclarationError(f"{path}: field 'max_lateness_hours' must be a positive number of hours, got {lateness!r}")
     return ExportSource(
         **{k: str(v) for k, v in data.items()},
+        required=required,
         max_lateness_hours=None if lateness is None else float(lateness),
         declared_in=str(path),
     )

@@ -1,6 +1,10 @@
 {#- Azure cost-details exports (actual and amortized share one layout): type and rename.
-    Money is parsed from text exactly; dates are US-style (M/D/YYYY); Azure's billing-period end
-    date is inclusive and becomes an exclusive end here. -#}
+    Money is parsed from text exactly; dates are US-style (M/D/YYYY) or ISO; Azure's billing-period
+    end date is inclusive and becomes an exclusive end here.
+    Column variants: EA cost details (CostInBillingCurrency, BillingCurrencyCode, ProductName),
+    the older EA actual/amortized layout (Cost, BillingCurrency, Product), and MCA's camelCase
+    names (costInBillingCurrency, billingCurrency, …; names match case-insensitively). Each FOCUS
+    input takes the first variant present. -#}
 {% macro stg_azure_cost_details(source_relation, dataset) -%}
 with
 
@@ -8,6 +12,7 @@ source as (
     select
         {{ columns_or_null(source_relation, {
             "BillingAccountId": "varchar",
+            "InvoiceId": "varchar",
             "BillingAccountName": "varchar",
             "BillingProfileId": "varchar",
             "BillingProfileName": "varchar",
@@ -28,6 +33,13 @@ source as (
             "Quantity": "varchar",
             "EffectivePrice": "varchar",
             "CostInBillingCurrency": "varchar",
+            "Cost": "varchar",
+            "PreTaxCost": "varchar",
+            "BillingCurrency": "varchar",
+            "Currency": "varchar",
+            "Product": "varchar",
+            "InstanceId": "varchar",
+            "ResourceGroupName": "varchar",
             "UnitPrice": "varchar",
             "PayGPrice": "varchar",
             "BillingCurrencyCode": "varchar",
@@ -58,12 +70,13 @@ renamed as (
     select
         -- ids
         "BillingAccountId" as billing_account_id,
+        nullif("InvoiceId", '') as invoice_id,
         "BillingAccountName" as billing_account_name,
         "BillingProfileId" as billing_profile_id,
         "SubscriptionId" as subscription_id,
         "SubscriptionName" as subscription_name,
-        nullif("ResourceGroup", '') as resource_group,
-        nullif("ResourceId", '') as resource_id,
+        coalesce(nullif("ResourceGroup", ''), nullif("ResourceGroupName", '')) as resource_group,
+        coalesce(nullif("ResourceId", ''), nullif("InstanceId", '')) as resource_id,
         nullif("ResourceName", '') as resource_name,
         "MeterId" as meter_id,
         nullif(coalesce(nullif("benefitId", ''), "ReservationId"), '') as benefit_id,
@@ -73,7 +86,7 @@ renamed as (
         "ChargeType" as charge_type,
         "PricingModel" as pricing_model,
         "Frequency" as frequency,
-        "ProductName" as product_name,
+        coalesce(nullif("ProductName", ''), "Product") as product_name,
         "MeterCategory" as meter_category,
         "MeterSubCategory" as meter_subcategory,
         "MeterName" as meter_name,
@@ -82,7 +95,7 @@ renamed as (
         lower(nullif("ResourceLocation", '')) as resource_location,
         nullif("AvailabilityZone", '') as availability_zone,
         "UnitOfMeasure" as unit_of_measure,
-        "BillingCurrencyCode" as billing_currency,
+        coalesce(nullif("BillingCurrencyCode", ''), nullif("BillingCurrency", ''), "Currency") as billing_currency,
         coalesce(nullif("PublisherName", ''), 'Microsoft') as publisher_name,
         -- Older EA exports write tags without the enclosing braces.
         case
@@ -92,7 +105,11 @@ renamed as (
         end as tags,
 
         -- money
-        {{ text_to_money('"CostInBillingCurrency"') }} as cost,
+        coalesce(
+            {{ text_to_money('"CostInBillingCurrency"') }},
+            {{ text_to_money('"Cost"') }},
+            {{ text_to_money('"PreTaxCost"') }}
+        ) as cost,
         {{ text_to_money('"EffectivePrice"') }} as effective_price,
         {{ text_to_money('"UnitPrice"') }} as unit_price,
         {{ text_to_money('"PayGPrice"') }} as payg_price,

@@ -83,6 +83,7 @@
         ("x_provider_line_type", "varchar"),
         ("x_team", "varchar"),
         ("x_project", "varchar"),
+        ("x_tags", "json"),
     ]) }}
 {%- endmacro %}
 

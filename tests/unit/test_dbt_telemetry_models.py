@@ -123,6 +123,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Est
         fleet=(fleet[0], fleet[2]),
         telemetry_interval_seconds=INTERVAL,
         telemetry_days=2,
+        onprem_fleet=(),
     )
     generate_telemetry(root / "exports", spec)
     telemetry = root / "exports" / "telemetry"
@@ -133,7 +134,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Est
     env = {**os.environ, "ATLAS_WAREHOUSE": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     result = subprocess.run(
         [str(dbt), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--select", "staging.telemetry+", "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
+         "--select", "stg_dcgm__gpu_samples", "stg_slurm__jobs", "stg_cluster__gpu_nodes", "fct_gpu_hours_daily",
+         "fct_gpu_capacity_daily", "--indirect-selection", "cautious",
+         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
         env=env,
         capture_output=True,
         text=True,

@@ -25,6 +25,10 @@ def test_graph_reads_left_to_right_by_stage():
     assert {k for k, g in groups.items() if g == "ingest"} == {
         "raw/aws_cur2", "raw/gcp_billing", "raw/azure_cost_details_actual", "raw/azure_cost_details_amortized",
         "raw/dcgm_samples", "raw/slurm_jobs", "raw/gpu_nodes",
+        # optional billing inputs (required: false)
+        "raw/aws_cur_legacy", "raw/aws_focus", "raw/gcp_billing_detailed", "raw/azure_focus",
+        "raw/dcgm_prometheus_exports", "raw/nvidia_smi_logs",
+        "raw/gpu_pricing",
     }
     assert groups["stg_aws__cur2_line_items"] == "staging"
     assert groups["int_aws__focus_line_items"] == "intermediate"

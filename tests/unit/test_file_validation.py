@@ -120,10 +120,12 @@ def test_missing_mandatory_column_is_a_blocking_failure_with_a_clear_message(env
     [reason] = reasons(quarantine)
     assert reason["kind"] == "missing_column"
     assert reason["problem"] == (
-        "missing mandatory column(s) BillingCurrencyCode (declared in azure_cost_details_actual.yaml)"
+        "missing mandatory column(s) BillingCurrencyCode or BillingCurrency or Currency "
+        "(declared in azure_cost_details_actual.yaml)"
     )
     assert reason["violations"] == [
-        {"row": None, "column": "BillingCurrencyCode", "expectation": "mandatory column present", "observed": "absent"}
+        {"row": None, "column": "BillingCurrencyCode or BillingCurrency or Currency",
+         "expectation": "mandatory column present", "observed": "absent"}
     ]
     assert [q["period"] for q in report.quarantined] == ["2026-08"]
     assert [r[0] for r in raw_rows(con)] == ["sub-9"]

@@ -225,7 +225,36 @@ def _aws_amortized(r: dict) -> Decimal:
         return _d(r["savings_plan_total_commitment_to_date"]) - _d(r["savings_plan_used_commitment"])
     if kind in ("SavingsPlanNegation", "SavingsPlanUpfrontFee"):
         return Decimal(0)
+    if kind == "DiscountedUsage":
+        return _d(r["reservation_effective_cost"])
+    if kind == "RIFee":
+        return _d(r["reservation_unused_amortized_upfront_fee_for_billing_period"]) + _d(
+            r["reservation_unused_recurring_fee"]
+        )
+    if kind == "Fee" and r["reservation_reservation_a_r_n"]:
+        return Decimal(0)
     return _d(r["line_item_unblended_cost"])
+
+
+def test_reserved_instance_lines_follow_aws_semantics(estate) -> None:
+    """Partial Upfront RI: the upfront Fee once, DiscountedUsage at 0 billed, one RIFee a month with
+    the unused hours; so the month's amortized cost differs from its billed cost."""
+    out, summary = estate
+    first = _aws_rows(out, "2026-08")
+    fees = [r for r in first if r["line_item_line_item_type"] == "Fee"]
+    assert len(fees) == 1 and _d(fees[0]["line_item_unblended_cost"]) > 0
+    used = [r for r in first if r["line_item_line_item_type"] == "DiscountedUsage"]
+    assert used and all(_d(r["line_item_unblended_cost"]) == 0 for r in used)
+    assert {_d(r["reservation_effective_cost"]) for r in used} == {Decimal("0.9")}
+    (ri_fee,) = [r for r in first if r["line_item_line_item_type"] == "RIFee"]
+    hours = 31 * 24
+    assert _d(ri_fee["line_item_usage_amount"]) == hours
+    assert _d(ri_fee["reservation_unused_quantity"]) == hours - len(used) > 0
+    assert _d(ri_fee["line_item_unblended_cost"]) == Decimal("0.4") * hours
+    key = ("aws", PAYER_ACCOUNT_ID, "2026-08")
+    assert summary.billed_cost[key] != summary.amortized_cost[key]
+    later = _aws_rows(out, "2026-09")
+    assert not [r for r in later if r["line_item_line_item_type"] == "Fee"]
 
 
 def test_summary_totals_equal_totals_recomputed_from_the_files(estate) -> None:
@@ -307,7 +336,8 @@ def test_volume_scales_with_line_items_per_month(tmp_path: Path) -> None:
     large = EstateSpec(months=1, line_items_per_month=4000)
     a = generate_billing(tmp_path / "small", small).row_counts
     b = generate_billing(tmp_path / "large", large).row_counts
-    gpu_aws, gpu_gcp, gpu_azure = 4 * 744 + 31 + 6, 3 * 744 + 40, 31 + 1  # fixed lines per month (approx.)
+    # fixed lines per month (approx.); AWS: GPU + Savings Plan lines, RI hours (92 % of 744) + fees
+    gpu_aws, gpu_gcp, gpu_azure = 4 * 744 + 31 + 6 + 686 + 2, 3 * 744 + 40, 31 + 1
     for kind, share, fixed in (
         ("aws_cur2", 0.5, gpu_aws),
         ("gcp_billing", 0.25, gpu_gcp),

@@ -39,6 +39,7 @@ def small_spec(**overrides) -> EstateSpec:
         fleet=(fleet[0], fleet[2]),  # one aws-train host, one gcp-infer host
         telemetry_interval_seconds=1800,
         telemetry_days=2,
+        onprem_fleet=(),  # on-prem formats are tested in test_gpu_telemetry_formats.py
     )
     return replace(spec, **overrides)
 

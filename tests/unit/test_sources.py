@@ -33,6 +33,20 @@ def test_bundled_declarations_load():
             "dcgm_samples", "slurm_jobs", "gpu_nodes"} <= set(names)
 
 
+def test_billing_inputs_other_than_the_estates_are_optional():
+    sources = {s.name: s for s in load_sources(DECLARATIONS_DIR / "sources")}
+    assert {n for n, s in sources.items() if not s.required} == {
+        "aws_cur_legacy", "aws_focus", "gcp_billing_detailed", "azure_focus"}
+    assert parse_source_text_required(VALID) is True
+
+
+def parse_source_text_required(text: str) -> bool:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        return parse_source(_write(Path(folder), text + "required: true\n")).required
+
+
 def test_location_expands_atlas_exports(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_EXPORTS", "/data/exports")
     source = parse_source(_write(tmp_path, VALID))
@@ -48,6 +62,7 @@ def test_location_expands_atlas_exports(tmp_path, monkeypatch):
         (("name: demo", "name: Demo-Source"), "field 'name'"),
         (("provider: aws\n", "provider: aws\ncolour: blue\n"), "unknown field"),
         (("include: \"data/BILLING_PERIOD=*/*.parquet\"\n", ""), "field 'include' is required"),
+        (("provider: aws\n", "provider: aws\nrequired: maybe\n"), "field 'required'"),
     ],
 )
 def test_errors_name_file_and_field(tmp_path, change, message):

@@ -39,6 +39,8 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
                 view = refresh_raw_view(con, source)
             except NoDataError as exc:
                 raise dg.Failure(description=str(exc)) from exc
+            if not view["files"]:
+                context.log.info(f"{source.name}: no files (optional source); raw view is empty")
             rows = con.execute(f"select count(*) from raw.{source.name}").fetchone()[0]
             # When the newest current file was delivered: freshness checks measure the data's age, not the run's.
             [(delivered_at,)] = con.execute(
@@ -56,8 +58,9 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
                 "empty_files": dg.MetadataValue.json(report.empty),
                 "refused_keys": dg.MetadataValue.json(report.refused),
                 "summary": dg.MetadataValue.text(report.summary()),
-                "dagster/last_updated_timestamp": dg.MetadataValue.timestamp(delivered_at),
             }
+            # An optional source with nothing delivered has no delivery time: it stays "never updated".
+            | ({"dagster/last_updated_timestamp": dg.MetadataValue.timestamp(delivered_at)} if delivered_at else {})
         )
 
     return _ingest

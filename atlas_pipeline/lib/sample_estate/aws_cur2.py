@@ -16,14 +16,23 @@ What a month contains:
   SavingsPlanCoveredUsage (unblended = the On-Demand cost, savings_plan_savings_plan_effective_cost
   = usage x Savings Plan rate) and a SavingsPlanNegation per covered line (unblended = minus the
   covered line's unblended cost).
+- A Reserved Instance (Standard, 3 years, Partial Upfront) for the data team's c6i.8xlarge build
+  host, bought at 00:00 UTC on the estate's first day: a one-time Fee line for the upfront payment
+  in the first billing period; per running hour a DiscountedUsage line (unblended 0,
+  reservation_effective_cost = amortized upfront + recurring fee per hour); per month one RIFee
+  line billing the recurring fee for every reserved hour, with the hours the host did not run as
+  reservation_unused_quantity / _unused_recurring_fee / _unused_amortized_upfront_fee.
 - Daily promotional Credit lines (negative) and monthly Tax lines per usage account and product.
 
 Totals per (aws, payer account, billing period):
 - billed   = Σ line_item_unblended_cost over every line (the invoice).
 - amortized = Σ by line type: SavingsPlanCoveredUsage -> savings_plan_savings_plan_effective_cost;
   SavingsPlanRecurringFee -> savings_plan_total_commitment_to_date - savings_plan_used_commitment
-  (the unused commitment); SavingsPlanNegation and SavingsPlanUpfrontFee -> 0; every other line ->
-  line_item_unblended_cost (the CUDOS dashboards' amortized_cost rule).
+  (the unused commitment); SavingsPlanNegation and SavingsPlanUpfrontFee -> 0; DiscountedUsage ->
+  reservation_effective_cost; RIFee -> reservation_unused_amortized_upfront_fee_for_billing_period +
+  reservation_unused_recurring_fee; the RI's upfront Fee -> 0; every other line ->
+  line_item_unblended_cost (the CUDOS dashboards' amortized_cost rule). So billed and amortized
+  differ: the upfront payment is billed once and amortized over the term's hours.
 """
 
 from __future__ import annotations
@@ -99,6 +108,13 @@ P5_ON_DEMAND_RATE = 55.04
 SP_HOURLY_COMMITMENT = 40.0  # per committed host
 SP_RATE_P5 = 38.528  # the plan's rate for p5.48xlarge (30% off on-demand)
 SP_TERM_YEARS = 3
+# The Reserved Instance (Standard, 3 years, Partial Upfront) of the data team's build host.
+RI_INSTANCE_TYPE = "c6i.8xlarge"
+RI_ON_DEMAND_RATE = 1.36
+RI_AMORTIZED_UPFRONT_HOURLY = 0.5  # upfront payment = this x the hours of the term
+RI_RECURRING_HOURLY = 0.4
+RI_TERM_YEARS = 3
+RI_RUNNING_SHARE = 0.92  # share of hours the host runs; the rest are unused reserved hours
 TAX_RATE = 0.0725
 DAILY_CREDIT = 400.0  # promotional credit applied to the ML account's EC2 spend, per day (at most)
 
@@ -453,6 +469,19 @@ _PER_ROW = (
     "savings_plan_net_recurring_commitment_for_billing_period",
     "savings_plan_amortized_upfront_commitment_for_billing_period",
     "savings_plan_net_amortized_upfront_commitment_for_billing_period",
+    "reservation_effective_cost",
+    "reservation_net_effective_cost",
+    "reservation_amortized_upfront_cost_for_usage",
+    "reservation_net_amortized_upfront_cost_for_usage",
+    "reservation_recurring_fee_for_usage",
+    "reservation_net_recurring_fee_for_usage",
+    "reservation_amortized_upfront_fee_for_billing_period",
+    "reservation_net_amortized_upfront_fee_for_billing_period",
+    "reservation_unused_quantity",
+    "reservation_unused_recurring_fee",
+    "reservation_net_unused_recurring_fee",
+    "reservation_unused_amortized_upfront_fee_for_billing_period",
+    "reservation_net_unused_amortized_upfront_fee_for_billing_period",
 )
 # Columns fixed for a whole billing period.
 _PER_PERIOD = (
@@ -474,8 +503,11 @@ _PER_PERIOD = (
 _PER_KIND = tuple(f.name for f in CUR2_SCHEMA if f.name not in _PER_ROW and f.name not in _PER_PERIOD)
 
 # Line types, as codes in the per-row arrays.
-_USAGE, _SP_COVERED, _SP_NEGATION, _SP_FEE, _CREDIT, _TAX = range(6)
+_USAGE, _SP_COVERED, _SP_NEGATION, _SP_FEE, _CREDIT, _TAX, _RI_USAGE, _RI_FEE, _FEE = range(9)
 _LINE_TYPE_NAMES = {
+    _RI_USAGE: "DiscountedUsage",
+    _RI_FEE: "RIFee",
+    _FEE: "Fee",
     _USAGE: "Usage",
     _SP_COVERED: "SavingsPlanCoveredUsage",
     _SP_NEGATION: "SavingsPlanNegation",
@@ -777,6 +809,104 @@ def _sp_fee_kind(kinds: _Kinds, sp_arn: str, sp_start: date, hourly_commitment: 
     )
 
 
+@dataclass(frozen=True)
+class _RiKinds:
+    usage: int  # DiscountedUsage
+    recurring_fee: int  # RIFee
+    upfront_fee: int  # Fee (the upfront payment)
+    start: date
+    term_hours: int
+
+
+def _ri_kinds(spec: EstateSpec, kinds: _Kinds) -> _RiKinds:
+    """The data team's build host and its Partial Upfront Reserved Instance, bought on the estate's first day."""
+    rng = rng_for(spec.seed, PROVIDER, "ri")
+    account = ACCOUNTS["data-eng"]
+    start = spec.start_month
+    end = add_years(start, RI_TERM_YEARS)
+    term_hours = (end - start).days * 24
+    ri_arn = f"arn:aws:ec2:us-east-1:{account[0]}:reserved-instances/{guid(rng)}"
+    sku, rate_code, rate_id = _pricing_ids(rng)
+    reservation = dict(
+        reservation_reservation_a_r_n=ri_arn,
+        reservation_start_time=_ts(epoch_us(start)),
+        reservation_end_time=_ts(epoch_us(end)),
+        reservation_number_of_reservations="1",
+        reservation_units_per_reservation="1",
+        reservation_total_reserved_units="1",
+        reservation_modification_status="Original",
+        pricing_lease_contract_length=f"{RI_TERM_YEARS}yr",
+        pricing_offering_class="standard",
+        pricing_purchase_option="Partial Upfront",
+    )
+    common = dict(
+        line_item_legal_entity=LEGAL_ENTITY,
+        line_item_product_code="AmazonEC2",
+        line_item_usage_account_id=account[0],
+        line_item_usage_account_name=account[1],
+        product=[("product_name", "Amazon Elastic Compute Cloud"), ("region", "us-east-1")],
+        product_servicecode="AmazonEC2",
+        product_region_code="us-east-1",
+        product_instance_type=RI_INSTANCE_TYPE,
+        product_sku=sku,
+        **reservation,
+    )
+    usage_type = f"BoxUsage:{RI_INSTANCE_TYPE}"
+    od_text = _rate_text(RI_ON_DEMAND_RATE)
+    usage = kinds.add(
+        _RI_USAGE,
+        normalization=64.0,
+        line_item_availability_zone="us-east-1b",
+        line_item_blended_rate="0.0",
+        line_item_unblended_rate="0.0",
+        line_item_net_unblended_rate="0.0",
+        line_item_line_item_description=(
+            f"USD 0.4 hourly fee per Linux/UNIX (Amazon VPC), {RI_INSTANCE_TYPE} instance"
+        ),
+        line_item_operation="RunInstances",
+        line_item_resource_id=f"i-{random_hex(rng, 17)}",
+        line_item_usage_type=usage_type,
+        pricing_public_on_demand_rate=od_text,
+        pricing_rate_code=rate_code,
+        pricing_rate_id=rate_id,
+        pricing_term="Reserved",
+        pricing_unit="Hrs",
+        product_instance_family="Compute optimized",
+        product_product_family="Compute Instance",
+        product_usagetype=usage_type,
+        resource_tags=[("user_team", "data-eng"), ("user_project", "ci-build"), ("user_CostCenter", "CC-4410")],
+        **common,
+    )
+    recurring_text = _rate_text(RI_RECURRING_HOURLY)
+    recurring_fee = kinds.add(
+        _RI_FEE,
+        line_item_blended_rate=recurring_text,
+        line_item_unblended_rate=recurring_text,
+        line_item_net_unblended_rate=recurring_text,
+        line_item_line_item_description=(
+            f"USD {RI_RECURRING_HOURLY:g} hourly fee per Linux/UNIX (Amazon VPC), {RI_INSTANCE_TYPE} instance"
+        ),
+        line_item_operation="RunInstances",
+        line_item_resource_id=ri_arn,
+        line_item_usage_type=f"HeavyUsage:{RI_INSTANCE_TYPE}",
+        pricing_term="Reserved",
+        pricing_unit="Hrs",
+        product_product_family="Compute Instance",
+        **common,
+    )
+    upfront_fee = kinds.add(
+        _FEE,
+        line_item_line_item_description=f"Sign up charge for subscription: {ri_arn}, planId: {rate_id}",
+        line_item_operation="",
+        line_item_resource_id=ri_arn,
+        line_item_usage_type=f"HeavyUsage:{RI_INSTANCE_TYPE}",
+        pricing_term="Reserved",
+        product_product_family="Compute Instance",
+        **common,
+    )
+    return _RiKinds(usage=usage, recurring_fee=recurring_fee, upfront_fee=upfront_fee, start=start, term_hours=term_hours)
+
+
 def _credit_kind(kinds: _Kinds) -> int:
     return kinds.add(
         _CREDIT,
@@ -846,6 +976,7 @@ def write_aws_cur2(out_dir: Path, spec: EstateSpec) -> BillingOutput:
     covered_hosts = sum(1 for g in gpus if g.negation is not None)
     sp_commitment = SP_HOURLY_COMMITMENT * covered_hosts
     fee_kind = _sp_fee_kind(kinds, sp_arn, commitment_start(spec.start_month), sp_commitment) if has_sp else -1
+    ri = _ri_kinds(spec, kinds)
     credit_kind = _credit_kind(kinds)
     tax_kinds = _tax_kinds(kinds)
     kind_columns = _KindColumns(kinds.table())
@@ -866,7 +997,11 @@ def write_aws_cur2(out_dir: Path, spec: EstateSpec) -> BillingOutput:
         t1 = epoch_us(next_month(period))
         rows = RowBuffer(
             ("kind", "start", "end"),
-            ("amount", "cost", "od_cost", "sp_eff", "sp_total", "sp_used", "sp_recurring"),
+            (
+                "amount", "cost", "od_cost", "sp_eff", "sp_total", "sp_used", "sp_recurring",
+                "ri_eff", "ri_amortized", "ri_recurring", "ri_unused_quantity", "ri_unused_amortized",
+                "ri_unused_recurring",
+            ),
         )
 
         # Non-GPU usage: distinct (hour, resource) cells.
@@ -918,6 +1053,41 @@ def write_aws_cur2(out_dir: Path, spec: EstateSpec) -> BillingOutput:
                 sp_recurring=commitment,
             )
 
+        # The Reserved Instance: the upfront Fee in the month it was bought, DiscountedUsage per
+        # running hour, one RIFee per month for every reserved hour (unused hours on it).
+        if ri.start == period:
+            upfront = RI_AMORTIZED_UPFRONT_HOURLY * ri.term_hours
+            rows.add(1, kind=ri.upfront_fee, start=t0, end=t0 + HOUR_US, amount=1.0,
+                     cost=round_money(np.array([upfront])), od_cost=0.0)
+        running = rng.random(hours) < RI_RUNNING_SHARE
+        ran = hour[running]
+        rows.add(
+            len(ran),
+            kind=ri.usage,
+            start=t0 + ran * HOUR_US,
+            end=t0 + (ran + 1) * HOUR_US,
+            amount=1.0,
+            cost=0.0,
+            od_cost=round_money(np.full(len(ran), RI_ON_DEMAND_RATE)),
+            ri_eff=round_money(np.full(len(ran), RI_AMORTIZED_UPFRONT_HOURLY + RI_RECURRING_HOURLY)),
+            ri_amortized=RI_AMORTIZED_UPFRONT_HOURLY,
+            ri_recurring=RI_RECURRING_HOURLY,
+        )
+        unused = hours - len(ran)
+        rows.add(
+            1,
+            kind=ri.recurring_fee,
+            start=t0,
+            end=t1,
+            amount=float(hours),
+            cost=round_money(np.array([RI_RECURRING_HOURLY * hours])),
+            od_cost=0.0,
+            ri_amortized=round_money(np.array([RI_AMORTIZED_UPFRONT_HOURLY * hours])),
+            ri_unused_quantity=float(unused),
+            ri_unused_amortized=round_money(np.array([RI_AMORTIZED_UPFRONT_HOURLY * unused])),
+            ri_unused_recurring=round_money(np.array([RI_RECURRING_HOURLY * unused])),
+        )
+
         # Promotional credits: one line per day against the ML account's EC2 spend, never more than it.
         days = days_in(period)
         so_far = rows.arrays()
@@ -961,9 +1131,12 @@ def write_aws_cur2(out_dir: Path, spec: EstateSpec) -> BillingOutput:
         key = (PROVIDER, PAYER_ACCOUNT_ID, label)
         lt = line_type[data["kind"]]
         out.billed_cost[key] = exact_sum(data["cost"])
-        plain = ~np.isin(lt, [_SP_COVERED, _SP_FEE, _SP_NEGATION])
+        plain = ~np.isin(lt, [_SP_COVERED, _SP_FEE, _SP_NEGATION, _RI_USAGE, _RI_FEE, _FEE])
         out.amortized_cost[key] = (
             exact_sum(data["cost"][plain])
+            + exact_sum(data["ri_eff"][lt == _RI_USAGE])
+            + exact_sum(data["ri_unused_amortized"][lt == _RI_FEE])
+            + exact_sum(data["ri_unused_recurring"][lt == _RI_FEE])
             + exact_sum(data["sp_eff"][lt == _SP_COVERED])
             + exact_sum(data["sp_total"][lt == _SP_FEE])
             - exact_sum(data["sp_used"][lt == _SP_FEE])
@@ -1040,6 +1213,21 @@ def _write_period(
             "savings_plan_net_recurring_commitment_for_billing_period": nullable_doubles(sl["sp_recurring"]),
             "savings_plan_amortized_upfront_commitment_for_billing_period": upfront,
             "savings_plan_net_amortized_upfront_commitment_for_billing_period": upfront,
+            "reservation_effective_cost": nullable_doubles(sl["ri_eff"]),
+            "reservation_net_effective_cost": nullable_doubles(sl["ri_eff"]),
+            "reservation_amortized_upfront_cost_for_usage": _usage_only(sl, "ri_amortized", "ri_eff"),
+            "reservation_net_amortized_upfront_cost_for_usage": _usage_only(sl, "ri_amortized", "ri_eff"),
+            "reservation_recurring_fee_for_usage": nullable_doubles(sl["ri_recurring"]),
+            "reservation_net_recurring_fee_for_usage": nullable_doubles(sl["ri_recurring"]),
+            "reservation_amortized_upfront_fee_for_billing_period": _fee_only(sl, "ri_amortized"),
+            "reservation_net_amortized_upfront_fee_for_billing_period": _fee_only(sl, "ri_amortized"),
+            "reservation_unused_quantity": nullable_doubles(sl["ri_unused_quantity"]),
+            "reservation_unused_recurring_fee": nullable_doubles(sl["ri_unused_recurring"]),
+            "reservation_net_unused_recurring_fee": nullable_doubles(sl["ri_unused_recurring"]),
+            "reservation_unused_amortized_upfront_fee_for_billing_period": nullable_doubles(sl["ri_unused_amortized"]),
+            "reservation_net_unused_amortized_upfront_fee_for_billing_period": nullable_doubles(
+                sl["ri_unused_amortized"]
+            ),
             "bill_bill_type": _string_constant("Anniversary", m),
             "bill_billing_entity": _string_constant("AWS", m),
             "bill_billing_period_end_date": pa.array(np.full(m, period_end), type=_TS),
@@ -1064,6 +1252,16 @@ def _write_period(
         pq.write_table(table, path, compression="snappy", store_schema=False)
         files.append(path)
     return files
+
+
+def _usage_only(sl: dict[str, np.ndarray], field: str, marker: str) -> pa.Array:
+    """`field` on DiscountedUsage rows (those with `marker` set), null elsewhere."""
+    return nullable_doubles(np.where(np.isnan(sl[marker]), np.nan, sl[field]))
+
+
+def _fee_only(sl: dict[str, np.ndarray], field: str) -> pa.Array:
+    """`field` on RIFee rows (those with an unused quantity), null elsewhere."""
+    return nullable_doubles(np.where(np.isnan(sl["ri_unused_quantity"]), np.nan, sl[field]))
 
 
 def _write_manifest(out_dir: Path, period: date, files: list[Path], export_arn: str, spec: EstateSpec) -> Path:

@@ -225,7 +225,7 @@ def simulate_jobs(spec: EstateSpec) -> list[SlurmJob]:
     """Every Slurm job of the estate, job ids given per cluster in submit order."""
     t0, t_end = estate_window(spec)
     by_cluster: dict[str, list[dict]] = {}
-    for host in spec.fleet:
+    for host in spec.gpu_hosts:
         by_cluster.setdefault(host.cluster, []).extend(_host_jobs(spec, host, t0, t_end))
     jobs: list[SlurmJob] = []
     for cluster in sorted(by_cluster):

@@ -84,6 +84,81 @@ def default_fleet() -> tuple[GpuHost, ...]:
     )
 
 
+def scaled_fleet(hosts: int, gpus_per_host: int = 8) -> tuple[GpuHost, ...]:
+    """A fleet of `hosts` p5.48xlarge-like nodes (8 x H100 by default) for scale runs: 1,000 GPUs
+    is `scaled_fleet(125)`. Clusters of 32 nodes each, so job peers and racks stay realistic."""
+    return tuple(
+        GpuHost(
+            hostname=f"gpu-{i:05d}",
+            cluster=f"scale-{i // 32:03d}",
+            provider="aws",
+            instance_type="p5.48xlarge",
+            resource_id=f"i-0scale{i:012d}",
+            region="us-east-1",
+            gpu_model="NVIDIA H100 80GB HBM3",
+            gpu_count=gpus_per_host,
+        )
+        for i in range(hosts)
+    )
+
+
+def default_onprem_fleet() -> tuple[GpuHost, ...]:
+    """On-premises GPU nodes: no cloud bill (priced from `assets/gpu_pricing.yaml`), observed by a
+    Prometheus server (range-query JSON export) and by `nvidia-smi --query-gpu` CSV logs."""
+    return (
+        GpuHost(
+            hostname="lab-dgx-001",
+            cluster="onprem-lab",
+            provider="onprem",
+            instance_type="DGX A100",
+            resource_id="onprem/lab/lab-dgx-001",
+            region="lab-rack-a",
+            gpu_model="NVIDIA A100-SXM4-80GB",
+            gpu_count=8,
+        ),
+        GpuHost(
+            hostname="lab-dgx-002",
+            cluster="onprem-lab",
+            provider="onprem",
+            instance_type="DGX A100",
+            resource_id="onprem/lab/lab-dgx-002",
+            region="lab-rack-a",
+            gpu_model="NVIDIA A100-SXM4-80GB",
+            gpu_count=8,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class GpuFault:
+    """A fault injected into generated telemetry, which the health marts must find.
+
+    kind: `straggler` (the GPU runs at `severity` x its job's activity and SM clock while busy),
+    `thermal_throttle` (hot and throttled from `start_hour` for `hours` each day, clocks x severity),
+    `power_step` (the whole node idles, then jumps to `severity` x TDP at `start_hour` each day, for
+    one sample), `xid` (XID `code` at `start_hour` each day).
+    """
+
+    kind: str
+    hostname: str
+    gpu_index: int = 0
+    start_hour: float = 0.0
+    hours: float = 0.0
+    severity: float = 1.0
+    code: int = 0
+
+
+def default_faults() -> tuple[GpuFault, ...]:
+    """One fault of each kind, on hosts of the default fleet; every other GPU is healthy."""
+    return (
+        GpuFault("straggler", "aws-p5-001", gpu_index=3, severity=0.6),
+        GpuFault("thermal_throttle", "gcp-a3-001", gpu_index=5, start_hour=13, hours=2, severity=0.7),
+        GpuFault("power_step", "gcp-a3-001", start_hour=12, severity=1.25),
+        GpuFault("xid", "aws-p5-001", gpu_index=6, start_hour=9, code=79),
+        GpuFault("xid", "gcp-a3-001", gpu_index=2, start_hour=17, code=13),
+    )
+
+
 @dataclass(frozen=True)
 class EstateSpec:
     """Size and shape of a generated estate. Same seed and spec -> byte-identical files."""
@@ -100,6 +175,15 @@ class EstateSpec:
     telemetry_interval_seconds: int = 600
     # Only the last N days of the estate get DCGM samples (None = every day).
     telemetry_days: int | None = None
+    # GPU nodes with no cloud bill (their telemetry comes as Prometheus JSON and nvidia-smi CSV).
+    onprem_fleet: tuple[GpuHost, ...] = field(default_factory=default_onprem_fleet)
+    # Faults injected into the telemetry (stragglers, throttling, a power step, XIDs).
+    faults: tuple[GpuFault, ...] = field(default_factory=default_faults)
+
+    @property
+    def gpu_hosts(self) -> tuple[GpuHost, ...]:
+        """Every GPU node: the cloud fleet, then the on-premises nodes."""
+        return self.fleet + self.onprem_fleet
 
     @property
     def billing_periods(self) -> list[date]:

@@ -19,6 +19,10 @@ services as (
     select * from {{ ref('service_categories') }} where provider = 'azure'
 ),
 
+units as (
+    select * from {{ ref('pricing_units') }} where provider = 'azure'
+),
+
 billed_rows as (
     select
         actual.*,
@@ -60,6 +64,7 @@ focus as (
         'Microsoft' as "ServiceProviderName",
         'Microsoft' as "HostProviderName",
         'Microsoft' as "InvoiceIssuerName",
+        all_rows.invoice_id as "InvoiceId",
 
         case
             when all_rows.charge_type in ('Usage', 'UnusedReservation', 'UnusedSavingsPlan') then 'Usage'
@@ -73,10 +78,12 @@ focus as (
         case
             when all_rows.frequency = 'Recurring' then 'Recurring'
             when all_rows.frequency = 'OneTime' then 'One-Time'
-            else 'Usage-Based'
+            when all_rows.charge_type in ('Usage', 'UnusedReservation', 'UnusedSavingsPlan') then 'Usage-Based'
+            else 'One-Time'
         end as "ChargeFrequency",
         all_rows.product_name as "ChargeDescription",
         case
+            when all_rows.charge_type in ('Purchase', 'Refund') then 'Standard'
             when all_rows.charge_type not in ('Usage', 'UnusedReservation', 'UnusedSavingsPlan') then null
             when all_rows.pricing_model in ('Reservation', 'SavingsPlan') then 'Committed'
             when all_rows.pricing_model = 'Spot' then 'Dynamic'
@@ -104,10 +111,18 @@ focus as (
         all_rows.unit_price as "ContractedUnitPrice",
         all_rows.billing_currency as "BillingCurrency",
 
-        all_rows.quantity as "ConsumedQuantity",
-        all_rows.unit_of_measure as "ConsumedUnit",
-        all_rows.quantity as "PricingQuantity",
-        all_rows.unit_of_measure as "PricingUnit",
+        -- Azure prices in blocks ("100 Hours"): PricingQuantity counts blocks of the PricingUnit
+        -- as exported; ConsumedQuantity is in single units.
+        case when all_rows.charge_type <> 'Tax' then all_rows.quantity * coalesce(units.pricing_block_size, 1) end
+            as "ConsumedQuantity",
+        case when all_rows.charge_type <> 'Tax' then coalesce(units.focus_unit, all_rows.unit_of_measure) end
+            as "ConsumedUnit",
+        case when all_rows.charge_type <> 'Tax' and all_rows.unit_of_measure is not null then all_rows.quantity end
+            as "PricingQuantity",
+        case when all_rows.charge_type <> 'Tax' and all_rows.quantity is not null then
+            case when coalesce(units.pricing_block_size, 1) = 1
+                then coalesce(units.focus_unit, all_rows.unit_of_measure) else all_rows.unit_of_measure end
+        end as "PricingUnit",
 
         coalesce(services.service_name, all_rows.meter_category) as "ServiceName",
         coalesce(services.service_category, 'Other') as "ServiceCategory",
@@ -131,10 +146,14 @@ focus as (
         all_rows.billing_period as x_billing_period,
         all_rows.x_export_version,
         all_rows.charge_type || '/' || coalesce(all_rows.pricing_model, '') as x_provider_line_type,
-        json_extract_string(all_rows.tags, '$.team') as x_team,
-        json_extract_string(all_rows.tags, '$.project') as x_project
+        {{ normalized_tags(json_to_tag_map('all_rows.tags')) }} as x_tags
     from all_rows
     left join services on services.service_key = all_rows.meter_category
+    left join units on units.provider_unit = all_rows.unit_of_measure
 )
 
-select * from focus
+select
+    *,
+    x_tags ->> 'team' as x_team,
+    x_tags ->> 'project' as x_project
+from focus

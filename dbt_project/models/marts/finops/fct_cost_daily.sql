@@ -21,6 +21,10 @@ daily as (
         x_billing_period as billing_period,
         sum("BilledCost") as billed_cost,
         sum("EffectiveCost") as effective_cost,
+        -- Summable across currencies: converted at each billing period's rate (focus_cost_and_usage).
+        x_reporting_currency as reporting_currency,
+        sum(x_billed_cost_reporting) as billed_cost_reporting,
+        sum(x_effective_cost_reporting) as effective_cost_reporting,
         count(*) as line_items
     from focus
     group by all

@@ -32,6 +32,10 @@ labelled as (
         nullif(regexp_extract(line, '[{,]\s*modelName="([^"]*)"', 1), '') as gpu_model,
         nullif(regexp_extract(line, '[{,]\s*(?:Hostname|hostname)="([^"]*)"', 1), '') as hostname,
         nullif(regexp_extract(line, '[{,]\s*hpc_job="([^"]*)"', 1), '') as hpc_job_id,
+        -- Kubernetes pod mapping (dcgm-exporter --kubernetes): the pod holding the GPU
+        nullif(regexp_extract(line, '[{,]\s*namespace="([^"]*)"', 1), '') as k8s_namespace,
+        nullif(regexp_extract(line, '[{,]\s*pod="([^"]*)"', 1), '') as k8s_pod,
+        nullif(regexp_extract(line, '[{,]\s*container="([^"]*)"', 1), '') as k8s_container,
         -- after the label set (or the bare metric name): `<value> [<timestamp ms>]`
         case
             when strpos(line, '}') > 0 then regexp_extract(line, '\}([^}]*)$', 1)
@@ -51,6 +55,9 @@ values_split as (
         gpu_model,
         hostname,
         hpc_job_id,
+        k8s_namespace,
+        k8s_pod,
+        k8s_container,
         x_source_file,
         regexp_extract(sample_text, '^\s*(\S+)', 1) as value_text,
         nullif(regexp_extract(sample_text, '^\s*\S+\s+(-?\d+)', 1), '') as timestamp_ms_text
@@ -76,18 +83,12 @@ final as (
         device,
         gpu_model,
         hpc_job_id,
+        k8s_namespace,
+        k8s_pod,
+        k8s_container,
 
         -- value
-        case
-            when raw_value is null or isnan(raw_value) then null
-            -- DCGM_FP64_BLANK .. DCGM_FP64_NOT_PERMISSIONED
-            when raw_value between 140737488355328 and 140737488355331 then null
-            -- DCGM_INT32_BLANK .. DCGM_INT32_NOT_PERMISSIONED
-            when raw_value between 2147483632 and 2147483635 then null
-            -- DCGM_INT64_BLANK .. DCGM_INT64_NOT_PERMISSIONED (all round to 2^63 as doubles)
-            when raw_value >= 9223372036854775792 then null
-            else raw_value
-        end as value,
+        {{ dcgm_value('raw_value') }} as value,
         value_text,
 
         -- timestamps

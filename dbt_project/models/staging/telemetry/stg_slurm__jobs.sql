@@ -6,6 +6,7 @@
 with
 
 source as (
+    -- sacct prints the fields it was asked for (`--format`): missing ones become typed NULLs
     select
         "JobID" as job_id_text,
         "JobName" as job_name_text,
@@ -20,8 +21,20 @@ source as (
         "State" as state_text,
         "ExitCode" as exit_code_text,
         "NodeList" as node_list_text,
+        -- WCKey (workload characterization key) names the project where sites use it
+        "WCKey",
         x_source_file
-    from {{ source('raw_telemetry', 'slurm_jobs') }}
+    from (
+        select
+            {{ telemetry_columns_or_null(source('raw_telemetry', 'slurm_jobs'), {
+                'JobID': 'varchar', 'JobName': 'varchar', 'User': 'varchar', 'Account': 'varchar',
+                'Partition': 'varchar', 'AllocTRES': 'varchar', 'Submit': 'varchar', 'Start': 'varchar',
+                'End': 'varchar', 'Elapsed': 'varchar', 'State': 'varchar', 'ExitCode': 'varchar',
+                'NodeList': 'varchar', 'WCKey': 'varchar', 'x_source_file': 'varchar',
+            }, required=['JobID', 'JobName', 'User', 'Account', 'Partition', 'AllocTRES', 'Submit', 'Start', 'End',
+                         'Elapsed', 'State', 'ExitCode', 'NodeList', 'x_source_file']) }}
+        from {{ source('raw_telemetry', 'slurm_jobs') }}
+    ) as contracted
 ),
 
 job_rows as (
@@ -42,6 +55,7 @@ renamed as (
         account_text as team,
         partition_text as partition_name,
         node_list_text as node_list,
+        nullif(ltrim(trim("WCKey"), '*'), '') as project,
 
         -- allocation: `gres/gpu=N` counts every GPU; typed `gres/gpu:<type>=N` repeats it
         alloc_tres_text as alloc_tres,
@@ -99,6 +113,7 @@ final as (
         team,
         partition_name,
         node_list,
+        project,
 
         -- allocation
         gpu_count,

@@ -1,0 +1,89 @@
+{#- Straggler episodes by peer comparison within a group (a job): each member's (a GPU's) median
+    value per time window is compared with the median of all members' window medians; a member
+    whose ratio stays below 1 - tolerance for at least `min_windows` consecutive windows is a
+    straggler for that episode. `higher_is_better`: activity, clocks, throughput (True); step
+    time (False, the ratio is then inverted). Windows whose peer median is below `min_peer_value`
+    (idle or nearly idle jobs) are not judged. Groups need at least `min_members` members.
+
+    relation columns used: group_col, member_col, time_col (numeric seconds or step index),
+    value_col. Returns: group, member, first/last window start, windows, mean and min ratio. -#}
+{% macro straggler_episodes(relation, group_col, member_col, time_col, value_col, window, tolerance,
+                            min_windows, higher_is_better=true, min_peer_value=0, min_members=3) -%}
+    with
+
+    windowed as (
+        select
+            {{ group_col }} as peer_group,
+            {{ member_col }} as member,
+            floor({{ time_col }} / {{ window }}) as window_index,
+            median({{ value_col }}) as member_value
+        from {{ relation }}
+        where {{ value_col }} is not null
+        group by 1, 2, 3
+    ),
+
+    peers as (
+        select
+            *,
+            median(member_value) over (partition by peer_group, window_index) as peer_value,
+            count(*) over (partition by peer_group, window_index) as members
+        from windowed
+    ),
+
+    judged as (
+        select
+            *,
+            {% if higher_is_better -%}
+            member_value / nullif(peer_value, 0)
+            {%- else -%}
+            peer_value / nullif(member_value, 0)
+            {%- endif %} as ratio
+        from peers
+        where members >= {{ min_members }}
+            and peer_value >= {{ min_peer_value }}
+    ),
+
+    slow as (
+        select
+            *,
+            window_index - row_number() over (partition by peer_group, member order by window_index) as run_id
+        from judged
+        where ratio < 1 - {{ tolerance }}
+    )
+
+    select
+        peer_group,
+        member,
+        min(window_index) * {{ window }} as first_window_start,
+        (max(window_index) + 1) * {{ window }} as last_window_end,
+        count(*) as windows,
+        avg(ratio) as mean_ratio,
+        min(ratio) as min_ratio
+    from slow
+    group by peer_group, member, run_id
+    having count(*) >= {{ min_windows }}
+{%- endmacro %}
+
+{#- Episodes of consecutive readings where `condition` holds, per GPU: gaps-and-islands on the
+    reading order. -#}
+{% macro reading_episodes(relation, condition) -%}
+    select
+        hostname,
+        gpu_index,
+        min(sample_at) as started_at,
+        max(sample_at) as last_sample_at,
+        sum(interval_seconds) as duration_seconds,
+        max(interval_seconds) as interval_seconds,
+        max(temperature_c) as max_temperature_c,
+        min(sm_clock_mhz) as min_sm_clock_mhz,
+        max(hpc_job_id) as hpc_job_id
+    from (
+        select
+            *,
+            row_number() over (partition by hostname, gpu_index order by sample_at)
+                - row_number() over (partition by hostname, gpu_index, ({{ condition }}) order by sample_at) as run_id
+        from {{ relation }}
+    ) as flagged
+    where {{ condition }}
+    group by hostname, gpu_index, run_id
+{%- endmacro %}

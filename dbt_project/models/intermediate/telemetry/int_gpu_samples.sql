@@ -1,0 +1,159 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='sample_date',
+    schema='intermediate',
+) }}
+{#- One row per GPU and reading time, from every telemetry source: dcgm-exporter scrapes (text
+    exposition), Prometheus range-query exports and nvidia-smi CSV logs, pivoted to one column per
+    reading. Incremental by UTC day: a run rebuilds the newest day already here and every later
+    one (late files for older days need `--full-refresh`). `interval_seconds` is the host's scrape
+    interval that day (the smallest gap between its readings), so missed scrapes are not counted. -#}
+{%- set dcgm_fields = {
+    'DCGM_FI_DEV_GPU_UTIL': 'gpu_util_pct',
+    'DCGM_FI_PROF_GR_ENGINE_ACTIVE': 'gr_engine_active',
+    'DCGM_FI_PROF_SM_ACTIVE': 'sm_active',
+    'DCGM_FI_PROF_PIPE_TENSOR_ACTIVE': 'tensor_active',
+    'DCGM_FI_DEV_FB_USED': 'fb_used_mib',
+    'DCGM_FI_DEV_POWER_USAGE': 'power_w',
+    'DCGM_FI_DEV_GPU_TEMP': 'temperature_c',
+    'DCGM_FI_DEV_SM_CLOCK': 'sm_clock_mhz',
+} -%}
+with
+
+dcgm_samples as (
+    select 'dcgm_text' as telemetry_source, * from {{ ref('stg_dcgm__gpu_samples') }}
+    union all
+    select 'prometheus_json' as telemetry_source, * from {{ ref('stg_prometheus__dcgm_samples') }}
+),
+
+dcgm_window as (
+    select *
+    from dcgm_samples
+    where sample_at is not null
+        and hostname is not null
+        and gpu_index is not null
+    {% if is_incremental() %}
+        and sample_date >= (select max(sample_date) from {{ this }})
+    {% endif %}
+),
+
+dcgm_pivoted as (
+    select
+        telemetry_source,
+        hostname,
+        gpu_index,
+        max(gpu_uuid) as gpu_uuid,
+        max(gpu_model) as gpu_model,
+        max(hpc_job_id) as hpc_job_id,
+        max(k8s_namespace) as k8s_namespace,
+        max(k8s_pod) as k8s_pod,
+        max(k8s_container) as k8s_container,
+        sample_at,
+        sample_date,
+        {%- for field, column in dcgm_fields.items() %}
+        max(case when metric_name = '{{ field }}' then value end) as {{ column }},
+        {%- endfor %}
+        -- the bitmask is exact in a DOUBLE (< 2^53)
+        cast(max(case
+            when metric_name in ('DCGM_FI_DEV_CLOCK_THROTTLE_REASONS', 'DCGM_FI_DEV_CLOCKS_EVENT_REASONS') then value
+        end) as bigint) as throttle_reasons,
+        cast(max(case when metric_name = 'DCGM_FI_DEV_XID_ERRORS' then value end) as integer) as xid_code
+    from dcgm_window
+    group by telemetry_source, hostname, gpu_index, sample_at, sample_date
+),
+
+nvidia_smi as (
+    select
+        'nvidia_smi_csv' as telemetry_source,
+        hostname,
+        gpu_index,
+        gpu_uuid,
+        gpu_model,
+        cast(null as {{ dbt.type_string() }}) as hpc_job_id,
+        cast(null as {{ dbt.type_string() }}) as k8s_namespace,
+        cast(null as {{ dbt.type_string() }}) as k8s_pod,
+        cast(null as {{ dbt.type_string() }}) as k8s_container,
+        sample_at,
+        sample_date,
+        gpu_util_pct,
+        cast(null as double) as gr_engine_active,
+        cast(null as double) as sm_active,
+        cast(null as double) as tensor_active,
+        fb_used_mib,
+        power_w,
+        temperature_c,
+        sm_clock_mhz,
+        cast(throttle_reasons as bigint) as throttle_reasons,
+        cast(null as integer) as xid_code
+    from {{ ref('stg_nvidia_smi__gpu_samples') }}
+    {% if is_incremental() %}
+    where sample_date >= (select max(sample_date) from {{ this }})
+    {% endif %}
+),
+
+readings as (
+    select * from dcgm_pivoted
+    union all
+    select * from nvidia_smi
+),
+
+gaps as (
+    select
+        hostname,
+        sample_date,
+        {{ dbt.datediff('lag(sample_at) over (partition by hostname order by sample_at)', 'sample_at', 'second') }}
+            as gap_seconds
+    from (select distinct hostname, sample_date, sample_at from readings) as scrape_times
+),
+
+host_day_intervals as (
+    select
+        hostname,
+        sample_date,
+        min(case when gap_seconds > 0 then gap_seconds end) as interval_seconds
+    from gaps
+    group by hostname, sample_date
+),
+
+final as (
+    select
+        -- ids
+        readings.hostname,
+        readings.gpu_index,
+        readings.gpu_uuid,
+        readings.gpu_model,
+        readings.telemetry_source,
+
+        -- who held the GPU
+        readings.hpc_job_id,
+        readings.k8s_namespace,
+        readings.k8s_pod,
+        readings.k8s_container,
+
+        -- timestamps
+        readings.sample_at,
+        readings.sample_date,
+        coalesce(host_day_intervals.interval_seconds, {{ var('dcgm_scrape_interval_seconds', 30) }})
+            as interval_seconds,
+
+        -- readings
+        readings.gpu_util_pct,
+        readings.gr_engine_active,
+        readings.sm_active,
+        readings.tensor_active,
+        -- how busy the GPU was (0-1): graphics-engine activity, else SM activity, else GPU_UTIL / 100
+        coalesce(readings.gr_engine_active, readings.sm_active, readings.gpu_util_pct / 100.0) as activity,
+        readings.fb_used_mib,
+        readings.power_w,
+        readings.temperature_c,
+        readings.sm_clock_mhz,
+        readings.throttle_reasons,
+        nullif(readings.xid_code, 0) as xid_code
+    from readings
+    left join host_day_intervals
+        on readings.hostname = host_day_intervals.hostname
+        and readings.sample_date = host_day_intervals.sample_date
+)
+
+select * from final

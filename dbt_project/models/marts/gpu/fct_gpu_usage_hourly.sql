@@ -1,0 +1,92 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='usage_date',
+) }}
+{#- GPU x UTC hour: how the GPU was used, from int_gpu_samples. Each reading stands for its
+    host's scrape interval (seconds sampled, energy, throttle seconds). Incremental by UTC day:
+    a run rebuilds the newest day already here and every later one. p95 uses DuckDB's
+    quantile_cont (the one DuckDB-specific aggregate here). -#}
+with
+
+samples as (
+    select * from {{ ref('int_gpu_samples') }}
+    {% if is_incremental() %}
+    where sample_date >= (select max(usage_date) from {{ this }})
+    {% endif %}
+),
+
+nodes as (
+    select * from {{ ref('stg_cluster__gpu_nodes') }}
+),
+
+hourly as (
+    select
+        hostname,
+        gpu_index,
+        {{ dbt.date_trunc('hour', 'sample_at') }} as hour_start,
+        max(gpu_uuid) as gpu_uuid,
+        max(gpu_model) as gpu_model,
+        max(telemetry_source) as telemetry_source,
+        count(*) as samples,
+        sum(interval_seconds) as seconds_sampled,
+        max(interval_seconds) as interval_seconds,
+        sum(case when hpc_job_id is not null or k8s_pod is not null then interval_seconds else 0 end)
+            as seconds_held_by_jobs,
+        count(distinct coalesce(hpc_job_id, k8s_namespace || '/' || k8s_pod)) as jobs_seen,
+
+        -- utilization
+        avg(gpu_util_pct) as mean_gpu_util_pct,
+        quantile_cont(gpu_util_pct, 0.95) as p95_gpu_util_pct,
+        avg(gr_engine_active) as mean_gr_engine_active,
+        avg(sm_active) as mean_sm_active,
+        avg(tensor_active) as mean_tensor_active,
+        avg(activity) as mean_activity,
+        sum(interval_seconds * activity) / 3600 as gpu_hours_active,
+
+        -- memory, power, heat, clocks
+        avg(fb_used_mib) as mean_fb_used_mib,
+        max(fb_used_mib) as max_fb_used_mib,
+        avg(power_w) as mean_power_w,
+        max(power_w) as max_power_w,
+        sum(power_w * interval_seconds) / 3600000 as energy_kwh,
+        avg(temperature_c) as mean_temperature_c,
+        max(temperature_c) as max_temperature_c,
+        avg(sm_clock_mhz) as mean_sm_clock_mhz,
+
+        -- seconds with each clock event (throttle) reason active
+        {%- for reason in ['sw_power_cap', 'hw_slowdown', 'sw_thermal_slowdown', 'hw_thermal_slowdown', 'hw_power_brake_slowdown'] %}
+        sum(case when (throttle_reasons & {{ throttle_bit(reason) }}) <> 0 then interval_seconds else 0 end)
+            as throttle_seconds_{{ reason }},
+        {%- endfor %}
+
+        -- XID errors raised in the hour
+        string_agg(distinct cast(xid_code as {{ dbt.type_string() }}), ',' order by cast(xid_code as {{ dbt.type_string() }}))
+            as xid_codes
+    from samples
+    group by hostname, gpu_index, {{ dbt.date_trunc('hour', 'sample_at') }}
+),
+
+final as (
+    select
+        -- grain
+        {{ dbt.concat(['hourly.hostname', "':'", 'cast(hourly.gpu_index as ' ~ dbt.type_string() ~ ')', "'@'",
+                       "strftime(hourly.hour_start, '%Y-%m-%dT%H')"]) }} as gpu_hour_key,
+        hourly.hour_start,
+        cast(hourly.hour_start as date) as usage_date,
+        nodes.cluster,
+        hourly.hostname,
+        hourly.gpu_index,
+        hourly.gpu_uuid,
+        coalesce(hourly.gpu_model, nodes.gpu_model) as gpu_model,
+        hourly.telemetry_source,
+        hourly.interval_seconds,
+
+        -- the hour's readings
+        hourly.* exclude (hostname, gpu_index, hour_start, gpu_uuid, gpu_model, telemetry_source, interval_seconds)
+    from hourly
+    left join nodes
+        on hourly.hostname = nodes.hostname
+)
+
+select * from final

@@ -1,0 +1,7 @@
+{#- Every charge converts to the reporting currency: a BillingCurrency without a dated rate in
+    seeds/fx_rates.csv would otherwise be summed unconverted, or silently left out. -#}
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'focus_cost_and_usage'}}}) }}
+select "BillingCurrency", x_billing_period, count(*) as line_items
+from {{ ref('focus_cost_and_usage') }}
+where x_billed_cost_reporting is null or x_effective_cost_reporting is null
+group by all

@@ -1,0 +1,23 @@
+"""The GPU marts in the Dagster graph: lineage from the telemetry sources and the cost check."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+
+def test_gpu_marts_lineage_and_blocking_reconciliation_check():
+    from atlas_pipeline.definitions import defs
+
+    graph = defs().resolve_asset_graph()
+    samples = graph.get(dg.AssetKey("int_gpu_samples"))
+    assert {p.to_user_string() for p in samples.parent_keys} == {
+        "stg_dcgm__gpu_samples", "stg_prometheus__dcgm_samples", "stg_nvidia_smi__gpu_samples",
+    }
+    assert samples.group_name == "intermediate"
+    cost = graph.get(dg.AssetKey("int_gpu_node_hourly_cost"))
+    assert {"focus_cost_and_usage", "raw/gpu_pricing"} <= {p.to_user_string() for p in cost.parent_keys}
+    for mart in ("fct_gpu_usage_hourly", "fct_gpu_job_usage", "fct_gpu_cost_allocation", "fct_gpu_health_daily",
+                 "gpu_health_events"):
+        assert graph.get(dg.AssetKey(mart)).group_name == "marts"
+    checks = {key for key in graph.asset_check_keys if key.asset_key == dg.AssetKey("fct_gpu_cost_allocation")}
+    assert dg.AssetCheckKey(dg.AssetKey("fct_gpu_cost_allocation"), "assert_gpu_cost_reconciles_to_billing") in checks

@@ -1,0 +1,42 @@
+"""Declared on-prem GPU prices: exact decimals, errors that name the file, entry and field."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from atlas_pipeline.lib.gpu_pricing import PricingError, load_gpu_pricing, write_gpu_pricing
+from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+
+
+def test_declared_prices_parse_exactly_and_land_as_decimal(tmp_path: Path) -> None:
+    prices = load_gpu_pricing(DECLARATIONS_DIR / "gpu_pricing.yaml")
+    assert [(p.cluster, p.price_per_gpu_hour, p.currency) for p in prices] == [("onprem-lab", Decimal("1.85"), "USD")]
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert write_gpu_pricing(con, prices) == 1
+    assert write_gpu_pricing(con, prices) == 1  # replaces, never appends
+    assert con.execute("select cluster, price_per_gpu_hour, effective_from from raw.gpu_pricing").fetchall() == [
+        ("onprem-lab", Decimal("1.850000000000"), date(2024, 1, 1))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("- cluster: lab\n    price_per_gpu_hour: 1.85", "must be quoted text"),
+        ("- cluster: lab\n    price_per_gpu_hour: \"-1\"", "must be >= 0"),
+        ("- cluster: lab\n    price_per_gpu_hour: \"abc\"", "is not a number"),
+        ("- price_per_gpu_hour: \"1\"", "field 'cluster' is required"),
+        ("- cluster: lab\n    price_per_gpu_hour: \"1\"\n    effective_from: soon", "must be a date"),
+    ],
+)
+def test_bad_declarations_name_file_entry_and_field(tmp_path: Path, entry: str, problem: str) -> None:
+    path = tmp_path / "gpu_pricing.yaml"
+    path.write_text("currency: USD\nclusters:\n  " + entry + "\n")
+    with pytest.raises(PricingError) as err:
+        load_gpu_pricing(path)
+    assert str(path) in str(err.value) and "clusters[0]" in str(err.value) and problem in str(err.value)
