@@ -3,6 +3,8 @@ accepted with a note), the other files of the run still land, and every good row
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -257,3 +259,29 @@ def test_source_without_contract_is_only_read(env, tmp_path):
     path.write_text("# HELP x\nx 1\n")
     verdict = validate_landed_file(con, other, "2026-08-01", "v1", "c/2026-08-01/x.prom", path)
     assert not verdict.rejected and verdict.notes == []
+
+
+def test_optional_legacy_cur_contract_quarantines_a_file_without_its_cost_column(env):
+    """Optional inputs have contracts too: the real legacy CUR sample lands; the same file with
+    `lineItem/UnblendedCost` cut out is quarantined naming the missing mandatory column."""
+    exports, _, quarantine, con = env
+    legacy = parse_source(DECLARATIONS_DIR / "sources" / "aws_cur_legacy.yaml")
+    sample = Path(__file__).parents[1] / "fixtures" / "billing" / "aws_legacy_cur_2023-11_anonymized.csv"
+    lines = sample.read_text().splitlines()
+    good = exports / "20231101-20231201" / "assembly-good" / "cur-1.csv"
+    good.parent.mkdir(parents=True)
+    good.write_text(sample.read_text())
+    report = land(env, legacy)
+    assert report.quarantined == []
+    refresh_raw_view(con, legacy)
+    assert con.execute("select count(*) from raw.aws_cur_legacy").fetchone()[0] == len(lines) - 1
+
+    table = list(csv.reader(io.StringIO(sample.read_text())))
+    drop = table[0].index("lineItem/UnblendedCost")
+    cut = exports / "20231101-20231201" / "assembly-restated" / "cur-1.csv"
+    cut.parent.mkdir(parents=True)
+    with open(cut, "w", newline="") as handle:
+        csv.writer(handle).writerows([c for i, c in enumerate(r) if i != drop] for r in table)
+    report = land(env, legacy)
+    [item] = report.quarantined
+    assert "assembly-restated" in item["file"] and "lineItem/UnblendedCost" in json.dumps(reasons(quarantine))
