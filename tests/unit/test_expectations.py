@@ -116,7 +116,8 @@ def test_every_source_and_mart_has_a_suite():
     from atlas_pipeline.lib.sources import load_sources
 
     assets = {s.asset for s in load_suites(CHECKS_DIR)}
-    # Optional sources (`required: false`) may be an empty view; their suites are still to come.
+    # Optional sources (`required: false`) may be an empty view: they are gated by their file contract
+    # (checks/files/) and the GX suite on their staging model instead.
     assert {("raw", src.name) for src in load_sources(DECLARATIONS_DIR / "sources") if src.required} <= assets
     # Every table the dbt project builds under models/marts/ (views over them are not gated separately).
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
@@ -305,3 +306,16 @@ def test_fetch_reports_missing_relation_and_columns(aws_suite):
     con.execute("create table raw.aws_cur2 (identity_line_item_id varchar, line_item_currency_code varchar)")
     with pytest.raises(RelationUnavailable, match=r"lacks declared columns: bill_payer_account_id, "):
         fetch_frame(con, aws_suite)
+
+
+def test_every_optional_source_has_a_file_contract_and_a_staging_suite():
+    from atlas_pipeline.lib.file_validation import contract_for
+    from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+    from atlas_pipeline.lib.sources import load_sources
+
+    optional = [s.name for s in load_sources(DECLARATIONS_DIR / "sources") if not s.required]
+    assert optional and all(contract_for(name) is not None for name in optional)
+    staged = {s.asset[0] for s in load_suites(CHECKS_DIR) if s.relation.startswith("staging.")}
+    expected = {"stg_aws__cur_legacy_line_items", "stg_aws__focus_line_items", "stg_azure__focus_cost",
+                "stg_gcp__billing_detailed_line_items"}
+    assert expected <= staged
