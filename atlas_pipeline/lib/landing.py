@@ -53,13 +53,17 @@ create table if not exists landing.manifest (
 );
 create or replace view landing.current_files as
 with versions as (
-    select source, period, export_version, max(last_modified) as delivered_at, max(landed_at) as landed_at
+    select
+        source, period, export_version, max(last_modified) as delivered_at, max(landed_at) as landed_at,
+        bool_and(status <> 'quarantined') as is_complete
     from landing.manifest
     group by all
 ),
 ranked as (
+    -- The newest complete delivery wins: one with a quarantined file (truncated, unparseable) does
+    -- not replace a complete earlier one; it is used only when no complete delivery exists.
     select *, row_number() over (
-        partition by source, period order by delivered_at desc, landed_at desc, export_version desc
+        partition by source, period order by is_complete desc, delivered_at desc, landed_at desc, export_version desc
     ) as version_rank
     from versions
 )
@@ -160,6 +164,44 @@ def _quarantine(
     return reason
 
 
+def _listed_exports(source: ExportSource, store: ObjectStore) -> tuple[list[StoredObject], list[str]]:
+    """The store's objects that match the source's `include`, and the refusals of unsafe keys."""
+    include = glob_to_regex(source.include)
+    objects, refused = [], []
+    for obj in store.list():
+        if not include.match(obj.key):
+            continue
+        try:
+            safe_relative_key(obj.key)
+        except UnsafeKeyError as exc:
+            refused.append(str(exc))
+            continue
+        objects.append(obj)
+    return objects, refused
+
+
+def _known_versions(con: duckdb.DuckDBPyConnection, source: ExportSource) -> set[tuple[str, str]]:
+    try:
+        rows = con.execute(
+            "select distinct period, export_version from landing.manifest where source = ?", [source.name]
+        ).fetchall()
+    except duckdb.CatalogException:  # a warehouse that never landed anything (opened read-only)
+        return set()
+    return {(period, version) for period, version in rows}
+
+
+def pending_deliveries(con: duckdb.DuckDBPyConnection, source: ExportSource, store: ObjectStore) -> list[str]:
+    """Deliveries in the store not yet landed, as 'period@version' (what a sensor reacts to)."""
+    objects, _ = _listed_exports(source, store)
+    known = _known_versions(con, source)
+    pending = []
+    for period, period_objects in sorted(_group_deliveries(source, objects).items()):
+        version = _version_of(source, period, period_objects)
+        if (period, version) not in known:
+            pending.append(f"{period}@{version}")
+    return pending
+
+
 def land_source(
     con: duckdb.DuckDBPyConnection,
     source: ExportSource,
@@ -170,24 +212,9 @@ def land_source(
     """Fetch what is new or changed for `source` into immutable landing and record it."""
     ensure_manifest(con)
     report = LandingReport(source=source.name)
-    include = glob_to_regex(source.include)
-    objects = []
-    for obj in store.list():
-        if not include.match(obj.key):
-            continue
-        try:
-            safe_relative_key(obj.key)
-        except UnsafeKeyError as exc:
-            report.refused.append(str(exc))
-            continue
-        objects.append(obj)
+    objects, report.refused = _listed_exports(source, store)
     report.listed = len(objects)
-
-    known_versions = {
-        (p, v) for p, v in con.execute(
-            "select distinct period, export_version from landing.manifest where source = ?", [source.name]
-        ).fetchall()
-    }
+    known_versions = _known_versions(con, source)
     landed_by_fingerprint = {
         (k, f): Path(p) for k, f, p in con.execute(
             "select object_key, fingerprint, landed_path from landing.manifest "
@@ -219,6 +246,8 @@ def land_source(
                 report.reused += 1
             else:
                 store.fetch(obj.key, staged)
+                if staged.stat().st_size != obj.size:  # a truncated transfer: fetch once more before quarantine
+                    store.fetch(obj.key, staged)
                 report.downloaded += 1
             final_path = final_dir / staged.name
             status, row_count, message, sha = "landed", None, None, None

@@ -1,8 +1,16 @@
 """Listing and fetching export files. The local folder is the embedded default store;
-S3, GCS and Azure Blob stores implement the same two calls."""
+S3, GCS and Azure Blob stores implement the same two calls through the providers' SDKs.
+
+Credentials never appear in a location or a declaration: each SDK finds them in its standard
+chain (AWS profile / env / instance role; Google ADC; an Azure connection string or key in the
+environment). Endpoints come from the SDKs' own variables (AWS_ENDPOINT_URL_S3, STORAGE_EMULATOR_HOST)
+or AZURE_STORAGE_CONNECTION_STRING, so the same code talks to the emulators in tests. Transient
+errors (connection resets, 5xx, throttling) are retried with backoff by each SDK's retry policy.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -90,9 +98,187 @@ class LocalStore:
         shutil.copyfile(self.root / safe_relative_key(key), destination)
 
 
+# Attempts per request, including the first, for every SDK (their backoff is exponential with jitter).
+MAX_ATTEMPTS = int(os.environ.get("ATLAS_STORE_MAX_ATTEMPTS", "5"))
+
+
+class StoreUnavailable(RuntimeError):
+    """The store could not be listed or read after the SDK's retries (the message names no secret)."""
+
+
+def _split(location: str) -> tuple[str, str]:
+    """`scheme://bucket/some/prefix` -> (bucket, 'some/prefix/') — the prefix always ends in '/' or is ''."""
+    rest = location.split("://", 1)[1]
+    bucket, _, prefix = rest.partition("/")
+    prefix = prefix.strip("/")
+    return bucket, (prefix + "/" if prefix else "")
+
+
+def _relative(key: str, prefix: str) -> str:
+    return key[len(prefix):]
+
+
+class S3Store:
+    """`s3://bucket/prefix` through boto3 (credentials: boto3's default chain; endpoint: AWS_ENDPOINT_URL_S3)."""
+
+    def __init__(self, location: str) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.location = location
+        self.bucket, self.prefix = _split(location)
+        config = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}, connect_timeout=5, read_timeout=60)
+        self.client = boto3.client("s3", config=config)
+
+    def list(self) -> list[StoredObject]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        objects = []
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+            for page in pages:
+                for item in page.get("Contents", []):
+                    if item["Key"].endswith("/"):
+                        continue
+                    objects.append(
+                        StoredObject(
+                            key=_relative(item["Key"], self.prefix),
+                            size=item["Size"],
+                            fingerprint=item["ETag"].strip('"'),
+                            last_modified=item["LastModified"].astimezone(UTC),
+                        )
+                    )
+        except (BotoCoreError, ClientError) as exc:
+            raise StoreUnavailable(f"cannot list {self.location}: {type(exc).__name__}: {exc}") from None
+        return objects
+
+    def fetch(self, key: str, destination: Path) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.download_file(self.bucket, self.prefix + key, str(destination))
+        except (BotoCoreError, ClientError) as exc:
+            raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {exc}") from None
+
+
+class GcsStore:
+    """`gs://bucket/prefix` through google-cloud-storage (credentials: Application Default Credentials;
+    emulator: STORAGE_EMULATOR_HOST, where the client goes anonymous)."""
+
+    def __init__(self, location: str) -> None:
+        from google.cloud import storage
+
+        self.location = location
+        self.bucket_name, self.prefix = _split(location)
+        emulated = bool(os.environ.get("STORAGE_EMULATOR_HOST"))
+        project = os.environ.get("GOOGLE_CLOUD_PROJECT") or ("atlas-local" if emulated else None)
+        self.client = storage.Client(project=project)
+
+    def _retry(self):
+        from google.cloud.storage.retry import DEFAULT_RETRY
+
+        return DEFAULT_RETRY.with_timeout(60.0)
+
+    def list(self) -> list[StoredObject]:
+        from google.api_core.exceptions import GoogleAPIError
+
+        try:
+            blobs = self.client.list_blobs(self.bucket_name, prefix=self.prefix, retry=self._retry())
+            return [
+                StoredObject(
+                    key=_relative(blob.name, self.prefix),
+                    size=blob.size,
+                    fingerprint=f"{blob.generation}-{blob.md5_hash}",
+                    last_modified=blob.updated.astimezone(UTC),
+                )
+                for blob in blobs
+                if not blob.name.endswith("/")
+            ]
+        except (GoogleAPIError, OSError) as exc:
+            raise StoreUnavailable(f"cannot list {self.location}: {type(exc).__name__}: {exc}") from None
+
+    def fetch(self, key: str, destination: Path) -> None:
+        from google.api_core.exceptions import GoogleAPIError
+
+        try:
+            blob = self.client.bucket(self.bucket_name).blob(self.prefix + key)
+            blob.download_to_filename(str(destination), retry=self._retry())
+        except (GoogleAPIError, OSError) as exc:
+            raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {exc}") from None
+
+
+class AzureBlobStore:
+    """`az://container/prefix` or `abfs[s]://container@account.dfs.core.windows.net/prefix` through
+    azure-storage-blob. Credentials: AZURE_STORAGE_CONNECTION_STRING, or the account URL from the
+    location (or AZURE_STORAGE_ACCOUNT_URL) with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN."""
+
+    def __init__(self, location: str) -> None:
+        from azure.storage.blob import BlobServiceClient
+
+        self.location = location
+        container, self.prefix = _split(location)
+        account_url = os.environ.get("AZURE_STORAGE_ACCOUNT_URL")
+        if "@" in container:  # abfs://container@account.dfs.core.windows.net
+            container, host = container.split("@", 1)
+            account_url = "https://" + host.replace(".dfs.", ".blob.")
+        self.container = container
+        retry = {"retry_total": MAX_ATTEMPTS - 1, "connection_timeout": 5, "read_timeout": 60}
+        if conn := os.environ.get("AZURE_STORAGE_CONNECTION_STRING"):
+            self.service = BlobServiceClient.from_connection_string(conn, **retry)
+        elif account_url:
+            credential = os.environ.get("AZURE_STORAGE_KEY") or os.environ.get("AZURE_STORAGE_SAS_TOKEN")
+            if credential and os.environ.get("AZURE_STORAGE_KEY"):
+                credential = {"account_name": account_url.split("//", 1)[1].split(".", 1)[0], "account_key": credential}
+            self.service = BlobServiceClient(account_url, credential=credential, **retry)
+        else:
+            raise StoreUnavailable(
+                f"cannot open {location}: set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_URL "
+                "with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN"
+            )
+
+    def list(self) -> list[StoredObject]:
+        from azure.core.exceptions import AzureError
+
+        try:
+            blobs = self.service.get_container_client(self.container).list_blobs(name_starts_with=self.prefix)
+            return [
+                StoredObject(
+                    key=_relative(blob.name, self.prefix),
+                    size=blob.size,
+                    fingerprint=blob.etag.strip('"'),
+                    last_modified=blob.last_modified.astimezone(UTC),
+                )
+                for blob in blobs
+                if not blob.name.endswith("/")
+            ]
+        except AzureError as exc:
+            raise StoreUnavailable(f"cannot list {self.location}: {type(exc).__name__}: {_first_line(exc)}") from None
+
+    def fetch(self, key: str, destination: Path) -> None:
+        from azure.core.exceptions import AzureError
+
+        try:
+            downloader = self.service.get_blob_client(self.container, self.prefix + key).download_blob()
+            with open(destination, "wb") as handle:
+                downloader.readinto(handle)
+        except AzureError as exc:
+            raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    # Azure errors append the request's headers on later lines; the first line says what went wrong.
+    return str(exc).splitlines()[0] if str(exc) else ""
+
+
+_STORES = {"s3": S3Store, "gs": GcsStore, "az": AzureBlobStore, "abfs": AzureBlobStore, "abfss": AzureBlobStore}
+
+
 def open_store(location: str) -> ObjectStore:
-    """The store for a resolved source location (a local path for now)."""
-    if re.match(r"^[a-z][a-z0-9+.-]*://", location) and not location.startswith("file://"):
-        scheme = location.split("://", 1)[0]
-        raise NotImplementedError(f"object store scheme {scheme}:// is not supported yet ({location})")
+    """The store for a resolved source location: s3://, gs://, az:// (abfs[s]://), or a local path."""
+    match = re.match(r"^([a-z][a-z0-9+.-]*)://", location)
+    if match and match.group(1) != "file":
+        scheme = match.group(1)
+        if scheme not in _STORES:
+            raise ValueError(f"unsupported object store scheme {scheme}:// in {location} (use s3, gs, az or abfs)")
+        return _STORES[scheme](location)
     return LocalStore(Path(location.removeprefix("file://")))

@@ -1,0 +1,160 @@
+"""Real object-store emulators on 127.0.0.1 with free ports, started and stopped by fixtures:
+moto server (S3), gcp-storage-emulator (GCS), Azurite (Azure Blob, installed by `make test`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+REPO = Path(__file__).parents[2]
+AZURITE = REPO / ".tools" / "node_modules" / ".bin" / "azurite-blob"
+# Azurite's published development account key (public, documented by Microsoft; not a secret).
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+# Test credentials for moto; the tests assert this value never shows in an error.
+AWS_SECRET = "atlas-test-secret-do-not-log"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _restore_signals() -> None:
+    # A child started from a background shell inherits SIGINT ignored; let SIGTERM/SIGINT stop it.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def server(cmd: list[str], ready_url: str, log: Path, cwd: Path | None = None) -> Iterator[subprocess.Popen]:
+    """Run `cmd` until the block ends; ready when `ready_url` answers any HTTP status."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True,
+                                preexec_fn=_restore_signals)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{cmd[0]} exited with {proc.returncode}; see {log}")
+                try:
+                    opener.open(ready_url, timeout=1)
+                    break
+                except urllib.error.HTTPError:
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{cmd[0]} did not answer on {ready_url}; see {log}") from None
+                    time.sleep(0.1)
+            yield proc
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@dataclass
+class Bucket:
+    """One emulated bucket: `location` for a source declaration, `put` to deliver an export file."""
+
+    scheme: str
+    location: str
+    put: Callable[[str, bytes], None]
+    env: dict[str, str]
+    restart: Callable[[], contextlib.AbstractContextManager] | None = None
+
+
+@pytest.fixture(scope="session")
+def emulator_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("emulator_logs")
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(emulator_logs: Path) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with server([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], url + "/moto-api/",
+                emulator_logs / "moto.log"):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint(emulator_logs: Path) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [str(BIN / "gcp-storage-emulator"), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory"]
+    with server(cmd, url + "/", emulator_logs / "gcs.log", cwd=emulator_logs):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def azurite_connection_string(emulator_logs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not AZURITE.exists():
+        pytest.skip(f"Azurite not installed at {AZURITE} (`make test` installs it with npm)")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/devstoreaccount1"
+    cmd = [str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", str(port),
+           "--location", str(tmp_path_factory.mktemp("azurite")), "--disableTelemetry", "--silent",
+           "--skipApiVersionCheck"]
+    with server(cmd, url + "?comp=list", emulator_logs / "azurite.log"):
+        yield (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
+               f"BlobEndpoint={url};")
+
+
+_counter = iter(range(10_000))
+
+
+@pytest.fixture(params=["s3", "gs", "az"])
+def bucket(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Bucket:
+    """A fresh, empty bucket/container in the emulator of each store, with the SDK env pointed at it."""
+    name = f"atlas-exports-{next(_counter)}"
+    monkeypatch.setenv("ATLAS_STORE_MAX_ATTEMPTS", "2")
+    if request.param == "s3":
+        import boto3
+
+        endpoint = request.getfixturevalue("s3_endpoint")
+        env = {"AWS_ENDPOINT_URL_S3": endpoint, "AWS_ACCESS_KEY_ID": "atlas-test-key",
+               "AWS_SECRET_ACCESS_KEY": AWS_SECRET, "AWS_DEFAULT_REGION": "us-east-1", "NO_PROXY": "127.0.0.1"}
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=name)
+        return Bucket("s3", f"s3://{name}/exports", lambda key, body: client.put_object(
+            Bucket=name, Key=f"exports/{key}", Body=body), env)
+    if request.param == "gs":
+        from google.cloud import storage
+
+        endpoint = request.getfixturevalue("gcs_endpoint")
+        env = {"STORAGE_EMULATOR_HOST": endpoint, "NO_PROXY": "127.0.0.1"}
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        gcs_bucket = storage.Client(project="atlas-local").create_bucket(name)
+        return Bucket("gs", f"gs://{name}/exports", lambda key, body: gcs_bucket.blob(f"exports/{key}").upload_from_string(
+            body), env)
+    from azure.storage.blob import BlobServiceClient
+
+    conn = request.getfixturevalue("azurite_connection_string")
+    env = {"AZURE_STORAGE_CONNECTION_STRING": conn, "NO_PROXY": "127.0.0.1"}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    container = BlobServiceClient.from_connection_string(conn).create_container(name)
+    return Bucket("az", f"az://{name}/exports", lambda key, body: container.upload_blob(
+        f"exports/{key}", body, overwrite=True), env)
