@@ -94,8 +94,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if ok:
         print(f"Materializing forecasts as of {as_of} …")
         ok = _execute("forecast_job", partition_key=as_of)
+    if ok:
+        # `atlas run` executes in-process (no daemon runs the publishing sensor): publish here.
+        from atlas_pipeline.lib.publish import publish_snapshot
+
+        publish_snapshot(paths.warehouse, paths.published_warehouse)
     with connect(paths.warehouse, read_only=True) as con:
-        print(format_summary(con, str(paths.warehouse), _check_lines()))
+        published = str(paths.published_warehouse) if ok else None
+        print(format_summary(con, str(paths.warehouse), _check_lines(), published))
     if not ok:
         print("\nThe run did not succeed: see the failed steps above, or `make ui` for details.", file=sys.stderr)
     return 0 if ok else 1
@@ -107,10 +113,15 @@ def cmd_sql(args: argparse.Namespace) -> int:
     from atlas_pipeline.lib.warehouse import connect
 
     paths = AtlasPaths.from_env()
-    if not paths.warehouse.exists():
-        print(f"No warehouse at {paths.warehouse}: run `make run` first.", file=sys.stderr)
-        return 2
-    with connect(paths.warehouse, read_only=True) as con:
+    # Readers query the published snapshot: never blocked by a running pipeline, never half a run.
+    target = paths.published_warehouse
+    if not target.exists():
+        target = paths.warehouse
+        if not target.exists():
+            print(f"No warehouse at {paths.warehouse}: run `make run` first.", file=sys.stderr)
+            return 2
+        print(f"note: no published snapshot yet; reading the live warehouse {target}", file=sys.stderr)
+    with connect(target, read_only=True) as con:
         try:
             relation = con.sql(args.query)
         except duckdb.Error as exc:

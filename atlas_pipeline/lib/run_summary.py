@@ -28,7 +28,9 @@ def cost_by_provider(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     ).fetchall()
 
 
-def format_summary(con: duckdb.DuckDBPyConnection, warehouse_path: str, check_lines: list[str]) -> str:
+def format_summary(
+    con: duckdb.DuckDBPyConnection, warehouse_path: str, check_lines: list[str], published_path: str | None = None
+) -> str:
     lines = ["", "Atlas run summary", "=================", "Rows per mart:"]
     for table, rows in mart_row_counts(con).items():
         lines.append(f"  {table:<32} {rows:>12,}")
@@ -39,6 +41,9 @@ def format_summary(con: duckdb.DuckDBPyConnection, warehouse_path: str, check_li
         lines.append("Checks:")
         lines.extend(f"  {line}" for line in check_lines)
     lines.append(f"Warehouse: {warehouse_path}")
+    if published_path:
+        lines.append(f"Published read-only snapshot (what readers query): {published_path}")
     lines.append('Query it:  atlas sql "select * from focus_cost_and_usage limit 5"')
-    lines.append(f"       or:  any DuckDB client, read-only: duckdb -readonly {warehouse_path}")
+    if published_path:
+        lines.append(f"       or:  any DuckDB client, read-only: duckdb -readonly {published_path}")
     return "\n".join(lines)

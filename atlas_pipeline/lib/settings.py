@@ -31,6 +31,11 @@ class AtlasPaths:
         return self.home / "warehouse.duckdb"
 
     @property
+    def published_warehouse(self) -> Path:
+        """The read-only snapshot readers query, replaced atomically after each successful run."""
+        return self.home / "published" / "warehouse.duckdb"
+
+    @property
     def landing(self) -> Path:
         """Immutable, checksummed copies of delivered export files."""
         return self.home / "landing"
