@@ -1,0 +1,16 @@
+{{ config(materialized='view') }}
+-- GPU cost per day, cluster and team split into used and idle (allocated-but-unused plus paid
+-- GPU-hours no job held), so "GPU idle cost last week" is one line:
+--   select team, sum(idle_cost) from gpu_idle_cost_daily
+--   where usage_date >= current_date - interval 7 day group by team
+select
+    usage_date,
+    cluster,
+    coalesce(team, '(unallocated)') as team,
+    currency,
+    sum(gpu_hours_allocated) as gpu_hours_allocated,
+    sum(paid_cost) as paid_cost,
+    sum(coalesce(idle_cost_allocated_unused, 0) + coalesce(idle_cost_unallocated, 0)) as idle_cost,
+    sum(paid_cost) - sum(coalesce(idle_cost_allocated_unused, 0) + coalesce(idle_cost_unallocated, 0)) as used_cost
+from {{ ref('fct_gpu_cost_allocation') }}
+group by all
