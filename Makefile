@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # dagster-dbt runs the `dbt` executable: the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install run test ui lint lock clean focus-validate
+.PHONY: install run test ui lint lock clean bench focus-validate
 
 install: $(STAMP)
 
@@ -39,6 +39,11 @@ run: install
 
 test: install $(AZURITE)
 	$(BIN)/python -m pytest
+
+# Billing-path benchmark: SCALE = smoke | 1M | 10M | 30M line items per month (see bench/).
+SCALE ?= 1M
+bench: install
+	$(BIN)/python bench/billing_pipeline.py --scale $(SCALE)
 
 ui: install
 	$(BIN)/atlas ui

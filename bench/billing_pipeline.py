@@ -1,0 +1,180 @@
+"""Benchmark: the billing path at a stated scale — landing, staging + intermediate, the FOCUS mart
+and the daily mart — each as rows/s, wall time, peak memory, and a multiple of DuckDB's bare
+scan-and-sum of the same landed files (the machine-independent floor).
+
+    make bench SCALE=1M          # or smoke | 10M | 30M  (billing line items per month, one month)
+    .venv/bin/python bench/billing_pipeline.py --scale 1M
+
+Writes the table to stdout and JSON to $ATLAS_HOME/bench/latest.json (compare across commits).
+dbt runs as a subprocess: its peak is the child's high-water mark (VmHWM, polled from /proc);
+in-process stages report this process's peak so far. GPU rollups: bench/gpu_rollup.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from atlas_pipeline.lib.landing import land_source, refresh_raw_view  # noqa: E402
+from atlas_pipeline.lib.object_store import open_store  # noqa: E402
+from atlas_pipeline.lib.raw_relations import reader_sql  # noqa: E402
+from atlas_pipeline.lib.sample_estate.estate import generate_billing  # noqa: E402
+from atlas_pipeline.lib.sample_estate.spec import EstateSpec  # noqa: E402
+from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, DECLARATIONS_DIR, AtlasPaths  # noqa: E402
+from atlas_pipeline.lib.sources import load_sources  # noqa: E402
+from atlas_pipeline.lib.warehouse import connect  # noqa: E402
+
+SCALES = {"smoke": 3_000, "1M": 1_000_000, "10M": 10_000_000, "30M": 30_000_000}
+# The cost column the floor sums, per billing source that the estate delivers.
+COST_COLUMNS = {
+    "aws_cur2": "line_item_unblended_cost",
+    "gcp_billing": "cost",
+    "azure_cost_details_actual": "CostInBillingCurrency",
+    "azure_cost_details_amortized": "CostInBillingCurrency",
+}
+DBT_STAGES = [
+    # Every billing staging and intermediate model (optional inputs included); rows = raw rows read.
+    ("staging + intermediate", ["+focus_cost_and_usage", "--exclude", "focus_cost_and_usage"], None),
+    ("FOCUS mart", ["focus_cost_and_usage"], "main.focus_cost_and_usage"),
+    ("daily mart", ["fct_cost_daily"], "main.fct_cost_daily"),
+]
+
+
+@dataclass
+class Stage:
+    name: str
+    rows: int
+    seconds: float
+    peak_mib: float
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def _self_peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _run_child(cmd: list[str], env: dict[str, str]) -> float:
+    """Run `cmd`; returns its peak resident memory in MiB (VmHWM polled until it exits)."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak_kib = 0
+    while proc.poll() is None:
+        try:
+            for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak_kib = max(peak_kib, int(line.split()[1]))
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+        time.sleep(0.05)
+    output = proc.stdout.read() if proc.stdout else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{output[-4000:]}")
+    return peak_kib / 1024
+
+
+def run(scale: str, home: Path) -> dict:
+    paths = AtlasPaths(home=home, exports=home / "exports").ensure()
+    spec = EstateSpec(seed=7, start_month=date(2026, 8, 1), months=1, line_items_per_month=SCALES[scale])
+    started = time.perf_counter()
+    generate_billing(paths.exports, spec)
+    generation_seconds = time.perf_counter() - started
+
+    env = {**os.environ, "ATLAS_HOME": str(home), "ATLAS_EXPORTS": str(paths.exports),
+           "ATLAS_WAREHOUSE": str(paths.warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    sources = [s for s in load_sources(DECLARATIONS_DIR / "sources") if s.provider in ("aws", "gcp", "azure")]
+    stages: list[Stage] = []
+
+    started = time.perf_counter()
+    with connect(paths.warehouse) as con:
+        con.execute("create schema if not exists raw")
+        for source in sources:
+            store = open_store(source.resolved_location({"ATLAS_EXPORTS": str(paths.exports)}))
+            land_source(con, source, store, paths.landing, paths.quarantine)
+            refresh_raw_view(con, source)
+        raw_rows = sum(con.execute(f"select count(*) from raw.{s}").fetchone()[0] for s in COST_COLUMNS)
+    stages.append(Stage("landing", raw_rows, time.perf_counter() - started, _self_peak_mib()))
+
+    # The floor: DuckDB reading the same landed files and summing one cost column, nothing else.
+    started = time.perf_counter()
+    with connect(paths.warehouse) as con:
+        for name, column in COST_COLUMNS.items():
+            source = next(s for s in sources if s.name == name)
+            files = [r[0] for r in con.execute(
+                "select landed_path from landing.current_files where source = ? and status = 'landed'", [name]
+            ).fetchall()]
+            con.execute(f'select count(*), sum(try_cast("{column}" as double)) from {reader_sql(source.format, files)}')
+    floor = Stage("DuckDB scan-and-sum (floor)", raw_rows, time.perf_counter() - started, _self_peak_mib())
+
+    dbt = [str(Path(sys.executable).parent / "dbt"), "--project-dir", str(DBT_PROJECT_DIR),
+           "--profiles-dir", str(DBT_PROJECT_DIR)]
+    work = ["--target-path", str(home / "bench" / "target"), "--log-path", str(home / "bench" / "logs")]
+    _run_child([*dbt[:1], "seed", *dbt[1:], *work], env)
+    for name, models, relation in DBT_STAGES:
+        started = time.perf_counter()
+        peak = _run_child([*dbt[:1], "run", *dbt[1:], "--select", *models, *work], env)
+        seconds = time.perf_counter() - started
+        rows = raw_rows
+        if relation:
+            with connect(paths.warehouse, read_only=True) as con:
+                rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
+        stages.append(Stage(name, rows, seconds, peak))
+
+    result = {
+        "scale": scale,
+        "line_items_per_month": SCALES[scale],
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu_count": os.cpu_count(),
+        "generation_seconds": round(generation_seconds, 3),
+        "floor": {**asdict(floor), "rows_per_second": floor.rows_per_second},
+        "stages": [
+            {**asdict(s), "rows_per_second": s.rows_per_second, "x_floor": s.seconds / floor.seconds}
+            for s in stages
+        ],
+    }
+    out = home / "bench" / "latest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def format_table(result: dict) -> str:
+    lines = [f"Atlas billing benchmark, scale {result['scale']} ({result['line_items_per_month']:,} line items/month); "
+             f"generation {result['generation_seconds']:.1f} s",
+             f"{'stage':<30} {'rows':>12} {'seconds':>9} {'rows/s':>12} {'peak MiB':>9} {'x floor':>8}"]
+    floor = result["floor"]
+    lines.append(f"{floor['name']:<30} {floor['rows']:>12,} {floor['seconds']:>9.2f} {floor['rows_per_second']:>12,.0f} "
+                 f"{floor['peak_mib']:>9.0f} {1:>8.1f}")
+    for s in result["stages"]:
+        lines.append(f"{s['name']:<30} {s['rows']:>12,} {s['seconds']:>9.2f} {s['rows_per_second']:>12,.0f} "
+                     f"{s['peak_mib']:>9.0f} {s['x_floor']:>8.1f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="smoke")
+    parser.add_argument("--home", type=Path, default=None,
+                        help="working ATLAS_HOME (default: $ATLAS_HOME/bench-run-<scale>)")
+    args = parser.parse_args(argv)
+    home = args.home or Path(os.environ.get("ATLAS_HOME", REPO / ".atlas")) / f"bench-run-{args.scale}"
+    result = run(args.scale, home.resolve())
+    print(format_table(result))
+    print(f"JSON: {home / 'bench' / 'latest.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
