@@ -92,8 +92,13 @@ def run(scale: str, home: Path) -> dict:
     generate_billing(paths.exports, spec)
     generation_seconds = time.perf_counter() - started
 
-    env = {**os.environ, "ATLAS_HOME": str(home), "ATLAS_EXPORTS": str(paths.exports),
-           "ATLAS_WAREHOUSE": str(paths.warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "ATLAS_HOME": str(home),
+        "ATLAS_EXPORTS": str(paths.exports),
+        "ATLAS_WAREHOUSE": str(paths.warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     sources = [s for s in load_sources(DECLARATIONS_DIR / "sources") if s.provider in ("aws", "gcp", "azure")]
     stages: list[Stage] = []
 
@@ -112,14 +117,22 @@ def run(scale: str, home: Path) -> dict:
     with connect(paths.warehouse) as con:
         for name, column in COST_COLUMNS.items():
             source = next(s for s in sources if s.name == name)
-            files = [r[0] for r in con.execute(
-                "select landed_path from landing.current_files where source = ? and status = 'landed'", [name]
-            ).fetchall()]
+            files = [
+                r[0]
+                for r in con.execute(
+                    "select landed_path from landing.current_files where source = ? and status = 'landed'", [name]
+                ).fetchall()
+            ]
             con.execute(f'select count(*), sum(try_cast("{column}" as double)) from {reader_sql(source.format, files)}')
     floor = Stage("DuckDB scan-and-sum (floor)", raw_rows, time.perf_counter() - started, _self_peak_mib())
 
-    dbt = [str(Path(sys.executable).parent / "dbt"), "--project-dir", str(DBT_PROJECT_DIR),
-           "--profiles-dir", str(DBT_PROJECT_DIR)]
+    dbt = [
+        str(Path(sys.executable).parent / "dbt"),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
     work = ["--target-path", str(home / "bench" / "target"), "--log-path", str(home / "bench" / "logs")]
     _run_child([*dbt[:1], "seed", *dbt[1:], *work], env)
     for name, models, relation in DBT_STAGES:
@@ -140,8 +153,7 @@ def run(scale: str, home: Path) -> dict:
         "generation_seconds": round(generation_seconds, 3),
         "floor": {**asdict(floor), "rows_per_second": floor.rows_per_second},
         "stages": [
-            {**asdict(s), "rows_per_second": s.rows_per_second, "x_floor": s.seconds / floor.seconds}
-            for s in stages
+            {**asdict(s), "rows_per_second": s.rows_per_second, "x_floor": s.seconds / floor.seconds} for s in stages
         ],
     }
     out = home / "bench" / "latest.json"
@@ -151,23 +163,30 @@ def run(scale: str, home: Path) -> dict:
 
 
 def format_table(result: dict) -> str:
-    lines = [f"Atlas billing benchmark, scale {result['scale']} ({result['line_items_per_month']:,} line items/month); "
-             f"generation {result['generation_seconds']:.1f} s",
-             f"{'stage':<30} {'rows':>12} {'seconds':>9} {'rows/s':>12} {'peak MiB':>9} {'x floor':>8}"]
+    lines = [
+        f"Atlas billing benchmark, scale {result['scale']} ({result['line_items_per_month']:,} line items/month); "
+        f"generation {result['generation_seconds']:.1f} s",
+        f"{'stage':<30} {'rows':>12} {'seconds':>9} {'rows/s':>12} {'peak MiB':>9} {'x floor':>8}",
+    ]
     floor = result["floor"]
-    lines.append(f"{floor['name']:<30} {floor['rows']:>12,} {floor['seconds']:>9.2f} {floor['rows_per_second']:>12,.0f} "
-                 f"{floor['peak_mib']:>9.0f} {1:>8.1f}")
+    lines.append(
+        f"{floor['name']:<30} {floor['rows']:>12,} {floor['seconds']:>9.2f} {floor['rows_per_second']:>12,.0f} "
+        f"{floor['peak_mib']:>9.0f} {1:>8.1f}"
+    )
     for s in result["stages"]:
-        lines.append(f"{s['name']:<30} {s['rows']:>12,} {s['seconds']:>9.2f} {s['rows_per_second']:>12,.0f} "
-                     f"{s['peak_mib']:>9.0f} {s['x_floor']:>8.1f}")
+        lines.append(
+            f"{s['name']:<30} {s['rows']:>12,} {s['seconds']:>9.2f} {s['rows_per_second']:>12,.0f} "
+            f"{s['peak_mib']:>9.0f} {s['x_floor']:>8.1f}"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="smoke")
-    parser.add_argument("--home", type=Path, default=None,
-                        help="working ATLAS_HOME (default: $ATLAS_HOME/bench-run-<scale>)")
+    parser.add_argument(
+        "--home", type=Path, default=None, help="working ATLAS_HOME (default: $ATLAS_HOME/bench-run-<scale>)"
+    )
     args = parser.parse_args(argv)
     home = args.home or Path(os.environ.get("ATLAS_HOME", REPO / ".atlas")) / f"bench-run-{args.scale}"
     result = run(args.scale, home.resolve())

@@ -43,10 +43,25 @@ def compiled_rollup_sql(warehouse: Path, work: Path) -> str:
     env = {**os.environ, "ATLAS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     dbt = Path(sys.executable).parent / "dbt"
     result = subprocess.run(
-        [str(dbt), "compile", "--quiet", "--select", "fct_gpu_usage_hourly", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(work / "target"), "--log-path",
-         str(work / "logs")],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            str(dbt),
+            "compile",
+            "--quiet",
+            "--select",
+            "fct_gpu_usage_hourly",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise SystemExit(result.stdout[-3000:] + result.stderr[-2000:])
@@ -69,8 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         first = date(2026, 9, 1)
         spec = EstateSpec(
-            start_month=first, months=max(1, (args.days + 30) // 31), fleet=scaled_fleet(args.hosts, args.gpus_per_host),
-            onprem_fleet=(), telemetry_interval_seconds=args.interval,
+            start_month=first,
+            months=max(1, (args.days + 30) // 31),
+            fleet=scaled_fleet(args.hosts, args.gpus_per_host),
+            onprem_fleet=(),
+            telemetry_interval_seconds=args.interval,
         )
         days = [first + timedelta(days=i) for i in range(args.days)]
         gpus = args.hosts * args.gpus_per_host
@@ -82,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         generated = time.perf_counter() - t0
         readings = sum(n for _, n in files)
         size = sum(p.stat().st_size for p, _ in files)
-        print(f"generate: {readings:,} readings ({size / 2**20:,.0f} MiB parquet) in {generated:.1f} s "
-              f"= {readings / generated:,.0f} readings/s")
+        print(
+            f"generate: {readings:,} readings ({size / 2**20:,.0f} MiB parquet) in {generated:.1f} s "
+            f"= {readings / generated:,.0f} readings/s"
+        )
 
         warehouse = work / "bench.duckdb"
         con = duckdb.connect(str(warehouse))
@@ -114,13 +134,17 @@ def main(argv: list[str] | None = None) -> int:
                 con.execute("delete from main.fct_gpu_usage_hourly where usage_date = ?", [days[i]])
                 con.execute(f"insert into main.fct_gpu_usage_hourly {rollup}")
             took = time.perf_counter() - day_start
-            print(f"  {days[i]}: {n:,} readings in {took:.1f} s = {n / took:,.0f} readings/s, "
-                  f"peak RSS {peak_rss_mib():,.0f} MiB")
+            print(
+                f"  {days[i]}: {n:,} readings in {took:.1f} s = {n / took:,.0f} readings/s, "
+                f"peak RSS {peak_rss_mib():,.0f} MiB"
+            )
         elapsed = time.perf_counter() - t0
         hours = con.execute("select count(*) from main.fct_gpu_usage_hourly").fetchone()[0]
         con.close()
-        print(f"rollup: {readings:,} readings -> {hours:,} GPU-hours in {elapsed:.1f} s "
-              f"= {readings / elapsed:,.0f} readings/s (threads={args.threads}, memory_limit={args.memory_limit})")
+        print(
+            f"rollup: {readings:,} readings -> {hours:,} GPU-hours in {elapsed:.1f} s "
+            f"= {readings / elapsed:,.0f} readings/s (threads={args.threads}, memory_limit={args.memory_limit})"
+        )
         print(f"peak memory (max RSS of this process): {peak_rss_mib():,.0f} MiB")
     finally:
         if args.work is None:
