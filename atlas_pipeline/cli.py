@@ -37,7 +37,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _execute(job_name: str, partition_key: str | None = None) -> bool:
+def _execute(job_name: str, partition_key: str | None = None, ops: dict | None = None) -> bool:
     import dagster as dg
 
     from atlas_pipeline.definitions import defs
@@ -49,7 +49,7 @@ def _execute(job_name: str, partition_key: str | None = None) -> bool:
         partition_key=partition_key,
         raise_on_error=False,
         # Step-by-step DEBUG events stay in the run history (the UI); the terminal gets INFO.
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}, **({"ops": ops} if ops else {})},
     )
     return result.success
 
@@ -85,7 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     prepare_manifest(force=True)
 
     print("Materializing ingest -> staging -> intermediate -> marts …")
-    ok = _execute("warehouse_refresh_job")
+    ops = {"atlas_dbt_models": {"config": {"full_refresh": True}}} if args.full_refresh else None
+    ok = _execute("warehouse_refresh_job", ops=ops)
     as_of = args.as_of
     if ok and as_of is None:
         with connect(paths.warehouse, read_only=True) as con:
@@ -168,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="generate the sample estate if needed, materialize everything, print a summary")
     run.add_argument("--regenerate", action="store_true", help="rewrite the sample estate first")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every billing period of the incremental marts (after changing mappings or seeds)",
+    )
     run.add_argument("--as-of", help="forecast partition (YYYY-MM-DD); default: the day after the last cost day")
     add_cli_arguments(run)
     run.set_defaults(func=cmd_run, out=None)

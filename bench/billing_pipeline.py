@@ -1,9 +1,13 @@
 """Benchmark: the billing path at a stated scale — landing, staging + intermediate, the FOCUS mart
 and the daily mart — each as rows/s, wall time, peak memory, and a multiple of DuckDB's bare
-scan-and-sum of the same landed files (the machine-independent floor).
+scan-and-sum of the same landed files (the machine-independent floor). Two more references:
+a plain rename-and-cast pass (every billing staging model written to a table: same files, same
+exact money casts, no FOCUS logic) that the FOCUS mart is compared with, and — with --months > 1 —
+the daily run: the last month re-delivered (as providers do every day until the month closes),
+landed, and the incremental marts rebuilt, as a fraction of the full build.
 
-    make bench SCALE=1M          # or smoke | 10M | 30M  (billing line items per month, one month)
-    .venv/bin/python bench/billing_pipeline.py --scale 1M
+    make bench SCALE=1M          # or smoke | 10M | 30M  (billing line items per month)
+    .venv/bin/python bench/billing_pipeline.py --scale 1M --months 12
 
 Writes the table to stdout and JSON to $ATLAS_HOME/bench/latest.json (compare across commits).
 dbt runs as a subprocess: its peak is the child's high-water mark (VmHWM, polled from /proc);
@@ -16,9 +20,11 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -85,9 +91,54 @@ def _run_child(cmd: list[str], env: dict[str, str]) -> float:
     return peak_kib / 1024
 
 
-def run(scale: str, home: Path) -> dict:
+def redeliver_month(exports: Path, period: str) -> None:
+    """Deliver `period` again, as each provider does daily until the month closes: AWS and GCP
+    rewrite the month's files in place (new ETag/generation; here a new mtime), Azure writes a new
+    run folder next to the old one."""
+    for path in [*exports.glob(f"aws/*/data/BILLING_PERIOD={period}/*"), *exports.glob(f"gcp/*/{period}/*")]:
+        os.utime(path)
+    month = period.replace("-", "")
+    for folder in exports.glob(f"azure/**/{month}01-{month}*/*"):
+        if folder.is_dir() and not folder.name.startswith("."):
+            shutil.copytree(folder, folder.parent / str(uuid.uuid4()))
+
+
+def _land(paths: AtlasPaths, sources: list) -> int:
+    """Land every billing source; returns the raw rows now served by the raw views."""
+    with connect(paths.warehouse) as con:
+        con.execute("create schema if not exists raw")
+        for source in sources:
+            store = open_store(source.resolved_location({"ATLAS_EXPORTS": str(paths.exports)}))
+            land_source(con, source, store, paths.landing, paths.quarantine)
+            refresh_raw_view(con, source)
+        return sum(con.execute(f"select count(*) from raw.{s}").fetchone()[0] for s in COST_COLUMNS)
+
+
+_RENAME_AND_CAST = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("set memory_limit = '4GB'; set TimeZone = 'UTC'; create schema if not exists bench")
+models = [r[0] for r in con.execute(
+    "select table_name from information_schema.tables where table_schema = 'staging' "
+    "and regexp_matches(table_name, '^stg_(aws|gcp|azure)__')"
+).fetchall()]
+for model in models:
+    con.execute(f"create or replace table bench.{model} as select * from staging.{model}")
+con.execute("drop schema bench cascade")
+"""
+
+
+def _rename_and_cast(paths: AtlasPaths, raw_rows: int, env: dict[str, str]) -> Stage:
+    """Every billing staging model (read, rename, exact casts; no FOCUS logic) written to a table,
+    in a child process with the dbt profile's DuckDB settings: what a bare conversion costs."""
+    started = time.perf_counter()
+    peak = _run_child([sys.executable, "-c", _RENAME_AND_CAST, str(paths.warehouse)], env)
+    return Stage("rename-and-cast (reference)", raw_rows, time.perf_counter() - started, peak)
+
+
+def run(scale: str, home: Path, months: int = 1) -> dict:
     paths = AtlasPaths(home=home, exports=home / "exports").ensure()
-    spec = EstateSpec(seed=7, start_month=date(2026, 8, 1), months=1, line_items_per_month=SCALES[scale])
+    spec = EstateSpec(seed=7, start_month=date(2026, 8, 1), months=months, line_items_per_month=SCALES[scale])
     started = time.perf_counter()
     generate_billing(paths.exports, spec)
     generation_seconds = time.perf_counter() - started
@@ -103,13 +154,7 @@ def run(scale: str, home: Path) -> dict:
     stages: list[Stage] = []
 
     started = time.perf_counter()
-    with connect(paths.warehouse) as con:
-        con.execute("create schema if not exists raw")
-        for source in sources:
-            store = open_store(source.resolved_location({"ATLAS_EXPORTS": str(paths.exports)}))
-            land_source(con, source, store, paths.landing, paths.quarantine)
-            refresh_raw_view(con, source)
-        raw_rows = sum(con.execute(f"select count(*) from raw.{s}").fetchone()[0] for s in COST_COLUMNS)
+    raw_rows = _land(paths, sources)
     stages.append(Stage("landing", raw_rows, time.perf_counter() - started, _self_peak_mib()))
 
     # The floor: DuckDB reading the same landed files and summing one cost column, nothing else.
@@ -135,19 +180,40 @@ def run(scale: str, home: Path) -> dict:
     ]
     work = ["--target-path", str(home / "bench" / "target"), "--log-path", str(home / "bench" / "logs")]
     _run_child([*dbt[:1], "seed", *dbt[1:], *work], env)
-    for name, models, relation in DBT_STAGES:
+
+    def dbt_stage(name: str, models: list[str], relation: str | None, rows: int) -> Stage:
         started = time.perf_counter()
         peak = _run_child([*dbt[:1], "run", *dbt[1:], "--select", *models, *work], env)
         seconds = time.perf_counter() - started
-        rows = raw_rows
         if relation:
             with connect(paths.warehouse, read_only=True) as con:
                 rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
-        stages.append(Stage(name, rows, seconds, peak))
+        return Stage(name, rows, seconds, peak)
+
+    for name, models, relation in DBT_STAGES:
+        stages.append(dbt_stage(name, models, relation, raw_rows))
+        if name == "staging + intermediate":
+            stages.append(_rename_and_cast(paths, raw_rows, env))
+
+    daily: list[Stage] = []
+    if months > 1:
+        # The daily run on a warehouse of `months` months: one month re-delivered, landed, and the
+        # incremental marts rebuilt (only that billing period).
+        last = spec.start_month.replace(
+            year=spec.start_month.year + (spec.start_month.month + months - 2) // 12,
+            month=(spec.start_month.month + months - 2) % 12 + 1,
+        )
+        redeliver_month(paths.exports, last.strftime("%Y-%m"))
+        started = time.perf_counter()
+        _land(paths, sources)
+        daily.append(Stage("daily run: landing", raw_rows, time.perf_counter() - started, _self_peak_mib()))
+        for name, models, relation in DBT_STAGES[1:]:
+            daily.append(dbt_stage(f"daily run: {name}", models, relation, raw_rows))
 
     result = {
         "scale": scale,
         "line_items_per_month": SCALES[scale],
+        "months": months,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu_count": os.cpu_count(),
         "generation_seconds": round(generation_seconds, 3),
@@ -156,6 +222,13 @@ def run(scale: str, home: Path) -> dict:
             {**asdict(s), "rows_per_second": s.rows_per_second, "x_floor": s.seconds / floor.seconds} for s in stages
         ],
     }
+    full = {s.name: s.seconds for s in stages}
+    result["focus_mart_x_rename_and_cast"] = full["FOCUS mart"] / full["rename-and-cast (reference)"]
+    if daily:
+        full_build = sum(full[n] for n in ("landing", "FOCUS mart", "daily mart"))
+        daily_build = sum(s.seconds for s in daily if s.name != "daily run: staging + intermediate")
+        result["daily_run"] = [{**asdict(s), "rows_per_second": s.rows_per_second} for s in daily]
+        result["daily_run_fraction_of_full_build"] = daily_build / full_build
     out = home / "bench" / "latest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
@@ -164,8 +237,8 @@ def run(scale: str, home: Path) -> dict:
 
 def format_table(result: dict) -> str:
     lines = [
-        f"Atlas billing benchmark, scale {result['scale']} ({result['line_items_per_month']:,} line items/month); "
-        f"generation {result['generation_seconds']:.1f} s",
+        f"Atlas billing benchmark, scale {result['scale']} ({result['line_items_per_month']:,} line items/month, "
+        f"{result['months']} month(s)); generation {result['generation_seconds']:.1f} s",
         f"{'stage':<30} {'rows':>12} {'seconds':>9} {'rows/s':>12} {'peak MiB':>9} {'x floor':>8}",
     ]
     floor = result["floor"]
@@ -178,18 +251,28 @@ def format_table(result: dict) -> str:
             f"{s['name']:<30} {s['rows']:>12,} {s['seconds']:>9.2f} {s['rows_per_second']:>12,.0f} "
             f"{s['peak_mib']:>9.0f} {s['x_floor']:>8.1f}"
         )
+    lines.append(f"FOCUS mart / rename-and-cast: {result['focus_mart_x_rename_and_cast']:.2f}x")
+    for s in result.get("daily_run", []):
+        lines.append(
+            f"{s['name']:<30} {s['rows']:>12,} {s['seconds']:>9.2f} {s['rows_per_second']:>12,.0f} {s['peak_mib']:>9.0f}"
+        )
+    if "daily_run_fraction_of_full_build" in result:
+        lines.append(
+            f"daily run (landing + FOCUS mart + daily mart) / full build: {result['daily_run_fraction_of_full_build']:.1%}"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="smoke")
+    parser.add_argument("--months", type=int, default=1, help="billing months (>1 adds the incremental daily run)")
     parser.add_argument(
         "--home", type=Path, default=None, help="working ATLAS_HOME (default: $ATLAS_HOME/bench-run-<scale>)"
     )
     args = parser.parse_args(argv)
     home = args.home or Path(os.environ.get("ATLAS_HOME", REPO / ".atlas")) / f"bench-run-{args.scale}"
-    result = run(args.scale, home.resolve())
+    result = run(args.scale, home.resolve(), args.months)
     print(format_table(result))
     print(f"JSON: {home / 'bench' / 'latest.json'}")
     return 0

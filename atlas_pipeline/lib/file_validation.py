@@ -41,7 +41,15 @@ from atlas_pipeline.lib.sources import DeclarationError, ExportSource
 
 CONTRACTS_DIR = CHECKS_DIR / "files"
 RULES = (
-    "decimal", "integer", "date", "timestamp", "not_null", "in_set", "currency_code", "non_negative", "in_billing_period",
+    "decimal",
+    "integer",
+    "date",
+    "timestamp",
+    "not_null",
+    "in_set",
+    "currency_code",
+    "non_negative",
+    "in_billing_period",
 )
 SAMPLE = 5  # offending rows named per rule
 _CSV_FORMATS = {"azure_cost_details_csv": ",", "csv": ",", "slurm_sacct": "|"}
@@ -111,9 +119,10 @@ def parse_contract(path: Path) -> FileContract:
         raise DeclarationError(f"{path}: field 'source' is required")
     mandatory = data.get("mandatory_columns") or []
     # An entry is a column name, or a list of alternative names (export schema variants): one must exist.
-    if not (isinstance(mandatory, list) and all(
-        isinstance(c, str) or (isinstance(c, list) and c and all(isinstance(x, str) for x in c)) for c in mandatory
-    )):
+    if not (
+        isinstance(mandatory, list)
+        and all(isinstance(c, str) or (isinstance(c, list) and c and all(isinstance(x, str) for x in c)) for c in mandatory)
+    ):
         raise DeclarationError(f"{path}: field 'mandatory_columns' must list column names (or lists of alternatives)")
     mandatory = [c if isinstance(c, str) else tuple(c) for c in mandatory]
     rules = []
@@ -265,25 +274,33 @@ def _strict_csv_sql(path: Path, fmt: str, header: list[str], rejects: bool = Fal
     )
 
 
-def _malformed(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, header: list[str]) -> list[dict[str, Any]]:
-    """Rows the strict CSV reader rejects, with line, column and error, from DuckDB's rejects tables."""
-    drop = "drop table if exists atlas_reject_errors; drop table if exists atlas_reject_scans"
-    con.execute(drop)
+_DROP_REJECTS = "drop table if exists atlas_reject_errors; drop table if exists atlas_reject_scans"
+
+
+def _rejected_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Rows the strict CSV reader rejected in the last scan, with line, column and error (DuckDB's rejects tables)."""
     try:
-        con.execute(f"select count(*) from {_strict_csv_sql(path, fmt, header, rejects=True)}").fetchall()
         found = con.execute(
             "select line, column_name, error_type, csv_line, error_message from atlas_reject_errors "
             "order by line, column_name nulls first"
         ).fetchall()
-    finally:
-        con.execute(drop)
+    except duckdb.CatalogException:  # DuckDB creates the rejects tables only when a scan rejects something
+        return []
     out, seen = [], set()
     for line, col, kind, text, msg in found:
         if line in seen:  # one entry per line (DuckDB may report a long row once per extra field)
             continue
         seen.add(line)
-        out.append({"row": int(line) - 1, "line": int(line), "column": col, "expectation": "well-formed CSV row",
-                    "observed": text, "error": f"{kind}: {msg.splitlines()[0]}"})
+        out.append(
+            {
+                "row": int(line) - 1,
+                "line": int(line),
+                "column": col,
+                "expectation": "well-formed CSV row",
+                "observed": text,
+                "error": f"{kind}: {msg.splitlines()[0]}",
+            }
+        )
     return out
 
 
@@ -319,6 +336,18 @@ def validate_landed_file(
     return verdict
 
 
+def _unreadable(verdict: FileVerdict, fmt: str, key: str, exc: duckdb.Error) -> FileVerdict:
+    first = str(exc).strip().splitlines()[0]
+    verdict.rejected = True
+    verdict.problem = f"unreadable as {fmt}: {first}"
+    verdict.details = {
+        "kind": "malformed",
+        "file": key,
+        "violations": [{"row": None, "column": None, "expectation": f"readable as {fmt}", "observed": first}],
+    }
+    return verdict
+
+
 def _judge(con: duckdb.DuckDBPyConnection, source: ExportSource, period: str, key: str, path: Path) -> FileVerdict:
     verdict = FileVerdict()
     if source.format == "prometheus_text":
@@ -328,38 +357,57 @@ def _judge(con: duckdb.DuckDBPyConnection, source: ExportSource, period: str, ke
     if head == _BOM:
         verdict.notes.append({"kind": "utf8_bom", "file": key, "note": "UTF-8 byte-order mark at start; stripped on read"})
     contract = contract_for(source.name)
+    header = None
     if source.format in _CSV_FORMATS:
         header = _csv_header(path, source.format)
         if not header:
             return verdict  # zero-byte file: landing records it as empty
-        malformed = _malformed(con, path, source.format, header)
-        if malformed:
-            verdict.rejected = True
-            verdict.problem = (
-                f"malformed {source.format}: {len(malformed)} row(s) do not match the header "
-                f"(first at line {malformed[0]['line']}: {malformed[0]['error']})"
-            )
-            verdict.details = {"kind": "malformed", "file": key, "violations": malformed[:SAMPLE]}
-            with open(path, "rb") as handle:  # rows held back = data lines of the file (header excluded)
-                verdict.rows = max(sum(1 for line in handle if line.strip()) - 1, 0)
-            return verdict
         relation = _strict_csv_sql(path, source.format, header)
     else:
         relation = reader_sql(source.format, [str(path)])
     try:
         columns = [c for c in _describe(con, relation) if c not in _LANDING_COLUMNS]
-        verdict.rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
     except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
+        return _unreadable(verdict, source.format, key, exc)
+    present = {c.lower() for c in columns}
+    bounds = period_bounds(period)
+    checked = [
+        (rule, pred)
+        for rule in (contract.rules if contract else ())
+        if rule.column.lower() in present
+        and all(c.lower() in present for c in rule.when)
+        and (pred := _violation_sql(rule, bounds)) is not None
+    ]
+    # One scan of the file counts its rows and every rule's violations (and, for CSV, collects the
+    # rows that do not match the header): large exports are read once. Only a rule that has
+    # violations pays for a second, numbered scan to sample them.
+    tallies = ", ".join(["count(*)", *(f"count(*) filter (where {pred})" for _, pred in checked)])
+    scanned = _strict_csv_sql(path, source.format, header, rejects=True) if header else relation
+    malformed: list[dict[str, Any]] = []
+    try:
+        if header:
+            con.execute(_DROP_REJECTS)
+        # fetchall, not fetchone: the rejects tables are written only once the scan has been drained
+        [(verdict.rows, *violating)] = con.execute(f"select {tallies} from {scanned}").fetchall()
+        if header:
+            malformed = _rejected_rows(con)
+    except duckdb.Error as exc:
+        return _unreadable(verdict, source.format, key, exc)
+    finally:
+        if header:
+            con.execute(_DROP_REJECTS)
+    if malformed:
         verdict.rejected = True
-        verdict.problem = f"unreadable as {source.format}: {first}"
-        verdict.details = {"kind": "malformed", "file": key, "violations": [
-            {"row": None, "column": None, "expectation": f"readable as {source.format}", "observed": first}
-        ]}
+        verdict.problem = (
+            f"malformed {source.format}: {len(malformed)} row(s) do not match the header "
+            f"(first at line {malformed[0]['line']}: {malformed[0]['error']})"
+        )
+        verdict.details = {"kind": "malformed", "file": key, "violations": malformed[:SAMPLE]}
+        with open(path, "rb") as handle:  # rows held back = data lines of the file (header excluded)
+            verdict.rows = max(sum(1 for line in handle if line.strip()) - 1, 0)
         return verdict
     if contract is None:
         return verdict
-    present = {c.lower() for c in columns}
     missing = [
         c if isinstance(c, str) else " or ".join(c)
         for c in contract.mandatory_columns
@@ -368,42 +416,41 @@ def _judge(con: duckdb.DuckDBPyConnection, source: ExportSource, period: str, ke
     if missing:
         verdict.rejected = True
         verdict.problem = f"missing mandatory column(s) {', '.join(missing)} (declared in {contract.declared_in.name})"
-        verdict.details = {"kind": "missing_column", "file": key, "violations": [
-            {"row": None, "column": c, "expectation": "mandatory column present", "observed": "absent"} for c in missing
-        ]}
+        verdict.details = {
+            "kind": "missing_column",
+            "file": key,
+            "violations": [
+                {"row": None, "column": c, "expectation": "mandatory column present", "observed": "absent"} for c in missing
+            ],
+        }
         return verdict
     previous = _previous_columns(con, source)
     if previous is not None:
         known = {c.lower() for c in previous}
         new = [c for c in columns if c.lower() not in known]
         if new:
-            verdict.notes.append({"kind": "schema_drift", "file": key, "new_columns": new,
-                                  "note": f"new column(s) {', '.join(new)}: recorded and tolerated"})
-    if not verdict.rows:
-        return verdict
-    bounds = period_bounds(period)
+            verdict.notes.append(
+                {
+                    "kind": "schema_drift",
+                    "file": key,
+                    "new_columns": new,
+                    "note": f"new column(s) {', '.join(new)}: recorded and tolerated",
+                }
+            )
     violations, counts = [], {}
     numbered = f"(select row_number() over () as __row, * from {relation})"
-    for rule in contract.rules:
-        if rule.column.lower() not in present or any(c.lower() not in present for c in rule.when):
-            continue
-        pred = _violation_sql(rule, bounds)
-        if pred is None:
+    for (rule, pred), n in zip(checked, violating, strict=True):
+        if not n:
             continue
         found = con.execute(
-            f"select count(*) over (), __row, cast({_q(rule.column)} as varchar) from {numbered} "
-            f"where {pred} order by __row limit {SAMPLE}"
+            f"select __row, cast({_q(rule.column)} as varchar) from {numbered} where {pred} order by __row limit {SAMPLE}"
         ).fetchall()
-        if not found:
-            continue
         label = f"{rule.expect}({rule.column})"
-        counts[label] = found[0][0]
+        counts[label] = n
         expectation = rule.expect + (f" when {rule.when}" if rule.when else "")
         if rule.expect == "in_billing_period" and bounds:
             expectation += f" [{bounds[0]}, {bounds[1]})"
-        violations += [
-            {"row": int(r), "column": rule.column, "expectation": expectation, "observed": v} for _, r, v in found
-        ]
+        violations += [{"row": int(r), "column": rule.column, "expectation": expectation, "observed": v} for r, v in found]
     if violations:
         verdict.rejected = True
         verdict.problem = "failed file contract: " + ", ".join(f"{k} on {n} row(s)" for k, n in counts.items())
@@ -422,6 +469,8 @@ def record_verdict(
     entries += [(note["kind"], note) for note in verdict.notes]
     con.executemany(
         "insert into quality.file_findings values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(source, key, period, version, state, kind, verdict.rows, json.dumps(details, default=str), now)
-         for kind, details in entries],
+        [
+            (source, key, period, version, state, kind, verdict.rows, json.dumps(details, default=str), now)
+            for kind, details in entries
+        ],
     )

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+import duckdb
+
 HARNESS = Path(__file__).parents[2] / "bench" / "billing_pipeline.py"
 
 
@@ -16,9 +18,15 @@ def test_harness_reports_every_stage_with_rows_time_memory_and_floor_ratio(tmp_p
     sys.modules["billing_pipeline"] = harness  # dataclasses look their module up while the class is built
     spec.loader.exec_module(harness)
 
-    assert harness.main(["--scale", "smoke", "--home", str(tmp_path / "bench-home")]) == 0
+    assert harness.main(["--scale", "smoke", "--months", "2", "--home", str(tmp_path / "bench-home")]) == 0
     result = json.loads((tmp_path / "bench-home" / "bench" / "latest.json").read_text())
-    assert [s["name"] for s in result["stages"]] == ["landing", "staging + intermediate", "FOCUS mart", "daily mart"]
+    assert [s["name"] for s in result["stages"]] == [
+        "landing",
+        "staging + intermediate",
+        "rename-and-cast (reference)",
+        "FOCUS mart",
+        "daily mart",
+    ]
     assert result["floor"]["rows"] > 0 and result["floor"]["seconds"] > 0
     for stage in result["stages"]:
         assert stage["rows"] > 0 and stage["seconds"] > 0 and stage["peak_mib"] > 0
@@ -26,4 +34,23 @@ def test_harness_reports_every_stage_with_rows_time_memory_and_floor_ratio(tmp_p
     # The FOCUS mart holds at least one row per raw line item (commitment fees split into two rows).
     focus = next(s for s in result["stages"] if s["name"] == "FOCUS mart")
     assert focus["rows"] >= result["stages"][0]["rows"] // 2
+    assert result["focus_mart_x_rename_and_cast"] > 0
     assert "FOCUS mart" in capsys.readouterr().out
+
+    # With two months the harness re-delivers the second and times the incremental daily run: the
+    # FOCUS mart then holds both months once, with only the second rebuilt.
+    assert [s["name"] for s in result["daily_run"]] == [
+        "daily run: landing",
+        "daily run: FOCUS mart",
+        "daily run: daily mart",
+    ]
+    assert result["daily_run_fraction_of_full_build"] > 0
+    with duckdb.connect(str(tmp_path / "bench-home" / "warehouse.duckdb"), read_only=True) as con:
+        loaded = dict(
+            con.execute("select x_billing_period, min(x_loaded_at) from main.focus_cost_and_usage group by 1").fetchall()
+        )
+        versions = con.execute(
+            "select x_source, x_billing_period, count(distinct x_export_version) from main.focus_cost_and_usage group by all"
+        ).fetchall()
+    assert sorted(loaded) == ["2026-08", "2026-09"] and loaded["2026-09"] > loaded["2026-08"]
+    assert versions and all(n == 1 for _, _, n in versions)  # the re-delivered month replaced, never added

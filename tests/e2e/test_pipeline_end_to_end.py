@@ -273,3 +273,55 @@ def test_quality_summary_covers_every_source_and_mart(materialized):
         assert asset in summary and summary[asset][0] > 0, asset
     assert all(failed == warned == quarantined == 0 for _, failed, warned, quarantined in summary.values())
     assert {"2026-08", "2026-09"} <= periods  # the GX suites report per billing period
+
+
+def test_restated_month_rebuilds_only_that_period_and_replaces_it(materialized):
+    """AWS restates September (a new export version, 10% of its line items gone): the next run
+    rebuilds September only — August keeps its rows and its x_loaded_at — and September's totals
+    are the restated file's, never the sum of both deliveries. (Runs last: it changes the estate.)"""
+    paths, _, _ = materialized
+    [september] = paths.exports.glob("aws/*/data/BILLING_PERIOD=2026-09/*.parquet")
+    table = pq.read_table(september)
+    pq.write_table(table.slice(0, int(table.num_rows * 0.9)), september)
+    expected = invoice_totals_from_files(paths.exports)
+    with connect(paths.warehouse, read_only=True) as con:
+        loaded_before = dict(con.execute(
+            "select x_billing_period, max(x_loaded_at) from main.focus_cost_and_usage group by 1"
+        ).fetchall())
+        august_before = con.execute(
+            "select count(*), sum(\"EffectiveCost\") from main.focus_cost_and_usage where x_billing_period = '2026-08'"
+        ).fetchone()
+        aws_september_before = con.execute(
+            "select sum(\"BilledCost\") from main.focus_cost_and_usage "
+            "where x_billing_period = '2026-09' and \"ProviderName\" = 'Amazon Web Services'"
+        ).fetchone()[0]
+    from atlas_pipeline.definitions import defs
+
+    result = defs().resolve_job_def("warehouse_refresh_job").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    with connect(paths.warehouse, read_only=True) as con:
+        loaded_after = dict(con.execute(
+            "select x_billing_period, max(x_loaded_at) from main.focus_cost_and_usage group by 1"
+        ).fetchall())
+        august_after = con.execute(
+            "select count(*), sum(\"EffectiveCost\") from main.focus_cost_and_usage where x_billing_period = '2026-08'"
+        ).fetchone()
+        billed = con.execute(
+            'select "ProviderName", "BillingAccountId", x_billing_period, sum("BilledCost") '
+            "from main.focus_cost_and_usage group by all"
+        ).fetchall()
+        focus_total, daily_total = con.execute(
+            'select (select sum("EffectiveCost") from main.focus_cost_and_usage), '
+            "(select sum(effective_cost) from main.fct_cost_daily)"
+        ).fetchone()
+        daily_loaded = dict(
+            con.execute("select billing_period, max(loaded_at) from main.fct_cost_daily group by 1").fetchall()
+        )
+    assert loaded_after["2026-08"] == loaded_before["2026-08"] and august_after == august_before
+    assert loaded_after["2026-09"] > loaded_before["2026-09"]
+    assert {(p, a, b): Decimal(c) for p, a, b, c in billed} == expected
+    restated = [c for (p, _, b), c in expected.items() if p == "Amazon Web Services" and b == "2026-09"]
+    assert sum(restated) != aws_september_before  # the restatement did change September
+    assert focus_total == daily_total and daily_loaded == loaded_after  # the daily mart followed, period by period

@@ -31,13 +31,27 @@ class AtlasDbtTranslator(DagsterDbtTranslator):
 prepare_manifest()
 
 
+class DbtBuildConfig(dg.Config):
+    """Run configuration of the dbt build (Launchpad: ops.atlas_dbt_models.config)."""
+
+    full_refresh: bool = False
+    """Rebuild incremental billing marts for every billing period, not only the periods with new
+    deliveries (needed after changing the mappings or the seeds, e.g. fx_rates)."""
+
+
 @dbt_assets(
     manifest=atlas_dbt_project().manifest_path,
     project=atlas_dbt_project(),
     dagster_dbt_translator=AtlasDbtTranslator(),
 )
-def atlas_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> Iterator:
-    """Build and test the warehouse models (staging, intermediate, marts) with `dbt build`."""
+def atlas_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtBuildConfig
+) -> Iterator:
+    """Build and test the warehouse models (staging, intermediate, marts) with `dbt build`.
+
+    The billing marts are incremental: only billing periods with a delivery landed since their
+    last build are rebuilt (whole), unless `full_refresh` is set."""
     # dbt runs as a subprocess that inherits this environment; profiles.yml reads ATLAS_WAREHOUSE.
     os.environ.update(dbt_env(warehouse.paths()))
-    yield from dbt.cli(["build"], context=context).stream()
+    args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+    yield from dbt.cli(args, context=context).stream()

@@ -1,9 +1,18 @@
 {#- Daily cost for analysis and forecasting: day × provider × account × service × region × team
-    × charge category, in the billing currency (never summed across currencies here). -#}
+    × charge category, in the billing currency (never summed across currencies here).
+    Incremental like its source: the billing periods rebuilt in focus_cost_and_usage since this
+    table last read it (its `loaded_at`, the FOCUS rows' x_loaded_at) are replaced whole. -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='billing_period') }}
 with
 
 focus as (
     select * from {{ ref('focus_cost_and_usage') }}
+    {%- if is_incremental() %}
+    where x_billing_period in (
+        select distinct x_billing_period from {{ ref('focus_cost_and_usage') }}
+        where x_loaded_at > (select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }})
+    )
+    {%- endif %}
 ),
 
 daily as (
@@ -25,7 +34,8 @@ daily as (
         x_reporting_currency as reporting_currency,
         sum(x_billed_cost_reporting) as billed_cost_reporting,
         sum(x_effective_cost_reporting) as effective_cost_reporting,
-        count(*) as line_items
+        count(*) as line_items,
+        x_loaded_at as loaded_at
     from focus
     group by all
 )

@@ -7,6 +7,11 @@
     x_*_reporting columns convert it at the FX rate in force on BillingPeriodStart (the latest
     `fx_rates` row dated on or before it), one rate per billing period so that converted totals
     still reconcile per invoice. No rate -> NULL, which a blocking test rejects. -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='x_billing_period') }}
+{%- if is_incremental() %}
+    {%- set periods = billing_periods_landed_since(this, 'x_loaded_at') %}
+    {%- do log('focus_cost_and_usage: rebuilding billing periods ' ~ (periods | join(', ') or 'none'), info=True) %}
+{%- endif %}
 with
 
 unioned as (
@@ -25,10 +30,23 @@ unioned as (
     {{ focus_conform(ref('int_azure__focus_export_line_items')) }}
 ),
 
+{# Incremental runs read only the periods to rebuild: the filter reaches the landed files' hive
+   partition (x_period), so the other months' files are not opened. #}
+in_scope as (
+    select * from unioned
+    {%- if is_incremental() %}
+    where {{ in_billing_periods('x_billing_period', periods) }}
+    {%- endif %}
+),
+
 fx_rates as (
+    -- Each rate is valid from its date until the currency's next rate: a plain equi-join on the
+    -- currency plus a range filter. (An ASOF join would sort the whole wide line-item table, which
+    -- took 1.7x the time and 3x the memory at 1M line items; see bench/.)
     select
         currency,
         cast(rate_date as timestamp with time zone) as valid_from,
+        lead(cast(rate_date as timestamp with time zone)) over (partition by currency order by rate_date) as valid_to,
         rate_date,
         cast(rate as decimal(18, 8)) as rate
     from {{ ref('fx_rates') }}
@@ -41,8 +59,10 @@ select
     fx_rates.rate as x_fx_rate,
     fx_rates.rate_date as x_fx_rate_date,
     cast(unioned."BilledCost" * fx_rates.rate as {{ money_type() }}) as x_billed_cost_reporting,
-    cast(unioned."EffectiveCost" * fx_rates.rate as {{ money_type() }}) as x_effective_cost_reporting
-from unioned
-asof left join fx_rates
+    cast(unioned."EffectiveCost" * fx_rates.rate as {{ money_type() }}) as x_effective_cost_reporting,
+    {{ run_started_at_utc() }} as x_loaded_at
+from in_scope as unioned
+left join fx_rates
     on fx_rates.currency = unioned."BillingCurrency"
     and unioned."BillingPeriodStart" >= fx_rates.valid_from
+    and (fx_rates.valid_to is null or unioned."BillingPeriodStart" < fx_rates.valid_to)

@@ -1,0 +1,37 @@
+{#- Incremental billing marts rebuild whole billing periods (delete+insert on the period), and only
+    those with a delivery landed since the model was last built. The watermark is the model's own
+    `loaded_at` column (dbt's run start time, stamped on every row it writes): a delivery landed
+    after it — a new day of the month, a restated month, a late file — puts its period back in
+    play, across every billing source, so a restated month replaces that month and never adds to
+    it. A full refresh (`atlas run --full-refresh`, `dbt build --full-refresh`) rebuilds all
+    periods: needed after changing the mappings or the seeds (fx_rates, service categories). -#}
+
+{% macro billing_periods_landed_since(relation, loaded_at_column) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set billing_sources = [] -%}
+    {%- for node in graph.sources.values() if node.source_name == 'raw' -%}
+        {%- do billing_sources.append("'" ~ node.name ~ "'") -%}
+    {%- endfor -%}
+    {%- set query -%}
+        select distinct period
+        from landing.current_files
+        where source in ({{ billing_sources | join(', ') }})
+            and landed_at > (select coalesce(max({{ loaded_at_column }}), '-infinity'::timestamptz) from {{ relation }})
+        order by period
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- A predicate on `column` selecting the given billing periods (none: nothing). -#}
+{% macro in_billing_periods(column, periods) -%}
+    {%- if periods -%}
+        {{ column }} in ({% for p in periods %}'{{ p }}'{{ ", " if not loop.last }}{% endfor %})
+    {%- else -%}
+        false
+    {%- endif -%}
+{%- endmacro %}
+
+{#- dbt's run start time as a UTC timestamp: the `loaded_at` stamp of incremental billing marts. -#}
+{% macro run_started_at_utc() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as timestamp with time zone)
+{%- endmacro %}
