@@ -114,12 +114,25 @@ def _flatten(key: str) -> str:
     return str(safe_relative_key(key)).replace("/", "__")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def _digests(path: Path) -> tuple[str, str]:
+    """(sha256, md5) of a file in one read: sha256 is landing's checksum, md5 what stores record."""
+    sha, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+            sha.update(chunk)
+            md5.update(chunk)
+    return sha.hexdigest(), md5.hexdigest()
+
+
+def _transfer_problem(obj: StoredObject, staged: Path) -> tuple[str | None, str]:
+    """What is wrong with a transferred file (None: it is whole), and its sha256."""
+    size = staged.stat().st_size
+    if size != obj.size:
+        return f"size mismatch: store listed {obj.size} bytes, received {size}", ""
+    sha, md5 = _digests(staged)
+    if obj.md5 and md5 != obj.md5:
+        return f"checksum mismatch: store recorded MD5 {obj.md5}, received {md5}", sha
+    return None, sha
 
 
 def _version_of(source: ExportSource, period: str, objects: list[StoredObject]) -> str:
@@ -244,29 +257,32 @@ def land_source(
                 except OSError:
                     shutil.copyfile(previous, staged)
                 report.reused += 1
+                problem, sha = _transfer_problem(obj, staged)
             else:
                 store.fetch(obj.key, staged)
-                if staged.stat().st_size != obj.size:  # a truncated transfer: fetch once more before quarantine
+                problem, sha = _transfer_problem(obj, staged)
+                if problem:  # a truncated or corrupted transfer: fetch once more before quarantine
                     store.fetch(obj.key, staged)
+                    problem, sha = _transfer_problem(obj, staged)
                 report.downloaded += 1
             final_path = final_dir / staged.name
-            status, row_count, message, sha = "landed", None, None, None
-            size = staged.stat().st_size
-            if size != obj.size:
-                problem = f"size mismatch: store listed {obj.size} bytes, received {size}"
+            status, row_count, message = "landed", None, None
+            if problem:
                 report.quarantined.append(_quarantine(quarantine_root, source, period, version, obj.key, staged, problem))
-                status, message, final_path = "quarantined", problem, None
+                status, message, final_path, sha = "quarantined", problem, None, sha or None
             # File-level contract (lib/file_validation.py): unparseable or contract-breaking files go to quarantine.
             elif (verdict := validate_landed_file(con, source, period, version, obj.key, staged)).rejected:
-                sha = _sha256(staged)
                 report.quarantined.append(
                     _quarantine(quarantine_root, source, period, version, obj.key, staged, verdict.problem, verdict.details)
                 )
                 status, message, row_count, final_path = "quarantined", verdict.problem, verdict.rows, None
             else:
-                sha = _sha256(staged)
                 try:
-                    row_count = con.execute(f"select count(*) from {reader_sql(source.format, [str(staged)])}").fetchone()[0]
+                    # The contract check has counted the rows in its scan; count here only when it did not.
+                    row_count = verdict.rows
+                    if row_count is None:
+                        relation = reader_sql(source.format, [str(staged)])
+                        row_count = con.execute(f"select count(*) from {relation}").fetchone()[0]
                 except duckdb.Error as exc:
                     problem = f"unreadable as {source.format}: {str(exc).splitlines()[0]}"
                     report.quarantined.append(

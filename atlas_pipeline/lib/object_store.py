@@ -10,6 +10,7 @@ errors (connection resets, 5xx, throttling) are retried with backoff by each SDK
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -27,6 +28,11 @@ class StoredObject:
     size: int
     fingerprint: str  # ETag / generation / md5; for local files size + mtime
     last_modified: datetime
+    # The content's MD5 (hex) as the store records it, when it does: GCS always (non-composite
+    # objects), Azure when the uploader set Content-MD5 (single-shot uploads do). Landing checks
+    # each transfer against it. S3's ETag is an MD5 only for some uploads (not multipart, not
+    # SSE-KMS), so it is not used: boto3 validates S3's own checksums during the download.
+    md5: str | None = None
 
 
 class ObjectStore(Protocol):
@@ -190,6 +196,7 @@ class GcsStore:
                     size=blob.size,
                     fingerprint=f"{blob.generation}-{blob.md5_hash}",
                     last_modified=blob.updated.astimezone(UTC),
+                    md5=base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else None,
                 )
                 for blob in blobs
                 if not blob.name.endswith("/")
@@ -222,7 +229,13 @@ class AzureBlobStore:
             container, host = container.split("@", 1)
             account_url = "https://" + host.replace(".dfs.", ".blob.")
         self.container = container
-        retry = {"retry_total": MAX_ATTEMPTS - 1, "connection_timeout": 5, "read_timeout": 60}
+        retry = {
+            "retry_total": MAX_ATTEMPTS - 1,
+            # azure-core's ExponentialRetry waits 15 s, then 15 + 3^n s: right for throttling, settable for tests.
+            "initial_backoff": float(os.environ.get("ATLAS_STORE_INITIAL_BACKOFF_SECONDS", "15")),
+            "connection_timeout": 5,
+            "read_timeout": 60,
+        }
         if conn := os.environ.get("AZURE_STORAGE_CONNECTION_STRING"):
             self.service = BlobServiceClient.from_connection_string(conn, **retry)
         elif account_url:
@@ -247,6 +260,7 @@ class AzureBlobStore:
                     size=blob.size,
                     fingerprint=blob.etag.strip('"'),
                     last_modified=blob.last_modified.astimezone(UTC),
+                    md5=bytes(blob.content_settings.content_md5).hex() if blob.content_settings.content_md5 else None,
                 )
                 for blob in blobs
                 if not blob.name.endswith("/")

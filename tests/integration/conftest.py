@@ -71,6 +71,76 @@ def server(cmd: list[str], ready_url: str, log: Path, cwd: Path | None = None) -
                 proc.wait()
 
 
+class FailingFront:
+    """An HTTP front on 127.0.0.1 for an emulator: answers the first `failures` requests with
+    503 Service Unavailable (a store under load), then forwards everything unchanged — so the
+    SDKs' own retry policies are exercised over a real socket, not a mock."""
+
+    def __init__(self, upstream: str, failures: int) -> None:
+        import http.client
+        import http.server
+        import threading
+        from urllib.parse import urlsplit
+
+        target = urlsplit(upstream)
+        front = self
+        self.remaining = failures
+        self.failed = 0
+        self.forwarded = 0
+        self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # keep pytest output clean
+                pass
+
+            def _handle(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with front.lock:
+                    fail = front.remaining > 0
+                    front.remaining -= fail
+                    front.failed += fail
+                if fail:
+                    payload = b"<Error><Code>ServiceUnavailable</Code><Message>try again</Message></Error>"
+                    self.send_response(503)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                response = conn.getresponse()
+                payload = response.read()
+                conn.close()
+                with front.lock:
+                    front.forwarded += 1
+                self.send_response(response.status, response.reason)
+                for key, value in response.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length", "keep-alive"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> FailingFront:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 @dataclass
 class Bucket:
     """One emulated bucket: `location` for a source declaration, `put` to deliver an export file."""
@@ -127,6 +197,7 @@ def bucket(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> B
     """A fresh, empty bucket/container in the emulator of each store, with the SDK env pointed at it."""
     name = f"atlas-exports-{next(_counter)}"
     monkeypatch.setenv("ATLAS_STORE_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("ATLAS_STORE_INITIAL_BACKOFF_SECONDS", "0.5")
     if request.param == "s3":
         import boto3
 

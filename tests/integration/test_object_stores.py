@@ -1,6 +1,6 @@
 """Ingestion from S3, GCS and Azure Blob through the real SDKs against real local emulators:
-first pull, no-op second pull, restated month, new month, truncated transfer, malicious key,
-store down mid-run then back — and no credential in any error."""
+first pull, no-op second pull, restated month, new month, truncated or corrupted transfer,
+transient 503s, malicious key, store down mid-run then back — and no credential in any error."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.sources import parse_source
 from atlas_pipeline.lib.warehouse import connect
 
-from .conftest import AWS_SECRET, BIN, free_port, server
+from .conftest import AWS_SECRET, BIN, FailingFront, free_port, server
 
 AZURE = parse_source(DECLARATIONS_DIR / "sources" / "azure_cost_details_actual.yaml")
 HEADER = "BillingAccountId,SubscriptionId,Date,Quantity,CostInBillingCurrency,BillingCurrencyCode,ChargeType"
@@ -117,6 +117,63 @@ def test_a_truncated_transfer_is_fetched_again_then_quarantined(bucket, warehous
     # The broken delivery never becomes current: August still reads the last complete one.
     assert totals(warehouse[0], source) == {"2026-08": Decimal("15.00")}
 
+
+
+def test_a_corrupted_transfer_fails_the_stores_checksum_and_is_quarantined(bucket, warehouse):
+    """Same size, different bytes: only the store's recorded MD5 can tell. GCS always records one;
+    Azure does for single-shot uploads. S3 is covered by boto3's own checksum validation inside
+    the download, which a corruption after it (as here) cannot show."""
+    source = source_at(bucket.location)
+    bucket.put(f"{AUGUST}/run-1/part_0_0001.csv", export(AUGUST, "7.00", "8.00"))
+    real = open_store(bucket.location)
+    [listed] = real.list()
+    if listed.md5 is None:
+        assert bucket.scheme == "s3"  # the other two stores must report an MD5
+        pytest.skip("S3 listings carry no usable MD5 (ETag is not one for multipart or SSE-KMS uploads)")
+
+    class Corrupting:
+        """The real store, with the first `failures` transfers flipping one byte (same size)."""
+
+        def __init__(self, failures: int) -> None:
+            self.failures = failures
+
+        def list(self):
+            return real.list()
+
+        def fetch(self, key, destination):
+            real.fetch(key, destination)
+            if self.failures:
+                self.failures -= 1
+                data = bytearray(destination.read_bytes())
+                data[-3] = ord("9") if data[-3] != ord("9") else ord("8")
+                destination.write_bytes(bytes(data))
+
+    once = pull(warehouse, source, Corrupting(failures=1))
+    assert once.quarantined == [] and totals(warehouse[0], source) == {"2026-08": Decimal("15.00")}
+
+    bucket.put(f"{AUGUST}/run-2/part_0_0001.csv", export(AUGUST, "9.00"))
+    broken = pull(warehouse, source, Corrupting(failures=2))
+    [item] = broken.quarantined
+    assert "run-2/part_0_0001.csv" in item["file"] and "checksum mismatch" in item["problem"]
+    assert totals(warehouse[0], source) == {"2026-08": Decimal("15.00")}
+
+
+def test_transient_503s_are_retried_by_the_sdk_and_the_pull_completes(bucket, warehouse, monkeypatch):
+    """The store answers 503 twice (listing, then whatever comes next) before serving normally:
+    each SDK's retry policy (botocore standard mode, google-api-core DEFAULT_RETRY, azure-core
+    RetryPolicy) absorbs it and the pull lands everything once."""
+    import re
+
+    bucket.put(f"{AUGUST}/run-1/part_0_0001.csv", export(AUGUST, "7.00", "8.00"))
+    variable = {"s3": "AWS_ENDPOINT_URL_S3", "gs": "STORAGE_EMULATOR_HOST", "az": "AZURE_STORAGE_CONNECTION_STRING"}
+    setting = bucket.env[variable[bucket.scheme]]
+    upstream = re.search(r"http://127\.0\.0\.1:\d+", setting).group(0)
+    with FailingFront(upstream, failures=2) as front:
+        monkeypatch.setenv(variable[bucket.scheme], setting.replace(upstream, front.url))
+        report = pull(warehouse, source_at(bucket.location))
+    assert (front.failed, report.downloaded, report.quarantined) == (2, 1, [])
+    assert front.forwarded >= 2  # the listing and the download went through after the 503s
+    assert totals(warehouse[0], source_at(bucket.location)) == {"2026-08": Decimal("15.00")}
 
 def test_a_key_that_would_escape_landing_is_refused(bucket, warehouse):
     if bucket.scheme != "s3":
