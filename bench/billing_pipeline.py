@@ -23,6 +23,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -75,19 +76,22 @@ def _self_peak_mib() -> float:
 
 def _run_child(cmd: list[str], env: dict[str, str]) -> float:
     """Run `cmd`; returns its peak resident memory in MiB (VmHWM polled until it exits)."""
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak_kib = 0
-    while proc.poll() is None:
-        try:
-            for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak_kib = max(peak_kib, int(line.split()[1]))
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-        time.sleep(0.05)
-    output = proc.stdout.read() if proc.stdout else ""
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{output[-4000:]}")
+    # Output goes to a file, not a pipe: a chatty child (DuckDB's progress bar) would fill a pipe
+    # nobody reads while we poll, and block.
+    with tempfile.TemporaryFile(mode="w+") as output:
+        proc = subprocess.Popen(cmd, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
+        peak_kib = 0
+        while proc.poll() is None:
+            try:
+                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak_kib = max(peak_kib, int(line.split()[1]))
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+            time.sleep(0.05)
+        if proc.returncode != 0:
+            output.seek(0)
+            raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{output.read()[-4000:]}")
     return peak_kib / 1024
 
 
@@ -134,6 +138,16 @@ def _rename_and_cast(paths: AtlasPaths, raw_rows: int, env: dict[str, str]) -> S
     started = time.perf_counter()
     peak = _run_child([sys.executable, "-c", _RENAME_AND_CAST, str(paths.warehouse)], env)
     return Stage("rename-and-cast (reference)", raw_rows, time.perf_counter() - started, peak)
+
+
+def definitions_load_seconds(env: dict[str, str]) -> float:
+    """Wall time of a fresh interpreter importing and building the Dagster definitions (what the
+    UI and every run pay first), dbt manifest already prepared."""
+    code = "from atlas_pipeline.definitions import defs; defs()"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=REPO, capture_output=True)  # warm caches
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=REPO, capture_output=True)
+    return time.perf_counter() - started
 
 
 def run(scale: str, home: Path, months: int = 1) -> dict:
@@ -217,6 +231,7 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu_count": os.cpu_count(),
         "generation_seconds": round(generation_seconds, 3),
+        "definitions_load_seconds": round(definitions_load_seconds(env), 3),
         "floor": {**asdict(floor), "rows_per_second": floor.rows_per_second},
         "stages": [
             {**asdict(s), "rows_per_second": s.rows_per_second, "x_floor": s.seconds / floor.seconds} for s in stages
@@ -252,6 +267,7 @@ def format_table(result: dict) -> str:
             f"{s['peak_mib']:>9.0f} {s['x_floor']:>8.1f}"
         )
     lines.append(f"FOCUS mart / rename-and-cast: {result['focus_mart_x_rename_and_cast']:.2f}x")
+    lines.append(f"Dagster definitions load: {result['definitions_load_seconds']:.2f} s")
     for s in result.get("daily_run", []):
         lines.append(
             f"{s['name']:<30} {s['rows']:>12,} {s['seconds']:>9.2f} {s['rows_per_second']:>12,.0f} {s['peak_mib']:>9.0f}"

@@ -34,7 +34,7 @@ def test_harness_reports_every_stage_with_rows_time_memory_and_floor_ratio(tmp_p
     # The FOCUS mart holds at least one row per raw line item (commitment fees split into two rows).
     focus = next(s for s in result["stages"] if s["name"] == "FOCUS mart")
     assert focus["rows"] >= result["stages"][0]["rows"] // 2
-    assert result["focus_mart_x_rename_and_cast"] > 0
+    assert result["focus_mart_x_rename_and_cast"] > 0 and result["definitions_load_seconds"] > 0
     assert "FOCUS mart" in capsys.readouterr().out
 
     # With two months the harness re-delivers the second and times the incremental daily run: the

@@ -70,6 +70,9 @@ TAX_RATE = 0.06
 SUD_SHARE = 0.20  # sustained-use discount on N2 usage that runs all month
 CUD_FEE_SHARE = 0.63  # a 1-year resource-based commitment costs 63% of on-demand
 PROMOTION_SHARE = 0.04  # share of the data project's lines paid by promotional credits
+# Lines per extract shard. `bq extract` splits a large table over numbered files; a reader takes
+# one gzip file per thread, so a month in several shards is also read in parallel.
+SHARD_ROWS = 400_000
 
 _GIB = float(2**30)
 _TIB = float(2**40)
@@ -571,8 +574,7 @@ def write_gcp_billing(out_dir: Path, spec: EstateSpec) -> BillingOutput:
                 rows.add(1, kind=tax_kind, start=t0, end=t1, cost=round(float(base[group]) * TAX_RATE, 2))
         data = rows.arrays(("start", "kind"))
 
-        path = _write_period(out_dir, period, data, fragments, spec)
-        out.files.append(path)
+        out.files.extend(_write_period(out_dir, period, data, fragments, spec))
         out.count("gcp_billing", len(data["kind"]))
         key = (PROVIDER, BILLING_ACCOUNT_ID, label)
         total = (
@@ -624,8 +626,9 @@ def _credits_text(data: dict[str, np.ndarray], promotion_id: str) -> pa.Array:
 
 def _write_period(
     out_dir: Path, period: date, data: dict[str, np.ndarray], fragments: dict[str, pa.Array], spec: EstateSpec
-) -> Path:
-    """The month's extract: JSON lines assembled from each kind's fixed text and the row's values."""
+) -> list[Path]:
+    """The month's extract: JSON lines assembled from each kind's fixed text and the row's values,
+    in shards of SHARD_ROWS lines, as `bq extract` to a wildcard URI writes a large table."""
     label = layout.period_label(period)
     n = len(data["kind"])
     # Distinct timestamps (hours, month bounds) are formatted once, then looked up.
@@ -638,11 +641,31 @@ def _write_period(
     promotion_id = f"PromotionCredit-{random_hex(rng_for(spec.seed, PROVIDER, 'promotion'), 12)}"
     credits = _credits_text(data, promotion_id)
     invoice = f'],"invoice":{{"month":"{period.year:04d}{period.month:02d}"}},'
-    path = out_dir / layout.gcp_billing_file(period, BILLING_ACCOUNT_ID)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for shard, shard_lo in enumerate(range(0, max(n, 1), SHARD_ROWS)):
+        path = out_dir / layout.gcp_billing_file(period, BILLING_ACCOUNT_ID, shard)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_shard(path, range(shard_lo, min(n, shard_lo + SHARD_ROWS)), data, fragments, stamp_text, inverse,
+                     export_text, credits, invoice)  # fmt: skip
+        paths.append(path)
+    return paths
+
+
+def _write_shard(
+    path: Path,
+    span: range,
+    data: dict[str, np.ndarray],
+    fragments: dict[str, pa.Array],
+    stamp_text: pa.Array,
+    inverse: np.ndarray,
+    export_text: pa.Array,
+    credits: pa.Array,
+    invoice: str,
+) -> None:
+    n = len(data["kind"])
     with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as gz:
-        for lo in range(0, n, TEXT_BATCH_ROWS):
-            hi = min(n, lo + TEXT_BATCH_ROWS)
+        for lo in range(span.start, span.stop, TEXT_BATCH_ROWS):
+            hi = min(span.stop, lo + TEXT_BATCH_ROWS)
             kind = pa.array(data["kind"][lo:hi])
             start = stamp_text.take(pa.array(inverse[lo:hi]))
             end_idx = pa.array(inverse[n + lo : n + hi])
@@ -659,4 +682,3 @@ def _write_period(
                 "}\n",
             )  # fmt: skip
             gz.write(text_bytes(lines))
-    return path
