@@ -4,7 +4,8 @@ which delivery of each period is current.
 Layout: `landing/<source>/x_period=<period>/x_export_version=<version>/<flattened key>`.
 A period's export version is the delivery (Azure run folder) or a fingerprint of the period's
 complete listing; a changed period lands as a new version folder and the newest delivery wins,
-so a restated month replaces the old one instead of adding to it.
+so a restated month replaces the old one instead of adding to it. Where the provider writes a
+delivery manifest, a delivery is the files it names, and only once all are there (lib/manifests.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from atlas_pipeline.lib.file_validation import validate_landed_file
+from atlas_pipeline.lib.manifests import DeliveryManifest, ManifestError, read_manifest
 from atlas_pipeline.lib.object_store import (
     ObjectStore,
     StoredObject,
@@ -91,18 +93,20 @@ class LandingReport:
     quarantined: list[dict] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # deliveries whose manifest names files not yet there
 
     @property
     def changed_periods(self) -> list[str]:
         return sorted({v.split("@", 1)[0] for v in self.new_versions})
 
     def summary(self) -> str:
-        if not self.new_versions and not self.quarantined and not self.refused:
+        if not self.new_versions and not self.quarantined and not self.refused and not self.waiting:
             return f"{self.source}: nothing new ({self.listed} objects listed, {self.unchanged_periods} periods unchanged)"
         return (
             f"{self.source}: {len(self.new_versions)} new export version(s) for {self.changed_periods}, "
             f"{self.downloaded} downloaded, {self.reused} reused, {len(self.quarantined)} quarantined, "
             f"{len(self.empty)} empty, {len(self.refused)} refused"
+            + (f", {len(self.waiting)} waiting for files their manifest names" if self.waiting else "")
         )
 
 
@@ -143,16 +147,65 @@ def _version_of(source: ExportSource, period: str, objects: list[StoredObject]) 
     return "v" + hashlib.sha256(f"{period}\n{listing}".encode()).hexdigest()[:12]
 
 
-def _group_deliveries(source: ExportSource, objects: list[StoredObject]) -> dict[str, list[StoredObject]]:
-    """Period -> the objects of its latest complete delivery."""
+def _group_deliveries(
+    source: ExportSource,
+    objects: list[StoredObject],
+    manifests: dict[tuple[str, str | None], DeliveryManifest | ManifestError] | None = None,
+) -> tuple[dict[str, list[StoredObject]], list[str]]:
+    """Period -> the objects of its latest complete delivery; and the periods left waiting.
+
+    Without manifests the newest delivery of a period (by its newest object) counts, whole. With
+    one, a delivery is the files its manifest names, and counts only once all of them are listed
+    at their stated size; until then an older complete delivery stays current. A manifest for the
+    whole period (AWS: no delivery folder) picks its files among all of the period's objects."""
+    manifests = manifests or {}
     by_period: dict[str, dict[str | None, list[StoredObject]]] = defaultdict(lambda: defaultdict(list))
     for obj in objects:
         by_period[source.period_of(obj.key)][source.delivery_of(obj.key)].append(obj)
-    latest = {}
+    latest, waiting = {}, []
     for period, deliveries in by_period.items():
-        # The newest delivery of a period (by its newest object) is the one that counts.
-        latest[period] = max(deliveries.values(), key=lambda objs: (max(o.last_modified for o in objs), objs[0].key))
-    return latest
+        if (period, None) in manifests:
+            candidates = [(None, [o for objs in deliveries.values() for o in objs])]
+        else:
+            candidates = sorted(
+                deliveries.items(), key=lambda d: (max(o.last_modified for o in d[1]), d[1][0].key), reverse=True
+            )
+        for delivery, objs in candidates:
+            manifest = manifests.get((period, delivery))
+            if manifest is None:
+                latest[period] = objs
+                break
+            if isinstance(manifest, ManifestError):
+                waiting.append(f"{period}: {manifest}")
+                continue
+            if missing := manifest.missing(objs):
+                waiting.append(
+                    f"{period}: {manifest.key} names {len(missing)} file(s) not yet delivered whole "
+                    f"(first: {missing[0]}); the delivery before it stays current"
+                )
+                continue
+            latest[period] = [o for o in objs if manifest.names(o.key)]
+            break
+    return latest, waiting
+
+
+def _manifests(
+    source: ExportSource, store: ObjectStore, listed: list[StoredObject]
+) -> dict[tuple[str, str | None], DeliveryManifest | ManifestError]:
+    """The source's delivery manifests by (period, delivery), read from the store."""
+    if not source.manifest:
+        return {}
+    pattern = glob_to_regex(source.manifest)
+    out: dict[tuple[str, str | None], DeliveryManifest | ManifestError] = {}
+    for obj in listed:
+        if not pattern.match(obj.key):
+            continue
+        period = source.period_of(obj.key)
+        try:
+            out[(period, source.delivery_of(obj.key))] = read_manifest(store, obj)
+        except ManifestError as exc:
+            out[(period, source.delivery_of(obj.key))] = exc
+    return out
 
 
 def _quarantine(
@@ -177,11 +230,15 @@ def _quarantine(
     return reason
 
 
-def _listed_exports(source: ExportSource, store: ObjectStore) -> tuple[list[StoredObject], list[str]]:
-    """The store's objects that match the source's `include`, and the refusals of unsafe keys."""
+def _listed_exports(
+    source: ExportSource, store: ObjectStore
+) -> tuple[list[StoredObject], list[str], dict[tuple[str, str | None], DeliveryManifest | ManifestError]]:
+    """The store's objects that match the source's `include`, the refusals of unsafe keys, and
+    the delivery manifests (when the source declares them)."""
     include = glob_to_regex(source.include)
+    listed = store.list()
     objects, refused = [], []
-    for obj in store.list():
+    for obj in listed:
         if not include.match(obj.key):
             continue
         try:
@@ -190,7 +247,7 @@ def _listed_exports(source: ExportSource, store: ObjectStore) -> tuple[list[Stor
             refused.append(str(exc))
             continue
         objects.append(obj)
-    return objects, refused
+    return objects, refused, _manifests(source, store, listed)
 
 
 def _known_versions(con: duckdb.DuckDBPyConnection, source: ExportSource) -> set[tuple[str, str]]:
@@ -205,10 +262,10 @@ def _known_versions(con: duckdb.DuckDBPyConnection, source: ExportSource) -> set
 
 def pending_deliveries(con: duckdb.DuckDBPyConnection, source: ExportSource, store: ObjectStore) -> list[str]:
     """Deliveries in the store not yet landed, as 'period@version' (what a sensor reacts to)."""
-    objects, _ = _listed_exports(source, store)
+    objects, _, manifests = _listed_exports(source, store)
     known = _known_versions(con, source)
     pending = []
-    for period, period_objects in sorted(_group_deliveries(source, objects).items()):
+    for period, period_objects in sorted(_group_deliveries(source, objects, manifests)[0].items()):
         version = _version_of(source, period, period_objects)
         if (period, version) not in known:
             pending.append(f"{period}@{version}")
@@ -225,7 +282,7 @@ def land_source(
     """Fetch what is new or changed for `source` into immutable landing and record it."""
     ensure_manifest(con)
     report = LandingReport(source=source.name)
-    objects, report.refused = _listed_exports(source, store)
+    objects, report.refused, manifests = _listed_exports(source, store)
     report.listed = len(objects)
     known_versions = _known_versions(con, source)
     landed_by_fingerprint = {
@@ -236,7 +293,8 @@ def land_source(
         ).fetchall()
     }
 
-    for period, period_objects in sorted(_group_deliveries(source, objects).items()):
+    deliveries, report.waiting = _group_deliveries(source, objects, manifests)
+    for period, period_objects in sorted(deliveries.items()):
         version = _version_of(source, period, period_objects)
         if (period, version) in known_versions:
             report.unchanged_periods += 1

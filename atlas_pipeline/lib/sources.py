@@ -46,6 +46,11 @@ class ExportSource:
     partitioning: str
     period_pattern: str | None = None  # regex on the relative path, named group `period`
     delivery_pattern: str | None = None  # regex naming one complete delivery (group `delivery`)
+    # Glob of the provider's delivery manifests, relative to location (AWS Data Exports
+    # `metadata/.../*-Manifest.json`, legacy CUR `<range>/*-Manifest.json`, Azure `manifest.json`).
+    # A delivery with a manifest is the files it names (`dataFiles`, `reportKeys` or `blobs`), and
+    # is complete only once all are listed (with the byte counts it states): see lib/manifests.py.
+    manifest: str | None = None
     # false: the source may have no files yet (an export format an estate may or may not use);
     # its raw view is then empty instead of the ingest failing.
     required: bool = True
