@@ -10,6 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.dbt_project import atlas_dbt_project, dbt_env, prepare_manifest
+from atlas_pipeline.lib.table_metadata import describe_table
 
 LAYERS = ("staging", "intermediate", "marts")
 
@@ -37,7 +38,57 @@ prepare_manifest()
     dagster_dbt_translator=AtlasDbtTranslator(),
 )
 def atlas_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> Iterator:
-    """Build and test the warehouse models (staging, intermediate, marts) with `dbt build`."""
+    """Build and test the warehouse models (staging, intermediate, marts) with `dbt build`.
+
+    Mart materializations carry row count, cost totals per currency, period covered and a preview
+    of the top rows, queried once dbt has finished."""
     # dbt runs as a subprocess that inherits this environment; profiles.yml reads ATLAS_WAREHOUSE.
     os.environ.update(dbt_env(warehouse.paths()))
-    yield from dbt.cli(["build"], context=context).stream()
+    # Mart events wait until dbt exits: DuckDB's file lock belongs to the dbt process while it runs
+    # (which is also why dagster-dbt's fetch_row_counts(), querying during the build, is not used).
+    held: list = []
+    try:
+        for event in dbt.cli(["build"], context=context).stream():
+            if _is_mart_event(context, event):
+                held.append(event)
+            else:
+                yield event
+    except Exception:
+        # dbt failed: the marts it did build are still recorded (without the extra metadata).
+        yield from held
+        raise
+    yield from _with_table_metadata(context, warehouse, held)
+
+
+def _event_asset_key(context: dg.AssetExecutionContext, event: Any) -> dg.AssetKey | None:
+    if isinstance(event, dg.Output):
+        return context.asset_key_for_output(event.output_name)
+    return getattr(event, "asset_key", None)
+
+
+def _is_mart_event(context: dg.AssetExecutionContext, event: Any) -> bool:
+    key = _event_asset_key(context, event)
+    spec = context.assets_def.specs_by_key.get(key) if key else None
+    return spec is not None and spec.group_name == "marts"
+
+
+def _with_table_metadata(context: dg.AssetExecutionContext, warehouse: Warehouse, events: list) -> Iterator:
+    """The held mart events, each Output enriched with what its table holds."""
+    if not events:
+        return
+    with warehouse.connect(read_only=True) as con:
+        for event in events:
+            if isinstance(event, dg.Output):
+                key = context.asset_key_for_output(event.output_name)
+                facts = describe_table(con, "main", key.path[-1])
+                if facts:
+                    extra: dict[str, Any] = {
+                        "dagster/row_count": dg.MetadataValue.int(facts["row_count"]),
+                        "preview": dg.MetadataValue.md(facts["preview"]),
+                    }
+                    if "period" in facts:
+                        extra["period_covered"] = dg.MetadataValue.json(facts["period"])
+                    if "cost_totals" in facts:
+                        extra["cost_totals"] = dg.MetadataValue.json(facts["cost_totals"])
+                    event = event.with_metadata({**event.metadata, **extra})
+            yield event
