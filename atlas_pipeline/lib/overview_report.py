@@ -132,12 +132,16 @@ group by all
 order by hostname, usage_date
 """
 
+# Used = utilization-weighted cost; idle = allocated-but-unused plus paid-but-unallocated; jobs on
+# GPUs without telemetry have no utilization, so their cost is shown apart ("unmeasured").
 SQL_GPU_TEAM_COST = """
-select team, currency,
-       round(sum(used_cost), 2) as used_cost,
-       round(sum(idle_cost), 2) as idle_cost,
+select coalesce(team, '(unallocated)') as team, currency,
+       round(sum(utilization_weighted_cost), 2) as used_cost,
+       round(sum(coalesce(idle_cost_allocated_unused, 0) + coalesce(idle_cost_unallocated, 0)), 2) as idle_cost,
+       round(coalesce(sum(paid_cost) filter (where allocation_type = 'job' and utilization_weighted_cost is null), 0), 2)
+           as unmeasured_cost,
        round(sum(paid_cost), 2) as paid_cost
-from main.gpu_idle_cost_daily
+from main.fct_gpu_cost_allocation
 group by all
 order by paid_cost desc, team
 """
@@ -158,7 +162,21 @@ order by failed_days desc, degraded_days desc, xid_fatal_errors desc, straggler_
 limit {TOP_N}
 """
 
-# Stage of an asset in the quality summary, by its key (the same convention as the Dagster groups).
+REPORT_ASSETS = ("atlas_overview", "data_quality_summary")
+
+
+def stage_of_asset(asset_key: str) -> str:
+    """The stage (Dagster group) of an asset from its key, by the project's naming convention:
+    `raw/<source>` ingest, `stg_*` staging, `int_*` intermediate, `forecast_*` forecasts."""
+    if asset_key in REPORT_ASSETS:
+        return "reports"
+    for prefix, stage in (("raw/", "ingest"), ("stg_", "staging"), ("int_", "intermediate"), ("forecast", "forecasts")):
+        if asset_key.startswith(prefix):
+            return stage
+    return "marts"
+
+
+# Stage of an asset in the quality summary, by its key: `stage_of_asset` in SQL.
 SQL_QUALITY_BY_STAGE = r"""
 select
     case
@@ -427,6 +445,7 @@ def _gpu_section(con: duckdb.DuckDBPyConnection) -> Section:
     labels = [f"{r['team']} ({r['currency']})" for r in teams]
     fig.add_trace(go.Bar(x=labels, y=[_num(r["used_cost"]) for r in teams], name="used"))
     fig.add_trace(go.Bar(x=labels, y=[_num(r["idle_cost"]) for r in teams], name="idle"))
+    fig.add_trace(go.Bar(x=labels, y=[_num(r["unmeasured_cost"]) for r in teams], name="unmeasured (no telemetry)"))
     fig.update_layout(barmode="stack", title="GPU cost per team: used vs idle (idle = allocated unused + unallocated)")
     section.parts.append(_figure_html(fig, "chart-gpu-team-cost"))
     section.parts.append(html_table(teams, "table-gpu-team-cost"))

@@ -7,7 +7,7 @@ import dagster as dg
 from atlas_pipeline.defs.automation.jobs import warehouse_refresh_job
 from atlas_pipeline.defs.forecast.assets import forecast_job
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.overview_report import SQL_PROVIDER_TOTALS, STAGES, build_overview, write_overview
+from atlas_pipeline.lib.overview_report import SQL_PROVIDER_TOTALS, build_overview, stage_of_asset, write_overview
 
 # What the page reads: the marts and views, the forecast, and the quality summary.
 UPSTREAM = (
@@ -22,19 +22,17 @@ UPSTREAM = (
 
 
 def _last_loads(context: dg.AssetExecutionContext) -> dict[str, datetime]:
-    """Per stage (asset group), when its assets last materialized successfully (Dagster's event log)."""
-    graph = context.repository_def.asset_graph
-    by_stage: dict[str, list[dg.AssetKey]] = {}
-    for key in graph.get_all_asset_keys():
-        group = graph.get(key).group_name
-        if group in STAGES and group != "reports":
-            by_stage.setdefault(group, []).append(key)
+    """Per stage, when its assets last materialized successfully (Dagster's event log).
+
+    A run of report_job only sees its own asset's neighbours, so the stage comes from the key by
+    the project's naming convention (`stage_of_asset`), the same one the quality SQL uses."""
+    keys = [k for k in context.instance.get_asset_keys() if stage_of_asset(k.to_user_string()) != "reports"]
     loads: dict[str, datetime] = {}
-    for stage, keys in by_stage.items():
-        events = context.instance.get_latest_materialization_events(keys)
-        stamps = [event.timestamp for event in events.values() if event is not None]
-        if stamps:
-            loads[stage] = datetime.fromtimestamp(max(stamps), tz=UTC)
+    for key, event in context.instance.get_latest_materialization_events(keys).items():
+        if event is not None:
+            stage = stage_of_asset(key.to_user_string())
+            stamp = datetime.fromtimestamp(event.timestamp, tz=UTC)
+            loads[stage] = max(loads.get(stage, stamp), stamp)
     return loads
 
 

@@ -46,10 +46,11 @@ def atlas_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     os.environ.update(dbt_env(warehouse.paths()))
     # Mart events wait until dbt exits: DuckDB's file lock belongs to the dbt process while it runs
     # (which is also why dagster-dbt's fetch_row_counts(), querying during the build, is not used).
+    # From the first mart on everything waits, so events keep dbt's (topological) order.
     held: list = []
     try:
         for event in dbt.cli(["build"], context=context).stream():
-            if _is_mart_event(context, event):
+            if held or _is_mart_event(context, event):
                 held.append(event)
             else:
                 yield event
