@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from atlas_pipeline.defs.resources import Warehouse
@@ -75,21 +76,23 @@ def _is_mart_event(context: dg.AssetExecutionContext, event: Any) -> bool:
 
 def _with_table_metadata(context: dg.AssetExecutionContext, warehouse: Warehouse, events: list) -> Iterator:
     """The held mart events, each Output enriched with what its table holds."""
-    if not events:
-        return
-    with warehouse.connect(read_only=True) as con:
-        for event in events:
-            if isinstance(event, dg.Output):
-                key = context.asset_key_for_output(event.output_name)
-                facts = describe_table(con, "main", key.path[-1])
-                if facts:
-                    extra: dict[str, Any] = {
-                        "dagster/row_count": dg.MetadataValue.int(facts["row_count"]),
-                        "preview": dg.MetadataValue.md(facts["preview"]),
-                    }
-                    if "period" in facts:
-                        extra["period_covered"] = dg.MetadataValue.json(facts["period"])
-                    if "cost_totals" in facts:
-                        extra["cost_totals"] = dg.MetadataValue.json(facts["cost_totals"])
-                    event = event.with_metadata({**event.metadata, **extra})
-            yield event
+    names = {e.output_name: context.asset_key_for_output(e.output_name).path[-1] for e in events if isinstance(e, dg.Output)}
+    facts: dict[str, dict[str, Any] | None] = {}
+    try:
+        with warehouse.connect(read_only=True) as con:
+            facts = {output: describe_table(con, "main", name) for output, name in names.items()}
+    except duckdb.Error as exc:  # e.g. another run holds the writer lock; the build itself succeeded
+        context.log.warning(f"mart metadata skipped, warehouse not readable now: {exc}")
+    for event in events:
+        found = facts.get(event.output_name) if isinstance(event, dg.Output) else None
+        if found:
+            extra: dict[str, Any] = {
+                "dagster/row_count": dg.MetadataValue.int(found["row_count"]),
+                "preview": dg.MetadataValue.md(found["preview"]),
+            }
+            if "period" in found:
+                extra["period_covered"] = dg.MetadataValue.json(found["period"])
+            if "cost_totals" in found:
+                extra["cost_totals"] = dg.MetadataValue.json(found["cost_totals"])
+            event = event.with_metadata({**event.metadata, **extra})
+        yield event
