@@ -1,1 +1,1 @@
-"""Dagster definitions by domain: ingest, transform (dbt), quality, forecast, reports, automation."""
+"""Dagster definitions by domain: ingest, transform (dbt), quality, forecast, report, automation."""

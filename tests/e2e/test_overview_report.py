@@ -254,3 +254,19 @@ def test_mart_materializations_carry_row_counts_and_cost_totals(materialized):
     marts = [k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == "marts"]
     assert len(marts) >= 10
     assert [k for k in marts if "dagster/row_count" not in metadata.get(k, {})] == []
+
+
+def test_a_successful_refresh_run_requests_a_report_rebuild(materialized, e2e_instance):
+    from atlas_pipeline.defs.report.overview import rebuild_overview_report
+
+    _, refresh, _ = materialized
+    context = dg.build_run_status_sensor_context(
+        sensor_name="rebuild_overview_report",
+        dagster_event=refresh.get_run_success_event(),
+        dagster_instance=e2e_instance,
+        dagster_run=e2e_instance.get_run_by_id(refresh.run_id),
+    )
+    request = rebuild_overview_report(context)
+    assert isinstance(request, dg.RunRequest)
+    assert request.run_key == f"overview-after-{refresh.run_id}"  # one rebuild per finished run
+    assert rebuild_overview_report.job_name == "report_job"
