@@ -42,6 +42,9 @@ def _last_loads(context: dg.AssetExecutionContext) -> dict[str, datetime]:
     kinds={"html", "plotly"},
     deps=[dg.AssetKey(name) for name in UPSTREAM],
     metadata={"path": "$ATLAS_HOME/reports/atlas_overview.html"},
+    # Under the daemon the publishing sensor may hold the warehouse for its copy at the same time
+    # (DuckDB: one writer, no readers from other processes meanwhile): retry a lock error shortly.
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL),
 )
 def atlas_overview(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """The single pane of glass: `$ATLAS_HOME/reports/atlas_overview.html`, one self-contained page
