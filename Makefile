@@ -34,10 +34,19 @@ $(AZURITE):
 		npm install --silent --no-audit --no-fund --prefix .tools azurite@$(AZURITE_VERSION); \
 	else echo "npm not found: Azure Blob store tests will be skipped"; fi
 
+# Debian's chromium for the headless-browser test of the overview report (tests/e2e/test_overview_report.py).
+# Installed only when missing; without apt-get (or root) the test skips and says why.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "could not install chromium: the browser test will be skipped"; \
+	else echo "apt-get unavailable or not root: chromium not installed, the browser test will be skipped"; fi
+
 run: install
 	$(BIN)/atlas run
 
-test: install $(AZURITE)
+test: install $(AZURITE) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 # Billing-path benchmark: SCALE = smoke | 1M | 10M | 30M line items per month (see bench/).

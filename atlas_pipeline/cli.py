@@ -96,6 +96,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"Materializing forecasts as of {as_of} …")
         ok = _execute("forecast_job", partition_key=as_of)
     if ok:
+        print("Building the overview report …")
+        ok = _execute("report_job")
+    if ok:
         # `atlas run` executes in-process (no daemon runs the publishing sensor): publish here.
         from atlas_pipeline.lib.publish import publish_snapshot
 
@@ -103,6 +106,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     with connect(paths.warehouse, read_only=True) as con:
         published = str(paths.published_warehouse) if ok else None
         print(format_summary(con, str(paths.warehouse), _check_lines(), published))
+    if ok:
+        print(f"Overview report (open in a browser, works offline): {paths.overview_report}")
     if not ok:
         print("\nThe run did not succeed: see the failed steps above, or `make ui` for details.", file=sys.stderr)
     return 0 if ok else 1

@@ -1,1 +1,1 @@
-"""Dagster definitions by domain: ingest, transform (dbt), quality, forecast, automation."""
+"""Dagster definitions by domain: ingest, transform (dbt), quality, forecast, report, automation."""

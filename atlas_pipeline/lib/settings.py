@@ -36,6 +36,16 @@ class AtlasPaths:
         return self.home / "published" / "warehouse.duckdb"
 
     @property
+    def reports(self) -> Path:
+        """Generated reports, e.g. the offline overview `atlas_overview.html`."""
+        return self.home / "reports"
+
+    @property
+    def overview_report(self) -> Path:
+        """The self-contained HTML overview, rewritten after each run."""
+        return self.reports / "atlas_overview.html"
+
+    @property
     def landing(self) -> Path:
         """Immutable, checksummed copies of delivered export files."""
         return self.home / "landing"
@@ -50,6 +60,6 @@ class AtlasPaths:
         return Path(os.environ.get("DAGSTER_HOME", self.home / "dagster")).resolve()
 
     def ensure(self) -> AtlasPaths:
-        for folder in (self.home, self.exports, self.landing, self.quarantine, self.dagster_home):
+        for folder in (self.home, self.exports, self.landing, self.quarantine, self.reports, self.dagster_home):
             folder.mkdir(parents=True, exist_ok=True)
         return self

@@ -12,15 +12,12 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
+from e2e_spec import SPEC
 
-from atlas_pipeline.lib.sample_estate import EstateSpec
-from atlas_pipeline.lib.sample_estate.estate import generate_estate
-from atlas_pipeline.lib.settings import AtlasPaths
 from atlas_pipeline.lib.warehouse import connect
 
 pytestmark = pytest.mark.e2e
 
-SPEC = EstateSpec(seed=7, months=2, line_items_per_month=1500, telemetry_interval_seconds=3600)
 
 
 def _money(value: float | str) -> Decimal:
@@ -51,40 +48,9 @@ def invoice_totals_from_files(exports: Path) -> dict[tuple[str, str, str], Decim
     return dict(totals)
 
 
-@pytest.fixture(scope="module")
-def materialized(tmp_path_factory: pytest.TempPathFactory):
-    """Generate the estate, run the refresh job and the forecast job once for the module."""
-    mp = pytest.MonkeyPatch()
-    home = tmp_path_factory.mktemp("e2e_home")
-    (home / "dagster").mkdir()
-    for key, value in {
-        "ATLAS_HOME": str(home),
-        "ATLAS_EXPORTS": str(home / "exports"),
-        "ATLAS_WAREHOUSE": str(home / "warehouse.duckdb"),
-        "DAGSTER_HOME": str(home / "dagster"),
-    }.items():
-        mp.setenv(key, value)
-    paths = AtlasPaths.from_env().ensure()
-    generate_estate(paths.exports, SPEC)
-
-    from atlas_pipeline.definitions import defs
-
-    definitions = defs()
-    instance = dg.DagsterInstance.ephemeral()
-    refresh = definitions.resolve_job_def("warehouse_refresh_job").execute_in_process(
-        instance=instance, raise_on_error=False
-    )
-    as_of = (SPEC.end_exclusive).isoformat()
-    forecast = definitions.resolve_job_def("forecast_job").execute_in_process(
-        instance=instance, partition_key=as_of, raise_on_error=False
-    )
-    yield paths, refresh, forecast
-    mp.undo()
-
-
 @pytest.fixture(autouse=True)
 def _isolated_homes(materialized):
-    """Every test in this module works on the module's materialized estate."""
+    """Every test in this module works on the session's materialized estate (tests/e2e/conftest.py)."""
     return materialized[0].home
 
 

@@ -35,6 +35,9 @@ def test_graph_reads_left_to_right_by_stage():
     assert groups["focus_cost_and_usage"] == "marts"
     assert groups["fct_cost_daily"] == "marts"
     assert groups["forecast_cost_daily"] == "forecasts"
+    assert groups["atlas_overview"] == "reports"
+    assert groups["data_quality_summary"] == "reports"
+    assert set(groups.values()) == {"ingest", "staging", "intermediate", "marts", "forecasts", "reports"}
     # dbt staging reads the ingest assets' raw views: lineage is one graph.
     assert dg.AssetKey(["raw", "aws_cur2"]) in graph.get(dg.AssetKey("stg_aws__cur2_line_items")).parent_keys
 
@@ -53,6 +56,12 @@ def test_jobs_and_schedules_snapshot():
     assert len(forecast) == 1 and forecast[0].cron_schedule.startswith("0 6 ")
     refresh = defs.resolve_job_def("warehouse_refresh_job")
     assert "forecast_cost_daily" not in {k.to_user_string() for k in refresh.asset_layer.selected_asset_keys}
+    # The overview is rebuilt by its own job, after refresh or forecast runs (sensor; `atlas run` runs it).
+    assert "atlas_overview" not in {k.to_user_string() for k in refresh.asset_layer.selected_asset_keys}
+    report = defs.resolve_job_def("report_job")
+    assert {k.to_user_string() for k in report.asset_layer.selected_asset_keys} == {"atlas_overview"}
+    sensor = defs.resolve_sensor_def("rebuild_overview_report")
+    assert sensor.job_name == "report_job"
 
 
 def test_blocking_checks_exist_on_raw_sources():

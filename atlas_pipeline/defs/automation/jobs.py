@@ -1,11 +1,12 @@
-"""The warehouse refresh: every asset except the forecasts (which have their own daily job)."""
+"""The warehouse refresh: every asset except the forecasts (their own daily job) and the overview
+report (rebuilt by its own job after each refresh or forecast run)."""
 
 import dagster as dg
 
 # Ingest -> staging -> intermediate -> marts, unpartitioned: a refresh rebuilds from landing.
 warehouse_refresh_job = dg.define_asset_job(
     name="warehouse_refresh_job",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("forecasts"),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("forecasts") - dg.AssetSelection.assets("atlas_overview"),
     description="Land new export deliveries and rebuild staging, intermediate and marts (with their checks).",
 )
 

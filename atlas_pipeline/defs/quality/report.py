@@ -11,7 +11,7 @@ MARTS = ("focus_cost_and_usage", "fct_cost_daily", "fct_gpu_hours_daily", "fct_g
 
 @dg.asset(
     key="data_quality_summary",
-    group_name="quality",
+    group_name="reports",
     kinds={"duckdb"},
     deps=[dg.AssetKey(m) for m in MARTS],
     required_resource_keys={"warehouse"},

@@ -6,10 +6,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.dbt_project import atlas_dbt_project, dbt_env, prepare_manifest
+from atlas_pipeline.lib.table_metadata import describe_table
 
 LAYERS = ("staging", "intermediate", "marts")
 
@@ -50,8 +52,60 @@ def atlas_dbt_models(
     """Build and test the warehouse models (staging, intermediate, marts) with `dbt build`.
 
     The billing marts are incremental: only billing periods with a delivery landed since their
-    last build are rebuilt (whole), unless `full_refresh` is set."""
+    last build are rebuilt (whole), unless `full_refresh` is set. Mart materializations carry row
+    count, cost totals per currency, period covered and a preview of the top rows, queried once
+    dbt has finished."""
     # dbt runs as a subprocess that inherits this environment; profiles.yml reads ATLAS_WAREHOUSE.
     os.environ.update(dbt_env(warehouse.paths()))
-    args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
-    yield from dbt.cli(args, context=context).stream()
+    # Mart events wait until dbt exits: DuckDB's file lock belongs to the dbt process while it runs
+    # (which is also why dagster-dbt's fetch_row_counts(), querying during the build, is not used).
+    # From the first mart on everything waits, so events keep dbt's (topological) order.
+    held: list = []
+    try:
+        args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+        for event in dbt.cli(args, context=context).stream():
+            if held or _is_mart_event(context, event):
+                held.append(event)
+            else:
+                yield event
+    except Exception:
+        # dbt failed: the marts it did build are still recorded (without the extra metadata).
+        yield from held
+        raise
+    yield from _with_table_metadata(context, warehouse, held)
+
+
+def _event_asset_key(context: dg.AssetExecutionContext, event: Any) -> dg.AssetKey | None:
+    if isinstance(event, dg.Output):
+        return context.asset_key_for_output(event.output_name)
+    return getattr(event, "asset_key", None)
+
+
+def _is_mart_event(context: dg.AssetExecutionContext, event: Any) -> bool:
+    key = _event_asset_key(context, event)
+    spec = context.assets_def.specs_by_key.get(key) if key else None
+    return spec is not None and spec.group_name == "marts"
+
+
+def _with_table_metadata(context: dg.AssetExecutionContext, warehouse: Warehouse, events: list) -> Iterator:
+    """The held mart events, each Output enriched with what its table holds."""
+    names = {e.output_name: context.asset_key_for_output(e.output_name).path[-1] for e in events if isinstance(e, dg.Output)}
+    facts: dict[str, dict[str, Any] | None] = {}
+    try:
+        with warehouse.connect(read_only=True) as con:
+            facts = {output: describe_table(con, "main", name) for output, name in names.items()}
+    except duckdb.Error as exc:  # e.g. another run holds the writer lock; the build itself succeeded
+        context.log.warning(f"mart metadata skipped, warehouse not readable now: {exc}")
+    for event in events:
+        found = facts.get(event.output_name) if isinstance(event, dg.Output) else None
+        if found:
+            extra: dict[str, Any] = {
+                "dagster/row_count": dg.MetadataValue.int(found["row_count"]),
+                "preview": dg.MetadataValue.md(found["preview"]),
+            }
+            if "period" in found:
+                extra["period_covered"] = dg.MetadataValue.json(found["period"])
+            if "cost_totals" in found:
+                extra["cost_totals"] = dg.MetadataValue.json(found["cost_totals"])
+            event = event.with_metadata({**event.metadata, **extra})
+        yield event

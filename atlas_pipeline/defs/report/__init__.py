@@ -1,0 +1,1 @@
+"""Reports: the offline HTML overview built from the marts and the forecasts."""

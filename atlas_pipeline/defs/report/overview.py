@@ -1,0 +1,98 @@
+"""The `atlas_overview` report asset, its job, and the sensor that rebuilds it after every run."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from atlas_pipeline.defs.automation.jobs import warehouse_refresh_job
+from atlas_pipeline.defs.forecast.assets import forecast_job
+from atlas_pipeline.defs.resources import Warehouse
+from atlas_pipeline.lib.overview_report import SQL_PROVIDER_TOTALS, build_overview, stage_of_asset, write_overview
+
+# What the page reads: the marts and views, the forecast, and the quality summary.
+UPSTREAM = (
+    "fct_cost_daily",
+    "cost_by_team_monthly",
+    "fct_gpu_usage_hourly",
+    "gpu_idle_cost_daily",
+    "fct_gpu_health_daily",
+    "forecast_cost_daily",
+    "data_quality_summary",
+)
+
+
+def _last_loads(context: dg.AssetExecutionContext) -> dict[str, datetime]:
+    """Per stage, when its assets last materialized successfully (Dagster's event log).
+
+    A run of report_job only sees its own asset's neighbours, so the stage comes from the key by
+    the project's naming convention (`stage_of_asset`), the same one the quality SQL uses."""
+    keys = [k for k in context.instance.get_asset_keys() if stage_of_asset(k.to_user_string()) != "reports"]
+    loads: dict[str, datetime] = {}
+    for key, event in context.instance.get_latest_materialization_events(keys).items():
+        if event is not None:
+            stage = stage_of_asset(key.to_user_string())
+            stamp = datetime.fromtimestamp(event.timestamp, tz=UTC)
+            loads[stage] = max(loads.get(stage, stamp), stamp)
+    return loads
+
+
+@dg.asset(
+    key="atlas_overview",
+    group_name="reports",
+    kinds={"html", "plotly"},
+    deps=[dg.AssetKey(name) for name in UPSTREAM],
+    metadata={"path": "$ATLAS_HOME/reports/atlas_overview.html"},
+    # Under the daemon the publishing sensor may hold the warehouse for its copy at the same time
+    # (DuckDB: one writer, no readers from other processes meanwhile): retry a lock error shortly.
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+)
+def atlas_overview(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """The single pane of glass: `$ATLAS_HOME/reports/atlas_overview.html`, one self-contained page
+    that opens offline (plotly.js inlined, no CDN).
+
+    Spend over time by provider (billed and effective), top services and teams, month to date vs
+    budget (`main.budget_status`, when declared), the forecast with its 80 % / 95 % intervals and
+    cost anomalies marked (`main.cost_anomalies`, when present), the GPU fleet (utilization
+    heatmap by host × day, cost per team split into used and idle, the worst GPUs from the health
+    mart) and data quality per stage with the time of its last successful load. Every number is a
+    SQL result on the marts. Rebuilt after every successful refresh or forecast run.
+    """
+    paths = warehouse.paths()
+    with warehouse.connect(read_only=True) as con:
+        report = build_overview(con, generated_at=datetime.now(UTC), last_loads=_last_loads(context))
+        totals = con.execute(SQL_PROVIDER_TOTALS).fetchall()
+    path = write_overview(report, paths.overview_report)
+    context.log.info(f"wrote {path} ({len(report.html) / 1e6:.1f} MB, {report.charts} charts)")
+    preview = "| provider | currency | billed | effective |\n|---|---|---:|---:|\n" + "\n".join(
+        f"| {p} | {c} | {b:,.2f} | {e:,.2f} |" for p, c, b, e, *_ in totals
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "size_bytes": dg.MetadataValue.int(len(report.html.encode())),
+            "charts": dg.MetadataValue.int(report.charts),
+            "sections": dg.MetadataValue.json(list(report.sections)),
+            "period_start": str(report.period_start),
+            "period_end": str(report.period_end),
+            "cost_by_provider": dg.MetadataValue.md(preview),
+        }
+    )
+
+
+report_job = dg.define_asset_job(
+    name="report_job",
+    selection=[atlas_overview],
+    description="Rebuild the offline HTML overview from the warehouse.",
+)
+
+
+@dg.run_status_sensor(
+    name="rebuild_overview_report",
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[warehouse_refresh_job, forecast_job],
+    request_job=report_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After a successful warehouse_refresh_job or forecast_job run, rebuild atlas_overview.html.",
+)
+def rebuild_overview_report(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+    return dg.RunRequest(run_key=f"overview-after-{context.dagster_run.run_id}")

@@ -1,0 +1,48 @@
+"""One materialized estate for every end-to-end module: generating it and running the graph is the
+slow part, so the pipeline and the report tests share it (session scope)."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+from e2e_spec import SPEC
+
+from atlas_pipeline.lib.sample_estate.estate import generate_estate
+from atlas_pipeline.lib.settings import AtlasPaths
+
+
+@pytest.fixture(scope="session")
+def e2e_instance() -> dg.DagsterInstance:
+    """The Dagster instance the shared runs record into (run history, latest materializations)."""
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def materialized(tmp_path_factory: pytest.TempPathFactory, e2e_instance: dg.DagsterInstance):
+    """Generate the estate, run the refresh job and the forecast job once for the session."""
+    mp = pytest.MonkeyPatch()
+    home = tmp_path_factory.mktemp("e2e_home")
+    (home / "dagster").mkdir()
+    for key, value in {
+        "ATLAS_HOME": str(home),
+        "ATLAS_EXPORTS": str(home / "exports"),
+        "ATLAS_WAREHOUSE": str(home / "warehouse.duckdb"),
+        "DAGSTER_HOME": str(home / "dagster"),
+    }.items():
+        mp.setenv(key, value)
+    paths = AtlasPaths.from_env().ensure()
+    generate_estate(paths.exports, SPEC)
+
+    from atlas_pipeline.definitions import defs
+
+    definitions = defs()
+    refresh = definitions.resolve_job_def("warehouse_refresh_job").execute_in_process(
+        instance=e2e_instance, raise_on_error=False
+    )
+    as_of = (SPEC.end_exclusive).isoformat()
+    forecast = definitions.resolve_job_def("forecast_job").execute_in_process(
+        instance=e2e_instance, partition_key=as_of, raise_on_error=False
+    )
+    yield paths, refresh, forecast
+    mp.undo()
