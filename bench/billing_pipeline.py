@@ -121,7 +121,7 @@ def _land(paths: AtlasPaths, sources: list) -> int:
 _RENAME_AND_CAST = """
 import sys, duckdb
 con = duckdb.connect(sys.argv[1])
-con.execute("set memory_limit = '4GB'; set TimeZone = 'UTC'; create schema if not exists bench")
+con.execute("set memory_limit = '3GB'; set TimeZone = 'UTC'; create schema if not exists bench")
 models = [r[0] for r in con.execute(
     "select table_name from information_schema.tables where table_schema = 'staging' "
     "and regexp_matches(table_name, '^stg_(aws|gcp|azure)__')"
