@@ -96,7 +96,12 @@ where coalesce(a.actual_cost, 0) > l.upper_{coverage} or coalesce(a.actual_cost,
 # against its own typical cost (mean of the same weekday over the four weeks before; absent = 0).
 _EXPLAIN_SQL = """
 with days as (
-    select a.series_key, a.usage_date, a.billing_currency, cast(a.usage_date - 7 * k as date) as day, k
+    select
+        a.series_key,
+        cast(a.usage_date as date) as usage_date,
+        a.billing_currency,
+        cast(a.usage_date as date) - cast(7 * k as integer) as day,
+        k
     from _atlas_anomalies as a, range(0, 5) as r(k)
 ),
 costs as (
@@ -154,6 +159,9 @@ def find_anomalies(con: duckdb.DuckDBPyConnection, first: date, last: date) -> p
         finally:
             con.unregister("_atlas_anomalies")
         explain = pd.concat(parts, ignore_index=True)
+        # A dimension with a single value inside the slice that day only restates the anomaly.
+        values = explain.groupby(["series_key", "usage_date", "explained_by_dimension"])["explained_by_value"]
+        explain = explain[values.transform("nunique") > 1]
         if not explain.empty:
             explain["_size"] = explain["explained_by_impact"].map(lambda v: abs(float(v)))
             explain = explain.sort_values(
@@ -163,7 +171,10 @@ def find_anomalies(con: duckdb.DuckDBPyConnection, first: date, last: date) -> p
             explain = explain.drop(columns="_size")
             explain["usage_date"] = pd.to_datetime(explain["usage_date"])
         breaches["usage_date"] = pd.to_datetime(breaches["usage_date"])
-        frames.append(breaches.merge(explain, on=["series_key", "usage_date"], how="left"))
+        if explain.empty:
+            frames.append(breaches.assign(explained_by_dimension=None, explained_by_value=None, explained_by_impact=None))
+        else:
+            frames.append(breaches.merge(explain, on=["series_key", "usage_date"], how="left"))
     columns = [c for c in _COLUMNS if c != "detected_as_of_date"]
     if not frames:
         return pd.DataFrame(columns=columns)
@@ -195,7 +206,8 @@ def cost_anomalies(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
     out, as in the forecast. Each anomaly carries impact (actual − expected), direction, severity
     (|impact| / expected: high ≥ 100 %, medium ≥ 25 %, else low) and the value of another dimension
     (service, team, provider, region, sub-account) whose cost that day deviated most from its own
-    typical cost (mean of the same weekday over the four weeks before).
+    typical cost (mean of the same weekday over the four weeks before); dimensions with a single
+    value inside the anomaly's slice that day explain nothing and are skipped.
 
     Writes `main.cost_anomalies`, replacing the examined days. The check `no_cost_anomalies` WARNS
     (never blocks) when there are anomalies in the window.
