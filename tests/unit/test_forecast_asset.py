@@ -128,6 +128,8 @@ def test_forecasts_long_series_refuses_short_one_and_rerun_replaces(warehouse: W
     expected_total = projection["actual_to_date"] + projection["forecast_rest_of_month"]
     assert projection["projected_total"] == pytest.approx(expected_total)
     assert "| series_key" in metadata["preview"].value
+    plot = metadata["plot"].value
+    assert plot.count("](data:image/png;base64,iVBORw0KGgo") == 2  # one PNG per forecast provider
     quarter = metadata["quarter_end_projection"].value["provider"]["Google Cloud"]
     assert quarter["quarter"] == "2026-Q3" and quarter["projected_total"] == pytest.approx(
         quarter["actual_to_date"] + quarter["forecast_rest_of_quarter"]

@@ -172,6 +172,24 @@ def _backtest_summary(metrics: pd.DataFrame) -> str:
     return summary.round(3).reset_index().to_markdown(index=False)
 
 
+def _plots(daily: pd.DataFrame, forecasts: pd.DataFrame, dimension: str, max_series: int = 6) -> str:
+    """Markdown with a small PNG per forecast series of one dimension: the last 8 weeks of history
+    (black), the forecast (blue) and its 80 % / 95 % bands (shaded); the grey line is the as-of date."""
+    from atlas_pipeline.lib.forecast_plot import forecast_png, markdown_image
+
+    mine = forecasts[forecasts["series_dimension"] == dimension]
+    if mine.empty or "lower_80" not in mine or "lower_95" not in mine:
+        return "(no forecast to plot)"
+    parts = []
+    for key, group in list(mine.groupby("series_key", sort=True))[:max_series]:
+        history = daily.loc[daily["series_key"] == key].groupby("usage_date")["effective_cost"].sum().astype(float)
+        history = history.iloc[-56:].to_numpy()
+        columns = [group[c].astype(float).to_numpy() for c in ("point", "lower_80", "upper_80", "lower_95", "upper_95")]
+        currency = group["billing_currency"].iloc[0]
+        parts.append(f"**{dimension} {key}** ({currency}/day)\n\n" + markdown_image(forecast_png(history, *columns), key))
+    return "\n\n".join(parts)
+
+
 def _preview(forecasts: pd.DataFrame, rows_per_series: int = 5) -> str:
     if forecasts.empty:
         return "(no forecasts: see series_refused)"
@@ -281,6 +299,7 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
             "backtest": dg.MetadataValue.md(_backtest_summary(metrics)),
             "forecast_rows": dg.MetadataValue.int(len(forecasts)),
             "preview": dg.MetadataValue.md(_preview(forecasts)),
+            "plot": dg.MetadataValue.md(_plots(dailies[SETTINGS.series[0]], forecasts, SETTINGS.series[0])),
         }
     )
 
