@@ -225,7 +225,7 @@ def cost_anomalies(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
         anomalies["detected_as_of_date"] = as_of
         replace_rows(con, "usage_date between ? and ?", [first, last], {"main.cost_anomalies": anomalies})
     counts = anomalies["severity"].value_counts().to_dict() if len(anomalies) else {}
-    top = anomalies.assign(_abs=anomalies["impact"].map(lambda v: abs(float(v)))).nlargest(10, "_abs")
+    top = anomalies.assign(_abs=anomalies["impact"].map(lambda v: abs(float(v))).astype(float)).nlargest(10, "_abs")
     table = (
         "(none)"
         if top.empty
