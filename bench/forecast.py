@@ -69,11 +69,11 @@ def _children_peak_kib() -> int:
     return total
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=1000, help="number of daily series (default 1000)")
     parser.add_argument("--days", type=int, default=DAYS, help="days of history per series (default 730)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     settings = load_forecast_settings()
     frame = generate(args.series, args.days)
     started = time.perf_counter()
