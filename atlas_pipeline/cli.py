@@ -93,6 +93,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             last_day = con.execute("select max(charge_date) from main.fct_cost_daily").fetchone()[0]
         as_of = (last_day + timedelta(days=1)).isoformat() if last_day else date.today().isoformat()
     if ok:
+        from atlas_pipeline.lib.forecast_settings import load_forecast_settings
+
+        # A week earlier first: the last week's days then have a forecast made before them, which is
+        # what cost_anomalies compares them with (a daily schedule gives one-step-ahead forecasts).
+        week_before = date.fromisoformat(as_of) - timedelta(days=7)
+        if week_before >= load_forecast_settings().partitions_start:
+            print(f"Materializing forecasts as of {week_before} (for anomaly detection) …")
+            ok = _execute("forecast_job", partition_key=week_before.isoformat())
+    if ok:
         print(f"Materializing forecasts as of {as_of} …")
         ok = _execute("forecast_job", partition_key=as_of)
     if ok:

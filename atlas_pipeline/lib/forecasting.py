@@ -2,7 +2,8 @@
 
 `forecast_daily_series` forecasts one daily series; `forecast_frame` runs it for every series of a
 long frame as of a date. The model is chosen per series by a small expanding-window backtest
-(sktime `evaluate`, mean absolute error) among three weekly-seasonal candidates:
+(sktime `evaluate` with an `ExpandingWindowSplitter`: MAE, MAPE, MASE against the weekly seasonal
+naive forecast, interval coverage; lowest MASE wins) among three weekly-seasonal candidates:
 
 - `seasonal_naive_7`: `NaiveForecaster(strategy="last", sp=7)` — repeats last week's shape;
 - `theta_7`: `ThetaForecaster(sp=7)` — deseasonalised theta (drift plus exponential smoothing);
@@ -75,7 +76,9 @@ class SeriesForecast:
     `frame` has one row per forecast day: forecast_date (a `date`), point, and lower_NN / upper_NN
     per coverage (NN = coverage in percent, e.g. lower_80, upper_95), as floats.
     `backtest_scores` holds each candidate's backtest MAE (None: the candidate could not be fitted);
-    it is empty when the history was too short for a backtest.
+    it is empty when the history was too short for a backtest. `backtest_metrics` holds per
+    candidate the full backtest: mae, mape (fraction, None where an actual is 0), mase (MAE relative
+    to the weekly seasonal naive candidate on the same folds), coverage_NN per coverage, folds, points.
     """
 
     model_name: str | None
@@ -84,6 +87,7 @@ class SeriesForecast:
     history_days: int = 0
     backtest_mae: float | None = None
     backtest_scores: dict[str, float | None] = field(default_factory=dict)
+    backtest_metrics: dict[str, dict | None] = field(default_factory=dict)
 
 
 def coverage_label(coverage: float) -> str:
@@ -143,19 +147,52 @@ def _backtest_windows(days: int, horizon_days: int) -> tuple[int, int, int] | No
     return days - horizon - (folds - 1) * WEEK, horizon, folds
 
 
-def _backtest_mae(name: str, y: pd.Series, initial: int, horizon: int) -> float:
+def _backtest(name: str, y: pd.Series, initial: int, horizon: int, coverages: Sequence[float]) -> dict:
+    """One candidate's rolling-origin backtest: sktime `evaluate` over an expanding window.
+
+    Returns MAE; MAPE (a fraction; None when an actual in the test windows is zero: undefined);
+    the share of held-out points inside each coverage's interval (`coverage_NN`); folds and points.
+    MASE is filled in by the caller, relative to the seasonal naive candidate on the same folds.
+    """
     from sktime.forecasting.model_evaluation import evaluate
     from sktime.performance_metrics.forecasting import MeanAbsoluteError
+    from sktime.performance_metrics.forecasting.probabilistic import EmpiricalCoverage
     from sktime.split import ExpandingWindowSplitter
 
     splitter = ExpandingWindowSplitter(initial_window=initial, step_length=WEEK, fh=np.arange(1, horizon + 1))
     results = evaluate(
-        forecaster=_new(name), cv=splitter, y=y, scoring=MeanAbsoluteError(), error_score="raise"
+        forecaster=_new(name),
+        cv=splitter,
+        y=y,
+        # The coverage metric makes `evaluate` ask each fold for its prediction intervals too.
+        scoring=[MeanAbsoluteError(), EmpiricalCoverage(coverage=list(coverages))],
+        return_data=True,
+        error_score="raise",
     )
-    mae = float(results["test_MeanAbsoluteError"].mean())
+    actual = np.concatenate([r.to_numpy(dtype=float) for r in results["y_test"]])
+    predicted = np.concatenate([r.to_numpy(dtype=float) for r in results["y_pred"]])
+    errors = np.abs(actual - predicted)
+    mae = float(errors.mean())
     if not math.isfinite(mae):
         raise ValueError(f"{name}: backtest error is not finite")
-    return mae
+    metrics: dict = {
+        "mae": mae,
+        "mape": None if (actual == 0).any() else float((errors / np.abs(actual)).mean()),
+        "mase": None,
+        "folds": len(results),
+        "points": len(actual),
+    }
+    for coverage in coverages:
+        inside = []
+        for frame, truth in zip(results["y_pred_interval"], results["y_test"], strict=True):
+            variable = frame.columns.get_level_values(0)[0]
+            # Bounds clipped at 0 as in the published forecast (spend is not negative).
+            lower = frame[(variable, coverage, "lower")].to_numpy(dtype=float).clip(min=0.0)
+            upper = frame[(variable, coverage, "upper")].to_numpy(dtype=float).clip(min=0.0)
+            values = truth.to_numpy(dtype=float)
+            inside.append((values >= lower) & (values <= upper))
+        metrics[f"coverage_{coverage_label(coverage)}"] = float(np.concatenate(inside).mean())
+    return metrics
 
 
 def _fit_predict(name: str, y: pd.Series, horizon_days: int, coverages: Sequence[float]) -> pd.DataFrame:
@@ -217,18 +254,24 @@ def forecast_daily_series(
         )
     with _quiet_sktime():
         windows = _backtest_windows(days, horizon_days)
-        scores: dict[str, float | None] = {}
+        metrics: dict[str, dict | None] = {}
         if windows is None:
             ranked = [FALLBACK_MODEL]
         else:
             initial, backtest_horizon, _ = windows
             for name in CANDIDATES:
                 try:
-                    scores[name] = _backtest_mae(name, y, initial, backtest_horizon)
+                    metrics[name] = _backtest(name, y, initial, backtest_horizon, coverages)
                 except Exception:  # a candidate that cannot fit this series is not chosen
-                    scores[name] = None
-            ranked = sorted((n for n, s in scores.items() if s is not None), key=lambda n: scores[n])
+                    metrics[name] = None
+            naive = metrics.get(FALLBACK_MODEL)
+            for m in metrics.values():
+                if m is not None and naive is not None and naive["mae"] > 0:
+                    m["mase"] = m["mae"] / naive["mae"]
+            # Lowest MASE wins (the same order as MAE: all share the naive denominator).
+            ranked = sorted((n for n, m in metrics.items() if m is not None), key=lambda n: metrics[n]["mae"])
             ranked = ranked or [FALLBACK_MODEL]
+        scores = {n: (None if m is None else m["mae"]) for n, m in metrics.items()}
         problems = []
         for name in ranked:
             try:
@@ -243,12 +286,14 @@ def forecast_daily_series(
                 history_days=days,
                 backtest_mae=scores.get(name),
                 backtest_scores=scores,
+                backtest_metrics=metrics,
             )
     return SeriesForecast(
         model_name=None,
         refused_reason="no model could be fitted: " + "; ".join(problems),
         history_days=days,
         backtest_scores=scores,
+        backtest_metrics=metrics,
     )
 
 
@@ -273,7 +318,8 @@ def forecast_frame(
     coverages: Sequence[float] = (0.8, 0.95),
     min_history_days: int = 28,
     n_jobs: int | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with_metrics: bool = False,
+) -> tuple[pd.DataFrame, ...]:
     """Forecast every series of a long frame as of `as_of`, from history strictly before it.
 
     `daily` has one or more rows per series and day (they are summed). Each series' history runs
@@ -289,6 +335,9 @@ def forecast_frame(
     Both are sorted by series_key (and forecast_date). Series run in up to two worker processes
     when there are at least `PARALLEL_MIN_SERIES` of them (`n_jobs` overrides, capped at 2);
     the result does not depend on it.
+
+    With `with_metrics`, a third frame holds the backtest per series and candidate: series_key,
+    as_of_date, model_name, chosen, folds, points, mae, mape, mase, coverage_NN per coverage.
     """
     forecast_columns = ["series_key", "as_of_date", "model_name", "forecast_date", "point", *interval_columns(coverages)]
     status_columns = ["series_key", "as_of_date", "history_days", "model_name", "backtest_mae", "refused_reason"]
@@ -312,8 +361,17 @@ def forecast_frame(
     else:
         results = [forecast_daily_series(s, horizon_days, coverages, min_history_days) for _, s in histories]
 
-    forecasts, status = [], []
+    metric_columns = [
+        "series_key", "as_of_date", "model_name", "chosen", "folds", "points", "mae", "mape", "mase",
+        *[f"coverage_{coverage_label(c)}" for c in coverages],
+    ]  # fmt: skip
+    forecasts, status, metric_rows = [], [], []
     for (key, _), result in zip(histories, results, strict=True):
+        for name, m in result.backtest_metrics.items():
+            if m is not None:
+                metric_rows.append(
+                    {**m, "series_key": key, "as_of_date": as_of, "model_name": name, "chosen": name == result.model_name}
+                )
         status.append(
             {
                 "series_key": key,
@@ -329,7 +387,60 @@ def forecast_frame(
     forecast_out = (
         pd.concat(forecasts, ignore_index=True)[forecast_columns] if forecasts else pd.DataFrame(columns=forecast_columns)
     )
-    return forecast_out, pd.DataFrame(status, columns=status_columns)
+    status_out = pd.DataFrame(status, columns=status_columns)
+    if with_metrics:
+        return forecast_out, status_out, pd.DataFrame(metric_rows, columns=metric_columns)
+    return forecast_out, status_out
+
+
+def period_bounds(as_of: date, period: str) -> tuple[date, date]:
+    """[start, end) of the calendar month or quarter containing `as_of`."""
+    if period == "month":
+        start = as_of.replace(day=1)
+        months = 1
+    elif period == "quarter":
+        start = date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
+        months = 3
+    else:
+        raise ValueError(f"period must be 'month' or 'quarter', got {period!r}")
+    month = start.month - 1 + months
+    return start, date(start.year + month // 12, month % 12 + 1, 1)
+
+
+def period_end_projection(
+    actuals: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    series_column: str,
+    date_column: str,
+    value_column: str,
+    as_of: date,
+    period: str = "month",
+) -> dict[str, dict]:
+    """Per forecast series: spend of the as-of month (or quarter) so far plus the forecast to its end.
+
+    `actuals` is the long daily frame (values may be Decimal); only its days from the period's first
+    day up to the day before `as_of` count. `forecasts` is `forecast_frame`'s output.
+    Returns JSON-ready numbers rounded to cents: {series: {month | quarter, actual_to_date,
+    forecast_rest_of_<period>, projected_total, forecast_reaches_<period>_end}}.
+    """
+    start, end = period_bounds(as_of, period)
+    label = start.strftime("%Y-%m") if period == "month" else f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    days = pd.to_datetime(actuals[date_column]).dt.date
+    in_period = actuals[(days >= start) & (days < as_of)]
+    actual = {str(k): sum(v, start=0) for k, v in in_period.groupby(series_column)[value_column]}
+    projection: dict[str, dict] = {}
+    for key, group in forecasts.groupby("series_key", sort=True):
+        rest = group[group["forecast_date"] < end]
+        so_far = float(actual.get(str(key), 0))
+        ahead = float(rest["point"].sum())
+        projection[str(key)] = {
+            period: label,
+            "actual_to_date": round(so_far, 2),
+            f"forecast_rest_of_{period}": round(ahead, 2),
+            "projected_total": round(so_far + ahead, 2),
+            f"forecast_reaches_{period}_end": bool(group["forecast_date"].max() >= end - timedelta(days=1)),
+        }
+    return projection
 
 
 def month_end_projection(
@@ -340,28 +451,5 @@ def month_end_projection(
     value_column: str,
     as_of: date,
 ) -> dict[str, dict]:
-    """Per forecast series: spend of the as-of month so far plus the forecast to the month's end.
-
-    `actuals` is the long daily frame (values may be Decimal); only its days from the first of the
-    as-of month up to the day before `as_of` count. `forecasts` is `forecast_frame`'s output.
-    Returns JSON-ready numbers rounded to cents: {series: {month, actual_to_date,
-    forecast_rest_of_month, projected_total, forecast_reaches_month_end}}.
-    """
-    month_start = as_of.replace(day=1)
-    next_month = (month_start + timedelta(days=32)).replace(day=1)
-    days = pd.to_datetime(actuals[date_column]).dt.date
-    in_month = actuals[(days >= month_start) & (days < as_of)]
-    actual = {str(k): sum(v, start=0) for k, v in in_month.groupby(series_column)[value_column]}
-    projection: dict[str, dict] = {}
-    for key, group in forecasts.groupby("series_key", sort=True):
-        rest = group[group["forecast_date"] < next_month]
-        so_far = float(actual.get(str(key), 0))
-        ahead = float(rest["point"].sum())
-        projection[str(key)] = {
-            "month": month_start.strftime("%Y-%m"),
-            "actual_to_date": round(so_far, 2),
-            "forecast_rest_of_month": round(ahead, 2),
-            "projected_total": round(so_far + ahead, 2),
-            "forecast_reaches_month_end": bool(group["forecast_date"].max() >= next_month - timedelta(days=1)),
-        }
-    return projection
+    """`period_end_projection` for the as-of month (see there)."""
+    return period_end_projection(actuals, forecasts, series_column, date_column, value_column, as_of, "month")

@@ -108,13 +108,20 @@ def test_forecast_has_intervals_for_each_provider(materialized):
         rows = con.execute(
             """
             select series_key, count(*), min(forecast_date), bool_and(lower_95 <= point and point <= upper_95)
-            from main.forecast_cost_daily group by 1 order by 1
+            from main.forecast_cost_daily where series_dimension = 'provider' group by 1 order by 1
             """
         ).fetchall()
+        dimensions = {r[0] for r in con.execute("select distinct series_dimension from main.forecast_runs").fetchall()}
+        chosen = con.execute("select count(*) from main.forecast_backtest_metrics where chosen").fetchone()[0]
+        budgets = con.execute("select count(*), count(projected_month_end) from main.budget_status").fetchone()
+        con.execute("select * from main.cost_anomalies").fetchall()  # the table exists (rows depend on the estate)
     assert {r[0] for r in rows} == {"Amazon Web Services", "Google Cloud", "Microsoft"}
     for _, count, first_day, ordered in rows:
         assert count > 0 and ordered
         assert first_day == SPEC.end_exclusive
+    assert dimensions == {"provider", "service", "team", "gpu_cluster"}
+    assert chosen > 0
+    assert budgets[0] == 4  # assets/budgets.yaml
 
 
 def test_gpu_hours_match_slurm_allocations(materialized):

@@ -74,20 +74,28 @@ def test_forecasts_long_series_refuses_short_one_and_rerun_replaces(warehouse: W
     result = materialize(warehouse, instance)
     assert result.success
     with warehouse.connect(read_only=True) as con:
-        counts = dict(con.execute("select series_key, count(*) from main.forecast_cost_daily group by 1").fetchall())
+        counts = dict(con.execute("select series_key, count(*) from main.forecast_cost_daily "
+            "where series_dimension = 'provider' group by 1").fetchall())
         first = con.execute(
             "select min(forecast_date), max(forecast_date), bool_and(lower_95 >= 0 and lower_95 <= point "
             "and point <= upper_95), max(upper_95) from main.forecast_cost_daily"
         ).fetchone()
         runs = {r[0]: r[1:] for r in con.execute(
             "select series_key, history_days, model_name, backtest_mae, refused_reason, billing_currency "
-            "from main.forecast_runs where as_of_date = ?", [AS_OF]
+            "from main.forecast_runs where as_of_date = ? and series_dimension = 'provider'", [AS_OF]
         ).fetchall()}
         point_type = con.execute(
             "select data_type from information_schema.columns "
             "where table_name = 'forecast_cost_daily' and column_name = 'point'"
         ).fetchone()[0]
         before = con.execute("select count(*), sum(point) from main.forecast_cost_daily").fetchone()
+        metrics = con.execute(
+            "select series_key, model_name, chosen, mase, coverage_80, coverage_95 from main.forecast_backtest_metrics "
+            "where series_dimension = 'provider' order by all"
+        ).fetchall()
+        chosen = dict(con.execute(
+            "select series_key, model_name from main.forecast_runs where model_name is not null"
+        ).fetchall())
 
     horizon = SETTINGS.horizon_days
     assert counts == {"Amazon Web Services": horizon, "Google Cloud": horizon}
@@ -98,6 +106,17 @@ def test_forecasts_long_series_refuses_short_one_and_rerun_replaces(warehouse: W
     assert runs["Oracle"] == (60, None, None, "billed in several currencies (EUR, USD); they are not summed", None)
     assert runs["Amazon Web Services"][0] == 60 and runs["Amazon Web Services"][1] is not None
     assert runs["Google Cloud"][2] is not None and runs["Google Cloud"][3] is None
+    # Backtest metrics: every candidate for both forecast providers; the chosen one has the lowest
+    # MASE (seasonal naive's own MASE is 1 by definition) and is the model forecast_runs names.
+    assert {(k, m) for k, m, *_ in metrics} == {
+        (k, m) for k in ("Amazon Web Services", "Google Cloud") for m in ("seasonal_naive_7", "theta_7", "ets_aaa_7")
+    }
+    for key in ("Amazon Web Services", "Google Cloud"):
+        rows = [r for r in metrics if r[0] == key]
+        best = min(rows, key=lambda r: r[3])
+        assert best[2] and best[1] == chosen[key] and sum(r[2] for r in rows) == 1
+        assert next(r for r in rows if r[1] == "seasonal_naive_7")[3] == pytest.approx(1.0)
+        assert all(0 <= r[4] <= r[5] <= 1 for r in rows)
 
     metadata = result.asset_materializations_for_node("forecast_cost_daily")[0].metadata
     assert metadata["series_forecast"].value == 2
@@ -109,13 +128,21 @@ def test_forecasts_long_series_refuses_short_one_and_rerun_replaces(warehouse: W
     expected_total = projection["actual_to_date"] + projection["forecast_rest_of_month"]
     assert projection["projected_total"] == pytest.approx(expected_total)
     assert "| series_key" in metadata["preview"].value
+    plot = metadata["plot"].value
+    assert plot.count("](data:image/png;base64,iVBORw0KGgo") == 2  # one PNG per forecast provider
+    quarter = metadata["quarter_end_projection"].value["provider"]["Google Cloud"]
+    assert quarter["quarter"] == "2026-Q3" and quarter["projected_total"] == pytest.approx(
+        quarter["actual_to_date"] + quarter["forecast_rest_of_quarter"]
+    )
+    # The service and team series mix Oracle's EUR with USD: refused, not summed across currencies.
+    assert set(metadata["series_refused"].value["service"]) == {"Compute"}
 
     assert materialize(warehouse, instance).success  # same partition again
     with warehouse.connect(read_only=True) as con:
         after = con.execute("select count(*), sum(point) from main.forecast_cost_daily").fetchone()
         run_rows = con.execute("select count(*) from main.forecast_runs").fetchone()[0]
     assert after == before
-    assert run_rows == 4
+    assert run_rows == 6  # 4 providers, 1 service, 1 team
 
 
 def test_schedule_and_partitions_follow_the_declaration():

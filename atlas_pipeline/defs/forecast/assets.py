@@ -8,7 +8,12 @@ import pandas as pd
 
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.forecast_settings import ForecastSettings, load_forecast_settings
-from atlas_pipeline.lib.forecasting import forecast_frame, interval_columns, month_end_projection
+from atlas_pipeline.lib.forecasting import (
+    coverage_label,
+    forecast_frame,
+    interval_columns,
+    period_end_projection,
+)
 
 SETTINGS = load_forecast_settings()
 
@@ -43,6 +48,24 @@ _RUN_COLUMNS = {
     "backtest_mae": "double",  # an error measure, not money
     "refused_reason": "varchar",
 }
+
+
+def _metric_columns(settings: ForecastSettings) -> dict[str, str]:
+    # Error measures and shares, not money: doubles.
+    return {
+        "measure": "varchar",
+        "series_dimension": "varchar",
+        "series_key": "varchar",
+        "as_of_date": "date",
+        "model_name": "varchar",
+        "chosen": "boolean",
+        "folds": "integer",
+        "points": "integer",
+        "mae": "double",
+        "mape": "double",
+        "mase": "double",
+        **{f"coverage_{coverage_label(c)}": "double" for c in settings.coverages},
+    }
 
 
 def _forecast_columns(settings: ForecastSettings) -> dict[str, str]:
@@ -83,7 +106,7 @@ def _forecast_dimension(
     currencies = daily.groupby("series_key", sort=True)["billing_currency"].agg(lambda s: sorted(set(s.dropna())))
     mixed = {key: values for key, values in currencies.items() if len(values) > 1}
     single = daily[~daily["series_key"].isin(list(mixed))]
-    forecasts, status = forecast_frame(
+    forecasts, status, metrics = forecast_frame(
         single,
         series_column="series_key",
         date_column="usage_date",
@@ -92,6 +115,7 @@ def _forecast_dimension(
         horizon_days=settings.horizon_days,
         coverages=settings.coverages,
         min_history_days=settings.min_history_days,
+        with_metrics=True,
     )
     refused = pd.DataFrame(
         [
@@ -113,17 +137,18 @@ def _forecast_dimension(
     for frame in (forecasts, status):
         frame.insert(0, "series_dimension", dimension)
         frame.insert(2, "billing_currency", frame["series_key"].map(currency))
-    return forecasts, status.sort_values("series_key", ignore_index=True)
+    metrics.insert(0, "series_dimension", dimension)
+    metrics.insert(0, "measure", "effective_cost")
+    return forecasts, status.sort_values("series_key", ignore_index=True), metrics
 
 
-def _replace_partition(
-    con: duckdb.DuckDBPyConnection, as_of: date, forecasts: pd.DataFrame, status: pd.DataFrame
-) -> None:
-    """Delete this as-of date's rows and insert the new ones, in one transaction (readers see either)."""
+def replace_rows(con: duckdb.DuckDBPyConnection, where: str, params: list, frames: dict[str, pd.DataFrame]) -> None:
+    """Per table: delete the rows `where` selects and insert the frame's, in one transaction
+    (readers see either the old or the new rows; a re-run replaces, never duplicates)."""
     con.execute("begin transaction")
     try:
-        for table, frame in (("main.forecast_cost_daily", forecasts), ("main.forecast_runs", status)):
-            con.execute(f"delete from {table} where as_of_date = ?", [as_of])
+        for table, frame in frames.items():
+            con.execute(f"delete from {table} where {where}", params)
             if len(frame):
                 con.register("_atlas_rows", frame)
                 con.execute(f"insert into {table} by name select * from _atlas_rows")
@@ -132,6 +157,37 @@ def _replace_partition(
     except Exception:
         con.execute("rollback")
         raise
+
+
+def _backtest_summary(metrics: pd.DataFrame) -> str:
+    """Mean backtest metrics per series dimension and model, and how often each model was chosen."""
+    if metrics.empty:
+        return "(no backtests: histories too short)"
+    summary = metrics.groupby(["series_dimension", "model_name"], sort=True).agg(
+        series=("series_key", "nunique"),
+        chosen=("chosen", "sum"),
+        mean_mase=("mase", "mean"),
+        **{f"mean_{c}": (c, "mean") for c in metrics.columns if c.startswith("coverage_")},
+    )
+    return summary.round(3).reset_index().to_markdown(index=False)
+
+
+def _plots(daily: pd.DataFrame, forecasts: pd.DataFrame, dimension: str, max_series: int = 6) -> str:
+    """Markdown with a small PNG per forecast series of one dimension: the last 8 weeks of history
+    (black), the forecast (blue) and its 80 % / 95 % bands (shaded); the grey line is the as-of date."""
+    from atlas_pipeline.lib.forecast_plot import forecast_png, markdown_image
+
+    mine = forecasts[forecasts["series_dimension"] == dimension]
+    if mine.empty or "lower_80" not in mine or "lower_95" not in mine:
+        return "(no forecast to plot)"
+    parts = []
+    for key, group in list(mine.groupby("series_key", sort=True))[:max_series]:
+        history = daily.loc[daily["series_key"] == key].groupby("usage_date")["effective_cost"].sum().astype(float)
+        history = history.iloc[-56:].to_numpy()
+        columns = [group[c].astype(float).to_numpy() for c in ("point", "lower_80", "upper_80", "lower_95", "upper_95")]
+        currency = group["billing_currency"].iloc[0]
+        parts.append(f"**{dimension} {key}** ({currency}/day)\n\n" + markdown_image(forecast_png(history, *columns), key))
+    return "\n\n".join(parts)
 
 
 def _preview(forecasts: pd.DataFrame, rows_per_series: int = 5) -> str:
@@ -147,10 +203,13 @@ def _preview(forecasts: pd.DataFrame, rows_per_series: int = 5) -> str:
     partitions_def=forecast_partitions,
     deps=[dg.AssetKey("fct_cost_daily")],
     kinds={"sktime", "duckdb"},
-    metadata={"declared_in": "assets/forecast.yaml", "tables": "main.forecast_cost_daily, main.forecast_runs"},
+    metadata={
+        "declared_in": "assets/forecast.yaml",
+        "tables": "main.forecast_cost_daily, main.forecast_runs, main.forecast_backtest_metrics",
+    },
 )
 def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Daily EffectiveCost forecast per series (provider; see `assets/forecast.yaml`), as of the
+    """Daily EffectiveCost forecast per series (provider, service, team; see `assets/forecast.yaml`), as of the
     partition date.
 
     Each partition forecasts from history strictly before its date, for `horizon_days` days from
@@ -160,8 +219,11 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
     left out of the modelled spend: they are lumps, not patterns. Series with too little history,
     or billed in more than one currency, get no forecast and a stated reason.
 
-    Writes `main.forecast_cost_daily` (series × as-of date × forecast date; DECIMAL(38, 6)) and
-    `main.forecast_runs` (series × as-of date: model, backtest MAE or reason refused).
+    Writes `main.forecast_cost_daily` (series × as-of date × forecast date; DECIMAL(38, 6)),
+    `main.forecast_runs` (series × as-of date: model, backtest MAE or reason refused) and
+    `main.forecast_backtest_metrics` (series × candidate model × as-of date: MAE, MAPE, MASE against
+    the weekly seasonal naive forecast, 80 % / 95 % interval coverage; the chosen model has the
+    lowest MASE). Metadata holds month-end and quarter-end projections.
     Re-materializing a partition replaces its rows.
     """
     as_of = date.fromisoformat(context.partition_key)
@@ -175,17 +237,28 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
         if daily.empty:
             context.log.warning(f"no {dim} cost rows before {as_of} in main.fct_cost_daily: nothing to forecast")
     results = [_forecast_dimension(daily, dim, as_of, SETTINGS) for dim, daily in dailies.items()]
-    forecasts = pd.concat([f for f, _ in results], ignore_index=True)
-    status = pd.concat([s for _, s in results], ignore_index=True)
+    forecasts = pd.concat([f for f, _, _ in results], ignore_index=True)
+    status = pd.concat([s for _, s, _ in results], ignore_index=True)
+    metrics = pd.concat([m for _, _, m in results], ignore_index=True)
 
     with warehouse.connect() as con:
         _ensure_table(con, "main.forecast_cost_daily", _forecast_columns(SETTINGS))
         _ensure_table(con, "main.forecast_runs", _RUN_COLUMNS)
-        _replace_partition(con, as_of, forecasts, status)
+        _ensure_table(con, "main.forecast_backtest_metrics", _metric_columns(SETTINGS))
+        replace_rows(con, "as_of_date = ?", [as_of], {"main.forecast_cost_daily": forecasts})
+        # forecast_runs also holds the GPU-hours forecast's runs (series_dimension 'gpu_cluster').
+        replace_rows(con, "as_of_date = ? and series_dimension <> 'gpu_cluster'", [as_of], {"main.forecast_runs": status})
+        replace_rows(
+            con,
+            "as_of_date = ? and measure = 'effective_cost'",
+            [as_of],
+            {"main.forecast_backtest_metrics": metrics},
+        )
 
     models: dict[str, dict] = {}
     refused: dict[str, dict] = {}
     projection: dict[str, dict] = {}
+    quarter: dict[str, dict] = {}
     for dim, daily in dailies.items():
         last_cost = daily.groupby("series_key")["usage_date"].max()
         rows = status[status["series_dimension"] == dim]
@@ -200,8 +273,10 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
             if pd.notna(r.model_name)
         }
         refused[dim] = {r.series_key: r.refused_reason for r in rows.itertuples() if pd.isna(r.model_name)}
-        projection[dim] = month_end_projection(
-            daily, forecasts[forecasts["series_dimension"] == dim], "series_key", "usage_date", "effective_cost", as_of
+        mine = forecasts[forecasts["series_dimension"] == dim]
+        projection[dim] = period_end_projection(daily, mine, "series_key", "usage_date", "effective_cost", as_of)
+        quarter[dim] = period_end_projection(
+            daily, mine, "series_key", "usage_date", "effective_cost", as_of, period="quarter"
         )
         for key, reason in refused[dim].items():
             context.log.warning(f"{dim} {key!r}: no forecast as of {as_of}: {reason}")
@@ -220,17 +295,24 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
             "series_refused": dg.MetadataValue.json(refused),
             "models": dg.MetadataValue.json(models),
             "month_end_projection": dg.MetadataValue.json(projection),
+            "quarter_end_projection": dg.MetadataValue.json(quarter),
+            "backtest": dg.MetadataValue.md(_backtest_summary(metrics)),
             "forecast_rows": dg.MetadataValue.int(len(forecasts)),
             "preview": dg.MetadataValue.md(_preview(forecasts)),
+            "plot": dg.MetadataValue.md(_plots(dailies[SETTINGS.series[0]], forecasts, SETTINGS.series[0])),
         }
     )
 
 
 forecast_job = dg.define_asset_job(
     name="forecast_job",
-    selection=[forecast_cost_daily],
+    # Every asset of the group: spend and GPU-hours forecasts, anomalies, budget status.
+    selection=dg.AssetSelection.groups("forecasts"),
     partitions_def=forecast_partitions,
-    description="Forecast daily spend as of the partition date (history strictly before it).",
+    description=(
+        "Forecast daily spend and GPU-hours as of the partition date (history strictly before it); "
+        "flag cost anomalies and project budgets."
+    ),
 )
 
 # Daily at 06:00 UTC, two hours after the 04:00 warehouse refresh has landed the night's billing
