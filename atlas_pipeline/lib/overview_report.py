@@ -343,34 +343,53 @@ def _top_section(con: duckdb.DuckDBPyConnection) -> Section:
     return section
 
 
+SQL_BUDGETS = """
+select budget_name, scope, scope_value, billing_currency, budget_month, as_of_date,
+       round(budget_amount, 2) as budget_amount, round(actual_to_date, 2) as actual_to_date,
+       round(projected_month_end, 2) as projected_month_end,
+       round(projected_month_end_upper_80, 2) as projected_month_end_upper_80,
+       round(overrun_probability, 3) as overrun_probability, already_over, projected_over
+from main.budget_status
+order by budget_month desc, budget_name
+"""
+
+SQL_ANOMALIES = """
+select usage_date, series_dimension, series_key, billing_currency, round(actual_cost, 2) as actual_cost,
+       round(expected_cost, 2) as expected_cost, round(impact, 2) as impact, severity,
+       explained_by_dimension, explained_by_value, round(explained_by_impact, 2) as explained_by_impact
+from main.cost_anomalies
+order by usage_date desc, abs(impact) desc
+"""
+
+
 def _budget_section(con: duckdb.DuckDBPyConnection) -> Section:
     section = Section("budgets", "Month to date vs budget")
     if not relation_exists(con, "main", "budget_status"):
         section.note = "No budgets declared yet (main.budget_status does not exist)."
         return section
-    rows = _rows(con, "select * from main.budget_status order by all limit 200")
+    rows = _rows(con, SQL_BUDGETS)
     if not rows:
         section.note = "No budgets declared yet (main.budget_status is empty)."
+        section.parts.append(html_table(rows, "table-budgets"))
+        return section
+    names = [r["budget_name"] for r in rows]
+    fig = go.Figure()
+    for column, label, color in (("actual_to_date", "actual to date", "rgb(31,119,180)"),
+                                 ("projected_month_end", "projected month end", "rgba(31,119,180,0.45)"),
+                                 ("budget_amount", "budget", "rgb(120,120,120)")):
+        fig.add_trace(go.Bar(y=names, x=[_num(r[column]) for r in rows], name=label, orientation="h",
+                             marker={"color": color}))
+    fig.update_layout(barmode="group", yaxis={"autorange": "reversed"})
+    section.parts.append(_figure_html(fig, "chart-budgets", height=120 + 70 * len(rows)))
     section.parts.append(html_table(rows, "table-budgets"))
     return section
 
 
-def _anomalies(con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], str | None, str | None]:
-    """Rows of main.cost_anomalies, with the names of its date and series columns (when it has them)."""
+def _anomalies(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Rows of main.cost_anomalies (empty when anomaly detection has not run)."""
     if not relation_exists(con, "main", "cost_anomalies"):
-        return [], None, None
-    columns = {
-        name: kind
-        for name, kind in con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'main' and table_name = 'cost_anomalies'"
-        ).fetchall()
-    }
-    date_column = next((c for c in ("anomaly_date", "charge_date", "usage_date", "date", "day") if c in columns),
-                       next((c for c, k in columns.items() if k == "DATE"), None))
-    key_column = next((c for c in ("series_key", "provider_name", "ProviderName", "provider") if c in columns), None)
-    order = f"order by {date_column} desc" if date_column else ""
-    return _rows(con, f"select * from main.cost_anomalies {order} limit 200"), date_column, key_column
+        return []
+    return _rows(con, SQL_ANOMALIES)
 
 
 def _forecast_section(con: duckdb.DuckDBPyConnection) -> Section:
@@ -380,7 +399,7 @@ def _forecast_section(con: duckdb.DuckDBPyConnection) -> Section:
         return section
     forecast = _rows(con, SQL_FORECAST)
     summary = _rows(con, SQL_FORECAST_SUMMARY)
-    anomalies, anomaly_date, anomaly_key = _anomalies(con)
+    anomalies = _anomalies(con)
     if not forecast:
         section.note = "No provider forecast yet."
         return section
@@ -408,11 +427,9 @@ def _forecast_section(con: duckdb.DuckDBPyConnection) -> Section:
         fig.add_trace(go.Scatter(x=[r["charge_date"] for r in history], y=[_num(r["effective_cost"]) for r in history],
                                  name="actual", legendgroup="actual", line={"color": "black", "width": 1},
                                  showlegend=legend), i, 1)
-        if anomaly_date:
-            by_day = {r["charge_date"]: r["effective_cost"] for r in history}
-            marked = [a for a in anomalies if anomaly_key is None or a[anomaly_key] == provider]
-            marked = [a for a in marked if a[anomaly_date] in by_day]
-            fig.add_trace(go.Scatter(x=[a[anomaly_date] for a in marked], y=[_num(by_day[a[anomaly_date]]) for a in marked],
+        marked = [a for a in anomalies if a["series_dimension"] == "provider" and a["series_key"] == provider]
+        if marked:
+            fig.add_trace(go.Scatter(x=[a["usage_date"] for a in marked], y=[_num(a["actual_cost"]) for a in marked],
                                      mode="markers", name="anomaly", legendgroup="anomaly",
                                      marker={"color": "red", "size": 10, "symbol": "x"}, showlegend=legend), i, 1)
     section.parts.append(_figure_html(fig, "chart-forecast", height=260 * len(providers)))

@@ -26,7 +26,8 @@ from atlas_pipeline.lib.warehouse import connect
 pytestmark = pytest.mark.e2e
 
 CHARTS = (
-    "chart-spend-monthly", "chart-spend-daily", "chart-top", "chart-forecast", "chart-gpu-heatmap", "chart-gpu-team-cost",
+    "chart-spend-monthly", "chart-spend-daily", "chart-top", "chart-budgets", "chart-forecast", "chart-gpu-heatmap",
+    "chart-gpu-team-cost",
 )
 # ../shared/notes/toolchain.md §6: flags that work as root with no network.
 CHROMIUM_FLAGS = (
@@ -165,8 +166,9 @@ def test_headless_chromium_renders_every_chart_and_the_numbers_equal_sql(report,
                from main.data_quality_summary"""
         ).fetchall()}
         budgets = con.execute(
-            "select count(*) from information_schema.tables where table_name = 'budget_status'"
-        ).fetchone()[0]
+            """select budget_name, round(actual_to_date, 2), round(projected_month_end, 2), round(budget_amount, 2)
+               from main.budget_status"""
+        ).fetchall()
 
     totals = dom.tables["table-provider-totals"]
     assert len(providers) == 3 and len(totals) == 3
@@ -191,8 +193,11 @@ def test_headless_chromium_renders_every_chart_and_the_numbers_equal_sql(report,
         assert status in ("ok", "warnings") and failed == "0", (stage, quality[stage])
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", last_load), (stage, last_load)
     assert dom.tables["table-worst-gpus"], "the sample estate injects unhealthy GPUs"
-    if not budgets:
-        assert "No budgets declared yet" in dump.stdout
+    shown_budgets = dom.tables["table-budgets"]
+    assert len(budgets) >= 1 and set(shown_budgets) == {name for name, *_ in budgets}
+    for name, actual, projected, amount in budgets:
+        cells = shown_budgets[name]
+        assert [Decimal(cells[i][1]) for i in (7, 8, 6)] == [actual, projected, amount], name
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "atlas_overview.png"
@@ -202,33 +207,45 @@ def test_headless_chromium_renders_every_chart_and_the_numbers_equal_sql(report,
     print(f"screenshot: {shot}")
 
 
-def test_optional_budget_and_anomaly_tables_are_shown_when_they_exist(report, tmp_path):
-    """Budgets (issue 7) and anomalies land later: the page reads them when present."""
+def test_anomalies_are_marked_on_the_forecast_and_listed(report, tmp_path):
+    """An anomaly row in main.cost_anomalies appears in the table and as a marker on its provider's chart."""
     _, warehouse, _ = report
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(warehouse, copy)
     with connect(copy) as con:
         day, provider = con.execute(
-            "select max(charge_date), min(provider_name) from main.fct_cost_daily"
+            """select max(charge_date), min(provider_name) from main.fct_cost_daily
+               where provider_name in (select series_key from main.forecast_cost_daily where series_dimension = 'provider')"""
         ).fetchone()
         con.execute(
-            """create table main.budget_status as select 'ml-research GPUs' as budget_name, date '2026-02-01' as month,
-               1234.50::decimal(18, 2) as actual_to_date, 2000.00::decimal(18, 2) as projected_month_end,
-               1800.00::decimal(18, 2) as budget_amount, true as overrun"""
-        )
-        con.execute(
-            "create table main.cost_anomalies as select ?::date as anomaly_date, ? as series_key, 3.2 as score",
-            [day, provider],
+            """insert into main.cost_anomalies by name
+               select 'provider' as series_dimension, ? as series_key, 'USD' as billing_currency, ?::date as usage_date,
+                      9876.54 as actual_cost, 1234.5 as expected_cost, 8642.04 as impact, 'high' as severity,
+                      'service' as explained_by_dimension, 'Compute' as explained_by_value""",
+            [provider, day],
         )
         page = build_overview(con, generated_at=datetime.now(UTC)).html
     dom = _Dom()
     dom.feed(page)
-    [budget] = dom.tables["table-budgets"].values()
-    assert budget[2] == ("1,234.50", "1234.50") and budget[-1][0] == "yes"
-    assert "No budgets declared yet" not in page
     [anomaly] = dom.tables["table-anomalies"].values()
-    assert anomaly[:2] == [(str(day), None), (provider, None)]
-    assert '"name":"anomaly"' in page.replace(" ", "")
+    assert anomaly[1:3] == [("provider", None), (provider, None)]
+    assert anomaly[6] == ("8,642.04", "8642.04") and anomaly[7][0] == "high"
+    marker = re.search(r'"mode":\s*"markers","name":\s*"anomaly".*?"y":\s*\[([^\]]*)\]', page)
+    assert marker and float(marker.group(1)) == pytest.approx(9876.54)
+
+
+def test_missing_forecast_stage_tables_are_explained_not_fatal(report, tmp_path):
+    """Before the forecast stage has run, the page says so instead of failing."""
+    _, warehouse, _ = report
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(warehouse, copy)
+    with connect(copy) as con:
+        for table in ("budget_status", "cost_anomalies", "forecast_cost_daily"):
+            con.execute(f"drop table main.{table}")
+        page = build_overview(con, generated_at=datetime.now(UTC)).html
+    assert "No budgets declared yet (main.budget_status does not exist)." in page
+    assert "No forecast yet (main.forecast_cost_daily does not exist)" in page
+    assert 'id="chart-budgets"' not in page
 
 
 def test_mart_materializations_carry_row_counts_and_cost_totals(materialized):
