@@ -215,7 +215,8 @@ def test_anomalies_are_marked_on_the_forecast_and_listed(report, tmp_path):
     with connect(copy) as con:
         day, provider = con.execute(
             """select max(charge_date), min(provider_name) from main.fct_cost_daily
-               where provider_name in (select series_key from main.forecast_cost_daily where series_dimension = 'provider')"""
+               where provider_name in (
+                   select series_key from main.forecast_cost_daily where series_dimension = 'provider')"""
         ).fetchone()
         con.execute(
             """insert into main.cost_anomalies by name
