@@ -9,11 +9,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from statistics import NormalDist
 
-import yaml
-
 from atlas_pipeline.lib.forecast_settings import SERIES_COLUMNS
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.sources import DeclarationError
+from atlas_pipeline.lib.sources import DeclarationError, read_declaration
 
 BUDGETS_DECLARATION = DECLARATIONS_DIR / "budgets.yaml"
 # A budget is scoped like a forecast series; "team" is the `team` cost-allocation tag.
@@ -40,12 +38,7 @@ class Budget:
 
 def load_budgets(path: Path = BUDGETS_DECLARATION) -> tuple[Budget, ...]:
     """Parse the budget declaration; every error names the file, the budget (by position) and the field."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DeclarationError(f"{path}: cannot be read: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise DeclarationError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_declaration(path)
     if not isinstance(data, dict) or not isinstance(data.get("budgets"), list):
         raise DeclarationError(f"{path}: expected a mapping with a list 'budgets'")
     budgets: list[Budget] = []

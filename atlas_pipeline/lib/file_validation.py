@@ -33,11 +33,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from atlas_pipeline.lib.raw_relations import reader_sql
 from atlas_pipeline.lib.settings import CHECKS_DIR
-from atlas_pipeline.lib.sources import DeclarationError, ExportSource
+from atlas_pipeline.lib.sources import DeclarationError, ExportSource, read_declaration
 
 CONTRACTS_DIR = CHECKS_DIR / "files"
 RULES = (
@@ -111,10 +110,7 @@ class FileVerdict:
 
 def parse_contract(path: Path) -> FileContract:
     """Parse one `checks/files/<source>.yaml`; errors name the file and the field."""
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except yaml.YAMLError as exc:
-        raise DeclarationError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_declaration(path)
     if not isinstance(data, dict) or not isinstance(data.get("source"), str):
         raise DeclarationError(f"{path}: field 'source' is required")
     mandatory = data.get("mandatory_columns") or []

@@ -7,11 +7,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from atlas_pipeline.lib.forecasting import SMALLEST_MIN_HISTORY_DAYS
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.sources import DeclarationError
+from atlas_pipeline.lib.sources import DeclarationError, read_declaration
 
 FORECAST_DECLARATION = DECLARATIONS_DIR / "forecast.yaml"
 
@@ -47,12 +45,7 @@ class ForecastSettings:
 
 def load_forecast_settings(path: Path = FORECAST_DECLARATION) -> ForecastSettings:
     """Parse the forecast declaration; every error names the file and the field."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DeclarationError(f"{path}: cannot be read: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise DeclarationError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_declaration(path)
     if not isinstance(data, dict):
         raise DeclarationError(f"{path}: expected a mapping of fields")
     unknown = sorted(set(data) - set(_FIELDS))

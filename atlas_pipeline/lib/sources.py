@@ -33,6 +33,17 @@ class DeclarationError(ValueError):
     """A declaration file is wrong; the message names the file and the field."""
 
 
+def read_declaration(path: Path) -> object:
+    """The parsed YAML of a declaration file; an unreadable file or invalid YAML is a
+    DeclarationError naming the file."""
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DeclarationError(f"{path}: cannot be read: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise DeclarationError(f"{path}: not valid YAML: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class ExportSource:
     """One export feed: where its files are, how they are laid out, how to read them."""
@@ -99,10 +110,7 @@ class ExportSource:
 
 def parse_source(path: Path) -> ExportSource:
     """Parse one declaration file; errors name the file and the field."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise DeclarationError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_declaration(path)
     if not isinstance(data, dict):
         raise DeclarationError(f"{path}: expected a mapping of fields")
     for field in _REQUIRED:
