@@ -22,6 +22,19 @@
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
 
+{#- The billing periods of focus_cost_and_usage rebuilt after `relation` last read it (its
+    `loaded_at_column` against the FOCUS rows' x_loaded_at). -#}
+{% macro billing_periods_rebuilt_since(focus_relation, relation, loaded_at_column) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set query -%}
+        select distinct x_billing_period
+        from {{ focus_relation }}
+        where x_loaded_at > (select coalesce(max({{ loaded_at_column }}), '-infinity'::timestamptz) from {{ relation }})
+        order by 1
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
 {#- A predicate on `column` selecting the given billing periods (none: nothing). -#}
 {% macro in_billing_periods(column, periods) -%}
     {%- if periods -%}

@@ -3,15 +3,17 @@
     Incremental like its source: the billing periods rebuilt in focus_cost_and_usage since this
     table last read it (its `loaded_at`, the FOCUS rows' x_loaded_at) are replaced whole. -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='billing_period') }}
+{%- if is_incremental() %}
+    {%- set periods = billing_periods_rebuilt_since(ref('focus_cost_and_usage'), this, 'loaded_at') %}
+    {%- do log('fct_cost_daily: rebuilding billing periods ' ~ (periods | join(', ') or 'none'), info=True) %}
+{%- endif %}
 with
 
+{# The periods are a literal list (not a subquery) so DuckDB skips the other periods' row groups. #}
 focus as (
     select * from {{ ref('focus_cost_and_usage') }}
     {%- if is_incremental() %}
-    where x_billing_period in (
-        select distinct x_billing_period from {{ ref('focus_cost_and_usage') }}
-        where x_loaded_at > (select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }})
-    )
+    where {{ in_billing_periods('x_billing_period', periods) }}
     {%- endif %}
 ),
 
