@@ -44,12 +44,12 @@ typed as (
 select * from typed
 {%- endmacro %}
 
-{#- FOCUS date/time text -> timestamp with time zone. Without us_dates: as before, DuckDB's cast
-    (FOCUS files carry ISO 8601). With us_dates: ISO 8601 (offset honoured, none = UTC), or a US
-    spreadsheet date M/D/YY or M/D/YYYY with an optional H:MM[:SS] (UTC; two-digit years are
-    2000-2068), the form of the FOCUS specification's own sample files. The shape decides, because
-    DuckDB's cast alone reads 5/1/25 as year 5; anything else fails the build instead of guessing
-    (the file contract quarantines such files first). -#}
+{#- FOCUS date/time text -> timestamp with time zone. Without us_dates: DuckDB's cast (the
+    hyperscalers' FOCUS exports carry ISO 8601). With us_dates: ISO 8601 (offset honoured, none =
+    UTC), or a US spreadsheet date M/D/YY or M/D/YYYY with an optional H:MM[:SS] (UTC; two-digit
+    years are 2000-2068), the form of the FOCUS specification's own sample files. The shape
+    decides, because DuckDB's cast alone reads 5/1/25 as year 5; anything else fails the build
+    instead of guessing (the file contract quarantines such files first). -#}
 {% macro focus_text_to_timestamp(text, us_dates=false) -%}
     {%- if us_dates -%}
     case
