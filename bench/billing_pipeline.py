@@ -131,7 +131,7 @@ con = duckdb.connect(sys.argv[1])
 con.execute("set memory_limit = '3GB'; set TimeZone = 'UTC'; create schema if not exists bench")
 models = [r[0] for r in con.execute(
     "select table_name from information_schema.tables where table_schema = 'staging' "
-    "and regexp_matches(table_name, '^stg_(aws|gcp|azure)__')"
+    "and regexp_matches(table_name, '^stg_(aws|gcp|azure|saas)__')"
 ).fetchall()]
 for model in models:
     con.execute(f"create or replace table bench.{model} as select * from staging.{model}")
@@ -171,7 +171,7 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
         "ATLAS_WAREHOUSE": str(paths.warehouse),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    sources = [s for s in load_sources(DECLARATIONS_DIR / "sources") if s.provider in ("aws", "gcp", "azure")]
+    sources = [s for s in load_sources(DECLARATIONS_DIR / "sources") if s.provider in ("aws", "gcp", "azure", "saas")]
     stages: list[Stage] = []
 
     started = time.perf_counter()

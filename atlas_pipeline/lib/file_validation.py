@@ -14,6 +14,14 @@ Each source may declare a contract in `checks/files/<source>.yaml`:
       - {expect: currency_code, column: BillingCurrencyCode}         # ISO 4217 (checks/files/iso_4217.txt)
       - {expect: non_negative, column: Quantity, when: {ChargeType: [Usage]}}
       - {expect: in_billing_period, column: Date, formats: ["%m/%d/%Y", "%Y-%m-%d"]}
+      - {expect: decimal, column: BilledCost, formats: [plain, us_currency]}   # "$10,000.00" too
+      - {expect: timestamp, column: ChargePeriodStart, formats: [iso8601, "%m/%d/%y"]}
+
+Date and timestamp `formats` are strptime patterns, or `iso8601`: text starting `YYYY-MM-DD`, read
+with its offset (none = UTC) — DuckDB's own cast would read `5/1/25` as year 5, so it is only used
+on text of that shape. Decimal `formats` name the accepted spellings: `plain` (the default) and
+`us_currency` (a leading `$` and `,` thousands separators in groups of three, as a spreadsheet
+writes currency; only when the `$` or a decimal point makes the grouping unambiguous).
 
 `validate_landed_file` reads one staged file with DuckDB and returns a `FileVerdict`: rejected
 (with a machine-readable reason: file, row, column, expectation, observed value) or accepted,
@@ -51,6 +59,10 @@ RULES = (
     "in_billing_period",
 )
 SAMPLE = 5  # offending rows named per rule
+DECIMAL_FORMATS = ("plain", "us_currency")
+# The same grammar as dbt's focus_text_to_money / focus_text_to_timestamp (macros/focus_export.sql).
+US_CURRENCY_REGEX = r"-?\$(\d{1,3}(,\d{3})*|\d+)(\.\d+)?|-?\d{1,3}(,\d{3})+\.\d+"
+ISO8601_PREFIX_REGEX = r"^\d{4}-\d{2}-\d{2}"
 _CSV_FORMATS = {"azure_cost_details_csv": ",", "csv": ",", "slurm_sacct": "|"}
 # Columns landing adds to every row (hive folders, file name): not part of the delivered schema.
 _LANDING_COLUMNS = {"x_period", "x_export_version", "x_source_file"}
@@ -133,6 +145,9 @@ def parse_contract(path: Path) -> FileContract:
             raise DeclarationError(f"{path}: field '{where}.{sorted(unknown)[0]}' is not known")
         if item["expect"] == "in_set" and not item.get("values"):
             raise DeclarationError(f"{path}: field '{where}.values' is required for in_set")
+        formats = [str(f) for f in item.get("formats") or ()]
+        if item["expect"] in ("decimal", "integer") and not set(formats) <= set(DECIMAL_FORMATS):
+            raise DeclarationError(f"{path}: field '{where}.formats' of a number rule must be among {DECIMAL_FORMATS}")
         when = item.get("when") or {}
         if not isinstance(when, dict):
             raise DeclarationError(f"{path}: field '{where}.when' must map column -> list of values")
@@ -140,7 +155,7 @@ def parse_contract(path: Path) -> FileContract:
             Rule(
                 expect=item["expect"],
                 column=item["column"],
-                formats=tuple(str(f) for f in item.get("formats") or ()),
+                formats=tuple(formats),
                 values=tuple(str(v) for v in item.get("values") or ()),
                 allow=tuple(str(v) for v in item.get("allow") or ()),
                 when={str(k): tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in when.items()},
@@ -199,9 +214,29 @@ def _lit(text: str) -> str:
 
 def _parsed(rule: Rule, expr: str) -> str:
     """SQL parsing the text `expr` as the rule's type; NULL when it does not parse."""
+    if rule.formats and rule.expect in ("decimal", "integer"):
+        target = "decimal(38, 12)" if rule.expect == "decimal" else "bigint"
+        spellings = []
+        if "plain" in rule.formats:
+            spellings.append(f"try_cast({expr} as {target})")
+        if "us_currency" in rule.formats:
+            spellings.append(
+                f"case when regexp_full_match({expr}, {_lit(US_CURRENCY_REGEX)}) "
+                f"then try_cast(replace(replace({expr}, '$', ''), ',', '') as {target}) end"
+            )
+        return f"coalesce({', '.join(spellings)})"
     if rule.formats:
-        fmts = "[" + ", ".join(_lit(f) for f in rule.formats) + "]"
-        parsed = f"try_strptime({expr}, {fmts})"
+        patterns = [f for f in rule.formats if f != "iso8601"]
+        readings = []
+        if "iso8601" in rule.formats:
+            # With its offset, as UTC: a plain cast to timestamp would drop the offset.
+            readings.append(
+                f"case when regexp_matches({expr}, {_lit(ISO8601_PREFIX_REGEX)}) "
+                f"then timezone('UTC', try_cast(replace({expr}, 'Z', '+00') as timestamptz)) end"
+            )
+        if patterns:
+            readings.append(f"try_strptime({expr}, [{', '.join(_lit(f) for f in patterns)}])")
+        parsed = readings[0] if len(readings) == 1 else f"coalesce({', '.join(readings)})"
         return f"cast({parsed} as date)" if rule.expect == "date" else parsed
     return {
         "decimal": f"try_cast({expr} as decimal(38, 12))",

@@ -1,7 +1,8 @@
 {#- Every cent of every export is in the FOCUS table: Σ invoice cost = Σ BilledCost per input
     (x_source) × billing account × billing period, to the cent. Invoice cost per input: AWS CUR 2.0
     and legacy CUR, all line items' unblended cost; GCP standard and detailed export, cost plus
-    credits; Azure, the actual-cost export; native FOCUS exports, their own BilledCost.
+    credits; Azure, the actual-cost export; native FOCUS exports and SaaS vendors' FOCUS files,
+    their own BilledCost.
     CUR 2.0 and the GCP standard export (typed parquet / JSON) are summed straight from raw; the
     CSV inputs (every value text) from their staging models, which only cast and rename, so the
     column variants of one format (EA vs MCA names) reconcile the same way. -#}
@@ -60,6 +61,12 @@ raw_totals as (
 
     select 'azure_focus', "BillingAccountId", x_billing_period, sum("BilledCost")
     from {{ ref('stg_azure__focus_cost') }}
+    group by all
+
+    union all
+
+    select 'saas_focus', "BillingAccountId", x_billing_period, sum("BilledCost")
+    from {{ ref('stg_saas__focus_cost') }}
     group by all
 ),
 

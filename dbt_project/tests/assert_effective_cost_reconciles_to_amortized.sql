@@ -3,7 +3,7 @@
     own definition: AWS's amortized cost from the CUR columns (covered usage at its commitment
     cost, unused commitment, purchases and negations at 0), for CUR 2.0 and legacy CUR alike;
     GCP cost + credits (no amortized view); Azure the amortized-cost export; native FOCUS exports
-    their own EffectiveCost. CSV inputs are summed from their staging models (cast + rename only).
+    and SaaS vendors' FOCUS files their own EffectiveCost. CSV inputs are summed from their staging models (cast + rename only).
     Returns the periods that differ. -#}
 {{ config(severity='error', meta={'dagster': {'ref': {'name': 'focus_cost_and_usage'}}}) }}
 with
@@ -101,6 +101,12 @@ raw_totals as (
 
     select 'azure_focus', "BillingAccountId", x_billing_period, sum("EffectiveCost")
     from {{ ref('stg_azure__focus_cost') }}
+    group by all
+
+    union all
+
+    select 'saas_focus', "BillingAccountId", x_billing_period, sum("EffectiveCost")
+    from {{ ref('stg_saas__focus_cost') }}
     group by all
 ),
 

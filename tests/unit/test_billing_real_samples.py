@@ -5,6 +5,9 @@ land in focus_cost_and_usage exact to the cent, next to a small generated estate
 Layout: each sample is placed where its source declaration (assets/sources/*.yaml) expects its
 provider to deliver it; the FOCUS 1.0 sample is split by ProviderName into an AWS FOCUS export
 (parquet) and an Azure FOCUS export (CSV); its 7 Oracle rows have no Atlas input and are left out.
+The FOCUS spec's SaaS scenarios arrive as SaaS vendors' FOCUS files (saas_focus), split by billing
+period (tests/unit/saas_focus_support.py), except the spend agreements, which are not valid FOCUS
+(SAAS_SCENARIOS_NOT_FOCUS): they are reproduced in tests/unit/test_focus_spec_saas_scenarios.py.
 Totals asserted here are computed in Python with Decimal straight from the files.
 """
 
@@ -25,6 +28,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from saas_focus_support import SCENARIOS, deliver_by_billing_period, money
 
 from atlas_pipeline.lib.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.object_store import open_store
@@ -35,6 +39,11 @@ from atlas_pipeline.lib.sources import load_sources
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "billing"
 CENT = Decimal("0.01")
+# The spec's spend-agreement scenarios write ServiceCategory "Database" / ServiceSubcategory
+# "No-SQL DB" (FOCUS: "Databases" / "NoSQL"), and their prepaid purchases have no ServiceName, which
+# FOCUS requires: the mart's blocking tests reject them, as they should a vendor's file like that.
+SAAS_SCENARIOS_NOT_FOCUS = "saas_examples__spend_agreements__"
+SAAS_STEMS = sorted(p.stem for p in SCENARIOS.glob("saas_examples__*.csv") if SAAS_SCENARIOS_NOT_FOCUS not in p.stem)
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -80,6 +89,8 @@ def _place(exports: Path) -> None:
         writer = csv.DictWriter(handle, fieldnames=list(focus[0]))
         writer.writeheader()
         writer.writerows(r for r in focus if r["ProviderName"] == "Microsoft")
+    for stem in SAAS_STEMS:
+        deliver_by_billing_period(exports / "saas/focus", stem)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +107,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         con.execute("create schema if not exists raw")
         for source in load_sources(DECLARATIONS_DIR / "sources"):
-            if source.provider not in ("aws", "gcp", "azure"):
+            if source.provider not in ("aws", "gcp", "azure", "saas"):
                 continue
             report = land_source(con, source, open_store(source.resolved_location()), root / "landing",
                                  root / "quarantine")
@@ -221,17 +232,34 @@ def test_native_focus_exports_pass_through(warehouse: Path) -> None:
         assert names == [(provider_name, "Usage-Based")]
 
 
+def test_saas_vendor_files_reach_the_focus_table_as_delivered(warehouse: Path) -> None:
+    """Per vendor billing account and period, Σ BilledCost and Σ EffectiveCost are the files' own
+    (the blocking reconciliation tests checked the same against staging); names stay the vendor's."""
+    expected: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for stem in SAAS_STEMS:
+        with open(SCENARIOS / f"{stem}.csv", newline="", encoding="utf-8-sig") as handle:
+            for r in csv.DictReader(handle):
+                start = r["BillingPeriodStart"].split("/")
+                key = (r["BillingAccountId"], f"20{start[2]}-{int(start[0]):02d}")
+                expected[key][0] += money(r["BilledCost"])
+                expected[key][1] += money(r["EffectiveCost"])
+    assert _totals(warehouse, "saas_focus") == {k: tuple(v) for k, v in expected.items()}
+    names = _focus(warehouse, """select distinct "ProviderName", "ServiceProviderName", "HostProviderName"
+        from main.focus_cost_and_usage where x_source = 'saas_focus'""")
+    assert names == [("ACMECORP", "ACMECORP", "ACMECORP")]
+
+
 def test_every_real_sample_reached_the_focus_table(warehouse: Path) -> None:
     sources = dict(_focus(warehouse, "select x_source, count(*) from main.focus_cost_and_usage group by 1"))
     for x_source in ("aws_cur2", "aws_cur_legacy", "aws_focus", "gcp_billing", "gcp_billing_detailed",
-                     "azure_cost_details_actual", "azure_cost_details_amortized", "azure_focus"):
+                     "azure_cost_details_actual", "azure_cost_details_amortized", "azure_focus", "saas_focus"):
         assert sources.get(x_source, 0) > 0, x_source
 
 
 @pytest.mark.parametrize(
     "model",
     ["stg_aws__cur_legacy_line_items", "stg_aws__focus_line_items", "stg_azure__focus_cost",
-     "stg_gcp__billing_detailed_line_items"],
+     "stg_gcp__billing_detailed_line_items", "stg_saas__focus_cost"],
 )
 def test_optional_input_staging_suites_pass_on_the_real_samples(warehouse: Path, model: str) -> None:
     """The GX suites of the optional inputs see rows only here (the sample estate has none): each

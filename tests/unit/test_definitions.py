@@ -26,7 +26,7 @@ def test_graph_reads_left_to_right_by_stage():
         "raw/aws_cur2", "raw/gcp_billing", "raw/azure_cost_details_actual", "raw/azure_cost_details_amortized",
         "raw/dcgm_samples", "raw/slurm_jobs", "raw/gpu_nodes",
         # optional billing inputs (required: false)
-        "raw/aws_cur_legacy", "raw/aws_focus", "raw/gcp_billing_detailed", "raw/azure_focus",
+        "raw/aws_cur_legacy", "raw/aws_focus", "raw/gcp_billing_detailed", "raw/azure_focus", "raw/saas_focus",
         "raw/dcgm_prometheus_exports", "raw/nvidia_smi_logs",
         "raw/gpu_pricing",
     }

@@ -317,5 +317,5 @@ def test_every_optional_source_has_a_file_contract_and_a_staging_suite():
     assert optional and all(contract_for(name) is not None for name in optional)
     staged = {s.asset[0] for s in load_suites(CHECKS_DIR) if s.relation.startswith("staging.")}
     expected = {"stg_aws__cur_legacy_line_items", "stg_aws__focus_line_items", "stg_azure__focus_cost",
-                "stg_gcp__billing_detailed_line_items"}
+                "stg_gcp__billing_detailed_line_items", "stg_saas__focus_cost"}
     assert expected <= staged

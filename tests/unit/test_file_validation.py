@@ -285,3 +285,36 @@ def test_optional_legacy_cur_contract_quarantines_a_file_without_its_cost_column
     report = land(env, legacy)
     [item] = report.quarantined
     assert "assembly-restated" in item["file"] and "lineItem/UnblendedCost" in json.dumps(reasons(quarantine))
+
+
+def test_saas_focus_contract_reads_spreadsheet_spellings_and_refuses_ambiguous_ones(env):
+    """A SaaS vendor's FOCUS file may write US spreadsheet dates (5/1/25) and currency
+    ("$10,000.00 ", as the FOCUS spec's samples do): they land. A bare "1,000" (decimal comma or
+    thousands?), a date no format reads, and a row billed in another month than its folder are
+    quarantined, each named."""
+    exports, _, quarantine, con = env
+    saas = parse_source(DECLARATIONS_DIR / "sources" / "saas_focus.yaml")
+    header = ("BilledCost,EffectiveCost,ListCost,ContractedCost,BillingAccountId,BillingCurrency,BillingPeriodStart,"
+              "BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ChargeFrequency,ProviderName,"
+              "PublisherName,InvoiceIssuerName,ServiceName")
+
+    def line(cost: str = '"$10,000.00 "', start: str = "4/1/25", billing_start: str = "4/1/25") -> str:
+        return (f"{cost},{cost},{cost},{cost},12345,USD,{billing_start},5/1/25,{start},2025-05-01T00:00:00Z,"
+                "Purchase,One-Time,ACMECORP,ACMECORP,ACMECORP,ACMECORP Service")
+
+    def put(vendor: str, *lines: str) -> None:
+        folder = exports / vendor / "2025-04"
+        folder.mkdir(parents=True)
+        (folder / "focus.csv").write_text("\n".join([header, *lines]) + "\n")
+
+    put("good", line(), line(cost="48"), line(cost="-$5.00"), line(start="2025-04-01T00:00:00+00:00"))
+    report = land(env, saas)
+    assert report.quarantined == []
+    put("bad", line(cost='"1,000"'), line(start="13/1/25"), line(billing_start="5/1/25"))
+    report = land(env, saas)
+    [reason] = reasons(quarantine)
+    assert reason["file"] == "bad/2025-04/focus.csv"
+    found = {(v["expectation"], v["column"], v["row"], v["observed"]) for v in reason["violations"]}
+    assert ("decimal", "BilledCost", 1, "1,000") in found
+    assert ("timestamp", "ChargePeriodStart", 2, "13/1/25") in found
+    assert ("in_billing_period [2025-04-01, 2025-05-01)", "BillingPeriodStart", 3, "5/1/25") in found

@@ -36,7 +36,7 @@ def test_bundled_declarations_load():
 def test_billing_inputs_other_than_the_estates_are_optional():
     sources = {s.name: s for s in load_sources(DECLARATIONS_DIR / "sources")}
     assert {n for n, s in sources.items() if not s.required} == {
-        "aws_cur_legacy", "aws_focus", "gcp_billing_detailed", "azure_focus"}
+        "aws_cur_legacy", "aws_focus", "gcp_billing_detailed", "azure_focus", "saas_focus"}
     assert parse_source_text_required(VALID) is True
 
 

@@ -1,7 +1,8 @@
 {#- The FOCUS cost-and-usage table: every input's intermediate model conformed to the same
     columns, types and order (FOCUS 1.2 + 1.3 additions, then x_ columns), then a plain union.
     Inputs: AWS CUR 2.0, legacy CUR and native FOCUS export; GCP standard and detailed export;
-    Azure cost details (actual + amortized) and native FOCUS export. Optional inputs with no files
+    Azure cost details (actual + amortized) and native FOCUS export; SaaS vendors' own FOCUS
+    files. Optional inputs with no files
     contribute no rows. Declare one billing account in one input only (x_source tells which).
     Reporting currency (policy, see docs/focus_mapping.md): BillingCurrency stays as billed; the
     x_*_reporting columns convert it at the FX rate in force on BillingPeriodStart (the latest
@@ -28,6 +29,8 @@ unioned as (
     {{ focus_conform(ref('int_gcp__detailed_focus_line_items')) }}
     union all
     {{ focus_conform(ref('int_azure__focus_export_line_items')) }}
+    union all
+    {{ focus_conform(ref('int_saas__focus_line_items')) }}
 ),
 
 {# Incremental runs read only the periods to rebuild: the filter reaches the landed files' hive
