@@ -155,6 +155,12 @@ CASES: dict[str, tuple[list[dict], tuple[str, ...]]] = {
         [ri_fee(1.5, unused_recurring=1.5), on_demand("<my-medium-vm-id>", 2.0)], ("Purchase", "Usage")),
     "commitment_discount_flexibility__one_hundred_percent_utilization_without_commitment_discount_flexibility": (
         [ri_fee(1.5), ri_usage("<my-large-vm-id>", 1.5, 3.0)], ("Purchase", "Usage")),
+    # Size flexibility the other way: a small reservation covers part of a large VM's hour (CUR splits
+    # the hour into the covered DiscountedUsage share and an on-demand Usage line for the rest).
+    "commitment_discount_flexibility__one_hundred_percent_utilization_with_commitment_discount_"
+    "flexibility_with_1_resource": (
+        [ri_fee(0.5), ri_usage("<my-large-vm-id>", 0.5, 0.75), on_demand("<my-large-vm-id>", 2.25)],
+        ("Purchase", "Usage")),
     # Size flexibility: one large reservation covers two medium VMs.
     "commitment_discount_flexibility__one_hundred_percent_utilization_with_commitment_discount_"
     "flexibility_with_2_resources": (
