@@ -10,8 +10,8 @@ landed, and the incremental marts rebuilt, as a fraction of the full build.
     .venv/bin/python bench/billing_pipeline.py --scale 1M --months 12
 
 Writes the table to stdout and JSON to $ATLAS_HOME/bench/latest.json (compare across commits).
-dbt runs as a subprocess: its peak is the child's high-water mark (VmHWM, polled from /proc);
-in-process stages report this process's peak so far. GPU rollups: bench/gpu_rollup.py.
+Generation, the floor and dbt run as child processes: each peak is that child's high-water mark
+(VmHWM, polled from /proc); landing runs in this process, and its peak is this process's. GPU rollups: bench/gpu_rollup.py.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from atlas_pipeline.lib.sources import load_sources  # noqa: E402
 from atlas_pipeline.lib.warehouse import connect  # noqa: E402
 
 SCALES = {"smoke": 3_000, "1M": 1_000_000, "10M": 10_000_000, "30M": 30_000_000}
+START_MONTH = date(2026, 8, 1)
 # The cost column the floor sums, per billing source that the estate delivers.
 COST_COLUMNS = {
     "aws_cur2": "line_item_unblended_cost",
@@ -72,6 +73,35 @@ class Stage:
 
 def _self_peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# Runs one of this module's functions in a fresh interpreter, so that its peak memory is its own.
+_CHILD = "import sys; sys.path.insert(0, sys.argv[1]); import billing_pipeline as b; getattr(b, sys.argv[2])(*sys.argv[3:])"
+
+
+def _in_child(function: str, *args: str, env: dict[str, str] | None = None) -> float:
+    """Call `function(*args)` of this module in a child process; returns its peak MiB."""
+    return _run_child([sys.executable, "-c", _CHILD, str(Path(__file__).parent), function, *args], env or dict(os.environ))
+
+
+def generate_estate(exports: str, scale: str, months: str) -> None:
+    """The sample estate's billing exports at `scale` (child process: generation peaks high)."""
+    spec = EstateSpec(seed=7, start_month=START_MONTH, months=int(months), line_items_per_month=SCALES[scale])
+    generate_billing(Path(exports), spec)
+
+
+def scan_and_sum(warehouse: str) -> None:
+    """The floor: DuckDB reading the landed files and summing one cost column, nothing else."""
+    formats = {s.name: s.format for s in load_sources(DECLARATIONS_DIR / "sources")}
+    with connect(Path(warehouse)) as con:
+        for name, column in COST_COLUMNS.items():
+            files = [
+                r[0]
+                for r in con.execute(
+                    "select landed_path from landing.current_files where source = ? and status = 'landed'", [name]
+                ).fetchall()
+            ]
+            con.execute(f'select count(*), sum(try_cast("{column}" as double)) from {reader_sql(formats[name], files)}')
 
 
 def _run_child(cmd: list[str], env: dict[str, str]) -> float:
@@ -159,9 +189,8 @@ def definitions_load_seconds(env: dict[str, str]) -> float:
 
 def run(scale: str, home: Path, months: int = 1) -> dict:
     paths = AtlasPaths(home=home, exports=home / "exports").ensure()
-    spec = EstateSpec(seed=7, start_month=date(2026, 8, 1), months=months, line_items_per_month=SCALES[scale])
     started = time.perf_counter()
-    generate_billing(paths.exports, spec)
+    generation_peak = _in_child("generate_estate", str(paths.exports), scale, str(months))
     generation_seconds = time.perf_counter() - started
 
     env = {
@@ -174,25 +203,17 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
     sources = [s for s in load_sources(DECLARATIONS_DIR / "sources") if s.provider in ("aws", "gcp", "azure", "saas")]
     stages: list[Stage] = []
 
+    # Landing runs in this process (generation ran in a child), so this process's peak is landing's.
     started = time.perf_counter()
     _land(paths, sources)
     landing_seconds = time.perf_counter() - started
+    landing_peak = _self_peak_mib()
     raw_rows = _raw_rows(paths)
-    stages.append(Stage("landing", raw_rows, landing_seconds, _self_peak_mib()))
+    stages.append(Stage("landing", raw_rows, landing_seconds, landing_peak))
 
-    # The floor: DuckDB reading the same landed files and summing one cost column, nothing else.
     started = time.perf_counter()
-    with connect(paths.warehouse) as con:
-        for name, column in COST_COLUMNS.items():
-            source = next(s for s in sources if s.name == name)
-            files = [
-                r[0]
-                for r in con.execute(
-                    "select landed_path from landing.current_files where source = ? and status = 'landed'", [name]
-                ).fetchall()
-            ]
-            con.execute(f'select count(*), sum(try_cast("{column}" as double)) from {reader_sql(source.format, files)}')
-    floor = Stage("DuckDB scan-and-sum (floor)", raw_rows, time.perf_counter() - started, _self_peak_mib())
+    floor_peak = _in_child("scan_and_sum", str(paths.warehouse), env=env)
+    floor = Stage("DuckDB scan-and-sum (floor)", raw_rows, time.perf_counter() - started, floor_peak)
 
     dbt = [
         str(Path(sys.executable).parent / "dbt"),
@@ -223,9 +244,9 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
     if months > 1:
         # The daily run on a warehouse of `months` months: one month re-delivered, landed, and the
         # incremental marts rebuilt (only that billing period).
-        last = spec.start_month.replace(
-            year=spec.start_month.year + (spec.start_month.month + months - 2) // 12,
-            month=(spec.start_month.month + months - 2) % 12 + 1,
+        last = START_MONTH.replace(
+            year=START_MONTH.year + (START_MONTH.month + months - 2) // 12,
+            month=(START_MONTH.month + months - 2) % 12 + 1,
         )
         redeliver_month(paths.exports, last.strftime("%Y-%m"))
         started = time.perf_counter()
@@ -247,6 +268,7 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu_count": os.cpu_count(),
         "generation_seconds": round(generation_seconds, 3),
+        "generation_peak_mib": round(generation_peak, 1),
         "definitions_load_seconds": round(definitions_load_seconds(env), 3),
         "floor": {**asdict(floor), "rows_per_second": floor.rows_per_second},
         "stages": [
@@ -270,7 +292,8 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
 def format_table(result: dict) -> str:
     lines = [
         f"Atlas billing benchmark, scale {result['scale']} ({result['line_items_per_month']:,} line items/month, "
-        f"{result['months']} month(s)); generation {result['generation_seconds']:.1f} s",
+        f"{result['months']} month(s)); generation {result['generation_seconds']:.1f} s, "
+        f"{result['generation_peak_mib']:.0f} MiB",
         f"{'stage':<30} {'rows':>12} {'seconds':>9} {'rows/s':>12} {'peak MiB':>9} {'x floor':>8}",
     ]
     floor = result["floor"]
