@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -12,7 +9,7 @@ import duckdb
 from atlas_pipeline.lib.gpu_pricing import load_gpu_pricing, write_gpu_pricing
 from atlas_pipeline.lib.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.object_store import open_store
-from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, DECLARATIONS_DIR
+from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.sources import load_sources
 
 
@@ -30,17 +27,6 @@ def land_estate(exports: Path, warehouse: Path, home: Path, names: set[str] | No
         write_gpu_pricing(con, load_gpu_pricing(DECLARATIONS_DIR / "gpu_pricing.yaml"))
     finally:
         con.close()
-
-
-def dbt(warehouse: Path, work: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run dbt on `warehouse`; returns the finished process (check returncode)."""
-    exe = Path(sys.executable).parent / "dbt"
-    env = {**os.environ, "ATLAS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    return subprocess.run(
-        [str(exe), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-        env=env, capture_output=True, text=True, timeout=900,
-    )
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:

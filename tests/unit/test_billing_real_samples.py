@@ -17,8 +17,6 @@ import ast
 import csv
 import os
 import shutil
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -28,13 +26,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from dbt_support import dbt
 from saas_focus_support import SCENARIOS, deliver_by_billing_period, money
 
 from atlas_pipeline.lib.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.object_store import open_store
 from atlas_pipeline.lib.sample_estate import EstateSpec
 from atlas_pipeline.lib.sample_estate.estate import generate_billing
-from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, DECLARATIONS_DIR
+from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.sources import load_sources
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "billing"
@@ -117,14 +116,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         os.environ.clear()
         os.environ.update(old)
         con.close()
-    dbt = Path(sys.executable).parent / "dbt"
-    result = subprocess.run(
-        [str(dbt), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--select", "+focus_cost_and_usage", "focus_service_subcategories", "--indirect-selection", "cautious",
-         "--exclude", "assert_effective_cost_reconciles_to_amortized",
-         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-        env={**env, "ATLAS_WAREHOUSE": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-        capture_output=True, text=True, check=False,
+    result = dbt(
+        db, root, "build", "--select", "+focus_cost_and_usage", "focus_service_subcategories",
+        "--indirect-selection", "cautious", "--exclude", "assert_effective_cost_reconciles_to_amortized", env=env,
     )
     assert result.returncode == 0, result.stdout[-6000:]
     (root / "dbt_effective.log").write_text("")

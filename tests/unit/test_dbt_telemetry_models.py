@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import csv
 import gzip
-import os
 import re
-import subprocess
-import sys
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -17,10 +14,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_support import dbt
 
 from atlas_pipeline.lib.sample_estate.spec import EstateSpec, default_fleet
 from atlas_pipeline.lib.sample_estate.telemetry import generate_telemetry
-from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
 
 INTERVAL = 3600
 DAY = 86_400
@@ -130,17 +127,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Est
     db = root / "warehouse.duckdb"
     create_raw_views(db, telemetry)
 
-    dbt = Path(sys.executable).parent / "dbt"
-    env = {**os.environ, "ATLAS_WAREHOUSE": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    result = subprocess.run(
-        [str(dbt), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--select", "stg_dcgm__gpu_samples", "stg_slurm__jobs", "stg_cluster__gpu_nodes", "fct_gpu_hours_daily",
-         "fct_gpu_capacity_daily", "--indirect-selection", "cautious",
-         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    result = dbt(
+        db, root, "build", "--select", "stg_dcgm__gpu_samples", "stg_slurm__jobs", "stg_cluster__gpu_nodes",
+        "fct_gpu_hours_daily", "fct_gpu_capacity_daily", "--indirect-selection", "cautious",
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     return db, telemetry, spec

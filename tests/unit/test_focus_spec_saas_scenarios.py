@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
-import sys
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,11 +26,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_support import dbt
 from saas_focus_support import SCENARIOS, billing_period, deliver_by_billing_period, money, spec_time
 
 from atlas_pipeline.lib.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.object_store import open_store
-from atlas_pipeline.lib.settings import CHECKS_DIR, DBT_PROJECT_DIR, DECLARATIONS_DIR
+from atlas_pipeline.lib.settings import CHECKS_DIR, DECLARATIONS_DIR
 from atlas_pipeline.lib.sources import parse_source
 
 STEMS = sorted(p.stem for p in SCENARIOS.glob("saas_examples__*.csv"))
@@ -108,14 +107,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         os.environ.clear()
         os.environ.update(old)
         con.close()
-    dbt = Path(sys.executable).parent / "dbt"
-    result = subprocess.run(
-        [str(dbt), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--select", "+int_saas__focus_line_items", "--indirect-selection", "cautious",
-         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-        env={**os.environ, "ATLAS_WAREHOUSE": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-        capture_output=True, text=True, check=False,
-    )
+    result = dbt(db, root, "build", "--select", "+int_saas__focus_line_items", "--indirect-selection", "cautious")
     assert result.returncode == 0, result.stdout[-4000:]
     return db
 

@@ -14,9 +14,6 @@ comparison is on sums per group, where the two lines add up to the spec's single
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -25,8 +22,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
+from dbt_support import dbt
 
 SCENARIOS = Path(__file__).parents[1] / "fixtures" / "billing" / "focus_spec_v1.2_scenarios"
 CDI = "<my-commitment-discount-id>"
@@ -234,14 +230,7 @@ def focus_rows(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]
         f"'v1' as x_export_version from read_parquet('{parquet}')"
     )
     con.close()
-    dbt = Path(sys.executable).parent / "dbt"
-    env = {**os.environ, "ATLAS_WAREHOUSE": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    result = subprocess.run(
-        [str(dbt), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--select", "+int_aws__focus_line_items", "--indirect-selection", "cautious", "--target-path", str(root / "target"),
-         "--log-path", str(root / "logs")],
-        env=env, capture_output=True, text=True, check=False,
-    )
+    result = dbt(db, root, "build", "--select", "+int_aws__focus_line_items", "--indirect-selection", "cautious")
     assert result.returncode == 0, result.stdout[-4000:]
     con = duckdb.connect(str(db), read_only=True)
     try:

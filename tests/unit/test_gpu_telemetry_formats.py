@@ -11,7 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from gpu_warehouse_support import dbt, land_estate, query
+from dbt_support import dbt
+from gpu_warehouse_support import land_estate, query
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "telemetry"
 

@@ -12,7 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from gpu_warehouse_support import dbt, land_estate, query
+from dbt_support import dbt
+from gpu_warehouse_support import land_estate, query
 
 from atlas_pipeline.lib.gpu_pricing import load_gpu_pricing
 from atlas_pipeline.lib.sample_estate.estate import generate_estate

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from gpu_warehouse_support import dbt
+from dbt_support import dbt
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "telemetry"
 WINDOW = 25  # mini-batches per comparison window

@@ -1,0 +1,22 @@
+"""Run the project's dbt against a test warehouse, as a subprocess (the way dagster-dbt runs it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
+
+
+def dbt(warehouse: Path, work: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `dbt <args>` on `warehouse` with target and logs under `work`; returns the finished
+    process (check returncode). `env` adds variables to the inherited environment."""
+    exe = Path(sys.executable).parent / "dbt"
+    environment = {**os.environ, **(env or {}), "ATLAS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return subprocess.run(
+        [str(exe), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
+        env=environment, capture_output=True, text=True, timeout=900,
+    )
