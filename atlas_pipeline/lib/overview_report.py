@@ -132,16 +132,14 @@ group by all
 order by hostname, usage_date
 """
 
-# Used = utilization-weighted cost; idle = allocated-but-unused plus paid-but-unallocated; jobs on
-# GPUs without telemetry have no utilization, so their cost is shown apart ("unmeasured").
+# Used, idle and unmeasured (jobs on GPUs without telemetry) as defined once, in the view.
 SQL_GPU_TEAM_COST = """
-select coalesce(team, '(unallocated)') as team, currency,
-       round(sum(utilization_weighted_cost), 2) as used_cost,
-       round(sum(coalesce(idle_cost_allocated_unused, 0) + coalesce(idle_cost_unallocated, 0)), 2) as idle_cost,
-       round(coalesce(sum(paid_cost) filter (where allocation_type = 'job' and utilization_weighted_cost is null), 0), 2)
-           as unmeasured_cost,
+select team, currency,
+       round(sum(used_cost), 2) as used_cost,
+       round(sum(idle_cost), 2) as idle_cost,
+       round(sum(unmeasured_cost), 2) as unmeasured_cost,
        round(sum(paid_cost), 2) as paid_cost
-from main.fct_gpu_cost_allocation
+from main.gpu_idle_cost_daily
 group by all
 order by paid_cost desc, team
 """

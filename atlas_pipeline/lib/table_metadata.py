@@ -15,7 +15,7 @@ DATE_COLUMNS = ("charge_date", "usage_date", "ChargePeriodStart", "forecast_date
 CURRENCY_COLUMNS = ("BillingCurrency", "billing_currency", "currency")
 MONEY_COLUMNS = (
     "BilledCost", "EffectiveCost", "billed_cost", "effective_cost",
-    "paid_cost", "used_cost", "idle_cost", "allocated_cost", "utilization_weighted_cost", "point",
+    "paid_cost", "used_cost", "idle_cost", "unmeasured_cost", "allocated_cost", "utilization_weighted_cost", "point",
 )
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8

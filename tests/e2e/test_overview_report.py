@@ -144,15 +144,16 @@ def test_headless_chromium_renders_every_chart_and_the_numbers_equal_sql(report,
             """select "ProviderName", "BillingCurrency", round(sum("BilledCost"), 2), round(sum("EffectiveCost"), 2)
                from main.focus_cost_and_usage group by all"""
         ).fetchall()
-        # The view's used_cost counts jobs without telemetry as used; the page shows them apart.
+        # Recomputed from the allocation mart: used = allocated x activity; idle = allocated-but-unused
+        # plus unallocated; jobs on GPUs without telemetry are unmeasured, never used.
         gpu_teams = con.execute(
-            """with unmeasured as (
-                   select coalesce(team, '(unallocated)') as team, sum(paid_cost) as cost
-                   from main.fct_gpu_cost_allocation where utilization_weighted_cost is null and allocation_type = 'job'
-                   group by 1)
-               select v.team, round(sum(v.used_cost) - coalesce(any_value(u.cost), 0), 2), round(sum(v.idle_cost), 2),
-                      round(coalesce(any_value(u.cost), 0), 2), round(sum(v.paid_cost), 2)
-               from main.gpu_idle_cost_daily v left join unmeasured u using (team) group by 1"""
+            """select coalesce(team, '(unallocated)'),
+                      round(coalesce(sum(utilization_weighted_cost), 0), 2),
+                      round(sum(coalesce(idle_cost_allocated_unused, 0) + coalesce(idle_cost_unallocated, 0)), 2),
+                      round(sum(case when allocation_type = 'job' and utilization_weighted_cost is null
+                                     then paid_cost else 0 end), 2),
+                      round(sum(paid_cost), 2)
+               from main.fct_gpu_cost_allocation group by 1"""
         ).fetchall()
         forecast = con.execute(
             """select series_key, round(sum(point), 2) from main.forecast_cost_daily
