@@ -441,15 +441,3 @@ def period_end_projection(
             f"forecast_reaches_{period}_end": bool(group["forecast_date"].max() >= end - timedelta(days=1)),
         }
     return projection
-
-
-def month_end_projection(
-    actuals: pd.DataFrame,
-    forecasts: pd.DataFrame,
-    series_column: str,
-    date_column: str,
-    value_column: str,
-    as_of: date,
-) -> dict[str, dict]:
-    """`period_end_projection` for the as-of month (see there)."""
-    return period_end_projection(actuals, forecasts, series_column, date_column, value_column, as_of, "month")

@@ -16,7 +16,7 @@ from atlas_pipeline.lib.forecasting import (
     coverage_label,
     forecast_daily_series,
     forecast_frame,
-    month_end_projection,
+    period_end_projection,
 )
 
 HISTORY_DAYS = 91  # 13 weeks: three backtest folds of 28 days
@@ -186,7 +186,7 @@ def test_month_end_projection_adds_actuals_so_far_and_forecast_to_month_end():
         {"series_key": ["aws"] * 30, "forecast_date": [date(2026, 9, 3) + timedelta(days=i) for i in range(30)],
          "point": [2.0] * 30}
     )
-    projection = month_end_projection(actuals, forecasts, "provider", "day", "cost", date(2026, 9, 3))
+    projection = period_end_projection(actuals, forecasts, "provider", "day", "cost", date(2026, 9, 3))
     assert projection == {
         "aws": {"month": "2026-09", "actual_to_date": 15.0, "forecast_rest_of_month": 56.0,
                 "projected_total": 71.0, "forecast_reaches_month_end": True}
