@@ -128,11 +128,12 @@ def _digests(path: Path) -> tuple[str, str]:
     return sha.hexdigest(), md5.hexdigest()
 
 
-def _transfer_problem(obj: StoredObject, staged: Path) -> tuple[str | None, str]:
-    """What is wrong with a transferred file (None: it is whole), and its sha256."""
+def _transfer_problem(obj: StoredObject, staged: Path) -> tuple[str | None, str | None]:
+    """What is wrong with a transferred file (None: it is whole), and its sha256 (None when the
+    size is already wrong: not worth reading)."""
     size = staged.stat().st_size
     if size != obj.size:
-        return f"size mismatch: store listed {obj.size} bytes, received {size}", ""
+        return f"size mismatch: store listed {obj.size} bytes, received {size}", None
     sha, md5 = _digests(staged)
     if obj.md5 and md5 != obj.md5:
         return f"checksum mismatch: store recorded MD5 {obj.md5}, received {md5}", sha
@@ -327,7 +328,7 @@ def land_source(
             status, row_count, message = "landed", None, None
             if problem:
                 report.quarantined.append(_quarantine(quarantine_root, source, period, version, obj.key, staged, problem))
-                status, message, final_path, sha = "quarantined", problem, None, sha or None
+                status, message, final_path = "quarantined", problem, None
             # File-level contract (lib/file_validation.py): unparseable or contract-breaking files go to quarantine.
             elif (verdict := validate_landed_file(con, source, period, version, obj.key, staged)).rejected:
                 report.quarantined.append(

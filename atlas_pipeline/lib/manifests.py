@@ -32,16 +32,21 @@ class DeliveryManifest:
 
     def names(self, key: str) -> bool:
         """Whether a listed object key (relative to the source location) is one of the entries."""
-        return any(entry == key or entry.endswith("/" + key) for entry, _ in self.entries)
+        return any(_is_entry(entry, key) for entry, _ in self.entries)
 
     def missing(self, objects: list[StoredObject]) -> list[str]:
         """Entries not (yet) delivered whole among `objects`: absent, or smaller than stated."""
         out = []
         for entry, size in self.entries:
-            found = [o for o in objects if entry == o.key or entry.endswith("/" + o.key)]
+            found = [o for o in objects if _is_entry(entry, o.key)]
             if not found or (size is not None and found[0].size != size):
                 out.append(entry)
         return out
+
+
+def _is_entry(entry: str, key: str) -> bool:
+    """A manifest entry (full URI or container-relative name) names this source-relative key."""
+    return entry == key or entry.endswith("/" + key)
 
 
 def parse_manifest(key: str, text: str) -> DeliveryManifest:
