@@ -7,7 +7,6 @@
     periods: needed after changing the mappings or the seeds (fx_rates, service categories). -#}
 
 {% macro billing_periods_landed_since(relation, loaded_at_column) -%}
-    {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- set billing_sources = [] -%}
     {%- for node in graph.sources.values() if node.source_name == 'raw' -%}
         {%- do billing_sources.append("'" ~ node.name ~ "'") -%}
@@ -19,19 +18,25 @@
             and landed_at > (select coalesce(max({{ loaded_at_column }}), '-infinity'::timestamptz) from {{ relation }})
         order by period
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values() | list) }}
+    {{ return(_billing_periods(query)) }}
 {%- endmacro %}
 
 {#- The billing periods of focus_cost_and_usage rebuilt after `relation` last read it (its
     `loaded_at_column` against the FOCUS rows' x_loaded_at). -#}
 {% macro billing_periods_rebuilt_since(focus_relation, relation, loaded_at_column) -%}
-    {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- set query -%}
         select distinct x_billing_period
         from {{ focus_relation }}
         where x_loaded_at > (select coalesce(max({{ loaded_at_column }}), '-infinity'::timestamptz) from {{ relation }})
         order by 1
     {%- endset -%}
+    {{ return(_billing_periods(query)) }}
+{%- endmacro %}
+
+{#- The first column of `query` as a list, run at compile time (empty while dbt only parses). The
+    periods become literals in the model's filter, so DuckDB prunes files and row groups. -#}
+{% macro _billing_periods(query) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
 
