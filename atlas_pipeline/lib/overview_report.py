@@ -25,6 +25,8 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from atlas_pipeline.lib.warehouse import relation_exists
+
 # Same charge categories the forecast leaves out (lumps, not spend patterns), so the actuals drawn
 # under the forecast are the series it modelled (atlas_pipeline/defs/forecast/assets.py).
 FORECAST_EXCLUDED_CHARGE_CATEGORIES = ("Credit", "Purchase")
@@ -83,13 +85,17 @@ order by effective_cost desc, team
 limit {TOP_N}
 """
 
-SQL_FORECAST = """
+# Each provider's newest forecast.
+_LATEST_PROVIDER_FORECAST = """
 with latest as (
     select series_dimension, series_key, max(as_of_date) as as_of_date
     from main.forecast_cost_daily
     where series_dimension = 'provider'
     group by all
 )
+"""
+
+SQL_FORECAST = _LATEST_PROVIDER_FORECAST + """
 select f.series_key, f.billing_currency, f.as_of_date, f.forecast_date,
        round(f.point, 2) as point,
        round(f.lower_80, 2) as lower_80, round(f.upper_80, 2) as upper_80,
@@ -99,13 +105,7 @@ join latest using (series_dimension, series_key, as_of_date)
 order by f.series_key, f.forecast_date
 """
 
-SQL_FORECAST_SUMMARY = """
-with latest as (
-    select series_dimension, series_key, max(as_of_date) as as_of_date
-    from main.forecast_cost_daily
-    where series_dimension = 'provider'
-    group by all
-)
+SQL_FORECAST_SUMMARY = _LATEST_PROVIDER_FORECAST + """
 select f.series_key, f.billing_currency, f.as_of_date, any_value(r.model_name) as model_name,
        min(f.forecast_date) as first_day, max(f.forecast_date) as last_day,
        round(sum(f.point), 2) as point_total
@@ -206,14 +206,6 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None
     cursor = con.execute(sql, params or [])
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
-def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    """True when the table or view exists (optional inputs from other stages)."""
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
-    ).fetchone()[0]
-    return found > 0
 
 
 def _num(value: Any) -> float | None:

@@ -27,3 +27,11 @@ def connect(
         yield con
     finally:
         con.close()
+
+
+def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    """True when the table or view exists (optional inputs from other stages)."""
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+    ).fetchone()[0]
+    return found > 0

@@ -16,6 +16,7 @@ from atlas_pipeline.defs.forecast.assets import (
 )
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.forecast_settings import SERIES_COLUMNS
+from atlas_pipeline.lib.warehouse import relation_exists
 
 # Each partition (as-of date D) re-examines the days D-14 .. D-1: late-landing data and forecasts
 # materialized out of order are picked up by the next days' runs.
@@ -216,10 +217,7 @@ def cost_anomalies(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
     first, last = as_of - timedelta(days=LOOKBACK_DAYS), as_of - timedelta(days=1)
     with warehouse.connect() as con:
         _ensure_table(con, "main.cost_anomalies", _COLUMNS)
-        has_forecasts = con.execute(
-            "select count(*) from information_schema.tables where table_name = 'forecast_cost_daily'"
-        ).fetchone()[0]
-        if not has_forecasts:
+        if not relation_exists(con, "main", "forecast_cost_daily"):
             raise dg.Failure(description="main.forecast_cost_daily is missing: materialize forecast_cost_daily first")
         anomalies = find_anomalies(con, first, last)
         anomalies["detected_as_of_date"] = as_of
