@@ -155,25 +155,27 @@ def _raw_rows(paths: AtlasPaths, period: str | None = None) -> int:
         return sum(con.execute(f"select count(*) from raw.{s}{where}").fetchone()[0] for s in COST_COLUMNS)
 
 
-_RENAME_AND_CAST = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1])
-con.execute("set memory_limit = '3GB'; set TimeZone = 'UTC'; create schema if not exists bench")
-models = [r[0] for r in con.execute(
-    "select table_name from information_schema.tables where table_schema = 'staging' "
-    "and regexp_matches(table_name, '^stg_(aws|gcp|azure|saas)__')"
-).fetchall()]
-for model in models:
-    con.execute(f"create or replace table bench.{model} as select * from staging.{model}")
-con.execute("drop schema bench cascade")
-"""
+def rename_and_cast(warehouse: str) -> None:
+    """Every billing staging model (read, rename, exact casts; no FOCUS logic) written to a table
+    with the warehouse's DuckDB settings: what a bare conversion costs."""
+    with connect(Path(warehouse)) as con:
+        con.execute("create schema if not exists bench")
+        models = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'staging' "
+                "and regexp_matches(table_name, '^stg_(aws|gcp|azure|saas)__')"
+            ).fetchall()
+        ]
+        for model in models:
+            con.execute(f"create or replace table bench.{model} as select * from staging.{model}")
+        con.execute("drop schema bench cascade")
 
 
 def _rename_and_cast(paths: AtlasPaths, raw_rows: int, env: dict[str, str]) -> Stage:
-    """Every billing staging model (read, rename, exact casts; no FOCUS logic) written to a table,
-    in a child process with the dbt profile's DuckDB settings: what a bare conversion costs."""
+    """The rename-and-cast reference, timed in a child process (its peak is its own)."""
     started = time.perf_counter()
-    peak = _run_child([sys.executable, "-c", _RENAME_AND_CAST, str(paths.warehouse)], env)
+    peak = _in_child("rename_and_cast", str(paths.warehouse), env=env)
     return Stage("rename-and-cast (reference)", raw_rows, time.perf_counter() - started, peak)
 
 
