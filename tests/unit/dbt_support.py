@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
 
 
@@ -20,3 +22,14 @@ def dbt(warehouse: Path, work: Path, *args: str, env: dict[str, str] | None = No
          "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
         env=environment, capture_output=True, text=True, timeout=900,
     )
+
+
+def fetch_rows(warehouse: Path, sql: str) -> list[dict]:
+    """The result of `sql` on `warehouse` (read-only), one dict per row."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    finally:
+        con.close()

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_support import dbt
+from dbt_support import dbt, fetch_rows
 from saas_focus_support import SCENARIOS, billing_period, deliver_by_billing_period, money, spec_time
 
 from atlas_pipeline.lib.landing import land_source, refresh_raw_view
@@ -115,18 +115,10 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def focus_rows(warehouse: Path) -> dict[str, list[dict]]:
     """FOCUS rows of int_saas__focus_line_items by delivered file: `<stem>` or `iso-<stem>`."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        cursor = con.execute("select * from intermediate.int_saas__focus_line_items")
-        names = [d[0] for d in cursor.description]
-        out: dict[str, list[dict]] = defaultdict(list)
-        for values in cursor.fetchall():
-            row = dict(zip(names, values, strict=True))
-            # The landed file name is the flattened key <vendor>__<period>__<stem>.csv.
-            vendor = Path(row["x_source_file"]).name.split("__20")[0]
-            out[vendor].append(row)
-    finally:
-        con.close()
+    out: dict[str, list[dict]] = defaultdict(list)
+    for row in fetch_rows(warehouse, "select * from intermediate.int_saas__focus_line_items"):
+        # The landed file name is the flattened key <vendor>__<period>__<stem>.csv.
+        out[Path(row["x_source_file"]).name.split("__20")[0]].append(row)
     return out
 
 

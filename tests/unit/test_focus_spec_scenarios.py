@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt_support import dbt
+from dbt_support import dbt, fetch_rows
 
 SCENARIOS = Path(__file__).parents[1] / "fixtures" / "billing" / "focus_spec_v1.2_scenarios"
 CDI = "<my-commitment-discount-id>"
@@ -232,16 +232,9 @@ def focus_rows(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]
     con.close()
     result = dbt(db, root, "build", "--select", "+int_aws__focus_line_items", "--indirect-selection", "cautious")
     assert result.returncode == 0, result.stdout[-4000:]
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        cursor = con.execute("select * from intermediate.int_aws__focus_line_items")
-        names = [d[0] for d in cursor.description]
-        out: dict[str, list[dict]] = defaultdict(list)
-        for values in cursor.fetchall():
-            row = dict(zip(names, values, strict=True))
-            out[row["x_source_file"]].append(row)
-    finally:
-        con.close()
+    out: dict[str, list[dict]] = defaultdict(list)
+    for row in fetch_rows(db, "select * from intermediate.int_aws__focus_line_items"):
+        out[row["x_source_file"]].append(row)
     return out
 
 
