@@ -87,31 +87,44 @@ def test_restated_month_replaces_it_and_a_new_month_appends(bucket, warehouse):
     assert totals(warehouse[0], source) == {"2026-08": Decimal("96.50"), "2026-09": Decimal("42.00")}
 
 
+class DamagedTransfers:
+    """A real store whose first `failures` transfers arrive damaged by `damage` (bytes -> bytes)."""
+
+    def __init__(self, store, failures: int, damage) -> None:
+        self.store, self.failures, self.damage = store, failures, damage
+
+    def list(self):
+        return self.store.list()
+
+    def fetch(self, key, destination):
+        self.store.fetch(key, destination)
+        if self.failures:
+            self.failures -= 1
+            destination.write_bytes(self.damage(destination.read_bytes()))
+
+
+def _cut_short(data: bytes) -> bytes:
+    """A dropped connection: the transfer ends early."""
+    return data[:20]
+
+
+def _flip_a_digit(data: bytes) -> bytes:
+    """A corrupted transfer: same size, one byte different."""
+    damaged = bytearray(data)
+    damaged[-3] = ord("9") if damaged[-3] != ord("9") else ord("8")
+    return bytes(damaged)
+
+
 def test_a_truncated_transfer_is_fetched_again_then_quarantined(bucket, warehouse):
     source = source_at(bucket.location)
     bucket.put(f"{AUGUST}/run-1/part_0_0001.csv", export(AUGUST, "7.00", "8.00"))
     real = open_store(bucket.location)
 
-    class Truncating:
-        """The real store, with the first `failures` transfers cut short (a dropped connection)."""
-
-        def __init__(self, failures: int) -> None:
-            self.failures = failures
-
-        def list(self):
-            return real.list()
-
-        def fetch(self, key, destination):
-            real.fetch(key, destination)
-            if self.failures:
-                self.failures -= 1
-                destination.write_bytes(destination.read_bytes()[:20])
-
-    flaky = pull(warehouse, source, Truncating(failures=1))
+    flaky = pull(warehouse, source, DamagedTransfers(real, 1, _cut_short))
     assert flaky.quarantined == [] and totals(warehouse[0], source) == {"2026-08": Decimal("15.00")}
 
     bucket.put(f"{AUGUST}/run-2/part_0_0001.csv", export(AUGUST, "9.00"))
-    broken = pull(warehouse, source, Truncating(failures=2))
+    broken = pull(warehouse, source, DamagedTransfers(real, 2, _cut_short))
     [item] = broken.quarantined
     assert "run-2/part_0_0001.csv" in item["file"] and "size mismatch" in item["problem"]
     # The broken delivery never becomes current: August still reads the last complete one.
@@ -131,28 +144,11 @@ def test_a_corrupted_transfer_fails_the_stores_checksum_and_is_quarantined(bucke
         assert bucket.scheme == "s3"  # the other two stores must report an MD5
         pytest.skip("S3 listings carry no usable MD5 (ETag is not one for multipart or SSE-KMS uploads)")
 
-    class Corrupting:
-        """The real store, with the first `failures` transfers flipping one byte (same size)."""
-
-        def __init__(self, failures: int) -> None:
-            self.failures = failures
-
-        def list(self):
-            return real.list()
-
-        def fetch(self, key, destination):
-            real.fetch(key, destination)
-            if self.failures:
-                self.failures -= 1
-                data = bytearray(destination.read_bytes())
-                data[-3] = ord("9") if data[-3] != ord("9") else ord("8")
-                destination.write_bytes(bytes(data))
-
-    once = pull(warehouse, source, Corrupting(failures=1))
+    once = pull(warehouse, source, DamagedTransfers(real, 1, _flip_a_digit))
     assert once.quarantined == [] and totals(warehouse[0], source) == {"2026-08": Decimal("15.00")}
 
     bucket.put(f"{AUGUST}/run-2/part_0_0001.csv", export(AUGUST, "9.00"))
-    broken = pull(warehouse, source, Corrupting(failures=2))
+    broken = pull(warehouse, source, DamagedTransfers(real, 2, _flip_a_digit))
     [item] = broken.quarantined
     assert "run-2/part_0_0001.csv" in item["file"] and "checksum mismatch" in item["problem"]
     assert totals(warehouse[0], source) == {"2026-08": Decimal("15.00")}
