@@ -257,13 +257,18 @@ def test_restated_month_rebuilds_only_that_period_and_replaces_it(materialized):
     table = pq.read_table(september)
     pq.write_table(table.slice(0, int(table.num_rows * 0.9)), september)
     expected = invoice_totals_from_files(paths.exports)
-    with connect(paths.warehouse, read_only=True) as con:
-        loaded_before = dict(con.execute(
+    def periods_and_august(con):
+        """(x_loaded_at per billing period, August's row count and EffectiveCost)."""
+        loaded = dict(con.execute(
             "select x_billing_period, max(x_loaded_at) from main.focus_cost_and_usage group by 1"
         ).fetchall())
-        august_before = con.execute(
+        august = con.execute(
             "select count(*), sum(\"EffectiveCost\") from main.focus_cost_and_usage where x_billing_period = '2026-08'"
         ).fetchone()
+        return loaded, august
+
+    with connect(paths.warehouse, read_only=True) as con:
+        loaded_before, august_before = periods_and_august(con)
         aws_september_before = con.execute(
             "select sum(\"BilledCost\") from main.focus_cost_and_usage "
             "where x_billing_period = '2026-09' and \"ProviderName\" = 'Amazon Web Services'"
@@ -275,12 +280,7 @@ def test_restated_month_rebuilds_only_that_period_and_replaces_it(materialized):
     )
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     with connect(paths.warehouse, read_only=True) as con:
-        loaded_after = dict(con.execute(
-            "select x_billing_period, max(x_loaded_at) from main.focus_cost_and_usage group by 1"
-        ).fetchall())
-        august_after = con.execute(
-            "select count(*), sum(\"EffectiveCost\") from main.focus_cost_and_usage where x_billing_period = '2026-08'"
-        ).fetchone()
+        loaded_after, august_after = periods_and_august(con)
         billed = con.execute(
             'select "ProviderName", "BillingAccountId", x_billing_period, sum("BilledCost") '
             "from main.focus_cost_and_usage group by all"
