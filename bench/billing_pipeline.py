@@ -33,9 +33,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from atlas_pipeline.lib.contracts import contract_for  # noqa: E402
 from atlas_pipeline.lib.landing import land_source, refresh_raw_view  # noqa: E402
 from atlas_pipeline.lib.object_store import open_store  # noqa: E402
-from atlas_pipeline.lib.raw_relations import reader_sql  # noqa: E402
+from atlas_pipeline.lib.raw_relations import json_read_columns  # noqa: E402
 from atlas_pipeline.lib.sample_estate.estate import generate_billing  # noqa: E402
 from atlas_pipeline.lib.sample_estate.spec import EstateSpec  # noqa: E402
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, DECLARATIONS_DIR, AtlasPaths  # noqa: E402
@@ -90,18 +91,29 @@ def generate_estate(exports: str, scale: str, months: str) -> None:
     generate_billing(Path(exports), spec)
 
 
+def _bare_scan_sql(fmt: str, files: list[str]) -> str:
+    """DuckDB's own reader over the files as delivered, with no contract, typing or lineage."""
+    paths = "[" + ", ".join(f"'{f}'" for f in files) + "]"
+    if fmt in ("aws_cur2_parquet", "parquet"):
+        return f"read_parquet({paths}, union_by_name = true)"
+    if fmt == "gcp_billing_jsonl":
+        columns = json_read_columns(contract_for("gcp_billing"))
+        return f"read_json({paths}, format = 'newline_delimited', columns = {columns})"
+    return f"read_csv({paths}, header = true, all_varchar = true, union_by_name = true)"
+
+
 def scan_and_sum(warehouse: str) -> None:
-    """The floor: DuckDB reading the landed files and summing one cost column, nothing else."""
+    """The floor: DuckDB reading the delivered files and summing one cost column, nothing else."""
     formats = {s.name: s.format for s in load_sources(DECLARATIONS_DIR / "sources")}
     with connect(Path(warehouse)) as con:
         for name, column in COST_COLUMNS.items():
             files = [
                 r[0]
                 for r in con.execute(
-                    "select landed_path from landing.current_files where source = ? and status = 'landed'", [name]
+                    "select original_path from landing.current_files where source = ? and status = 'landed'", [name]
                 ).fetchall()
             ]
-            con.execute(f'select count(*), sum(try_cast("{column}" as double)) from {reader_sql(formats[name], files)}')
+            con.execute(f'select count(*), sum(try_cast("{column}" as double)) from {_bare_scan_sql(formats[name], files)}')
 
 
 def _run_child(cmd: list[str], env: dict[str, str]) -> float:

@@ -1,11 +1,17 @@
 """Landing: immutable, checksummed copies of delivered export files, and the manifest that says
 which delivery of each period is current.
 
-Layout: `landing/<source>/x_period=<period>/x_export_version=<version>/<flattened key>`.
+Layout: `landing/<source>/x_period=<period>/x_export_version=<version>/<flattened key>`, the file
+as delivered, and beside it `<flattened key>.parquet`: the same rows read once, typed as the
+source's contract declares (lib/file_validation.py), which is what `raw.<source>` serves.
 A period's export version is the delivery (Azure run folder) or a fingerprint of the period's
 complete listing; a changed period lands as a new version folder and the newest delivery wins,
 so a restated month replaces the old one instead of adding to it. Where the provider writes a
 delivery manifest, a delivery is the files it names, and only once all are there (lib/manifests.py).
+
+Any subset of sources is an estate: a source whose location lists nothing is absent, and its raw
+view is empty with the contract's columns. A location that does not exist, or a source that
+delivered before and now lists nothing, is an error (a moved bucket must not look like a quiet day).
 """
 
 from __future__ import annotations
@@ -22,16 +28,19 @@ from pathlib import Path
 
 import duckdb
 
-from atlas_pipeline.lib.file_validation import validate_landed_file
+from atlas_pipeline.lib.contracts import contract_for
+from atlas_pipeline.lib.file_validation import land_file
 from atlas_pipeline.lib.manifests import DeliveryManifest, ManifestError, read_manifest
 from atlas_pipeline.lib.object_store import (
+    LocationNotFound,
     ObjectStore,
     StoredObject,
     UnsafeKeyError,
     glob_to_regex,
     safe_relative_key,
 )
-from atlas_pipeline.lib.raw_relations import create_empty_raw_view_sql, create_raw_view_sql, reader_sql
+from atlas_pipeline.lib.raw_relations import empty_view_sql, landed_view_sql
+from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.sources import ExportSource
 
 MANIFEST_DDL = """
@@ -53,6 +62,8 @@ create table if not exists landing.manifest (
     message varchar,
     primary key (source, period, export_version, object_key)
 );
+-- landed_path is the typed parquet file; original_path the file as delivered, kept for audit.
+alter table landing.manifest add column if not exists original_path varchar;
 create or replace view landing.current_files as
 with versions as (
     select
@@ -76,8 +87,8 @@ where ranked.version_rank = 1;
 """
 
 
-class NoDataError(RuntimeError):
-    """A source has no readable files landed."""
+class SourceLocationError(RuntimeError):
+    """A source's location is wrong: it does not exist, or it delivered before and now lists nothing."""
 
 
 @dataclass
@@ -108,6 +119,14 @@ class LandingReport:
             f"{len(self.empty)} empty, {len(self.refused)} refused"
             + (f", {len(self.waiting)} waiting for files their manifest names" if self.waiting else "")
         )
+
+
+def is_conventional_layout(source: ExportSource) -> bool:
+    """Whether the source is one of Atlas's own declarations (`assets/sources/` in the repository),
+    which describe where each export goes in `$ATLAS_EXPORTS` if an estate has it: a folder that is
+    not there means the estate lacks that export. A declaration of the user's own (`ATLAS_ASSETS`)
+    says the export is there, so its location must exist."""
+    return Path(source.declared_in).resolve().is_relative_to(DECLARATIONS_DIR.resolve())
 
 
 def ensure_manifest(con: duckdb.DuckDBPyConnection) -> None:
@@ -283,13 +302,25 @@ def land_source(
     """Fetch what is new or changed for `source` into immutable landing and record it."""
     ensure_manifest(con)
     report = LandingReport(source=source.name)
-    objects, report.refused, manifests = _listed_exports(source, store)
-    report.listed = len(objects)
     known_versions = _known_versions(con, source)
+    try:
+        objects, report.refused, manifests = _listed_exports(source, store)
+    except LocationNotFound as exc:
+        if not is_conventional_layout(source) or known_versions:
+            raise SourceLocationError(f"source {source.name}: location {exc} (declared in {source.declared_in})") from exc
+        objects, manifests = [], {}  # the estate does not have this export
+    report.listed = len(objects)
+    if not objects and known_versions:
+        raise SourceLocationError(
+            f"source {source.name}: {source.location} lists no files matching {source.include!r}, but "
+            f"{len(known_versions)} delivery(ies) landed from it before: was the export moved or deleted? "
+            f"(declared in {source.declared_in})"
+        )
     landed_by_fingerprint = {
         (k, f): Path(p) for k, f, p in con.execute(
-            "select object_key, fingerprint, landed_path from landing.manifest "
-            "where source = ? and status in ('landed', 'empty')",
+            # The delivered file (not its typed parquet) is what a new version links to and re-types.
+            "select object_key, fingerprint, coalesce(original_path, landed_path) from landing.manifest "
+            "where source = ? and status in ('landed', 'empty') and coalesce(original_path, landed_path) is not null",
             [source.name],
         ).fetchall()
     }
@@ -324,42 +355,41 @@ def land_source(
                     store.fetch(obj.key, staged)
                     problem, sha = _transfer_problem(obj, staged)
                 report.downloaded += 1
-            final_path = final_dir / staged.name
+            original_path = final_dir / staged.name
+            final_path = final_dir / (staged.name + ".parquet")
             status, row_count, message = "landed", None, None
             if problem:
                 report.quarantined.append(_quarantine(quarantine_root, source, period, version, obj.key, staged, problem))
-                status, message, final_path = "quarantined", problem, None
-            # File-level contract (lib/file_validation.py): unparseable or contract-breaking files go to quarantine.
-            elif (verdict := validate_landed_file(con, source, period, version, obj.key, staged)).rejected:
+                status, message, final_path, original_path = "quarantined", problem, None, None
+            # The file contract (lib/file_validation.py): read once, typed, every rule checked; a file
+            # that breaks it goes to quarantine, the others land.
+            elif (verdict := land_file(con, source, period, version, obj.key, staged, staged.with_name(final_path.name),
+                                       str(original_path))).rejected:
                 report.quarantined.append(
                     _quarantine(quarantine_root, source, period, version, obj.key, staged, verdict.problem, verdict.details)
                 )
-                status, message, row_count, final_path = "quarantined", verdict.problem, verdict.rows, None
+                status, message, row_count, final_path, original_path = (
+                    "quarantined", verdict.problem, verdict.rows, None, None
+                )
             else:
-                try:
-                    # The contract check has counted the rows in its scan; count here only when it did not.
-                    row_count = verdict.rows
-                    if row_count is None:
-                        relation = reader_sql(source.format, [str(staged)])
-                        row_count = con.execute(f"select count(*) from {relation}").fetchone()[0]
-                except duckdb.Error as exc:
-                    problem = f"unreadable as {source.format}: {str(exc).splitlines()[0]}"
-                    report.quarantined.append(
-                        _quarantine(quarantine_root, source, period, version, obj.key, staged, problem)
-                    )
-                    status, message, final_path = "quarantined", problem, None
-                else:
-                    if row_count == 0:
-                        status, message = "empty", "file has no data rows (empty or header only)"
-                        report.empty.append(obj.key)
+                row_count = verdict.rows
+                if not row_count:
+                    status, message, final_path = "empty", "file has no data rows (empty or header only)", None
+                    report.empty.append(obj.key)
             rows.append(
                 (source.name, obj.key, period, version, obj.size, obj.fingerprint, sha, obj.last_modified,
-                 str(final_path) if final_path else None, landed_at, status, row_count, message)
+                 str(final_path) if final_path else None, landed_at, status, row_count, message,
+                 str(original_path) if original_path else None)
             )
         # Publish the version folder whole, then record it: a crash leaves no half version current.
         shutil.rmtree(final_dir, ignore_errors=True)
         staging_dir.rename(final_dir)
-        con.executemany("insert into landing.manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany(
+            "insert into landing.manifest (source, object_key, period, export_version, size_bytes, fingerprint, sha256, "
+            "last_modified, landed_path, landed_at, status, row_count, message, original_path) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
         report.new_versions.append(f"{period}@{version}")
     return report
 
@@ -367,25 +397,20 @@ def land_source(
 def refresh_raw_view(con: duckdb.DuckDBPyConnection, source: ExportSource) -> dict:
     """Point `raw.<source>` at the current delivery of every period; returns periods/files.
 
-    An optional source (`required: false`) with nothing landed gets an empty view of its declared
-    shape, so downstream models read zero rows; a required one raises NoDataError.
-    """
+    A source with nothing landed is absent from this estate: its view is empty, with the columns
+    of its contract, so every model downstream builds and yields no rows."""
     ensure_manifest(con)
+    _type_files_landed_untyped(con, source)
     files = [
         r[0] for r in con.execute(
             "select landed_path from landing.current_files where source = ? and status = 'landed' order by landed_path",
             [source.name],
         ).fetchall()
     ]
-    if not files and not source.required:
-        con.execute(create_empty_raw_view_sql(source.name))
-        return {"files": 0, "periods": []}
     if not files:
-        raise NoDataError(
-            f"source {source.name}: no readable files landed from {source.resolved_location()} "
-            f"matching {source.include!r} (see landing.manifest and {source.declared_in})"
-        )
-    con.execute(create_raw_view_sql(source.name, source.format, files))
+        con.execute(empty_view_sql(source.name, contract_for(source.name)))
+        return {"files": 0, "periods": []}
+    con.execute(landed_view_sql(source.name, files))
     periods = [
         r[0] for r in con.execute(
             "select distinct period from landing.current_files where source = ? and status = 'landed' order by 1",
@@ -393,3 +418,23 @@ def refresh_raw_view(con: duckdb.DuckDBPyConnection, source: ExportSource) -> di
         ).fetchall()
     ]
     return {"files": len(files), "periods": periods}
+
+
+def _type_files_landed_untyped(con: duckdb.DuckDBPyConnection, source: ExportSource) -> None:
+    """Files landed by an Atlas that kept them as delivered (before typed landing) get their typed
+    parquet now, once: an upgraded warehouse keeps its history without fetching anything again."""
+    untyped = con.execute(
+        "select object_key, period, export_version, landed_path from landing.manifest "
+        "where source = ? and status = 'landed' and original_path is null and landed_path not like '%.parquet'",
+        [source.name],
+    ).fetchall()
+    for key, period, version, path in untyped:
+        parquet = Path(path + ".parquet")
+        verdict = land_file(con, source, period, version, key, Path(path), parquet, path)
+        status, landed = ("landed", str(parquet)) if not verdict.rejected and verdict.rows else (
+            "quarantined" if verdict.rejected else "empty", None)
+        con.execute(
+            "update landing.manifest set landed_path = ?, original_path = ?, status = ?, message = coalesce(?, message) "
+            "where source = ? and period = ? and export_version = ? and object_key = ?",
+            [landed, path, status, verdict.problem or None, source.name, period, version, key],
+        )

@@ -84,7 +84,8 @@ class LocalStore:
 
     def list(self) -> list[StoredObject]:
         if not self.root.is_dir():
-            return []
+            # An empty folder is a source with nothing yet; a missing one is a wrong location.
+            raise LocationNotFound(f"{self.root} does not exist (or is not a folder)")
         objects = []
         for path in sorted(self.root.rglob("*")):
             if not path.is_file():
@@ -110,6 +111,10 @@ MAX_ATTEMPTS = int(os.environ.get("ATLAS_STORE_MAX_ATTEMPTS", "5"))
 
 class StoreUnavailable(RuntimeError):
     """The store could not be listed or read after the SDK's retries (the message names no secret)."""
+
+
+class LocationNotFound(StoreUnavailable):
+    """The declared location does not exist: a typo or a moved export, never an empty estate."""
 
 
 def _split(location: str) -> tuple[str, str]:

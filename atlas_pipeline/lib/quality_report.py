@@ -22,7 +22,7 @@ create table if not exists quality.check_results (
     asset_key varchar not null,         -- e.g. raw/aws_cur2, focus_cost_and_usage
     partition varchar not null,         -- billing period, day, or 'all'
     check_name varchar not null,
-    status varchar not null,            -- passed | failed (blocking severity) | warned (warning severity)
+    status varchar not null,            -- passed | failed (blocking severity) | warned (warning severity) | skipped
     rows_checked bigint,
     evaluated_at timestamptz not null
 );
@@ -46,6 +46,7 @@ checks as (
         count(*) filter (where status = 'passed') as checks_passed,
         count(*) filter (where status = 'failed') as checks_failed,
         count(*) filter (where status = 'warned') as checks_warned,
+        count(*) filter (where status = 'skipped') as checks_skipped,
         max(evaluated_at) as last_checked_at
     from latest
     group by all

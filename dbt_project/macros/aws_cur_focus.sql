@@ -224,6 +224,7 @@ focus as (
         -- atlas
         c.x_source,
         c.x_source_file,
+        c.x_source_row,
         c.billing_period as x_billing_period,
         c.x_export_version,
         case when c.is_unused_commitment then c.line_item_type || ':unused' else c.line_item_type end

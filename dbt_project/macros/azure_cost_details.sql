@@ -1,10 +1,8 @@
-{#- Azure cost-details exports (actual and amortized share one layout): type and rename.
-    Money is parsed from text exactly; dates are US-style (M/D/YYYY) or ISO; Azure's billing-period
-    end date is inclusive and becomes an exclusive end here.
-    Column variants: EA cost details (CostInBillingCurrency, BillingCurrencyCode, ProductName),
-    the older EA actual/amortized layout (Cost, BillingCurrency, Product), and MCA's camelCase
-    names (costInBillingCurrency, billingCurrency, …; names match case-insensitively). Each FOCUS
-    input takes the first variant present. -#}
+{#- Azure cost-details exports (actual and amortized share one layout): rename. Landing has typed
+    money (exact, from text), dates (US-style M/D/YYYY or ISO) and Tags (JSON), and read the column
+    variants of EA cost details, the older EA layout (Cost, BillingCurrency, Product, InstanceId)
+    and MCA's camelCase names as one set of names (checks/files/azure_cost_details_*.yaml).
+    Azure's billing-period end date is inclusive and becomes an exclusive end here. -#}
 {% macro stg_azure_cost_details(source_relation, dataset) -%}
 with
 
@@ -20,9 +18,9 @@ source as (
             "SubscriptionName": "varchar",
             "ResourceGroup": "varchar",
             "ResourceLocation": "varchar",
-            "Date": "varchar",
-            "BillingPeriodStartDate": "varchar",
-            "BillingPeriodEndDate": "varchar",
+            "Date": "date",
+            "BillingPeriodStartDate": "date",
+            "BillingPeriodEndDate": "date",
             "ProductName": "varchar",
             "MeterCategory": "varchar",
             "MeterSubCategory": "varchar",
@@ -30,23 +28,16 @@ source as (
             "MeterName": "varchar",
             "MeterRegion": "varchar",
             "UnitOfMeasure": "varchar",
-            "Quantity": "varchar",
-            "EffectivePrice": "varchar",
-            "CostInBillingCurrency": "varchar",
-            "Cost": "varchar",
-            "PreTaxCost": "varchar",
-            "BillingCurrency": "varchar",
-            "Currency": "varchar",
-            "Product": "varchar",
-            "InstanceId": "varchar",
-            "ResourceGroupName": "varchar",
-            "UnitPrice": "varchar",
-            "PayGPrice": "varchar",
+            "Quantity": money_type(),
+            "EffectivePrice": money_type(),
+            "CostInBillingCurrency": money_type(),
+            "UnitPrice": money_type(),
+            "PayGPrice": money_type(),
             "BillingCurrencyCode": "varchar",
             "ConsumedService": "varchar",
             "ResourceId": "varchar",
             "ResourceName": "varchar",
-            "Tags": "varchar",
+            "Tags": "json",
             "ChargeType": "varchar",
             "Frequency": "varchar",
             "PricingModel": "varchar",
@@ -61,6 +52,7 @@ source as (
             "AdditionalInfo": "varchar",
         }) }},
         x_source_file,
+        x_source_row,
         x_period,
         x_export_version
     from {{ source_relation }}
@@ -75,8 +67,8 @@ renamed as (
         "BillingProfileId" as billing_profile_id,
         "SubscriptionId" as subscription_id,
         "SubscriptionName" as subscription_name,
-        coalesce(nullif("ResourceGroup", ''), nullif("ResourceGroupName", '')) as resource_group,
-        coalesce(nullif("ResourceId", ''), nullif("InstanceId", '')) as resource_id,
+        nullif("ResourceGroup", '') as resource_group,
+        nullif("ResourceId", '') as resource_id,
         nullif("ResourceName", '') as resource_name,
         "MeterId" as meter_id,
         nullif(coalesce(nullif("benefitId", ''), "ReservationId"), '') as benefit_id,
@@ -86,7 +78,7 @@ renamed as (
         "ChargeType" as charge_type,
         "PricingModel" as pricing_model,
         "Frequency" as frequency,
-        coalesce(nullif("ProductName", ''), "Product") as product_name,
+        "ProductName" as product_name,
         "MeterCategory" as meter_category,
         "MeterSubCategory" as meter_subcategory,
         "MeterName" as meter_name,
@@ -95,43 +87,66 @@ renamed as (
         lower(nullif("ResourceLocation", '')) as resource_location,
         nullif("AvailabilityZone", '') as availability_zone,
         "UnitOfMeasure" as unit_of_measure,
-        coalesce(nullif("BillingCurrencyCode", ''), nullif("BillingCurrency", ''), "Currency") as billing_currency,
+        "BillingCurrencyCode" as billing_currency,
         coalesce(nullif("PublisherName", ''), 'Microsoft') as publisher_name,
-        -- Older EA exports write tags without the enclosing braces.
-        case
-            when nullif(trim("Tags"), '') is null then cast('{}' as json)
-            when starts_with(trim("Tags"), '{') then cast("Tags" as json)
-            else cast('{' || "Tags" || '}' as json)
-        end as tags,
+        coalesce("Tags", cast('{}' as json)) as tags,
 
         -- money
-        coalesce(
-            {{ text_to_money('"CostInBillingCurrency"') }},
-            {{ text_to_money('"Cost"') }},
-            {{ text_to_money('"PreTaxCost"') }}
-        ) as cost,
-        {{ text_to_money('"EffectivePrice"') }} as effective_price,
-        {{ text_to_money('"UnitPrice"') }} as unit_price,
-        {{ text_to_money('"PayGPrice"') }} as payg_price,
+        "CostInBillingCurrency" as cost,
+        "EffectivePrice" as effective_price,
+        "UnitPrice" as unit_price,
+        "PayGPrice" as payg_price,
 
         -- quantities
-        {{ text_to_money('"Quantity"') }} as quantity,
+        "Quantity" as quantity,
 
-        -- timestamps (UTC days; ends exclusive)
-        cast(strptime("Date", ['%m/%d/%Y', '%Y-%m-%d']) as timestamp with time zone) as charge_date,
-        cast(strptime("BillingPeriodStartDate", ['%m/%d/%Y', '%Y-%m-%d']) as timestamp with time zone)
+        -- timestamps (UTC days; ends exclusive). A file without billing-period columns (some API
+        -- versions) is dated by its landing period.
+        cast("Date" as timestamp with time zone) as charge_date,
+        cast(coalesce("BillingPeriodStartDate", cast(x_period || '-01' as date)) as timestamp with time zone)
             as billing_period_start,
-        cast(strptime("BillingPeriodEndDate", ['%m/%d/%Y', '%Y-%m-%d']) as timestamp with time zone)
-            + interval 1 day as billing_period_end,
+        coalesce(
+            cast("BillingPeriodEndDate" as timestamp with time zone) + interval 1 day,
+            cast(cast(x_period || '-01' as date) as timestamp with time zone) + interval 1 month
+        ) as billing_period_end,
+
+        -- reconciliation: the actual-cost export is the invoice; the amortized export, when delivered,
+        -- is the amortized cost. Without it, the amortized basis is the actual cost of rows that no
+        -- commitment covers or buys (the intermediate model makes the same choice per account and period).
+        {%- if dataset == 'actual' %}
+        "CostInBillingCurrency" as x_invoice_cost,
+        case when {{ azure_is_commitment('"PricingModel"') }} then 0 else "CostInBillingCurrency" end as x_amortized_cost,
+        {%- else %}
+        cast(null as {{ money_type() }}) as x_invoice_cost,
+        "CostInBillingCurrency" as x_amortized_cost,
+        {%- endif %}
 
         -- lineage
         '{{ dataset }}' as dataset,
         'azure_cost_details_{{ dataset }}' as x_source,
         x_source_file,
+        x_source_row,
         x_period as billing_period,
         x_export_version
     from source
 )
 
 select * from renamed
+{%- endmacro %}
+
+
+{#- Whether an Azure cost-details row belongs to a commitment (reservation or savings plan): its
+    PricingModel. NULL-safe: a blank PricingModel (on-demand rows in many exports) is not one. -#}
+{% macro azure_is_commitment(pricing_model) -%}
+    coalesce({{ pricing_model }} in ('Reservation', 'SavingsPlan'), false)
+{%- endmacro %}
+
+{#- Whether an amortized-export row is one the FOCUS table takes from that export (with BilledCost 0):
+    commitment-covered usage, or the unused part of a commitment. Everything else the actual-cost
+    export prices. NULL-safe. -#}
+{% macro azure_amortized_row_in_focus(alias) -%}
+    (
+        (coalesce({{ alias }}.charge_type = 'Usage', false) and {{ alias }}.is_commitment)
+        or coalesce({{ alias }}.charge_type in ('UnusedReservation', 'UnusedSavingsPlan'), false)
+    )
 {%- endmacro %}

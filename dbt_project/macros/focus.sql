@@ -78,6 +78,7 @@
     {{ return([
         ("x_source", "varchar"),
         ("x_source_file", "varchar"),
+        ("x_source_row", "bigint"),
         ("x_billing_period", "varchar"),
         ("x_export_version", "varchar"),
         ("x_provider_line_type", "varchar"),

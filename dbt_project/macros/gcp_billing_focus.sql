@@ -124,6 +124,7 @@ focus as (
 
         all_rows.x_source,
         all_rows.x_source_file,
+        all_rows.x_source_row,
         all_rows.billing_period as x_billing_period,
         all_rows.x_export_version,
         all_rows.provider_line_type as x_provider_line_type,

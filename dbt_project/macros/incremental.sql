@@ -6,16 +6,29 @@
     it. A full refresh (`atlas run --full-refresh`, `dbt build --full-refresh`) rebuilds all
     periods: needed after changing the mappings or the seeds (fx_rates, service categories). -#}
 
-{% macro billing_periods_landed_since(relation, loaded_at_column) -%}
+{% macro billing_periods_landed_since(relation, loaded_at_column, columns=[]) -%}
     {%- set billing_sources = [] -%}
-    {%- for node in graph.sources.values() if node.source_name == 'raw' -%}
-        {%- do billing_sources.append("'" ~ node.name ~ "'") -%}
+    {%- for input in var('billing_inputs') -%}
+        {%- for source in input.sources -%}
+            {%- do billing_sources.append("'" ~ source.raw ~ "'") -%}
+        {%- endfor -%}
     {%- endfor -%}
+    {#- A table built by an older Atlas (a column it lacks) is rebuilt whole: every period. -#}
+    {%- set present = [] -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- do present.append(column.name | lower) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set stale = [] -%}
+    {%- for name, type in columns if name | lower not in present -%}{%- do stale.append(name) -%}{%- endfor -%}
     {%- set query -%}
         select distinct period
         from landing.current_files
         where source in ({{ billing_sources | join(', ') }})
+            {%- if not stale %}
             and landed_at > (select coalesce(max({{ loaded_at_column }}), '-infinity'::timestamptz) from {{ relation }})
+            {%- endif %}
         order by period
     {%- endset -%}
     {{ return(_billing_periods(query)) }}

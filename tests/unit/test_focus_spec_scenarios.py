@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt_support import dbt, fetch_rows
+from dbt_support import dbt, fetch_rows, land_typed
 
 SCENARIOS = Path(__file__).parents[1] / "fixtures" / "billing" / "focus_spec_v1.2_scenarios"
 CDI = "<my-commitment-discount-id>"
@@ -225,10 +225,8 @@ def focus_rows(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]
     db = root / "warehouse.duckdb"
     con = duckdb.connect(str(db))
     con.execute("create schema raw")
-    con.execute(
-        "create view raw.aws_cur2 as select *, x_scenario as x_source_file, '2023-01' as x_period, "
-        f"'v1' as x_export_version from read_parquet('{parquet}')"
-    )
+    typed = land_typed(con, "aws_cur2", parquet, "2023-01")
+    con.execute(f"create view raw.aws_cur2 as select * replace (x_scenario as x_source_file) from '{typed}'")
     con.close()
     result = dbt(db, root, "build", "--select", "+int_aws__focus_line_items", "--indirect-selection", "cautious")
     assert result.returncode == 0, result.stdout[-4000:]

@@ -5,7 +5,7 @@ source's `raw.<name>` view at the current delivery of every period."""
 import dagster as dg
 
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.landing import NoDataError, land_source, refresh_raw_view
+from atlas_pipeline.lib.landing import SourceLocationError, land_source, refresh_raw_view
 from atlas_pipeline.lib.object_store import open_store
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.sources import ExportSource, load_sources
@@ -29,18 +29,18 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
         paths = warehouse.paths()
         store = open_store(source.resolved_location())
         with warehouse.connect() as con:
-            report = land_source(con, source, store, paths.landing, paths.quarantine)
+            try:
+                report = land_source(con, source, store, paths.landing, paths.quarantine)
+            except SourceLocationError as exc:
+                raise dg.Failure(description=str(exc)) from exc
             context.log.info(report.summary())
             for item in report.quarantined:
                 context.log.warning(f"quarantined {item['file']}: {item['problem']}")
             for refused in report.refused:
                 context.log.warning(refused)
-            try:
-                view = refresh_raw_view(con, source)
-            except NoDataError as exc:
-                raise dg.Failure(description=str(exc)) from exc
+            view = refresh_raw_view(con, source)
             if not view["files"]:
-                context.log.info(f"{source.name}: no files (optional source); raw view is empty")
+                context.log.info(f"{source.name}: absent from this estate (nothing delivered); raw.{source.name} is empty")
             rows = con.execute(f"select count(*) from raw.{source.name}").fetchone()[0]
             # When the newest current file was delivered: freshness checks measure the data's age, not the run's.
             [(delivered_at,)] = con.execute(
@@ -58,6 +58,7 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
                 "empty_files": dg.MetadataValue.json(report.empty),
                 "refused_keys": dg.MetadataValue.json(report.refused),
                 "summary": dg.MetadataValue.text(report.summary()),
+                "absent": dg.MetadataValue.bool(not view["files"]),
             }
             # An optional source with nothing delivered has no delivery time: it stays "never updated".
             | ({"dagster/last_updated_timestamp": dg.MetadataValue.timestamp(delivered_at)} if delivered_at else {})

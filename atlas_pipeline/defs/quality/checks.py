@@ -49,6 +49,29 @@ def partition_results(suite: DeclaredSuite, outcome: SuiteOutcome | None, df=Non
     ]
 
 
+def skip_reason(con, suite: DeclaredSuite) -> str | None:
+    """Why a suite has nothing to validate, or None. A raw relation is empty when its source is
+    absent from this estate (nothing ever delivered: skipped) — but a source whose files were all
+    quarantined is present and must fail. A staging or mart relation with no rows has nothing
+    upstream (the row-conservation checks prove the emptiness is right)."""
+    try:
+        has_rows = con.execute(f"select exists (select 1 from {suite.source_sql})").fetchone()[0]
+    except Exception:  # noqa: BLE001 - an unreadable relation is the check's to report
+        return None
+    if has_rows:
+        return None
+    if suite.asset[0] == "raw":
+        source = suite.asset[-1]
+        try:
+            delivered = con.execute("select count(*) from landing.manifest where source = ?", [source]).fetchone()[0]
+        except Exception:  # noqa: BLE001 - no manifest yet: nothing delivered anywhere
+            delivered = 0
+        if delivered:
+            return None
+        return f"source {source} is absent from this estate: its location delivered no files, so raw.{source} is empty"
+    return f"{suite.relation} has no rows to validate (nothing upstream produced any)"
+
+
 def build_suite_check(suite: DeclaredSuite) -> dg.AssetChecksDefinition:
     """The asset check for one declared suite: fetch the declared columns, validate, report."""
     severity = dg.AssetCheckSeverity.ERROR if suite.blocking else dg.AssetCheckSeverity.WARN
@@ -70,6 +93,16 @@ def build_suite_check(suite: DeclaredSuite) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         with context.resources.warehouse.connect(read_only=False) as con:
+            if (reason := skip_reason(con, suite)) is not None:
+                record_results(con, context.op_execution_context.run_id,
+                               [CheckResult("/".join(suite.asset), "all", suite.check_name, "skipped")])
+                return dg.AssetCheckResult(
+                    passed=True,
+                    severity=severity,
+                    description=f"Skipped: {reason}",
+                    metadata={"skipped": dg.MetadataValue.bool(True), "skipped_reason": reason,
+                              "relation": suite.relation},
+                )
             try:
                 df = fetch_frame(con, suite)
             except RelationUnavailable as exc:

@@ -62,7 +62,9 @@ def atlas_dbt_models(
     # From the first mart on everything waits, so events keep dbt's (topological) order.
     held: list = []
     try:
-        args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+        # dbt unit tests check the SQL against fixed inputs: they run in the test suite
+        # (tests/unit/test_dbt_unit_tests.py), never against a user's estate.
+        args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if config.full_refresh else [])]
         for event in dbt.cli(args, context=context).stream():
             if held or _is_mart_event(context, event):
                 held.append(event)

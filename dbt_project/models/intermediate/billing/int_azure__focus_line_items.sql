@@ -1,18 +1,39 @@
 {#- Azure actual + amortized cost details -> FOCUS.
-    BilledCost comes from the actual export and EffectiveCost from the amortized one:
+    BilledCost comes from the actual export and EffectiveCost from the amortized one, per billing
+    account and period:
     - rows that only the actual view prices (on-demand usage, purchases, refunds, tax) come from
       the actual export; commitment purchases get EffectiveCost 0 (they are amortized into usage);
     - commitment-covered usage (cost 0 in the actual export) and unused commitment rows come from
       the amortized export, with BilledCost 0.
-    So Σ BilledCost = Σ actual cost and Σ EffectiveCost = Σ amortized cost, per account and period. -#}
+    So Σ BilledCost = Σ actual cost and Σ EffectiveCost = Σ amortized cost.
+    Many organisations export actual cost only: for an account and period without an amortized
+    export, every actual row is taken, and EffectiveCost is the actual cost of the rows no
+    commitment covers or buys (covered usage and commitment purchases: 0), the basis the
+    effective-cost reconciliation then uses. Amortized rows not taken are listed with their reason
+    in int_azure__amortized_rows_outside_focus. Every filter here is NULL-safe: a blank
+    PricingModel or ChargeType is an on-demand row, never a dropped one. -#}
 with
 
 actual as (
-    select * from {{ ref('stg_azure__cost_details_actual') }}
+    select
+        *,
+        {{ azure_is_commitment('pricing_model') }} as is_commitment
+    from {{ ref('stg_azure__cost_details_actual') }}
 ),
 
 amortized as (
-    select * from {{ ref('stg_azure__cost_details_amortized') }}
+    select
+        *,
+        {{ azure_is_commitment('pricing_model') }} as is_commitment
+    from {{ ref('stg_azure__cost_details_amortized') }}
+),
+
+amortized_periods as (
+    select distinct billing_account_id, billing_period from amortized
+),
+
+actual_periods as (
+    select distinct billing_account_id, billing_period from actual
 ),
 
 services as (
@@ -23,16 +44,29 @@ units as (
     select * from {{ ref('pricing_units') }} where provider = 'azure'
 ),
 
-billed_rows as (
+actual_rows as (
     select
         actual.*,
-        actual.cost as billed_cost,
-        case
-            when actual.charge_type = 'Purchase' and actual.pricing_model in ('Reservation', 'SavingsPlan') then 0
-            else actual.cost
-        end as effective_cost
+        amortized_periods.billing_account_id is not null as has_amortized_export
     from actual
-    where not (actual.charge_type = 'Usage' and actual.pricing_model in ('Reservation', 'SavingsPlan'))
+    left join amortized_periods
+        on amortized_periods.billing_account_id is not distinct from actual.billing_account_id
+        and amortized_periods.billing_period = actual.billing_period
+),
+
+billed_rows as (
+    select
+        actual_rows.* exclude (has_amortized_export),
+        actual_rows.cost as billed_cost,
+        case
+            -- Commitment purchases are amortized into the usage they cover.
+            when actual_rows.charge_type = 'Purchase' and actual_rows.is_commitment then 0
+            -- Without an amortized export, covered usage keeps its actual cost (0).
+            else actual_rows.cost
+        end as effective_cost
+    from actual_rows
+    -- With an amortized export, covered usage comes from it instead (at its amortized cost).
+    where not (actual_rows.has_amortized_export and {{ azure_amortized_row_in_focus('actual_rows') }})
 ),
 
 amortized_rows as (
@@ -41,8 +75,10 @@ amortized_rows as (
         cast(0 as {{ money_type() }}) as billed_cost,
         amortized.cost as effective_cost
     from amortized
-    where (amortized.charge_type = 'Usage' and amortized.pricing_model in ('Reservation', 'SavingsPlan'))
-        or amortized.charge_type in ('UnusedReservation', 'UnusedSavingsPlan')
+    inner join actual_periods
+        on actual_periods.billing_account_id is not distinct from amortized.billing_account_id
+        and actual_periods.billing_period = amortized.billing_period
+    where {{ azure_amortized_row_in_focus('amortized') }}
 ),
 
 all_rows as (
@@ -85,14 +121,14 @@ focus as (
         case
             when all_rows.charge_type in ('Purchase', 'Refund') then 'Standard'
             when all_rows.charge_type not in ('Usage', 'UnusedReservation', 'UnusedSavingsPlan') then null
-            when all_rows.pricing_model in ('Reservation', 'SavingsPlan') then 'Committed'
+            when all_rows.is_commitment then 'Committed'
             when all_rows.pricing_model = 'Spot' then 'Dynamic'
             else 'Standard'
         end as "PricingCategory",
 
-        case when all_rows.pricing_model in ('Reservation', 'SavingsPlan') then all_rows.benefit_id end
+        case when all_rows.is_commitment then all_rows.benefit_id end
             as "CommitmentDiscountId",
-        case when all_rows.pricing_model in ('Reservation', 'SavingsPlan') then all_rows.benefit_name end
+        case when all_rows.is_commitment then all_rows.benefit_name end
             as "CommitmentDiscountName",
         case all_rows.pricing_model when 'Reservation' then 'Usage' when 'SavingsPlan' then 'Spend' end
             as "CommitmentDiscountCategory",
@@ -100,7 +136,7 @@ focus as (
             as "CommitmentDiscountType",
         case
             when all_rows.charge_type in ('UnusedReservation', 'UnusedSavingsPlan') then 'Unused'
-            when all_rows.charge_type = 'Usage' and all_rows.pricing_model in ('Reservation', 'SavingsPlan') then 'Used'
+            when all_rows.charge_type = 'Usage' and all_rows.is_commitment then 'Used'
         end as "CommitmentDiscountStatus",
 
         all_rows.billed_cost as "BilledCost",
@@ -113,13 +149,13 @@ focus as (
 
         -- Azure prices in blocks ("100 Hours"): PricingQuantity counts blocks of the PricingUnit
         -- as exported; ConsumedQuantity is in single units.
-        case when all_rows.charge_type <> 'Tax' then all_rows.quantity * coalesce(units.pricing_block_size, 1) end
+        case when all_rows.charge_type is distinct from 'Tax' then all_rows.quantity * coalesce(units.pricing_block_size, 1) end
             as "ConsumedQuantity",
-        case when all_rows.charge_type <> 'Tax' then coalesce(units.focus_unit, all_rows.unit_of_measure) end
+        case when all_rows.charge_type is distinct from 'Tax' then coalesce(units.focus_unit, all_rows.unit_of_measure) end
             as "ConsumedUnit",
-        case when all_rows.charge_type <> 'Tax' and all_rows.unit_of_measure is not null then all_rows.quantity end
+        case when all_rows.charge_type is distinct from 'Tax' and all_rows.unit_of_measure is not null then all_rows.quantity end
             as "PricingQuantity",
-        case when all_rows.charge_type <> 'Tax' and all_rows.quantity is not null then
+        case when all_rows.charge_type is distinct from 'Tax' and all_rows.quantity is not null then
             case when coalesce(units.pricing_block_size, 1) = 1
                 then coalesce(units.focus_unit, all_rows.unit_of_measure) else all_rows.unit_of_measure end
         end as "PricingUnit",
@@ -143,6 +179,7 @@ focus as (
 
         all_rows.x_source,
         all_rows.x_source_file,
+        all_rows.x_source_row,
         all_rows.billing_period as x_billing_period,
         all_rows.x_export_version,
         all_rows.charge_type || '/' || coalesce(all_rows.pricing_model, '') as x_provider_line_type,

@@ -1,40 +1,30 @@
-{#- The FOCUS cost-and-usage table: every input's intermediate model conformed to the same
-    columns, types and order (FOCUS 1.2 + 1.3 additions, then x_ columns), then a plain union.
-    Inputs: AWS CUR 2.0, legacy CUR and native FOCUS export; GCP standard and detailed export;
-    Azure cost details (actual + amortized) and native FOCUS export; SaaS vendors' own FOCUS
-    files. Optional inputs with no files
-    contribute no rows. Declare one billing account in one input only (x_source tells which).
+{#- The FOCUS cost-and-usage table: every billing input's intermediate model (the list
+    `billing_inputs` in dbt_project.yml) conformed to the same columns, types and order (FOCUS 1.2
+    + 1.3 additions, then x_ columns), then a plain union. Inputs an estate does not have contribute
+    no rows. Declare one billing account in one input only (x_source tells which).
     Reporting currency (policy, see docs/focus_mapping.md): BillingCurrency stays as billed; the
     x_*_reporting columns convert it at the FX rate in force on BillingPeriodStart (the latest
     `fx_rates` row dated on or before it), one rate per billing period so that converted totals
     still reconcile per invoice. No rate -> NULL, which a blocking test rejects. -#}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='x_billing_period') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='x_billing_period',
+          on_schema_change='append_new_columns') }}
 {%- if is_incremental() %}
-    {%- set periods = billing_periods_landed_since(this, 'x_loaded_at') %}
+    {%- set periods = billing_periods_landed_since(this, 'x_loaded_at', focus_columns() + focus_extension_columns()) %}
     {%- do log('focus_cost_and_usage: rebuilding billing periods ' ~ (periods | join(', ') or 'none'), info=True) %}
 {%- endif %}
 with
 
 unioned as (
-    {{ focus_conform(ref('int_aws__focus_line_items')) }}
+    {%- for input in var('billing_inputs') %}
+    {{ focus_conform(ref(input.focus_model)) }}
+    {%- if not loop.last %}
     union all
-    {{ focus_conform(ref('int_gcp__focus_line_items')) }}
-    union all
-    {{ focus_conform(ref('int_azure__focus_line_items')) }}
-    union all
-    {{ focus_conform(ref('int_aws__cur_legacy_focus_line_items')) }}
-    union all
-    {{ focus_conform(ref('int_aws__focus_export_line_items')) }}
-    union all
-    {{ focus_conform(ref('int_gcp__detailed_focus_line_items')) }}
-    union all
-    {{ focus_conform(ref('int_azure__focus_export_line_items')) }}
-    union all
-    {{ focus_conform(ref('int_saas__focus_line_items')) }}
+    {%- endif %}
+    {%- endfor %}
 ),
 
-{# Incremental runs read only the periods to rebuild: the filter reaches the landed files' hive
-   partition (x_period), so the other months' files are not opened. #}
+{# Incremental runs read only the periods to rebuild: the literal filter reaches the landed parquet
+   files' x_period column, whose statistics let DuckDB skip the other months' row groups. #}
 in_scope as (
     select * from unioned
     {%- if is_incremental() %}

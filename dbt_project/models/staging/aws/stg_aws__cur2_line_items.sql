@@ -1,6 +1,6 @@
-{#- AWS CUR 2.0 line items, typed and renamed. Money arrives as DOUBLE and is converted exactly
-    (float_to_money); the columns of optional CUR groups (reservation_*, savings_plan_*) may be
-    absent from an export and then read as NULL. -#}
+{#- AWS CUR 2.0 line items, renamed. Landing has typed them (checks/files/aws_cur2.yaml: money as
+    exact DECIMAL from AWS's doubles, times UTC); the columns of optional CUR groups (reservation_*,
+    savings_plan_*) may be absent from an export and then read as NULL. -#}
 {%- set source_relation = source('raw', 'aws_cur2') -%}
 with
 
@@ -13,22 +13,22 @@ source as (
             "bill_invoicing_entity": "varchar",
             "bill_payer_account_id": "varchar",
             "bill_payer_account_name": "varchar",
-            "bill_billing_period_start_date": "timestamp",
-            "bill_billing_period_end_date": "timestamp",
+            "bill_billing_period_start_date": "timestamp with time zone",
+            "bill_billing_period_end_date": "timestamp with time zone",
             "line_item_usage_account_id": "varchar",
             "line_item_usage_account_name": "varchar",
             "line_item_line_item_type": "varchar",
-            "line_item_usage_start_date": "timestamp",
-            "line_item_usage_end_date": "timestamp",
+            "line_item_usage_start_date": "timestamp with time zone",
+            "line_item_usage_end_date": "timestamp with time zone",
             "line_item_product_code": "varchar",
             "line_item_usage_type": "varchar",
             "line_item_operation": "varchar",
             "line_item_availability_zone": "varchar",
             "line_item_resource_id": "varchar",
-            "line_item_usage_amount": "double",
+            "line_item_usage_amount": money_type(),
             "line_item_currency_code": "varchar",
-            "line_item_unblended_rate": "double",
-            "line_item_unblended_cost": "double",
+            "line_item_unblended_rate": money_type(),
+            "line_item_unblended_cost": money_type(),
             "line_item_line_item_description": "varchar",
             "line_item_legal_entity": "varchar",
             "product_servicecode": "varchar",
@@ -39,22 +39,23 @@ source as (
             "product_sku": "varchar",
             "pricing_term": "varchar",
             "pricing_unit": "varchar",
-            "pricing_public_on_demand_rate": "double",
-            "pricing_public_on_demand_cost": "double",
+            "pricing_public_on_demand_rate": money_type(),
+            "pricing_public_on_demand_cost": money_type(),
             "reservation_reservation_a_r_n": "varchar",
-            "reservation_effective_cost": "double",
-            "reservation_unused_amortized_upfront_fee_for_billing_period": "double",
-            "reservation_unused_recurring_fee": "double",
-            "reservation_unused_quantity": "double",
-            "reservation_amortized_upfront_fee_for_billing_period": "double",
+            "reservation_effective_cost": money_type(),
+            "reservation_unused_amortized_upfront_fee_for_billing_period": money_type(),
+            "reservation_unused_recurring_fee": money_type(),
+            "reservation_unused_quantity": money_type(),
+            "reservation_amortized_upfront_fee_for_billing_period": money_type(),
             "pricing_purchase_option": "varchar",
             "savings_plan_savings_plan_a_r_n": "varchar",
-            "savings_plan_savings_plan_effective_cost": "double",
-            "savings_plan_total_commitment_to_date": "double",
-            "savings_plan_used_commitment": "double",
+            "savings_plan_savings_plan_effective_cost": money_type(),
+            "savings_plan_total_commitment_to_date": money_type(),
+            "savings_plan_used_commitment": money_type(),
             "resource_tags": "map(varchar, varchar)",
         }) }},
         x_source_file,
+        x_source_row,
         x_period,
         x_export_version
     from {{ source_relation }}
@@ -94,23 +95,23 @@ renamed as (
         resource_tags,
 
         -- money
-        {{ float_to_money('line_item_unblended_cost') }} as unblended_cost,
-        {{ float_to_money('line_item_unblended_rate') }} as unblended_rate,
-        {{ float_to_money('pricing_public_on_demand_cost') }} as public_on_demand_cost,
-        {{ float_to_money('pricing_public_on_demand_rate') }} as public_on_demand_rate,
-        {{ float_to_money('reservation_effective_cost') }} as reservation_effective_cost,
-        {{ float_to_money('reservation_unused_amortized_upfront_fee_for_billing_period') }}
+        line_item_unblended_cost as unblended_cost,
+        line_item_unblended_rate as unblended_rate,
+        pricing_public_on_demand_cost as public_on_demand_cost,
+        pricing_public_on_demand_rate as public_on_demand_rate,
+        reservation_effective_cost as reservation_effective_cost,
+        reservation_unused_amortized_upfront_fee_for_billing_period
             as reservation_unused_amortized_upfront_fee,
-        {{ float_to_money('reservation_unused_recurring_fee') }} as reservation_unused_recurring_fee,
-        {{ float_to_money('reservation_amortized_upfront_fee_for_billing_period') }}
+        reservation_unused_recurring_fee as reservation_unused_recurring_fee,
+        reservation_amortized_upfront_fee_for_billing_period
             as reservation_amortized_upfront_fee,
-        cast(cast(reservation_unused_quantity as varchar) as {{ money_type() }}) as reservation_unused_quantity,
-        {{ float_to_money('savings_plan_savings_plan_effective_cost') }} as savings_plan_effective_cost,
-        {{ float_to_money('savings_plan_total_commitment_to_date') }} as savings_plan_total_commitment_to_date,
-        {{ float_to_money('savings_plan_used_commitment') }} as savings_plan_used_commitment,
+        reservation_unused_quantity as reservation_unused_quantity,
+        savings_plan_savings_plan_effective_cost as savings_plan_effective_cost,
+        savings_plan_total_commitment_to_date as savings_plan_total_commitment_to_date,
+        savings_plan_used_commitment as savings_plan_used_commitment,
 
         -- quantities
-        cast(cast(line_item_usage_amount as varchar) as {{ money_type() }}) as usage_amount,
+        line_item_usage_amount as usage_amount,
 
         -- timestamps (CUR times are UTC; ends are exclusive)
         bill_billing_period_start_date as billing_period_start,
@@ -118,9 +119,19 @@ renamed as (
         line_item_usage_start_date as usage_start,
         line_item_usage_end_date as usage_end,
 
+        -- reconciliation: what AWS invoices for the line, and its amortized cost
+        line_item_unblended_cost as x_invoice_cost,
+        {{ aws_amortized_cost(
+            'line_item_line_item_type', 'line_item_unblended_cost', 'savings_plan_savings_plan_effective_cost',
+            'savings_plan_total_commitment_to_date', 'savings_plan_used_commitment', 'reservation_effective_cost',
+            'reservation_unused_amortized_upfront_fee_for_billing_period', 'reservation_unused_recurring_fee',
+            "nullif(reservation_reservation_a_r_n, '') is not null or nullif(savings_plan_savings_plan_a_r_n, '') is not null"
+        ) }} as x_amortized_cost,
+
         -- lineage
         'aws_cur2' as x_source,
         x_source_file,
+        x_source_row,
         x_period as billing_period,
         x_export_version
     from source

@@ -1,6 +1,7 @@
 {#- AWS legacy Cost and Usage Report (CSV, `lineItem/UnblendedCost`-style names), renamed to the
-    same columns as stg_aws__cur2_line_items so both share one FOCUS mapping. Every value arrives
-    as text, so money is parsed exactly (text_to_money). Tags are the `resourceTags/<key>`
+    same columns as stg_aws__cur2_line_items so both share one FOCUS mapping. Landing has typed money
+    (exact DECIMAL from the text AWS wrote) and times (checks/files/aws_cur_legacy.yaml); the other
+    columns stay text as delivered. Tags are the `resourceTags/<key>`
     columns, whatever the report includes, gathered into one map keyed as AWS writes them
     (`user:team`). Optional columns (reservation/…, savingsPlan/…) may be absent: then NULL. -#}
 {%- set source_relation = source('raw', 'aws_cur_legacy') -%}
@@ -19,21 +20,21 @@ source as (
             "bill/InvoiceId": "varchar",
             "bill/InvoicingEntity": "varchar",
             "bill/PayerAccountId": "varchar",
-            "bill/BillingPeriodStartDate": "varchar",
-            "bill/BillingPeriodEndDate": "varchar",
+            "bill/BillingPeriodStartDate": "timestamp with time zone",
+            "bill/BillingPeriodEndDate": "timestamp with time zone",
             "lineItem/UsageAccountId": "varchar",
             "lineItem/LineItemType": "varchar",
-            "lineItem/UsageStartDate": "varchar",
-            "lineItem/UsageEndDate": "varchar",
+            "lineItem/UsageStartDate": "timestamp with time zone",
+            "lineItem/UsageEndDate": "timestamp with time zone",
             "lineItem/ProductCode": "varchar",
             "lineItem/UsageType": "varchar",
             "lineItem/Operation": "varchar",
             "lineItem/AvailabilityZone": "varchar",
             "lineItem/ResourceId": "varchar",
-            "lineItem/UsageAmount": "varchar",
+            "lineItem/UsageAmount": money_type(),
             "lineItem/CurrencyCode": "varchar",
-            "lineItem/UnblendedRate": "varchar",
-            "lineItem/UnblendedCost": "varchar",
+            "lineItem/UnblendedRate": money_type(),
+            "lineItem/UnblendedCost": money_type(),
             "lineItem/LineItemDescription": "varchar",
             "lineItem/LegalEntity": "varchar",
             "product/servicecode": "varchar",
@@ -46,18 +47,18 @@ source as (
             "pricing/term": "varchar",
             "pricing/unit": "varchar",
             "pricing/PurchaseOption": "varchar",
-            "pricing/publicOnDemandRate": "varchar",
-            "pricing/publicOnDemandCost": "varchar",
+            "pricing/publicOnDemandRate": money_type(),
+            "pricing/publicOnDemandCost": money_type(),
             "reservation/ReservationARN": "varchar",
-            "reservation/EffectiveCost": "varchar",
-            "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod": "varchar",
-            "reservation/UnusedRecurringFee": "varchar",
-            "reservation/UnusedQuantity": "varchar",
-            "reservation/AmortizedUpfrontFeeForBillingPeriod": "varchar",
+            "reservation/EffectiveCost": money_type(),
+            "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod": money_type(),
+            "reservation/UnusedRecurringFee": money_type(),
+            "reservation/UnusedQuantity": money_type(),
+            "reservation/AmortizedUpfrontFeeForBillingPeriod": money_type(),
             "savingsPlan/SavingsPlanARN": "varchar",
-            "savingsPlan/SavingsPlanEffectiveCost": "varchar",
-            "savingsPlan/TotalCommitmentToDate": "varchar",
-            "savingsPlan/UsedCommitment": "varchar",
+            "savingsPlan/SavingsPlanEffectiveCost": money_type(),
+            "savingsPlan/TotalCommitmentToDate": money_type(),
+            "savingsPlan/UsedCommitment": money_type(),
         }) }},
         {% if tag_columns -%}
         map_from_entries(list_filter([
@@ -69,6 +70,7 @@ source as (
         cast(map() as map(varchar, varchar))
         {%- endif %} as resource_tags,
         x_source_file,
+        x_source_row,
         x_period,
         x_export_version
     from {{ source_relation }}
@@ -107,33 +109,43 @@ renamed as (
         "lineItem/CurrencyCode" as billing_currency,
         resource_tags,
 
-        -- money (exact text)
-        {{ text_to_money('"lineItem/UnblendedCost"') }} as unblended_cost,
-        {{ text_to_money('"lineItem/UnblendedRate"') }} as unblended_rate,
-        {{ text_to_money('"pricing/publicOnDemandCost"') }} as public_on_demand_cost,
-        {{ text_to_money('"pricing/publicOnDemandRate"') }} as public_on_demand_rate,
-        {{ text_to_money('"reservation/EffectiveCost"') }} as reservation_effective_cost,
-        {{ text_to_money('"reservation/UnusedAmortizedUpfrontFeeForBillingPeriod"') }}
+        -- money
+        "lineItem/UnblendedCost" as unblended_cost,
+        "lineItem/UnblendedRate" as unblended_rate,
+        "pricing/publicOnDemandCost" as public_on_demand_cost,
+        "pricing/publicOnDemandRate" as public_on_demand_rate,
+        "reservation/EffectiveCost" as reservation_effective_cost,
+        "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod"
             as reservation_unused_amortized_upfront_fee,
-        {{ text_to_money('"reservation/UnusedRecurringFee"') }} as reservation_unused_recurring_fee,
-        {{ text_to_money('"reservation/AmortizedUpfrontFeeForBillingPeriod"') }} as reservation_amortized_upfront_fee,
-        {{ text_to_money('"reservation/UnusedQuantity"') }} as reservation_unused_quantity,
-        {{ text_to_money('"savingsPlan/SavingsPlanEffectiveCost"') }} as savings_plan_effective_cost,
-        {{ text_to_money('"savingsPlan/TotalCommitmentToDate"') }} as savings_plan_total_commitment_to_date,
-        {{ text_to_money('"savingsPlan/UsedCommitment"') }} as savings_plan_used_commitment,
+        "reservation/UnusedRecurringFee" as reservation_unused_recurring_fee,
+        "reservation/AmortizedUpfrontFeeForBillingPeriod" as reservation_amortized_upfront_fee,
+        "reservation/UnusedQuantity" as reservation_unused_quantity,
+        "savingsPlan/SavingsPlanEffectiveCost" as savings_plan_effective_cost,
+        "savingsPlan/TotalCommitmentToDate" as savings_plan_total_commitment_to_date,
+        "savingsPlan/UsedCommitment" as savings_plan_used_commitment,
 
         -- quantities
-        {{ text_to_money('"lineItem/UsageAmount"') }} as usage_amount,
+        "lineItem/UsageAmount" as usage_amount,
 
-        -- timestamps: ISO 8601 UTC ("2023-11-01T00:00:00.000Z" or without millis); ends exclusive
-        cast("bill/BillingPeriodStartDate" as timestamp with time zone) as billing_period_start,
-        cast("bill/BillingPeriodEndDate" as timestamp with time zone) as billing_period_end,
-        cast("lineItem/UsageStartDate" as timestamp with time zone) as usage_start,
-        cast("lineItem/UsageEndDate" as timestamp with time zone) as usage_end,
+        -- timestamps (UTC; ends exclusive)
+        "bill/BillingPeriodStartDate" as billing_period_start,
+        "bill/BillingPeriodEndDate" as billing_period_end,
+        "lineItem/UsageStartDate" as usage_start,
+        "lineItem/UsageEndDate" as usage_end,
+
+        -- reconciliation: what AWS invoices for the line, and its amortized cost
+        "lineItem/UnblendedCost" as x_invoice_cost,
+        {{ aws_amortized_cost(
+            '"lineItem/LineItemType"', '"lineItem/UnblendedCost"', '"savingsPlan/SavingsPlanEffectiveCost"',
+            '"savingsPlan/TotalCommitmentToDate"', '"savingsPlan/UsedCommitment"', '"reservation/EffectiveCost"',
+            '"reservation/UnusedAmortizedUpfrontFeeForBillingPeriod"', '"reservation/UnusedRecurringFee"',
+            "nullif(\"reservation/ReservationARN\", '') is not null or nullif(\"savingsPlan/SavingsPlanARN\", '') is not null"
+        ) }} as x_amortized_cost,
 
         -- lineage
         'aws_cur_legacy' as x_source,
         x_source_file,
+        x_source_row,
         x_period as billing_period,
         x_export_version
     from source

@@ -2,11 +2,11 @@
     flattened to dotted names (`service.description`, `resource.global_name`, …), the repeated
     fields (credits, labels) written as Python-style lists (`[{'name': …, 'amount': -5e-06, …}]`).
     The standard export flattened the same way loads too (its resource.* columns are then NULL).
-    Typed to the same columns as stg_gcp__billing_line_items; money is parsed exactly from text.
-    The list parser turns single quotes into double quotes and None/True/False into JSON; a quote
-    character inside a credit name or label would break it (none occurs in GCP's credit names). -#}
+    Renamed to the same columns as stg_gcp__billing_line_items. Landing has typed money (exact, from
+    the text), times, and the lists as JSON (checks/files/gcp_billing_detailed.yaml). -#}
 {%- set source_relation = source('raw', 'gcp_billing_detailed') -%}
 {%- set credit_shape = '[{"id": "VARCHAR", "name": "VARCHAR", "full_name": "VARCHAR", "type": "VARCHAR", "amount": "VARCHAR"}]' -%}
+{#- Credit amounts are JSON numbers: read as their text, then cast exactly. -#}
 {%- set kv_shape = '[{"key": "VARCHAR", "value": "VARCHAR"}]' -%}
 with
 
@@ -18,30 +18,31 @@ source as (
             "service.description": "varchar",
             "sku.id": "varchar",
             "sku.description": "varchar",
-            "usage_start_time": "varchar",
-            "usage_end_time": "varchar",
+            "usage_start_time": "timestamp with time zone",
+            "usage_end_time": "timestamp with time zone",
             "project.id": "varchar",
             "project.name": "varchar",
-            "project.labels": "varchar",
-            "labels": "varchar",
+            "project.labels": "json",
+            "labels": "json",
             "location.location": "varchar",
             "location.region": "varchar",
             "location.zone": "varchar",
-            "export_time": "varchar",
-            "cost": "varchar",
-            "cost_at_list": "varchar",
+            "export_time": "timestamp with time zone",
+            "cost": money_type(),
+            "cost_at_list": money_type(),
             "currency": "varchar",
-            "usage.amount": "varchar",
+            "usage.amount": money_type(),
             "usage.unit": "varchar",
-            "usage.amount_in_pricing_units": "varchar",
+            "usage.amount_in_pricing_units": money_type(),
             "usage.pricing_unit": "varchar",
-            "credits": "varchar",
+            "credits": "json",
             "invoice.month": "varchar",
             "cost_type": "varchar",
             "resource.name": "varchar",
             "resource.global_name": "varchar",
         }) }},
         x_source_file,
+        x_source_row,
         x_period,
         x_export_version
     from {{ source_relation }}
@@ -50,9 +51,9 @@ source as (
 parsed as (
     select
         *,
-        json_transform({{ python_list_to_json('"labels"') }}, '{{ kv_shape }}') as labels_list,
-        json_transform({{ python_list_to_json('"project.labels"') }}, '{{ kv_shape }}') as project_labels_list,
-        json_transform({{ python_list_to_json('"credits"') }}, '{{ credit_shape }}') as credits_list
+        json_transform("labels", '{{ kv_shape }}') as labels_list,
+        json_transform("project.labels", '{{ kv_shape }}') as project_labels_list,
+        json_transform("credits", '{{ credit_shape }}') as credits_list
     from source
 ),
 
@@ -80,9 +81,9 @@ renamed as (
         project_labels_list as project_labels,
         map_from_entries(coalesce(labels_list, [])) as label_map,
 
-        -- money (exact text)
-        {{ text_to_money('cost') }} as cost,
-        {{ text_to_money('cost_at_list') }} as cost_at_list,
+        -- money
+        cost,
+        cost_at_list,
         list_transform(
             coalesce(credits_list, []),
             credit -> {
@@ -95,24 +96,34 @@ renamed as (
         ) as credits,
 
         -- quantities
-        {{ text_to_money('"usage.amount"') }} as usage_amount,
+        "usage.amount" as usage_amount,
         "usage.unit" as usage_unit,
-        {{ text_to_money('"usage.amount_in_pricing_units"') }} as usage_amount_in_pricing_units,
+        "usage.amount_in_pricing_units" as usage_amount_in_pricing_units,
         "usage.pricing_unit" as usage_pricing_unit,
 
         cast(strptime("invoice.month" || '01', '%Y%m%d') as timestamp with time zone) as invoice_period_start,
 
-        -- timestamps: "2022-08-01 03:00:00+00:00" (or BigQuery's "... UTC")
-        cast(replace(usage_start_time, ' UTC', '+00') as timestamp with time zone) as usage_start,
-        cast(replace(usage_end_time, ' UTC', '+00') as timestamp with time zone) as usage_end,
-        cast(replace(export_time, ' UTC', '+00') as timestamp with time zone) as exported_at,
+        -- timestamps (UTC)
+        usage_start_time as usage_start,
+        usage_end_time as usage_end,
+        export_time as exported_at,
 
         -- lineage
         'gcp_billing_detailed' as x_source,
         x_source_file,
+        x_source_row,
         x_period as billing_period,
         x_export_version
     from parsed
+),
+
+final as (
+    select
+        *,
+        -- reconciliation: the invoice is cost plus every credit; GCP has no separate amortized view
+        cost + coalesce(list_sum(list_transform(credits, c -> c.amount)), 0) as x_invoice_cost,
+        cost + coalesce(list_sum(list_transform(credits, c -> c.amount)), 0) as x_amortized_cost
+    from renamed
 )
 
-select * from renamed
+select * from final

@@ -1,5 +1,6 @@
-{#- GCP standard billing export rows, typed. `cost` is before credits; credits stay a list of
-    structs here (amounts as exact money) and become FOCUS Credit rows in the intermediate model. -#}
+{#- GCP standard billing export rows, renamed (landing typed them: checks/files/gcp_billing.yaml,
+    money as exact DECIMAL from the numbers BigQuery wrote). `cost` is before credits; credits stay a
+    list of structs here and become FOCUS Credit rows in the intermediate model. -#}
 with
 
 source as (
@@ -31,8 +32,8 @@ renamed as (
         map_from_entries(labels) as label_map,
 
         -- money
-        {{ float_to_money('cost') }} as cost,
-        {{ float_to_money('cost_at_list') }} as cost_at_list,
+        cost,
+        cost_at_list,
         list_transform(
             coalesce(credits, []),
             credit -> {
@@ -40,26 +41,31 @@ renamed as (
                 'name': credit.name,
                 'full_name': credit.full_name,
                 'type': credit.type,
-                'amount': {{ float_to_money('credit.amount') }}
+                'amount': credit.amount
             }
         ) as credits,
 
         -- quantities
-        cast(cast(usage.amount as varchar) as {{ money_type() }}) as usage_amount,
+        usage.amount as usage_amount,
         usage.unit as usage_unit,
-        cast(cast(usage.amount_in_pricing_units as varchar) as {{ money_type() }}) as usage_amount_in_pricing_units,
+        usage.amount_in_pricing_units as usage_amount_in_pricing_units,
         usage.pricing_unit as usage_pricing_unit,
 
         cast(strptime(invoice.month || '01', '%Y%m%d') as timestamp with time zone) as invoice_period_start,
 
-        -- timestamps: BigQuery writes "YYYY-MM-DD HH:MM:SS[.ffffff] UTC"
-        cast(replace(usage_start_time, ' UTC', '+00') as timestamp with time zone) as usage_start,
-        cast(replace(usage_end_time, ' UTC', '+00') as timestamp with time zone) as usage_end,
-        cast(replace(export_time, ' UTC', '+00') as timestamp with time zone) as exported_at,
+        -- timestamps (UTC)
+        usage_start_time as usage_start,
+        usage_end_time as usage_end,
+        export_time as exported_at,
+
+        -- reconciliation: the invoice is cost plus every credit; GCP has no separate amortized view
+        cost + coalesce(list_sum(list_transform(credits, c -> c.amount)), 0) as x_invoice_cost,
+        cost + coalesce(list_sum(list_transform(credits, c -> c.amount)), 0) as x_amortized_cost,
 
         -- lineage
         'gcp_billing' as x_source,
         x_source_file,
+        x_source_row,
         x_period as billing_period,
         x_export_version
     from source

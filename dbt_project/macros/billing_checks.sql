@@ -1,0 +1,179 @@
+{#- The two ledgers that prove no billing row or cent is lost between landing and the FOCUS table,
+    built from the one list of billing inputs (var `billing_inputs` in dbt_project.yml). The views
+    billing_row_conservation / billing_cost_reconciliation show them; the blocking tests
+    assert_billing_rows_conserved, assert_billed_cost_reconciles_to_raw and
+    assert_effective_cost_reconciles_to_amortized fail on any difference. -#}
+
+{#- Per input source (x_source) × billing period: rows landed in raw = distinct landed rows in
+    focus_cost_and_usage (a row may become several FOCUS rows: GCP credits) + rows the FOCUS model
+    does not take, each with its reason. -#}
+{% macro billing_row_conservation() -%}
+with
+
+landed as (
+    {%- for input in var('billing_inputs') %}{% for src in input.sources %}
+    select '{{ src.raw }}' as x_source, x_period as billing_period, count(*) as rows_landed
+    from {{ source('raw', src.raw) }}
+    group by 1, 2
+    {%- if not loop.last %}
+    union all
+    {%- endif %}{% endfor %}{%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+in_focus as (
+    select
+        x_source,
+        x_billing_period as billing_period,
+        count(distinct {{ dbt.concat(['x_source_file', "'#'", 'cast(x_source_row as varchar)']) }}) as rows_in_focus
+    from {{ ref('focus_cost_and_usage') }}
+    group by 1, 2
+),
+
+outside_focus as (
+    {%- set outside = [] %}
+    {%- for input in var('billing_inputs') if input.rows_outside_focus %}{% do outside.append(input.rows_outside_focus) %}{% endfor %}
+    {%- for model in outside %}
+    select x_source, billing_period, reason, count(*) as row_count
+    from {{ ref(model) }}
+    group by 1, 2, 3
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+    {%- if not outside %}
+    select cast(null as varchar) as x_source, cast(null as varchar) as billing_period,
+        cast(null as varchar) as reason, cast(0 as bigint) as row_count
+    where false
+    {%- endif %}
+),
+
+outside_totals as (
+    select
+        x_source,
+        billing_period,
+        sum(row_count) as rows_outside_focus,
+        {{ dbt.listagg("reason || ' (' || cast(row_count as varchar) || ')'", "'; '", "order by reason") }} as outside_focus_reasons
+    from outside_focus
+    group by 1, 2
+),
+
+final as (
+    select
+        coalesce(landed.x_source, in_focus.x_source, outside_totals.x_source) as x_source,
+        coalesce(landed.billing_period, in_focus.billing_period, outside_totals.billing_period) as billing_period,
+        coalesce(landed.rows_landed, 0) as rows_landed,
+        coalesce(in_focus.rows_in_focus, 0) as rows_in_focus,
+        coalesce(outside_totals.rows_outside_focus, 0) as rows_outside_focus,
+        outside_totals.outside_focus_reasons,
+        coalesce(landed.rows_landed, 0) - coalesce(in_focus.rows_in_focus, 0)
+            - coalesce(outside_totals.rows_outside_focus, 0) as rows_unaccounted
+    from landed
+    full outer join in_focus
+        on in_focus.x_source = landed.x_source and in_focus.billing_period = landed.billing_period
+    full outer join outside_totals
+        on outside_totals.x_source = coalesce(landed.x_source, in_focus.x_source)
+        and outside_totals.billing_period = coalesce(landed.billing_period, in_focus.billing_period)
+)
+
+select * from final
+{%- endmacro %}
+
+{#- Per billing input (its FOCUS model) × billing account × billing period: the input's own invoiced
+    cost (Σ x_invoice_cost of its staging models) against Σ BilledCost, and its amortized cost
+    against Σ EffectiveCost. The amortized basis is the input's amortized view where it delivered
+    rows for that account and period (Azure's amortized-cost export), else the provider's amortized
+    cost its other sources state (AWS's amortized-cost columns; Azure actual cost without
+    commitment rows), and `effective_cost_basis` says which. -#}
+{% macro billing_cost_reconciliation() -%}
+with
+
+staged as (
+    {%- for input in var('billing_inputs') %}{% for src in input.sources %}
+    select
+        '{{ input.focus_model }}' as billing_input,
+        {{ 'true' if src.amortized_basis else 'false' }} as is_amortized_view,
+        billing_account_id,
+        billing_period,
+        x_invoice_cost,
+        x_amortized_cost
+    from {{ ref(src.staging) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}{% endfor %}{%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+inputs as (
+    select
+        billing_input,
+        billing_account_id,
+        billing_period,
+        sum(x_invoice_cost) as invoice_cost,
+        count(*) filter (where not is_amortized_view) as invoice_rows,
+        count(*) filter (where is_amortized_view) as amortized_view_rows,
+        sum(x_amortized_cost) filter (where is_amortized_view) as amortized_view_cost,
+        sum(x_amortized_cost) filter (where not is_amortized_view) as own_amortized_cost
+    from staged
+    group by 1, 2, 3
+),
+
+expected as (
+    select
+        billing_input,
+        billing_account_id,
+        billing_period,
+        invoice_cost,
+        case
+            when invoice_rows = 0 then null
+            when amortized_view_rows > 0 then amortized_view_cost
+            else own_amortized_cost
+        end as amortized_cost,
+        case
+            when invoice_rows = 0 then 'none: no invoiced rows (see billing_row_conservation)'
+            when amortized_view_rows > 0 then 'amortized export'
+            else 'provider amortized cost of the invoiced rows'
+        end as effective_cost_basis
+    from inputs
+),
+
+focus as (
+    select
+        case x_source
+            {%- for input in var('billing_inputs') %}{% for src in input.sources %}
+            when '{{ src.raw }}' then '{{ input.focus_model }}'
+            {%- endfor %}{% endfor %}
+        end as billing_input,
+        "BillingAccountId" as billing_account_id,
+        x_billing_period as billing_period,
+        sum("BilledCost") as billed_cost,
+        sum("EffectiveCost") as effective_cost
+    from {{ ref('focus_cost_and_usage') }}
+    group by 1, 2, 3
+),
+
+final as (
+    select
+        coalesce(expected.billing_input, focus.billing_input) as billing_input,
+        coalesce(expected.billing_account_id, focus.billing_account_id) as billing_account_id,
+        coalesce(expected.billing_period, focus.billing_period) as billing_period,
+        expected.invoice_cost,
+        focus.billed_cost,
+        expected.amortized_cost,
+        focus.effective_cost,
+        expected.effective_cost_basis,
+        expected.invoice_cost is not distinct from focus.billed_cost as billed_reconciles,
+        expected.amortized_cost is not distinct from focus.effective_cost as effective_reconciles
+    from expected
+    full outer join focus
+        on focus.billing_input = expected.billing_input
+        and focus.billing_account_id is not distinct from expected.billing_account_id
+        and focus.billing_period = expected.billing_period
+)
+
+select * from final
+{%- endmacro %}
