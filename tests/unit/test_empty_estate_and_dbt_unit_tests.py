@@ -1,0 +1,45 @@
+"""An estate with no sources at all is valid: every raw relation is the typed empty view its
+contract declares, the whole dbt project builds on it with every test green, and the marts are
+empty. On that warehouse — every source's columns present, no user data — the dbt unit tests run
+here, in the test suite; `atlas run` never runs them against a user's relations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from dbt_support import dbt, fetch_rows
+
+from atlas_pipeline.lib.gpu_pricing import write_gpu_pricing
+from atlas_pipeline.lib.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.object_store import open_store
+from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+from atlas_pipeline.lib.sources import load_sources
+
+
+def test_nothing_delivered_builds_every_model_and_the_dbt_unit_tests_pass(tmp_path: Path) -> None:
+    exports, warehouse = tmp_path / "exports", tmp_path / "warehouse.duckdb"
+    exports.mkdir()
+    con = duckdb.connect(str(warehouse))
+    for source in load_sources(DECLARATIONS_DIR / "sources"):
+        store = open_store(source.resolved_location({"ATLAS_EXPORTS": str(exports)}))
+        report = land_source(con, source, store, tmp_path / "landing", tmp_path / "quarantine")
+        assert report.listed == 0
+        assert refresh_raw_view(con, source) == {"files": 0, "periods": []}
+    write_gpu_pricing(con, [])
+    con.close()
+
+    build = dbt(warehouse, tmp_path, "build", "--exclude-resource-type", "unit_test")
+    assert build.returncode == 0, build.stdout[-5000:]
+    marts = fetch_rows(
+        warehouse,
+        "select table_name from information_schema.tables where table_schema = 'main' and table_type = 'BASE TABLE'",
+    )
+    assert {"focus_cost_and_usage", "fct_cost_daily", "fct_gpu_hours_daily"} <= {m["table_name"] for m in marts}
+    for mart in marts:
+        [count] = fetch_rows(warehouse, f'select count(*) as n from main."{mart["table_name"]}"')
+        assert count["n"] == 0, mart
+
+    unit = dbt(warehouse, tmp_path, "test", "--select", "test_type:unit")
+    assert unit.returncode == 0, unit.stdout[-5000:]
+    assert "PASS=0" not in unit.stdout  # the unit tests ran
