@@ -72,6 +72,25 @@ def _check_lines() -> list[str]:
     return lines
 
 
+def _register_forecast_dates(paths: AtlasPaths, as_of: str | None) -> str | None:
+    """Add the forecast partitions the landed history supports (and `as_of`, when given); return
+    the as-of date to forecast: `as_of`, else the day after the last cost (or GPU-hours) day."""
+    import dagster as dg
+
+    from atlas_pipeline.defs.forecast.partitions import add_as_of_dates, register_history_as_of_dates
+    from atlas_pipeline.lib.forecast_as_of import default_as_of, history_spans
+    from atlas_pipeline.lib.warehouse import connect
+
+    instance = dg.DagsterInstance.get()
+    with connect(paths.warehouse, read_only=True) as con:
+        register_history_as_of_dates(instance, con)
+        newest = default_as_of(history_spans(con))
+    if as_of:
+        add_as_of_dates(instance, [as_of])
+        return as_of
+    return newest.isoformat() if newest else None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from atlas_pipeline.lib.dbt_project import prepare_manifest
     from atlas_pipeline.lib.run_summary import format_summary
@@ -87,21 +106,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     print("Materializing ingest -> staging -> intermediate -> marts …")
     ops = {"atlas_dbt_models": {"config": {"full_refresh": True}}} if args.full_refresh else None
     ok = _execute("warehouse_refresh_job", ops=ops)
-    as_of = args.as_of
+    as_of = _register_forecast_dates(paths, args.as_of) if ok else None
     if ok and as_of is None:
-        with connect(paths.warehouse, read_only=True) as con:
-            last_day = con.execute("select max(charge_date) from main.fct_cost_daily").fetchone()[0]
-        as_of = (last_day + timedelta(days=1)).isoformat() if last_day else date.today().isoformat()
-    if ok:
-        from atlas_pipeline.lib.forecast_settings import load_forecast_settings
-
+        print("No cost or GPU-hours history in the warehouse: nothing to forecast.")
+    if ok and as_of:
         # A week earlier first: the last week's days then have a forecast made before them, which is
         # what cost_anomalies compares them with (a daily schedule gives one-step-ahead forecasts).
-        week_before = date.fromisoformat(as_of) - timedelta(days=7)
-        if week_before >= load_forecast_settings().partitions_start:
+        import dagster as dg
+
+        from atlas_pipeline.lib.forecast_as_of import FORECAST_PARTITIONS_NAME
+
+        week_before = (date.fromisoformat(as_of) - timedelta(days=7)).isoformat()
+        if dg.DagsterInstance.get().has_dynamic_partition(FORECAST_PARTITIONS_NAME, week_before):
             print(f"Materializing forecasts as of {week_before} (for anomaly detection) …")
-            ok = _execute("forecast_job", partition_key=week_before.isoformat())
-    if ok:
+            ok = _execute("forecast_job", partition_key=week_before)
+    if ok and as_of:
         print(f"Materializing forecasts as of {as_of} …")
         ok = _execute("forecast_job", partition_key=as_of)
     if ok:
