@@ -22,6 +22,8 @@ def _prepare_environment(paths: AtlasPaths) -> None:
     os.environ.update(dbt_env(paths))
     os.environ["ATLAS_EXPORTS"] = str(paths.exports)
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+    if os.environ.get("ATLAS_ASSETS", "").strip():  # absolute: `atlas ui` runs Dagster from the repository
+        os.environ["ATLAS_ASSETS"] = str(Path(os.environ["ATLAS_ASSETS"].strip()).expanduser().resolve())
     config = paths.dagster_home / "dagster.yaml"
     if not config.exists():
         config.write_text("telemetry:\n  enabled: false\n")
@@ -91,6 +93,21 @@ def _register_forecast_dates(paths: AtlasPaths, as_of: str | None) -> str | None
     return newest.isoformat() if newest else None
 
 
+def _declarations_ok() -> bool:
+    """Print every problem of the declarations (and a closing line); False when any is an error."""
+    from atlas_pipeline.lib.declaration_check import check_declarations
+
+    report = check_declarations()
+    for line in report.lines():
+        print(line, file=sys.stderr if report.errors else sys.stdout)
+    return not report.errors
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate every declaration; one line per problem, exit 1 when any is an error."""
+    return 0 if _declarations_ok() else 1
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from atlas_pipeline.lib.dbt_project import prepare_manifest
     from atlas_pipeline.lib.run_summary import format_summary
@@ -98,9 +115,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     paths = AtlasPaths.from_env()
     _prepare_environment(paths)
-    if args.regenerate or not any(paths.exports.iterdir()):
+    # The sample estate only backs the repository's own declarations: a user's (ATLAS_ASSETS) never
+    # gets sample data generated behind their back.
+    own_declarations = bool(os.environ.get("ATLAS_ASSETS", "").strip())
+    if args.regenerate or (not own_declarations and not any(paths.exports.iterdir())):
         print(f"Generating the sample estate into {paths.exports} …")
         cmd_generate(argparse.Namespace(**{**vars(args), "out": str(paths.exports)}))
+    if not _declarations_ok():
+        print("Not run: fix the declarations above (`atlas check` checks them again).", file=sys.stderr)
+        return 1
     prepare_manifest(force=True)
 
     print("Materializing ingest -> staging -> intermediate -> marts …")
@@ -189,6 +212,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def _iso_date(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     from atlas_pipeline.lib.sample_estate.__main__ import add_cli_arguments
 
@@ -207,9 +237,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild every billing period of the incremental marts (after changing mappings or seeds)",
     )
-    run.add_argument("--as-of", help="forecast partition (YYYY-MM-DD); default: the day after the last cost day")
+    run.add_argument(
+        "--as-of", type=_iso_date, help="forecast partition (YYYY-MM-DD); default: the day after the last cost day"
+    )
     add_cli_arguments(run)
     run.set_defaults(func=cmd_run, out=None)
+
+    check = sub.add_parser(
+        "check", help="validate every declaration ($ATLAS_ASSETS or assets/): one line per problem, exit 1 on errors"
+    )
+    check.set_defaults(func=cmd_check)
 
     sql = sub.add_parser("sql", help="run a read-only SQL query on the warehouse")
     sql.add_argument("query")
