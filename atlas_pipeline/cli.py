@@ -10,8 +10,13 @@ import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from atlas_pipeline.lib.settings import REPO_ROOT, AtlasPaths
+
+if TYPE_CHECKING:
+    from atlas_pipeline.lib.run_log import RunLog
+    from atlas_pipeline.lib.run_summary import RunOutcome
 
 
 def _prepare_environment(paths: AtlasPaths) -> None:
@@ -39,39 +44,34 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _execute(job_name: str, partition_key: str | None = None, ops: dict | None = None) -> bool:
+def _execute(job_name: str, log: RunLog, partition_key: str | None = None, ops: dict | None = None) -> RunOutcome:
+    """Run one job in process; its full event log goes to the run's log file. Never raises: a job
+    that cannot even start (definitions fail to load) is a failed outcome naming why."""
+    import traceback
+
     import dagster as dg
 
-    from atlas_pipeline.definitions import defs
-
-    definitions = defs()
-    job = definitions.resolve_job_def(job_name)
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.get(),
-        partition_key=partition_key,
-        raise_on_error=False,
-        # Step-by-step DEBUG events stay in the run history (the UI); the terminal gets INFO.
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}, **({"ops": ops} if ops else {})},
-    )
-    return result.success
-
-
-def _check_lines() -> list[str]:
-    import dagster as dg
+    from atlas_pipeline.lib.run_summary import RunOutcome, StepFailure, run_outcome
 
     instance = dg.DagsterInstance.get()
-    lines = []
-    records = instance.get_event_records(
-        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION), limit=5000
-    )
-    latest: dict[tuple[str, str], bool] = {}
-    for record in sorted(records, key=lambda r: r.storage_id):
-        evaluation = record.event_log_entry.dagster_event.event_specific_data
-        latest[(evaluation.asset_key.to_user_string(), evaluation.check_name)] = evaluation.passed
-    passed = sum(latest.values())
-    lines.append(f"{passed} of {len(latest)} asset checks passed on their latest evaluation")
-    lines.extend(f"FAILED {asset} :: {check}" for (asset, check), ok in sorted(latest.items()) if not ok)
-    return lines
+    try:
+        from atlas_pipeline.definitions import defs
+
+        job = defs().resolve_job_def(job_name)
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=partition_key,
+            raise_on_error=False,
+            # Step-by-step DEBUG events go to the log file and the run history (the UI); the terminal gets INFO.
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}, **({"ops": ops} if ops else {})},
+        )
+    except Exception as exc:  # reported in the summary, the traceback in the log file
+        with open(log.path, "a", encoding="utf-8") as handle:
+            handle.write(f"\n===== {job_name} could not start =====\n{traceback.format_exc()}")
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return RunOutcome(job_name, "", False, (StepFailure("(start)", f"{type(exc).__name__}: {first}"),))
+    log.append_event_log(instance, result.run_id, job_name)
+    return run_outcome(instance, job_name, result.run_id)
 
 
 def _register_forecast_dates(paths: AtlasPaths, as_of: str | None) -> str | None:
@@ -109,9 +109,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
     from atlas_pipeline.lib.dbt_project import prepare_manifest
-    from atlas_pipeline.lib.run_summary import format_summary
-    from atlas_pipeline.lib.warehouse import connect
+    from atlas_pipeline.lib.forecast_as_of import FORECAST_PARTITIONS_NAME
+    from atlas_pipeline.lib.run_log import RunLog
+    from atlas_pipeline.lib.run_summary import RunOutcome, StepFailure, check_outcomes, format_summary
 
     paths = AtlasPaths.from_env()
     _prepare_environment(paths)
@@ -126,41 +129,55 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     prepare_manifest(force=True)
 
-    print("Materializing ingest -> staging -> intermediate -> marts …")
-    ops = {"atlas_dbt_models": {"config": {"full_refresh": True}}} if args.full_refresh else None
-    ok = _execute("warehouse_refresh_job", ops=ops)
-    as_of = _register_forecast_dates(paths, args.as_of) if ok else None
-    if ok and as_of is None:
-        print("No cost or GPU-hours history in the warehouse: nothing to forecast.")
-    if ok and as_of:
-        # A week earlier first: the last week's days then have a forecast made before them, which is
-        # what cost_anomalies compares them with (a daily schedule gives one-step-ahead forecasts).
-        import dagster as dg
+    runs: list[RunOutcome] = []
+    with RunLog(paths.logs) as log:
 
-        from atlas_pipeline.lib.forecast_as_of import FORECAST_PARTITIONS_NAME
+        def run(job_name: str, **kwargs) -> bool:
+            runs.append(_execute(job_name, log, **kwargs))
+            return runs[-1].success
 
-        week_before = (date.fromisoformat(as_of) - timedelta(days=7)).isoformat()
-        if dg.DagsterInstance.get().has_dynamic_partition(FORECAST_PARTITIONS_NAME, week_before):
-            print(f"Materializing forecasts as of {week_before} (for anomaly detection) …")
-            ok = _execute("forecast_job", partition_key=week_before)
-    if ok and as_of:
-        print(f"Materializing forecasts as of {as_of} …")
-        ok = _execute("forecast_job", partition_key=as_of)
-    if ok:
-        print("Building the overview report …")
-        ok = _execute("report_job")
-    if ok:
-        # `atlas run` executes in-process (no daemon runs the publishing sensor): publish here.
-        from atlas_pipeline.lib.publish import publish_snapshot
+        def step(name: str, action) -> object:
+            """A step outside Dagster (as-of dates, publishing): a failure is an outcome, not a traceback."""
+            try:
+                return action()
+            except Exception as exc:
+                first = str(exc).splitlines()[0] if str(exc) else ""
+                runs.append(RunOutcome(name, "", False, (StepFailure(name, f"{type(exc).__name__}: {first}"),)))
+                return None
 
-        publish_snapshot(paths.warehouse, paths.published_warehouse)
-    with connect(paths.warehouse, read_only=True) as con:
-        published = str(paths.published_warehouse) if ok else None
-        print(format_summary(con, str(paths.warehouse), _check_lines(), published))
-    if ok:
-        print(f"Overview report (open in a browser, works offline): {paths.overview_report}")
-    if not ok:
-        print("\nThe run did not succeed: see the failed steps above, or `make ui` for details.", file=sys.stderr)
+        print("Materializing ingest -> staging -> intermediate -> marts …")
+        ops = {"atlas_dbt_models": {"config": {"full_refresh": True}}} if args.full_refresh else None
+        ok = run("warehouse_refresh_job", ops=ops)
+        as_of = step("forecast as-of dates", lambda: _register_forecast_dates(paths, args.as_of)) if ok else None
+        ok = ok and all(r.success for r in runs)
+        if ok and as_of is None:
+            print("No cost or GPU-hours history in the warehouse: nothing to forecast.")
+        if ok and as_of:
+            # A week earlier first: the last week's days then have a forecast made before them, which is
+            # what cost_anomalies compares them with (a daily schedule gives one-step-ahead forecasts).
+            week_before = (date.fromisoformat(as_of) - timedelta(days=7)).isoformat()
+            if dg.DagsterInstance.get().has_dynamic_partition(FORECAST_PARTITIONS_NAME, week_before):
+                print(f"Materializing forecasts as of {week_before} (for anomaly detection) …")
+                ok = run("forecast_job", partition_key=week_before)
+        if ok and as_of:
+            print(f"Materializing forecasts as of {as_of} …")
+            ok = run("forecast_job", partition_key=as_of)
+        if ok:
+            print("Building the overview report …")
+            ok = run("report_job")
+        if ok:
+            # `atlas run` executes in-process (no daemon runs the publishing sensor): publish here.
+            from atlas_pipeline.lib.publish import publish_snapshot
+
+            step("publish", lambda: publish_snapshot(paths.warehouse, paths.published_warehouse))
+            ok = all(r.success for r in runs)
+        checks = check_outcomes(dg.DagsterInstance.get(), [r.run_id for r in runs if r.run_id])
+        print(format_summary(paths.warehouse, runs, checks, paths.published_warehouse, log.path))
+        if ok:
+            print(f"Overview report (open in a browser, works offline): {paths.overview_report}")
+        else:
+            print(f"\nThe run did not succeed: see the summary above, the full log ({log.path}) or `make ui`.",
+                  file=sys.stderr)
     return 0 if ok else 1
 
 
