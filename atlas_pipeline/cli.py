@@ -47,11 +47,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def _execute(job_name: str, log: RunLog, partition_key: str | None = None, ops: dict | None = None) -> RunOutcome:
     """Run one job in process; its full event log goes to the run's log file. Never raises: a job
     that cannot even start (definitions fail to load) is a failed outcome naming why."""
-    import traceback
-
     import dagster as dg
 
-    from atlas_pipeline.lib.run_summary import RunOutcome, StepFailure, run_outcome
+    from atlas_pipeline.lib.run_summary import RunOutcome, run_outcome
 
     instance = dg.DagsterInstance.get()
     try:
@@ -66,10 +64,8 @@ def _execute(job_name: str, log: RunLog, partition_key: str | None = None, ops: 
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}, **({"ops": ops} if ops else {})},
         )
     except Exception as exc:  # reported in the summary, the traceback in the log file
-        with open(log.path, "a", encoding="utf-8") as handle:
-            handle.write(f"\n===== {job_name} could not start =====\n{traceback.format_exc()}")
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return RunOutcome(job_name, "", False, (StepFailure("(start)", f"{type(exc).__name__}: {first}"),))
+        log.append_exception(f"{job_name} could not start")
+        return RunOutcome.raised(job_name, exc)
     log.append_event_log(instance, result.run_id, job_name)
     return run_outcome(instance, job_name, result.run_id)
 
@@ -114,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from atlas_pipeline.lib.dbt_project import prepare_manifest
     from atlas_pipeline.lib.forecast_as_of import FORECAST_PARTITIONS_NAME
     from atlas_pipeline.lib.run_log import RunLog
-    from atlas_pipeline.lib.run_summary import RunOutcome, StepFailure, check_outcomes, format_summary
+    from atlas_pipeline.lib.run_summary import RunOutcome, check_outcomes, format_summary
 
     paths = AtlasPaths.from_env()
     _prepare_environment(paths)
@@ -141,8 +137,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             try:
                 return action()
             except Exception as exc:
-                first = str(exc).splitlines()[0] if str(exc) else ""
-                runs.append(RunOutcome(name, "", False, (StepFailure(name, f"{type(exc).__name__}: {first}"),)))
+                log.append_exception(f"{name} failed")
+                runs.append(RunOutcome.raised(name, exc))
                 return None
 
         print("Materializing ingest -> staging -> intermediate -> marts …")

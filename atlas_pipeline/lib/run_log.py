@@ -64,6 +64,13 @@ class RunLog:
             self._file.close()
             self._file = None
 
+    def append_exception(self, title: str) -> None:
+        """The traceback of the exception being handled, under a title."""
+        import traceback
+
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(f"\n===== {title} =====\n{traceback.format_exc()}")
+
     def append_event_log(self, instance: dg.DagsterInstance, run_id: str, job_name: str) -> None:
         """Every event of the run, oldest first: time (UTC), level, step, message; failures with
         their full error (stack and causes)."""

@@ -36,6 +36,12 @@ class RunOutcome:
     failures: tuple[StepFailure, ...] = ()
     not_materialized: tuple[str, ...] = ()
 
+    @classmethod
+    def raised(cls, name: str, exc: BaseException) -> RunOutcome:
+        """A step that raised outside any Dagster run (definitions that fail to load, publishing)."""
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return cls(name, "", False, (StepFailure(name, f"{type(exc).__name__}: {first}"),))
+
 
 @dataclass
 class CheckOutcomes:
@@ -149,7 +155,7 @@ def failure_lines(runs: Sequence[RunOutcome]) -> list[str]:
     for run in runs:
         if run.success:
             continue
-        lines.append(f"{run.job_name} FAILED (run {run.run_id})")
+        lines.append(f"{run.job_name} FAILED" + (f" (run {run.run_id})" if run.run_id else ""))
         for failure in run.failures:
             first, *rest = failure.message.splitlines()
             lines.append(f"  step {failure.step} failed: {first}")

@@ -22,6 +22,7 @@ from atlas_pipeline.lib.run_summary import (
     StepFailure,
     check_lines,
     check_outcomes,
+    failure_lines,
     format_summary,
     run_outcome,
 )
@@ -207,3 +208,16 @@ def test_atlas_run_after_a_failure_ends_in_a_summary_with_the_log_path(tmp_path,
     log = Path(log_line.rsplit(": ", 1)[1])
     assert log.parent == AtlasPaths.from_env().logs and "Could not set lock" in log.read_text()
     assert captured.err.rstrip().splitlines()[-1].startswith("The run did not succeed: see the summary above")
+
+
+def test_a_job_that_cannot_start_is_a_failed_outcome_with_its_traceback_in_the_log(tmp_path: Path):
+    from atlas_pipeline.cli import _execute
+
+    with RunLog(tmp_path) as log:
+        outcome = _execute("no_such_job", log)
+    assert not outcome.success and outcome.run_id == ""
+    [failure] = outcome.failures
+    assert failure.step == "no_such_job" and "no_such_job" in failure.message
+    lines = failure_lines([outcome])
+    assert lines[0] == "no_such_job FAILED" and lines[1].startswith("  step no_such_job failed: ")
+    assert "===== no_such_job could not start =====\nTraceback (most recent call last):" in log.path.read_text()
