@@ -10,8 +10,13 @@ import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from atlas_pipeline.lib.settings import REPO_ROOT, AtlasPaths
+
+if TYPE_CHECKING:
+    from atlas_pipeline.lib.run_log import RunLog
+    from atlas_pipeline.lib.run_summary import RunOutcome
 
 
 def _prepare_environment(paths: AtlasPaths) -> None:
@@ -22,6 +27,8 @@ def _prepare_environment(paths: AtlasPaths) -> None:
     os.environ.update(dbt_env(paths))
     os.environ["ATLAS_EXPORTS"] = str(paths.exports)
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+    if os.environ.get("ATLAS_ASSETS", "").strip():  # absolute: `atlas ui` runs Dagster from the repository
+        os.environ["ATLAS_ASSETS"] = str(Path(os.environ["ATLAS_ASSETS"].strip()).expanduser().resolve())
     config = paths.dagster_home / "dagster.yaml"
     if not config.exists():
         config.write_text("telemetry:\n  enabled: false\n")
@@ -37,88 +44,136 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _execute(job_name: str, partition_key: str | None = None, ops: dict | None = None) -> bool:
+def _execute(job_name: str, log: RunLog, partition_key: str | None = None, ops: dict | None = None) -> RunOutcome:
+    """Run one job in process; its full event log goes to the run's log file. Never raises: a job
+    that cannot even start (definitions fail to load) is a failed outcome naming why."""
     import dagster as dg
 
-    from atlas_pipeline.definitions import defs
-
-    definitions = defs()
-    job = definitions.resolve_job_def(job_name)
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.get(),
-        partition_key=partition_key,
-        raise_on_error=False,
-        # Step-by-step DEBUG events stay in the run history (the UI); the terminal gets INFO.
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}, **({"ops": ops} if ops else {})},
-    )
-    return result.success
-
-
-def _check_lines() -> list[str]:
-    import dagster as dg
+    from atlas_pipeline.lib.run_summary import RunOutcome, run_outcome
 
     instance = dg.DagsterInstance.get()
-    lines = []
-    records = instance.get_event_records(
-        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION), limit=5000
-    )
-    latest: dict[tuple[str, str], bool] = {}
-    for record in sorted(records, key=lambda r: r.storage_id):
-        evaluation = record.event_log_entry.dagster_event.event_specific_data
-        latest[(evaluation.asset_key.to_user_string(), evaluation.check_name)] = evaluation.passed
-    passed = sum(latest.values())
-    lines.append(f"{passed} of {len(latest)} asset checks passed on their latest evaluation")
-    lines.extend(f"FAILED {asset} :: {check}" for (asset, check), ok in sorted(latest.items()) if not ok)
-    return lines
+    try:
+        from atlas_pipeline.definitions import defs
+
+        job = defs().resolve_job_def(job_name)
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=partition_key,
+            raise_on_error=False,
+            # Step-by-step DEBUG events go to the log file and the run history (the UI); the terminal gets INFO.
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}, **({"ops": ops} if ops else {})},
+        )
+    except Exception as exc:  # reported in the summary, the traceback in the log file
+        log.append_exception(f"{job_name} could not start")
+        return RunOutcome.raised(job_name, exc)
+    log.append_event_log(instance, result.run_id, job_name)
+    return run_outcome(instance, job_name, result.run_id)
+
+
+def _register_forecast_dates(paths: AtlasPaths, as_of: str | None) -> str | None:
+    """Add the forecast partitions the landed history supports (and `as_of`, when given); return
+    the as-of date to forecast: `as_of`, else the day after the last cost (or GPU-hours) day."""
+    import dagster as dg
+
+    from atlas_pipeline.defs.forecast.partitions import add_as_of_dates, register_history_as_of_dates
+    from atlas_pipeline.lib.forecast_as_of import default_as_of, history_spans
+    from atlas_pipeline.lib.warehouse import connect
+
+    instance = dg.DagsterInstance.get()
+    with connect(paths.warehouse, read_only=True) as con:
+        register_history_as_of_dates(instance, con)
+        newest = default_as_of(history_spans(con))
+    if as_of:
+        add_as_of_dates(instance, [as_of])
+        return as_of
+    return newest.isoformat() if newest else None
+
+
+def _declarations_ok() -> bool:
+    """Print every problem of the declarations (and a closing line); False when any is an error."""
+    from atlas_pipeline.lib.declaration_check import check_declarations
+
+    report = check_declarations()
+    for line in report.lines():
+        print(line, file=sys.stderr if report.errors else sys.stdout)
+    return not report.errors
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate every declaration; one line per problem, exit 1 when any is an error."""
+    return 0 if _declarations_ok() else 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
     from atlas_pipeline.lib.dbt_project import prepare_manifest
-    from atlas_pipeline.lib.run_summary import format_summary
-    from atlas_pipeline.lib.warehouse import connect
+    from atlas_pipeline.lib.forecast_as_of import FORECAST_PARTITIONS_NAME
+    from atlas_pipeline.lib.run_log import RunLog
+    from atlas_pipeline.lib.run_summary import RunOutcome, check_outcomes, format_summary
 
     paths = AtlasPaths.from_env()
     _prepare_environment(paths)
-    if args.regenerate or not any(paths.exports.iterdir()):
+    # The sample estate only backs the repository's own declarations: a user's (ATLAS_ASSETS) never
+    # gets sample data generated behind their back.
+    own_declarations = bool(os.environ.get("ATLAS_ASSETS", "").strip())
+    if args.regenerate or (not own_declarations and not any(paths.exports.iterdir())):
         print(f"Generating the sample estate into {paths.exports} …")
         cmd_generate(argparse.Namespace(**{**vars(args), "out": str(paths.exports)}))
+    if not _declarations_ok():
+        print("Not run: fix the declarations above (`atlas check` checks them again).", file=sys.stderr)
+        return 1
     prepare_manifest(force=True)
 
-    print("Materializing ingest -> staging -> intermediate -> marts …")
-    ops = {"atlas_dbt_models": {"config": {"full_refresh": True}}} if args.full_refresh else None
-    ok = _execute("warehouse_refresh_job", ops=ops)
-    as_of = args.as_of
-    if ok and as_of is None:
-        with connect(paths.warehouse, read_only=True) as con:
-            last_day = con.execute("select max(charge_date) from main.fct_cost_daily").fetchone()[0]
-        as_of = (last_day + timedelta(days=1)).isoformat() if last_day else date.today().isoformat()
-    if ok:
-        from atlas_pipeline.lib.forecast_settings import load_forecast_settings
+    runs: list[RunOutcome] = []
+    with RunLog(paths.logs) as log:
 
-        # A week earlier first: the last week's days then have a forecast made before them, which is
-        # what cost_anomalies compares them with (a daily schedule gives one-step-ahead forecasts).
-        week_before = date.fromisoformat(as_of) - timedelta(days=7)
-        if week_before >= load_forecast_settings().partitions_start:
-            print(f"Materializing forecasts as of {week_before} (for anomaly detection) …")
-            ok = _execute("forecast_job", partition_key=week_before.isoformat())
-    if ok:
-        print(f"Materializing forecasts as of {as_of} …")
-        ok = _execute("forecast_job", partition_key=as_of)
-    if ok:
-        print("Building the overview report …")
-        ok = _execute("report_job")
-    if ok:
-        # `atlas run` executes in-process (no daemon runs the publishing sensor): publish here.
-        from atlas_pipeline.lib.publish import publish_snapshot
+        def run(job_name: str, **kwargs) -> bool:
+            runs.append(_execute(job_name, log, **kwargs))
+            return runs[-1].success
 
-        publish_snapshot(paths.warehouse, paths.published_warehouse)
-    with connect(paths.warehouse, read_only=True) as con:
-        published = str(paths.published_warehouse) if ok else None
-        print(format_summary(con, str(paths.warehouse), _check_lines(), published))
-    if ok:
-        print(f"Overview report (open in a browser, works offline): {paths.overview_report}")
-    if not ok:
-        print("\nThe run did not succeed: see the failed steps above, or `make ui` for details.", file=sys.stderr)
+        def step(name: str, action) -> object:
+            """A step outside Dagster (as-of dates, publishing): a failure is an outcome, not a traceback."""
+            try:
+                return action()
+            except Exception as exc:
+                log.append_exception(f"{name} failed")
+                runs.append(RunOutcome.raised(name, exc))
+                return None
+
+        print("Materializing ingest -> staging -> intermediate -> marts …")
+        ops = {"atlas_dbt_models": {"config": {"full_refresh": True}}} if args.full_refresh else None
+        ok = run("warehouse_refresh_job", ops=ops)
+        as_of = step("forecast as-of dates", lambda: _register_forecast_dates(paths, args.as_of)) if ok else None
+        ok = ok and all(r.success for r in runs)
+        if ok and as_of is None:
+            print("No cost or GPU-hours history in the warehouse: nothing to forecast.")
+        if ok and as_of:
+            # A week earlier first: the last week's days then have a forecast made before them, which is
+            # what cost_anomalies compares them with (a daily schedule gives one-step-ahead forecasts).
+            week_before = (date.fromisoformat(as_of) - timedelta(days=7)).isoformat()
+            if dg.DagsterInstance.get().has_dynamic_partition(FORECAST_PARTITIONS_NAME, week_before):
+                print(f"Materializing forecasts as of {week_before} (for anomaly detection) …")
+                ok = run("forecast_job", partition_key=week_before)
+        if ok and as_of:
+            print(f"Materializing forecasts as of {as_of} …")
+            ok = run("forecast_job", partition_key=as_of)
+        if ok:
+            print("Building the overview report …")
+            ok = run("report_job")
+        if ok:
+            # `atlas run` executes in-process (no daemon runs the publishing sensor): publish here.
+            from atlas_pipeline.lib.publish import publish_snapshot
+
+            step("publish", lambda: publish_snapshot(paths.warehouse, paths.published_warehouse))
+            ok = all(r.success for r in runs)
+        checks = check_outcomes(dg.DagsterInstance.get(), [r.run_id for r in runs if r.run_id])
+        print(format_summary(paths.warehouse, runs, checks, paths.published_warehouse, log.path))
+        if ok:
+            print(f"Overview report (open in a browser, works offline): {paths.overview_report}")
+        else:
+            print(f"\nThe run did not succeed: see the summary above, the full log ({log.path}) or `make ui`.",
+                  file=sys.stderr)
     return 0 if ok else 1
 
 
@@ -170,6 +225,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def _iso_date(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     from atlas_pipeline.lib.sample_estate.__main__ import add_cli_arguments
 
@@ -188,9 +250,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild every billing period of the incremental marts (after changing mappings or seeds)",
     )
-    run.add_argument("--as-of", help="forecast partition (YYYY-MM-DD); default: the day after the last cost day")
+    run.add_argument(
+        "--as-of", type=_iso_date, help="forecast partition (YYYY-MM-DD); default: the day after the last cost day"
+    )
     add_cli_arguments(run)
     run.set_defaults(func=cmd_run, out=None)
+
+    check = sub.add_parser(
+        "check", help="validate every declaration ($ATLAS_ASSETS or assets/): one line per problem, exit 1 on errors"
+    )
+    check.set_defaults(func=cmd_check)
 
     sql = sub.add_parser("sql", help="run a read-only SQL query on the warehouse")
     sql.add_argument("query")

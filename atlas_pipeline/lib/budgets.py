@@ -1,5 +1,6 @@
-"""Monthly budgets declared in `assets/budgets.yaml`, parsed once into typed objects, and the
-overrun probability of a projected month end."""
+"""Monthly budgets declared in `budgets.yaml` of the declarations folder (`$ATLAS_ASSETS`, else the
+repository's `assets/`), parsed into typed objects, and the overrun probability of a projected
+month end."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from pathlib import Path
 from statistics import NormalDist
 
 from atlas_pipeline.lib.forecast_settings import SERIES_COLUMNS
-from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+from atlas_pipeline.lib.settings import declaration_file
 from atlas_pipeline.lib.sources import DeclarationError, read_declaration
 
-BUDGETS_DECLARATION = DECLARATIONS_DIR / "budgets.yaml"
+BUDGETS_FILE_NAME = "budgets.yaml"
 # A budget is scoped like a forecast series; "team" is the `team` cost-allocation tag.
 BUDGET_SCOPES = ("provider", "service", "team")
 _FIELDS = ("name", "scope", "value", "amount", "currency")
@@ -36,43 +37,62 @@ class Budget:
         return SERIES_COLUMNS[self.scope]
 
 
-def load_budgets(path: Path = BUDGETS_DECLARATION) -> tuple[Budget, ...]:
-    """Parse the budget declaration; every error names the file, the budget (by position) and the field."""
+def budgets_file() -> Path | None:
+    """`budgets.yaml` of the declarations folder, resolved now; None when there is none (no budgets)."""
+    return declaration_file(BUDGETS_FILE_NAME)
+
+
+def load_budgets(path: Path | None = None) -> tuple[Budget, ...]:
+    """Parse the budget declaration (default: `budgets_file()`; none, or an empty file, is no
+    budgets). A DeclarationError lists every problem, naming the file, the budget (by position) and
+    the field."""
+    path = path or budgets_file()
+    if path is None:
+        return ()
     data = read_declaration(path)
+    if data is None:
+        return ()
     if not isinstance(data, dict) or not isinstance(data.get("budgets"), list):
         raise DeclarationError(f"{path}: expected a mapping with a list 'budgets'")
     budgets: list[Budget] = []
+    problems: list[str] = []
     for position, entry in enumerate(data["budgets"], start=1):
         where = f"{path}: budget #{position}"
         if not isinstance(entry, dict):
-            raise DeclarationError(f"{where}: expected a mapping of fields")
-        missing = [f for f in _FIELDS if f not in entry]
-        unknown = sorted(set(entry) - set(_FIELDS))
-        if missing or unknown:
-            problem = f"missing field {missing[0]!r}" if missing else f"unknown field {unknown[0]!r}"
-            raise DeclarationError(f"{where}: {problem} (fields: {', '.join(_FIELDS)})")
-        if entry["scope"] not in BUDGET_SCOPES:
-            raise DeclarationError(
-                f"{where}: field 'scope' must be one of {', '.join(BUDGET_SCOPES)}, got {entry['scope']!r}"
-            )
+            problems.append(f"{where}: expected a mapping of fields")
+            continue
+        found = [f"{where}: missing field {f!r} (fields: {', '.join(_FIELDS)})" for f in _FIELDS if f not in entry]
+        found += [f"{where}: unknown field {f!r} (fields: {', '.join(_FIELDS)})" for f in sorted(set(entry) - set(_FIELDS))]
+        if "scope" in entry and entry["scope"] not in BUDGET_SCOPES:
+            found.append(f"{where}: field 'scope' must be one of {', '.join(BUDGET_SCOPES)}, got {entry['scope']!r}")
         for name in ("name", "value", "currency"):
-            if not isinstance(entry[name], str) or not entry[name].strip():
-                raise DeclarationError(f"{where}: field {name!r} must be a non-empty string")
-        # Amounts are quoted strings (or ints) so YAML never turns them into binary floats.
-        if isinstance(entry["amount"], bool) or not isinstance(entry["amount"], str | int):
-            raise DeclarationError(f"{where}: field 'amount' must be a quoted decimal, e.g. \"12000.00\"")
-        try:
-            amount = Decimal(str(entry["amount"]))
-        except InvalidOperation as exc:
-            raise DeclarationError(f"{where}: field 'amount' is not a number: {entry['amount']!r}") from exc
-        if not amount.is_finite() or amount <= 0:
-            raise DeclarationError(f"{where}: field 'amount' must be positive, got {entry['amount']!r}")
-        budgets.append(Budget(entry["name"], entry["scope"], entry["value"], amount, entry["currency"]))
+            if name in entry and (not isinstance(entry[name], str) or not entry[name].strip()):
+                found.append(f"{where}: field {name!r} must be a non-empty string")
+        amount = _amount(where, entry["amount"], found) if "amount" in entry else None
+        problems += found
+        if not found and amount is not None:
+            budgets.append(Budget(entry["name"], entry["scope"], entry["value"], amount, entry["currency"]))
     names = [b.name for b in budgets]
-    duplicate = next((n for n in names if names.count(n) > 1), None)
-    if duplicate:
-        raise DeclarationError(f"{path}: budget name {duplicate!r} is declared twice")
+    problems += [f"{path}: budget name {n!r} is declared twice" for n in sorted({n for n in names if names.count(n) > 1})]
+    if problems:
+        raise DeclarationError(*problems)
     return tuple(budgets)
+
+
+def _amount(where: str, raw: object, problems: list[str]) -> Decimal | None:
+    # Amounts are quoted strings (or ints) so YAML never turns them into binary floats.
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        problems.append(f"{where}: field 'amount' must be a quoted decimal, e.g. \"12000.00\"")
+        return None
+    try:
+        amount = Decimal(str(raw))
+    except InvalidOperation:
+        problems.append(f"{where}: field 'amount' is not a number: {raw!r}")
+        return None
+    if not amount.is_finite() or amount <= 0:
+        problems.append(f"{where}: field 'amount' must be positive, got {raw!r}")
+        return None
+    return amount
 
 
 # z of the two-sided 80 % interval: its half-width is 1.2816 standard deviations.

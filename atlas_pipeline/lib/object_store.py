@@ -105,8 +105,10 @@ class LocalStore:
         shutil.copyfile(self.root / safe_relative_key(key), destination)
 
 
-# Attempts per request, including the first, for every SDK (their backoff is exponential with jitter).
-MAX_ATTEMPTS = int(os.environ.get("ATLAS_STORE_MAX_ATTEMPTS", "5"))
+def max_attempts() -> int:
+    """Attempts per request, including the first, for every SDK (their backoff is exponential with
+    jitter): `ATLAS_STORE_MAX_ATTEMPTS` (default 5), read when a store opens, not at import."""
+    return int(os.environ.get("ATLAS_STORE_MAX_ATTEMPTS", "5"))
 
 
 class StoreUnavailable(RuntimeError):
@@ -138,7 +140,7 @@ class S3Store:
 
         self.location = location
         self.bucket, self.prefix = _split(location)
-        config = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}, connect_timeout=5, read_timeout=60)
+        config = Config(retries={"mode": "standard", "max_attempts": max_attempts()}, connect_timeout=5, read_timeout=60)
         self.client = boto3.client("s3", config=config)
 
     def list(self) -> list[StoredObject]:
@@ -235,7 +237,7 @@ class AzureBlobStore:
             account_url = "https://" + host.replace(".dfs.", ".blob.")
         self.container = container
         retry = {
-            "retry_total": MAX_ATTEMPTS - 1,
+            "retry_total": max_attempts() - 1,
             # azure-core's ExponentialRetry waits 15 s, then 15 + 3^n s: right for throttling, settable for tests.
             "initial_backoff": float(os.environ.get("ATLAS_STORE_INITIAL_BACKOFF_SECONDS", "15")),
             "connection_timeout": 5,
@@ -290,6 +292,7 @@ def _first_line(exc: Exception) -> str:
 
 
 _STORES = {"s3": S3Store, "gs": GcsStore, "az": AzureBlobStore, "abfs": AzureBlobStore, "abfss": AzureBlobStore}
+STORE_SCHEMES = tuple(_STORES)  # what a source's `location` may start with (besides a local path)
 
 
 def open_store(location: str) -> ObjectStore:

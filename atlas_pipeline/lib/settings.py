@@ -1,4 +1,5 @@
-"""Where Atlas keeps its files: one `ATLAS_HOME` folder, resolved at call time (never at import)."""
+"""Where Atlas keeps its files and finds its declarations, resolved at call time (never at import):
+`ATLAS_HOME` (warehouse, landing, logs) and `ATLAS_ASSETS` (the user's own declarations)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,34 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# The repository's own declarations: the sample estate's, and the default when ATLAS_ASSETS is unset.
+# Code that reads declarations goes through declarations_dir(), never this constant.
 DECLARATIONS_DIR = REPO_ROOT / "assets"
 CHECKS_DIR = REPO_ROOT / "checks"
+
+
+def declarations_dir() -> Path:
+    """The folder of declarations, laid out like the repository's `assets/` (`sources/*.yaml`,
+    `gpu_pricing.yaml`, `budgets.yaml`, `forecast.yaml`): `$ATLAS_ASSETS` when set, else `assets/`.
+
+    A set `ATLAS_ASSETS` that is not a folder is an error, never a silent fallback to the sample's
+    declarations (that would run the wrong estate)."""
+    value = os.environ.get("ATLAS_ASSETS", "").strip()
+    if not value:
+        return DECLARATIONS_DIR
+    folder = Path(value).expanduser().resolve()
+    if not folder.is_dir():
+        from atlas_pipeline.lib.sources import DeclarationError
+
+        raise DeclarationError(f"ATLAS_ASSETS={value}: no such folder ({folder})")
+    return folder
+
+
+def declaration_file(name: str) -> Path | None:
+    """`<declarations>/<name>` when that file exists, else None (what an absent file means is the
+    loader's decision: see README, "Your own declarations")."""
+    path = declarations_dir() / name
+    return path if path.is_file() else None
 
 
 @dataclass(frozen=True)
@@ -56,10 +83,15 @@ class AtlasPaths:
         return self.home / "quarantine"
 
     @property
+    def logs(self) -> Path:
+        """One log file per `atlas run`: everything it printed and the full Dagster event log."""
+        return self.home / "logs"
+
+    @property
     def dagster_home(self) -> Path:
         return Path(os.environ.get("DAGSTER_HOME", self.home / "dagster")).resolve()
 
     def ensure(self) -> AtlasPaths:
-        for folder in (self.home, self.exports, self.landing, self.quarantine, self.reports, self.dagster_home):
+        for folder in (self.home, self.exports, self.landing, self.quarantine, self.reports, self.logs, self.dagster_home):
             folder.mkdir(parents=True, exist_ok=True)
         return self

@@ -1,4 +1,5 @@
-"""Export sources declared in `assets/sources/*.yaml`, parsed once into typed objects."""
+"""Export sources declared in `<declarations>/sources/*.yaml` (`$ATLAS_ASSETS` or the repository's
+`assets/`), parsed once into typed objects; every mistake is named with its file and field."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import yaml
+
+from atlas_pipeline.lib.object_store import STORE_SCHEMES
 
 FORMATS = (
     "aws_cur2_parquet",
@@ -23,14 +26,23 @@ FORMATS = (
 )
 PARTITIONINGS = ("billing_period", "day", "none")
 _REQUIRED = ("name", "description", "provider", "format", "location", "include", "partitioning")
+_TEXT = (*_REQUIRED, "period_pattern", "delivery_pattern", "manifest")
+# Named groups each pattern must define (see ExportSource.period_of / delivery_of).
+_PATTERN_GROUPS = {"period_pattern": "period", "delivery_pattern": "delivery"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # How late a source's newest delivery may be before its freshness check warns, by partitioning:
 # billing exports land once or a few times a day (up to 48 h late); telemetry within hours.
 DEFAULT_MAX_LATENESS_HOURS = {"billing_period": 48.0, "day": 6.0, "none": 7 * 24.0}
 
 
 class DeclarationError(ValueError):
-    """A declaration file is wrong; the message names the file and the field."""
+    """A declaration file is wrong: one line per problem, each naming the file and the field."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(problems))
 
 
 def read_declaration(path: Path) -> object:
@@ -62,8 +74,8 @@ class ExportSource:
     # A delivery with a manifest is the files it names (`dataFiles`, `reportKeys` or `blobs`), and
     # is complete only once all are listed (with the byte counts it states): see lib/manifests.py.
     manifest: str | None = None
-    # false: the source may have no files yet (an export format an estate may or may not use);
-    # its raw view is then empty instead of the ingest failing.
+    # Deprecated (every source is optional: one the estate lacks is absent, not an error). Still
+    # parsed so old declarations load; `atlas check` says it has no effect.
     required: bool = True
     max_lateness_hours: float | None = None  # optional; default by partitioning (DEFAULT_MAX_LATENESS_HOURS)
     declared_in: str = ""
@@ -83,10 +95,18 @@ class ExportSource:
         def expand(match: re.Match[str]) -> str:
             var = match.group(1)
             if var not in values:
-                raise DeclarationError(f"{self.declared_in}: location refers to unset variable ${{{var}}}")
+                raise DeclarationError(f"{self.declared_in}: field 'location' refers to unset variable ${{{var}}}")
             return values[var]
 
-        return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", expand, self.location)
+        return _VARIABLE.sub(expand, self.location)
+
+    @property
+    def bundled(self) -> bool:
+        """Declared in the repository's own `assets/sources` (the sample estate's catalogue of the
+        default layout under `$ATLAS_EXPORTS`), not in a user's `$ATLAS_ASSETS` folder."""
+        from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+
+        return Path(self.declared_in).resolve().parent == (DECLARATIONS_DIR / "sources").resolve()
 
     def period_of(self, relative_key: str) -> str:
         """The partition a file belongs to: 'YYYY-MM' (billing period), 'YYYY-MM-DD' (day) or 'all'."""
@@ -108,53 +128,125 @@ class ExportSource:
         return match.group("delivery") if match else None
 
 
-def parse_source(path: Path) -> ExportSource:
-    """Parse one declaration file; errors name the file and the field."""
-    data = read_declaration(path)
+def source_problems(path: Path, data: object) -> list[str]:
+    """Every problem of one parsed source declaration (empty when it is valid), one line each,
+    naming the file and the field."""
     if not isinstance(data, dict):
-        raise DeclarationError(f"{path}: expected a mapping of fields")
-    for field in _REQUIRED:
-        if not data.get(field):
-            raise DeclarationError(f"{path}: field '{field}' is required")
+        return [f"{path}: expected a mapping of fields"]
+    problems = []
     unknown = set(data) - (set(ExportSource.__dataclass_fields__) - {"declared_in"})
     if unknown:
-        raise DeclarationError(f"{path}: unknown field(s) {sorted(unknown)}")
-    if not _NAME.match(str(data["name"])):
-        raise DeclarationError(f"{path}: field 'name' must be lowercase snake_case, got {data['name']!r}")
-    if data["format"] not in FORMATS:
-        raise DeclarationError(f"{path}: field 'format' must be one of {FORMATS}, got {data['format']!r}")
-    if data["partitioning"] not in PARTITIONINGS:
-        raise DeclarationError(
-            f"{path}: field 'partitioning' must be one of {PARTITIONINGS}, got {data['partitioning']!r}"
-        )
-    if data["partitioning"] != "none" and not data.get("period_pattern"):
-        raise DeclarationError(f"{path}: field 'period_pattern' is required when partitioning is set")
-    for field in ("period_pattern", "delivery_pattern"):
-        if data.get(field):
-            try:
-                re.compile(data[field])
-            except re.error as exc:
-                raise DeclarationError(f"{path}: field '{field}' is not a valid regex: {exc}") from exc
-    required = data.pop("required", True)
+        problems.append(f"{path}: unknown field(s) {sorted(unknown)}")
+    for field in _REQUIRED:
+        if data.get(field) in (None, ""):
+            problems.append(f"{path}: field '{field}' is required")
+    for field in _TEXT:
+        if data.get(field) is not None and not isinstance(data[field], str):
+            problems.append(f"{path}: field '{field}' must be text, got {data[field]!r}")
+    text = {f: data[f] for f in _TEXT if isinstance(data.get(f), str) and data[f]}
+    if "name" in text and not _NAME.match(text["name"]):
+        problems.append(f"{path}: field 'name' must be lowercase snake_case, got {text['name']!r}")
+    if "format" in text and text["format"] not in FORMATS:
+        problems.append(f"{path}: field 'format' must be one of {FORMATS}, got {text['format']!r}")
+    if "partitioning" in text and text["partitioning"] not in PARTITIONINGS:
+        problems.append(f"{path}: field 'partitioning' must be one of {PARTITIONINGS}, got {text['partitioning']!r}")
+    if text.get("partitioning", "none") != "none" and not data.get("period_pattern"):
+        problems.append(f"{path}: field 'period_pattern' is required when partitioning is set")
+    for field, group in _PATTERN_GROUPS.items():
+        if field not in text:
+            continue
+        try:
+            pattern = re.compile(text[field])
+        except re.error as exc:
+            problems.append(f"{path}: field '{field}' is not a valid regex: {exc}")
+            continue
+        if group not in pattern.groupindex:
+            problems.append(f"{path}: field '{field}' must have a named group (?P<{group}>...)")
+    if "location" in text:
+        scheme = _SCHEME.match(text["location"])
+        if scheme and scheme.group(1) not in (*STORE_SCHEMES, "file"):
+            problems.append(
+                f"{path}: field 'location' has unsupported scheme {scheme.group(1)}:// "
+                f"(use s3://, gs://, az://, abfs[s]:// or a local path)"
+            )
+        elif scheme and scheme.group(1) != "file" and not text["location"][scheme.end():].split("/", 1)[0]:
+            problems.append(f"{path}: field 'location' names no bucket or container: {text['location']!r}")
+    required = data.get("required", True)
     if not isinstance(required, bool):
-        raise DeclarationError(f"{path}: field 'required' must be true or false, got {required!r}")
-    lateness = data.pop("max_lateness_hours", None)
+        problems.append(f"{path}: field 'required' must be true or false, got {required!r}")
+    lateness = data.get("max_lateness_hours")
     if lateness is not None and (isinstance(lateness, bool) or not isinstance(lateness, int | float) or lateness <= 0):
-        raise DeclarationError(f"{path}: field 'max_lateness_hours' must be a positive number of hours, got {lateness!r}")
+        problems.append(f"{path}: field 'max_lateness_hours' must be a positive number of hours, got {lateness!r}")
+    return problems
+
+
+def parse_source(path: Path) -> ExportSource:
+    """Parse one declaration file; a DeclarationError lists every problem, naming file and field."""
+    data = read_declaration(path)
+    problems = source_problems(path, data)
+    if problems:
+        raise DeclarationError(*problems)
+    assert isinstance(data, dict)
+    lateness = data.get("max_lateness_hours")
     return ExportSource(
-        **{k: str(v) for k, v in data.items()},
-        required=required,
+        **{k: str(v) for k, v in data.items() if k in _TEXT},
+        required=data.get("required", True),
         max_lateness_hours=None if lateness is None else float(lateness),
         declared_in=str(path),
     )
 
 
-def load_sources(folder: Path) -> list[ExportSource]:
-    """Every source declared under `folder` (one YAML file each), sorted by name; names are unique."""
-    sources = [parse_source(p) for p in sorted(folder.glob("*.yaml"))]
+def location_problem(source: ExportSource) -> str | None:
+    """What is wrong with a source's location, found without listing it (None: it may be right).
+
+    A `${VAR}` that is not set is wrong. So is a local folder that does not exist in a user's own
+    declaration (`$ATLAS_ASSETS`): a mistyped path must not read as "nothing delivered". The
+    repository's bundled declarations are the catalogue of the default layout under
+    `$ATLAS_EXPORTS`: there a missing folder means the estate does not have that export (absent),
+    and only a missing `$ATLAS_EXPORTS` itself is wrong. Buckets are not reached here (no network,
+    no credentials): listing them is the run's job.
+    """
+    try:
+        location = source.resolved_location()
+    except DeclarationError as exc:
+        return str(exc)
+    scheme = _SCHEME.match(location)
+    if scheme and scheme.group(1) != "file":
+        return None
+    folder = Path(location.removeprefix("file://")).expanduser()
+    if folder.is_dir():
+        return None
+    if folder.exists():
+        return f"{source.declared_in}: field 'location' is a file, not a folder: {folder}"
+    if not source.bundled:
+        return f"{source.declared_in}: field 'location': folder {folder} does not exist (source {source.name})"
+    from atlas_pipeline.lib.settings import AtlasPaths
+
+    exports = AtlasPaths.from_env().exports
+    if "${ATLAS_EXPORTS}" in source.location and not exports.is_dir():
+        return f"{source.declared_in}: field 'location': ATLAS_EXPORTS folder {exports} does not exist"
+    return None
+
+
+def load_sources(folder: Path | None = None) -> list[ExportSource]:
+    """Every source declared under `folder` (default: `<declarations>/sources`, resolved now), one
+    YAML file each, sorted by name; names are unique. No folder, or an empty one, is an estate
+    with no sources. A DeclarationError lists the problems of every file."""
+    if folder is None:
+        from atlas_pipeline.lib.settings import declarations_dir
+
+        folder = declarations_dir() / "sources"
+    sources, problems = [], []
+    for path in sorted(Path(folder).glob("*.yaml")):
+        try:
+            sources.append(parse_source(path))
+        except DeclarationError as exc:
+            problems += exc.problems
     seen: dict[str, str] = {}
     for source in sources:
         if source.name in seen:
-            raise DeclarationError(f"{source.declared_in}: name '{source.name}' already declared in {seen[source.name]}")
+            problems.append(f"{source.declared_in}: name '{source.name}' already declared in {seen[source.name]}")
         seen[source.name] = source.declared_in
+    if problems:
+        raise DeclarationError(*problems)
     return sorted(sources, key=lambda s: s.name)

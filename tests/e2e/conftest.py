@@ -41,6 +41,12 @@ def materialized(tmp_path_factory: pytest.TempPathFactory, e2e_instance: dg.Dags
         instance=e2e_instance, raise_on_error=False
     )
     as_of = (SPEC.end_exclusive).isoformat()
+    # As `atlas run` does: the forecast partitions are the as-of dates the landed history supports.
+    from atlas_pipeline.defs.forecast.partitions import register_history_as_of_dates
+    from atlas_pipeline.lib.warehouse import connect
+
+    with connect(paths.warehouse, read_only=True) as con:
+        register_history_as_of_dates(e2e_instance, con)
     forecast = definitions.resolve_job_def("forecast_job").execute_in_process(
         instance=e2e_instance, partition_key=as_of, raise_on_error=False
     )

@@ -14,7 +14,8 @@ import pytest
 
 from atlas_pipeline.defs.forecast.anomalies import cost_anomalies, severity_of
 from atlas_pipeline.defs.forecast.assets import forecast_cost_daily
-from atlas_pipeline.defs.forecast.budgets import BUDGETS, budget_status
+from atlas_pipeline.defs.forecast.budgets import budget_status
+from atlas_pipeline.defs.forecast.partitions import add_as_of_dates
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.budgets import load_budgets, overrun_probability
 from atlas_pipeline.lib.sources import DeclarationError
@@ -65,6 +66,7 @@ def materialized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, d
     build_warehouse(home / "warehouse.duckdb")
     warehouse = Warehouse(atlas_home=str(home))
     instance = dg.DagsterInstance.ephemeral()
+    add_as_of_dates(instance, [AS_OF.isoformat(), (LAST_DAY + timedelta(days=1)).isoformat()])
     resources = {"warehouse": warehouse}
     assert dg.materialize(
         [forecast_cost_daily, budget_status], partition_key=AS_OF.isoformat(), resources=resources, instance=instance
@@ -128,7 +130,8 @@ def test_budget_status_equals_sql_sums_to_the_cent(warehouse: Warehouse):
             ).fetchall()
         }  # fmt: skip
         sums = {}
-        for budget in BUDGETS:
+        budgets = load_budgets()
+        for budget in budgets:
             actual = con.execute(
                 f"select sum(effective_cost) from main.fct_cost_daily where {budget.column} = ? "
                 "and billing_currency = ? and charge_date >= ? and charge_date < ?",
@@ -140,8 +143,8 @@ def test_budget_status_equals_sql_sums_to_the_cent(warehouse: Warehouse):
                 [budget.scope, budget.value, AS_OF, month_end],
             ).fetchone()[0]
             sums[budget.name] = (actual, rest)
-    assert set(status) == {b.name for b in BUDGETS}
-    for budget in BUDGETS:
+    assert set(status) == {b.name for b in budgets}
+    for budget in budgets:
         month, amount, actual, rest, projected, probability, over, note = status[budget.name]
         assert month == month_start and amount == budget.amount
         expected_actual, expected_rest = sums[budget.name]
@@ -178,3 +181,33 @@ def test_budget_declaration_errors_name_file_budget_and_field(tmp_path: Path):
     path.write_text("budgets:\n  - {name: a, scope: region, value: X, amount: '1', currency: USD}\n")
     with pytest.raises(DeclarationError, match=r"budget #1: field 'scope' must be one of provider, service, team"):
         load_budgets(path)
+
+
+def test_budget_declaration_lists_every_problem(tmp_path: Path):
+    path = tmp_path / "budgets.yaml"
+    path.write_text(
+        "budgets:\n"
+        "  - {name: a, scope: region, value: X, amount: 12.5, currency: USD}\n"
+        "  - {name: b, scope: team, value: web, amount: '-1', currency: USD, colour: red}\n"
+        "  - {name: c, scope: team, value: web, amount: '5', currency: USD}\n"
+    )
+    with pytest.raises(DeclarationError) as error:
+        load_budgets(path)
+    assert error.value.problems == [
+        f"{path}: budget #1: field 'scope' must be one of provider, service, team, got 'region'",
+        f"{path}: budget #1: field 'amount' must be a quoted decimal, e.g. \"12000.00\"",
+        f"{path}: budget #2: unknown field 'colour' (fields: name, scope, value, amount, currency)",
+        f"{path}: budget #2: field 'amount' must be positive, got '-1'",
+    ]
+
+
+def test_budgets_come_from_atlas_assets_and_none_there_means_no_budgets(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("ATLAS_ASSETS", str(tmp_path))
+    assert load_budgets() == ()  # the repository's sample budgets are not the user's
+    (tmp_path / "budgets.yaml").write_text("")
+    assert load_budgets() == ()
+    (tmp_path / "budgets.yaml").write_text(
+        "budgets:\n  - {name: lab, scope: team, value: ml, amount: '100.10', currency: EUR}\n"
+    )
+    [budget] = load_budgets()
+    assert (budget.name, budget.amount, budget.currency) == ("lab", Decimal("100.10"), "EUR")

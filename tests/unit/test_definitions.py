@@ -62,6 +62,11 @@ def test_jobs_and_schedules_snapshot():
     assert {k.to_user_string() for k in report.asset_layer.selected_asset_keys} == {"atlas_overview"}
     sensor = defs.resolve_sensor_def("rebuild_overview_report")
     assert sensor.job_name == "report_job"
+    # Forecast partitions are the as-of dates the landed history supports, added after each refresh.
+    forecast_job = defs.resolve_job_def("forecast_job")
+    assert isinstance(forecast_job.partitions_def, dg.DynamicPartitionsDefinition)
+    assert forecast_job.partitions_def.name == "forecast_as_of_dates"
+    assert defs.resolve_sensor_def("forecast_as_of_dates_after_refresh").default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_blocking_checks_exist_on_raw_sources():

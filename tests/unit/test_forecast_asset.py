@@ -1,9 +1,10 @@
 """The forecast asset on a tiny warehouse: forecasts for long series, a stated refusal for a short
-one, credits left out, and an idempotent partition; its schedule and its declaration."""
+one, credits left out, and an idempotent partition; its schedule, its as-of dates (derived from the
+data, however old) and its declaration."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -11,14 +12,15 @@ import numpy as np
 import pytest
 import yaml
 
-from atlas_pipeline.defs.forecast.assets import (
-    SETTINGS,
-    forecast_cost_daily,
-    forecast_job,
+from atlas_pipeline.defs.forecast.assets import forecast_cost_daily, forecast_job, forecast_schedule
+from atlas_pipeline.defs.forecast.partitions import (
+    add_as_of_dates,
+    forecast_as_of_dates_after_refresh,
     forecast_partitions,
-    forecast_schedule,
+    register_history_as_of_dates,
 )
 from atlas_pipeline.defs.resources import Warehouse
+from atlas_pipeline.lib.forecast_as_of import FORECAST_PARTITIONS_NAME
 from atlas_pipeline.lib.forecast_settings import load_forecast_settings
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.sources import DeclarationError
@@ -64,6 +66,7 @@ def warehouse(tmp_path: Path) -> Warehouse:
 
 
 def materialize(warehouse: Warehouse, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    add_as_of_dates(instance, [AS_OF.isoformat()])
     return dg.materialize(
         [forecast_cost_daily], partition_key=AS_OF.isoformat(), resources={"warehouse": warehouse}, instance=instance
     )
@@ -97,7 +100,7 @@ def test_forecasts_long_series_refuses_short_one_and_rerun_replaces(warehouse: W
             "select series_key, model_name from main.forecast_runs where model_name is not null"
         ).fetchall())
 
-    horizon = SETTINGS.horizon_days
+    horizon = load_forecast_settings().horizon_days
     assert counts == {"Amazon Web Services": horizon, "Google Cloud": horizon}
     assert first[0] == AS_OF and first[1] == AS_OF + timedelta(days=horizon - 1) and first[2]
     assert first[3] < 10_000  # neither the as-of day's cost nor the credit shaped the forecast
@@ -145,8 +148,9 @@ def test_forecasts_long_series_refuses_short_one_and_rerun_replaces(warehouse: W
     assert run_rows == 6  # 4 providers, 1 service, 1 team
 
 
-def test_schedule_and_partitions_follow_the_declaration():
-    assert forecast_partitions.start.date() == SETTINGS.partitions_start
+def test_schedule_requests_yesterday_and_adds_it_when_missing():
+    """06:00 UTC on 2026-10-02 forecasts as of 2026-10-01; that as-of date is added first if the
+    refresh has not (a run can only target an existing dynamic partition)."""
     defs = dg.Definitions(
         assets=[forecast_cost_daily], jobs=[forecast_job], schedules=[forecast_schedule],
         resources={"warehouse": Warehouse()},
@@ -154,6 +158,77 @@ def test_schedule_and_partitions_follow_the_declaration():
     schedule = defs.resolve_schedule_def("forecast_daily")
     assert (schedule.cron_schedule, schedule.job_name) == ("0 6 * * *", "forecast_job")
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert forecast_job.partitions_def == forecast_partitions
+    with dg.instance_for_test() as instance:
+        assert instance.get_dynamic_partitions(FORECAST_PARTITIONS_NAME) == []
+        context = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=datetime(2026, 10, 2, 6, 0, tzinfo=UTC),
+            repository_def=defs.get_repository_def(),
+        )
+        data = schedule.evaluate_tick(context)
+        assert [r.partition_key for r in data.run_requests] == ["2026-10-01"]
+        assert instance.get_dynamic_partitions(FORECAST_PARTITIONS_NAME) == ["2026-10-01"]
+        schedule.evaluate_tick(context)  # again: the date is not added twice
+        assert instance.get_dynamic_partitions(FORECAST_PARTITIONS_NAME) == ["2026-10-01"]
+
+
+def test_as_of_dates_come_from_the_data_however_old(tmp_path: Path):
+    """Costs in 2025-09 .. 2025-11 (before any fixed start the repository could pick) and GPU-hours
+    to 2025-12-03: the as-of dates run from the day after the first day to the day after the last,
+    and the partition after the last cost day forecasts without an unknown-partition error."""
+    old_start = date(2025, 9, 1)
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        con.execute(
+            "create table main.fct_cost_daily (charge_date date, provider_name varchar, billing_account_id varchar, "
+            "service_name varchar, team varchar, charge_category varchar, billing_currency varchar, "
+            "billed_cost decimal(38, 12), effective_cost decimal(38, 12), line_items bigint)"
+        )
+        con.executemany(
+            "insert into main.fct_cost_daily values (?, 'Microsoft', 'acct', 'Compute', 'ml', 'Usage', 'USD', ?, ?, 1)",
+            [(old_start + timedelta(days=i), 100 + i % 7, 100 + i % 7) for i in range(91)],  # through 2025-11-30
+        )
+        con.execute("create table main.fct_gpu_hours_daily (usage_date date, cluster varchar, gpu_hours_allocated double)")
+        con.execute("insert into main.fct_gpu_hours_daily values ('2025-12-03', 'lab', 8.0)")
+    warehouse = Warehouse(atlas_home=str(tmp_path))
+    instance = dg.DagsterInstance.ephemeral()
+    with warehouse.connect(read_only=True) as con:
+        added = register_history_as_of_dates(instance, con)
+        assert register_history_as_of_dates(instance, con) == []  # idempotent
+    assert added[0] == "2025-09-02" and added[-1] == "2025-12-04" and len(added) == 94
+    assert instance.get_dynamic_partitions(FORECAST_PARTITIONS_NAME) == added
+    result = dg.materialize(
+        [forecast_cost_daily], partition_key="2025-12-01", resources={"warehouse": warehouse}, instance=instance
+    )
+    assert result.success
+    with warehouse.connect(read_only=True) as con:
+        first_day = con.execute("select min(forecast_date) from main.forecast_cost_daily").fetchone()[0]
+    assert first_day == date(2025, 12, 1)
+
+
+def test_refresh_sensor_adds_the_as_of_dates_of_the_landed_history(warehouse: Warehouse, monkeypatch):
+    """After a successful refresh run the sensor requests every missing as-of date, then nothing."""
+    monkeypatch.setenv("ATLAS_HOME", warehouse.atlas_home)
+
+    @dg.op
+    def noop() -> None: ...
+
+    @dg.job(name="warehouse_refresh_job")
+    def refresh() -> None:
+        noop()
+
+    with dg.instance_for_test() as instance:
+        result = refresh.execute_in_process(instance=instance)
+        context = dg.build_run_status_sensor_context(
+            sensor_name="forecast_as_of_dates_after_refresh", dagster_instance=instance,
+            dagster_run=result.dagster_run, dagster_event=result.get_run_success_event(),
+        )
+        answer = forecast_as_of_dates_after_refresh(context)
+        [request] = answer.dynamic_partitions_requests
+        assert request.partitions_def_name == FORECAST_PARTITIONS_NAME
+        # build_warehouse: 2026-08-01 .. 2026-09-30 (the as-of day's row included).
+        assert request.partition_keys[0] == "2026-08-02" and request.partition_keys[-1] == "2026-10-01"
+        instance.add_dynamic_partitions(FORECAST_PARTITIONS_NAME, list(request.partition_keys))
+        assert isinstance(forecast_as_of_dates_after_refresh(context), dg.SkipReason)
 
 
 @pytest.mark.parametrize(
@@ -162,7 +237,6 @@ def test_schedule_and_partitions_follow_the_declaration():
         ({"horizon_days": 0}, "horizon_days"),
         ({"coverages": [0.8, 95]}, "coverages"),
         ({"min_history_days": 7}, "min_history_days"),
-        ({"partitions_start": "August"}, "partitions_start"),
         ({"series": ["provider", "colour"]}, "series"),
         ({"horizon": 30}, "horizon"),
     ],
@@ -174,3 +248,22 @@ def test_declaration_errors_name_the_file_and_the_field(tmp_path: Path, change: 
     with pytest.raises(DeclarationError) as error:
         load_forecast_settings(path)
     assert str(path) in str(error.value) and f"'{field}'" in str(error.value)
+
+
+def test_every_problem_is_listed_and_partitions_start_is_accepted_but_ignored(tmp_path: Path):
+    path = tmp_path / "forecast.yaml"
+    path.write_text("horizon_days: 0\ncoverages: [0.8, 95]\nmin_history_days: 28\npartitions_start: 2026-08-01\n")
+    with pytest.raises(DeclarationError) as error:
+        load_forecast_settings(path)
+    assert len(error.value.problems) == 3  # horizon_days, coverages, series missing
+    assert all(line.startswith(f"{path}: field ") for line in error.value.problems)
+    path.write_text("horizon_days: 30\ncoverages: [0.8]\nmin_history_days: 28\npartitions_start: whenever\nseries: [team]\n")
+    assert load_forecast_settings(path).series == ("team",)
+
+
+def test_forecast_settings_come_from_atlas_assets_else_the_repository(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("ATLAS_ASSETS", str(tmp_path))
+    assert load_forecast_settings().declared_in == str(DECLARATIONS_DIR / "forecast.yaml")  # none there: defaults
+    (tmp_path / "forecast.yaml").write_text("horizon_days: 7\ncoverages: [0.9]\nmin_history_days: 14\nseries: [team]\n")
+    settings = load_forecast_settings()
+    assert (settings.horizon_days, settings.series, settings.declared_in) == (7, ("team",), str(tmp_path / "forecast.yaml"))

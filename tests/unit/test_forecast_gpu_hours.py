@@ -7,9 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from atlas_pipeline.defs.forecast.assets import SETTINGS
 from atlas_pipeline.defs.forecast.gpu_hours import forecast_gpu_hours_daily
+from atlas_pipeline.defs.forecast.partitions import add_as_of_dates
 from atlas_pipeline.defs.resources import Warehouse
+from atlas_pipeline.lib.forecast_settings import load_forecast_settings
 from atlas_pipeline.lib.warehouse import connect
 
 AS_OF = date(2026, 10, 1)
@@ -27,7 +28,11 @@ def test_gpu_hours_forecast_per_cluster(tmp_path: Path):
                     "gpu_hours_allocated double)")  # fmt: skip
         con.executemany("insert into main.fct_gpu_hours_daily values (?, ?, ?, ?)", rows)
     warehouse = Warehouse(atlas_home=str(tmp_path))
-    result = dg.materialize([forecast_gpu_hours_daily], partition_key=AS_OF.isoformat(), resources={"warehouse": warehouse})
+    instance = dg.DagsterInstance.ephemeral()
+    add_as_of_dates(instance, [AS_OF.isoformat()])
+    result = dg.materialize(
+        [forecast_gpu_hours_daily], partition_key=AS_OF.isoformat(), resources={"warehouse": warehouse}, instance=instance
+    )
     assert result.success
     with warehouse.connect(read_only=True) as con:
         forecast = con.execute(
@@ -37,7 +42,7 @@ def test_gpu_hours_forecast_per_cluster(tmp_path: Path):
         models = con.execute(
             "select distinct measure, series_dimension from main.forecast_backtest_metrics"
         ).fetchall()  # fmt: skip
-    assert [(k, n, d) for k, n, d, _ in forecast] == [("big", SETTINGS.horizon_days, AS_OF)]
+    assert [(k, n, d) for k, n, d, _ in forecast] == [("big", load_forecast_settings().horizon_days, AS_OF)]
     assert 200 < forecast[0][3] < 300  # two teams of ~100-120 hours a day
     assert runs == {"big": None, "new": "only 10 days of history; need at least 28"}
     assert models == [("gpu_hours_allocated", "gpu_cluster")]

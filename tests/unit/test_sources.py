@@ -83,3 +83,30 @@ def test_azure_period_comes_from_the_date_range_folder():
     key = "20260801-20260831/0f1e2d3c/part_1_0001.csv"
     assert source.period_of(key) == "2026-08"
     assert source.delivery_of(key) == "0f1e2d3c"
+
+
+def test_every_problem_of_a_declaration_is_listed(tmp_path):
+    text = (
+        VALID.replace("format: aws_cur2_parquet", "format: xlsx")
+        .replace("(?P<period>", "(?P<month>")
+        .replace("provider: aws\n", "provider: aws\nrequired: maybe\nmax_lateness_hours: -2\n")
+        + "delivery_pattern: \"(x\"\n"
+    )
+    path = _write(tmp_path, text)
+    with pytest.raises(DeclarationError) as err:
+        parse_source(path)
+    assert [p.split(": ", 1)[1].split(" ")[1] for p in err.value.problems] == [
+        "'format'", "'period_pattern'", "'delivery_pattern'", "'required'", "'max_lateness_hours'",
+    ]
+    assert all(p.startswith(f"{path}: field ") for p in err.value.problems)
+
+
+def test_load_sources_reads_atlas_assets_at_call_time_and_names_duplicates(tmp_path, monkeypatch):
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "a.yaml").write_text(VALID)
+    (tmp_path / "sources" / "b.yaml").write_text(VALID)
+    monkeypatch.setenv("ATLAS_ASSETS", str(tmp_path))
+    with pytest.raises(DeclarationError, match="name 'demo' already declared in"):
+        load_sources()
+    (tmp_path / "sources" / "b.yaml").unlink()
+    assert [s.name for s in load_sources()] == ["demo"]

@@ -8,14 +8,13 @@ import pandas as pd
 
 from atlas_pipeline.defs.forecast.assets import (
     EXCLUDED_CHARGE_CATEGORIES,
-    SETTINGS,
     _ensure_table,
     forecast_cost_daily,
-    forecast_partitions,
     replace_rows,
 )
+from atlas_pipeline.defs.forecast.partitions import forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.forecast_settings import SERIES_COLUMNS
+from atlas_pipeline.lib.forecast_settings import SERIES_COLUMNS, load_forecast_settings
 from atlas_pipeline.lib.warehouse import relation_exists
 
 # Each partition (as-of date D) re-examines the days D-14 .. D-1: late-landing data and forecasts
@@ -136,11 +135,14 @@ def severity_of(impact: float, expected: float) -> tuple[float | None, str]:
     return relative, "low"
 
 
-def find_anomalies(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pd.DataFrame:
-    """Anomalies of every declared spend series on the days `first` .. `last` (see `_BREACHES_SQL`),
-    each with impact, severity and the other dimension value that deviated most from its typical."""
+def find_anomalies(
+    con: duckdb.DuckDBPyConnection, first: date, last: date, series: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """Anomalies of every declared spend series (default: forecast.yaml's, read now) on the days
+    `first` .. `last` (see `_BREACHES_SQL`), each with impact, severity and the other dimension
+    value that deviated most from its typical."""
     frames = []
-    for dimension in SETTINGS.series:
+    for dimension in series or load_forecast_settings().series:
         column = SERIES_COLUMNS[dimension]
         sql = _BREACHES_SQL.format(column=column, excluded=_EXCLUDED, coverage=ANOMALY_COVERAGE)
         breaches = con.execute(sql, {"dimension": dimension, "first": first, "last": last}).df()

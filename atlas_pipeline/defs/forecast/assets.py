@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from atlas_pipeline.defs.forecast.partitions import add_as_of_dates, forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.forecast_settings import ForecastSettings, load_forecast_settings
 from atlas_pipeline.lib.forecasting import (
@@ -15,10 +16,8 @@ from atlas_pipeline.lib.forecasting import (
     period_end_projection,
 )
 
-SETTINGS = load_forecast_settings()
-
-# One partition per as-of date; the partition's forecast uses history strictly before that date.
-forecast_partitions = dg.DailyPartitionsDefinition(start_date=SETTINGS.partitions_start.isoformat())
+# One partition per as-of date (defs/forecast/partitions.py); the partition's forecast uses history
+# strictly before that date. Settings (forecast.yaml) are read when a partition runs.
 
 # Credits and one-off purchases (upfront commitments, marketplace buys) are not spend patterns: they
 # arrive as lumps on arbitrary days and would only distort a daily model. Usage, tax and adjustments
@@ -190,11 +189,11 @@ def _plots(daily: pd.DataFrame, forecasts: pd.DataFrame, dimension: str, max_ser
     return "\n\n".join(parts)
 
 
-def _preview(forecasts: pd.DataFrame, rows_per_series: int = 5) -> str:
+def _preview(forecasts: pd.DataFrame, settings: ForecastSettings, rows_per_series: int = 5) -> str:
     if forecasts.empty:
         return "(no forecasts: see series_refused)"
     head = forecasts.groupby(["series_dimension", "series_key"], sort=True).head(rows_per_series)
-    columns = ["series_key", "forecast_date", "model_name", "point", *interval_columns(SETTINGS.coverages)]
+    columns = ["series_key", "forecast_date", "model_name", "point", *interval_columns(settings.coverages)]
     return head[columns].round(2).to_markdown(index=False)
 
 
@@ -204,12 +203,12 @@ def _preview(forecasts: pd.DataFrame, rows_per_series: int = 5) -> str:
     deps=[dg.AssetKey("fct_cost_daily")],
     kinds={"sktime", "duckdb"},
     metadata={
-        "declared_in": "assets/forecast.yaml",
+        "declared_in": "forecast.yaml of the declarations folder ($ATLAS_ASSETS, else assets/)",
         "tables": "main.forecast_cost_daily, main.forecast_runs, main.forecast_backtest_metrics",
     },
 )
 def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Daily EffectiveCost forecast per series (provider, service, team; see `assets/forecast.yaml`), as of the
+    """Daily EffectiveCost forecast per series (provider, service, team; see `forecast.yaml`), as of the
     partition date.
 
     Each partition forecasts from history strictly before its date, for `horizon_days` days from
@@ -227,24 +226,25 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
     Re-materializing a partition replaces its rows.
     """
     as_of = date.fromisoformat(context.partition_key)
+    settings = load_forecast_settings()
     with warehouse.connect() as con:
         try:
-            dailies = {dim: _read_daily(con, SETTINGS.series_column(dim), as_of) for dim in SETTINGS.series}
+            dailies = {dim: _read_daily(con, settings.series_column(dim), as_of) for dim in settings.series}
         except duckdb.CatalogException as exc:
             raise dg.Failure(description=f"main.fct_cost_daily is missing: materialize the marts first ({exc})") from exc
 
     for dim, daily in dailies.items():
         if daily.empty:
             context.log.warning(f"no {dim} cost rows before {as_of} in main.fct_cost_daily: nothing to forecast")
-    results = [_forecast_dimension(daily, dim, as_of, SETTINGS) for dim, daily in dailies.items()]
+    results = [_forecast_dimension(daily, dim, as_of, settings) for dim, daily in dailies.items()]
     forecasts = pd.concat([f for f, _, _ in results], ignore_index=True)
     status = pd.concat([s for _, s, _ in results], ignore_index=True)
     metrics = pd.concat([m for _, _, m in results], ignore_index=True)
 
     with warehouse.connect() as con:
-        _ensure_table(con, "main.forecast_cost_daily", _forecast_columns(SETTINGS))
+        _ensure_table(con, "main.forecast_cost_daily", _forecast_columns(settings))
         _ensure_table(con, "main.forecast_runs", _RUN_COLUMNS)
-        _ensure_table(con, "main.forecast_backtest_metrics", _metric_columns(SETTINGS))
+        _ensure_table(con, "main.forecast_backtest_metrics", _metric_columns(settings))
         replace_rows(con, "as_of_date = ?", [as_of], {"main.forecast_cost_daily": forecasts})
         # forecast_runs also holds the GPU-hours forecast's runs (series_dimension 'gpu_cluster').
         replace_rows(con, "as_of_date = ? and series_dimension <> 'gpu_cluster'", [as_of], {"main.forecast_runs": status})
@@ -289,8 +289,9 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
         metadata={
             "as_of_date": as_of.isoformat(),
             "history_through": stale.isoformat(),
-            "horizon_days": dg.MetadataValue.int(SETTINGS.horizon_days),
-            "coverages": dg.MetadataValue.json(list(SETTINGS.coverages)),
+            "declared_in": settings.declared_in,
+            "horizon_days": dg.MetadataValue.int(settings.horizon_days),
+            "coverages": dg.MetadataValue.json(list(settings.coverages)),
             "series_forecast": dg.MetadataValue.int(sum(len(m) for m in models.values())),
             "series_refused": dg.MetadataValue.json(refused),
             "models": dg.MetadataValue.json(models),
@@ -298,8 +299,8 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
             "quarter_end_projection": dg.MetadataValue.json(quarter),
             "backtest": dg.MetadataValue.md(_backtest_summary(metrics)),
             "forecast_rows": dg.MetadataValue.int(len(forecasts)),
-            "preview": dg.MetadataValue.md(_preview(forecasts)),
-            "plot": dg.MetadataValue.md(_plots(dailies[SETTINGS.series[0]], forecasts, SETTINGS.series[0])),
+            "preview": dg.MetadataValue.md(_preview(forecasts, settings)),
+            "plot": dg.MetadataValue.md(_plots(dailies[settings.series[0]], forecasts, settings.series[0])),
         }
     )
 
@@ -316,14 +317,23 @@ forecast_job = dg.define_asset_job(
 )
 
 # Daily at 06:00 UTC, two hours after the 04:00 warehouse refresh has landed the night's billing
-# data. A daily partitioned schedule targets the latest complete partition — yesterday — so the
-# history ends the day before yesterday and the still-filling last day stays out of the model.
+# data, for yesterday's as-of date: the history ends the day before yesterday and the still-filling
+# last day stays out of the model. The refresh adds the as-of dates its data supports
+# (forecast_as_of_dates_after_refresh); the schedule adds yesterday's itself if it is not there yet
+# (data late, or that sensor skipped), since a run can only target an existing dynamic partition.
 # Like every Atlas schedule it starts STOPPED: turn it on in the UI (Automation) or with
 # `dagster schedule start forecast_daily`, with the daemon running.
-forecast_schedule = dg.build_schedule_from_partitioned_job(
-    forecast_job,
+@dg.schedule(
     name="forecast_daily",
-    description="Daily 06:00 UTC spend forecast for yesterday's as-of partition.",
-    hour_of_day=6,
-    minute_of_hour=0,
+    job=forecast_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Daily 06:00 UTC spend and GPU-hours forecast for yesterday's as-of date.",
 )
+def forecast_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    as_of = (context.scheduled_execution_time.date() - timedelta(days=1)).isoformat()
+    added = add_as_of_dates(context.instance, [as_of])
+    if added:
+        context.log.info(f"added forecast as-of date {as_of} (not yet derived from landed data)")
+    return dg.RunRequest(run_key=f"forecast-{as_of}", partition_key=as_of)

@@ -6,12 +6,11 @@ from decimal import Decimal
 import dagster as dg
 import pandas as pd
 
-from atlas_pipeline.defs.forecast.assets import _ensure_table, forecast_cost_daily, forecast_partitions, replace_rows
+from atlas_pipeline.defs.forecast.assets import _ensure_table, forecast_cost_daily, replace_rows
+from atlas_pipeline.defs.forecast.partitions import forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.budgets import BUDGETS_DECLARATION, load_budgets, overrun_probability
+from atlas_pipeline.lib.budgets import budgets_file, load_budgets, overrun_probability
 from atlas_pipeline.lib.forecasting import period_bounds
-
-BUDGETS = load_budgets()
 
 _COLUMNS = {
     "budget_name": "varchar",
@@ -61,11 +60,14 @@ def budget_month(as_of: date) -> tuple[date, date]:
     partitions_def=forecast_partitions,
     deps=[forecast_cost_daily, dg.AssetKey("fct_cost_daily")],
     kinds={"duckdb"},
-    metadata={"declared_in": "assets/budgets.yaml", "table": "main.budget_status"},
+    metadata={
+        "declared_in": "budgets.yaml of the declarations folder ($ATLAS_ASSETS, else assets/)",
+        "table": "main.budget_status",
+    },
 )
 def budget_status(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Each monthly budget of `assets/budgets.yaml` (by provider, service or team tag, in billing
-    currency) against the month's actual EffectiveCost to date and its projected month end.
+    """Each monthly budget of `budgets.yaml` (by provider, service or team tag, in billing currency;
+    no file: no budgets) against the month's actual EffectiveCost to date and its projected month end.
 
     The month is the one holding the day before the as-of date. Actual-to-date sums every charge
     of the scope in the budget's currency from the 1st up to the day before the as-of date (credits
@@ -78,9 +80,10 @@ def budget_status(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     as_of = date.fromisoformat(context.partition_key)
     start, end = budget_month(as_of)
     through = min(as_of, end)
+    declared_in = budgets_file()
     rows = []
     with warehouse.connect() as con:
-        for budget in BUDGETS:
+        for budget in load_budgets(declared_in):
             actual = con.execute(
                 _ACTUAL_SQL.format(column=budget.column), [budget.value, budget.currency, start, through]
             ).fetchone()[0]
@@ -132,7 +135,7 @@ def budget_status(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     preview = status[["budget_name", "budget_amount", "actual_to_date", "projected_month_end", "overrun_probability"]]
     return dg.MaterializeResult(
         metadata={
-            "declared_in": str(BUDGETS_DECLARATION),
+            "declared_in": str(declared_in or "(no budgets.yaml in the declarations folder)"),
             "budget_month": start.strftime("%Y-%m"),
             "budgets": dg.MetadataValue.int(len(rows)),
             "projected_over": dg.MetadataValue.json(over),

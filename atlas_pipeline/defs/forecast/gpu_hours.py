@@ -8,14 +8,14 @@ import pandas as pd
 
 from atlas_pipeline.defs.forecast.assets import (
     _RUN_COLUMNS,
-    SETTINGS,
     _backtest_summary,
     _ensure_table,
     _metric_columns,
-    forecast_partitions,
     replace_rows,
 )
+from atlas_pipeline.defs.forecast.partitions import forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
+from atlas_pipeline.lib.forecast_settings import ForecastSettings, load_forecast_settings
 from atlas_pipeline.lib.forecasting import forecast_frame, interval_columns
 
 DIMENSION = "gpu_cluster"
@@ -30,7 +30,7 @@ order by series_key, usage_date
 """
 
 
-def _columns() -> dict[str, str]:
+def _columns(settings: ForecastSettings) -> dict[str, str]:
     # GPU-hours are a quantity, not money: doubles.
     return {
         "series_dimension": "varchar",
@@ -38,7 +38,7 @@ def _columns() -> dict[str, str]:
         "as_of_date": "date",
         "model_name": "varchar",
         "forecast_date": "date",
-        **{name: "double" for name in ["point", *interval_columns(SETTINGS.coverages)]},
+        **{name: "double" for name in ["point", *interval_columns(settings.coverages)]},
     }
 
 
@@ -48,7 +48,7 @@ def _columns() -> dict[str, str]:
     deps=[dg.AssetKey("fct_gpu_hours_daily")],
     kinds={"sktime", "duckdb"},
     metadata={
-        "declared_in": "assets/forecast.yaml",
+        "declared_in": "forecast.yaml of the declarations folder ($ATLAS_ASSETS, else assets/)",
         "tables": "main.forecast_gpu_hours_daily, main.forecast_runs, main.forecast_backtest_metrics",
     },
 )
@@ -56,13 +56,14 @@ def forecast_gpu_hours_daily(context: dg.AssetExecutionContext, warehouse: Wareh
     """Daily allocated GPU-hours forecast per Slurm cluster, as of the partition date.
 
     Same models, backtest, horizon, coverages and minimum history as the spend forecast
-    (`assets/forecast.yaml`), on `fct_gpu_hours_daily.gpu_hours_allocated` summed per cluster and
+    (`forecast.yaml`), on `fct_gpu_hours_daily.gpu_hours_allocated` summed per cluster and
     day (days without jobs count as 0 hours). Writes `main.forecast_gpu_hours_daily` (cluster ×
     as-of date × forecast date, hours as doubles), its runs to `main.forecast_runs` and its backtest
     to `main.forecast_backtest_metrics` (series_dimension 'gpu_cluster', measure
     'gpu_hours_allocated'). Re-materializing a partition replaces its rows.
     """
     as_of = date.fromisoformat(context.partition_key)
+    settings = load_forecast_settings()
     with warehouse.connect() as con:
         try:
             daily = con.execute(_DAILY_SQL, [as_of]).df()
@@ -74,9 +75,9 @@ def forecast_gpu_hours_daily(context: dg.AssetExecutionContext, warehouse: Wareh
         date_column="usage_date",
         value_column="gpu_hours",
         as_of=as_of,
-        horizon_days=SETTINGS.horizon_days,
-        coverages=SETTINGS.coverages,
-        min_history_days=SETTINGS.min_history_days,
+        horizon_days=settings.horizon_days,
+        coverages=settings.coverages,
+        min_history_days=settings.min_history_days,
         with_metrics=True,
     )
     forecasts.insert(0, "series_dimension", DIMENSION)
@@ -85,9 +86,9 @@ def forecast_gpu_hours_daily(context: dg.AssetExecutionContext, warehouse: Wareh
     metrics.insert(0, "series_dimension", DIMENSION)
     metrics.insert(0, "measure", MEASURE)
     with warehouse.connect() as con:
-        _ensure_table(con, "main.forecast_gpu_hours_daily", _columns())
+        _ensure_table(con, "main.forecast_gpu_hours_daily", _columns(settings))
         _ensure_table(con, "main.forecast_runs", _RUN_COLUMNS)
-        _ensure_table(con, "main.forecast_backtest_metrics", _metric_columns(SETTINGS))
+        _ensure_table(con, "main.forecast_backtest_metrics", _metric_columns(settings))
         replace_rows(con, "as_of_date = ?", [as_of], {"main.forecast_gpu_hours_daily": forecasts})
         replace_rows(con, "as_of_date = ? and series_dimension = ?", [as_of, DIMENSION], {"main.forecast_runs": status})
         replace_rows(con, "as_of_date = ? and measure = ?", [as_of, MEASURE], {"main.forecast_backtest_metrics": metrics})

@@ -7,7 +7,6 @@ import dagster as dg
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.landing import SourceLocationError, land_source, refresh_raw_view
 from atlas_pipeline.lib.object_store import open_store
-from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.sources import ExportSource, load_sources
 
 
@@ -69,4 +68,4 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
 
 @dg.definitions
 def ingest() -> dg.Definitions:
-    return dg.Definitions(assets=[build_ingest_asset(s) for s in load_sources(DECLARATIONS_DIR / "sources")])
+    return dg.Definitions(assets=[build_ingest_asset(s) for s in load_sources()])

@@ -7,7 +7,6 @@ import duckdb
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.landing import pending_deliveries
 from atlas_pipeline.lib.object_store import StoreUnavailable, open_store
-from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.sources import ExportSource, load_sources
 
 
@@ -54,4 +53,4 @@ def build_delivery_sensor(source: ExportSource) -> dg.SensorDefinition:
 
 @dg.definitions
 def delivery_sensors() -> dg.Definitions:
-    return dg.Definitions(sensors=[build_delivery_sensor(s) for s in load_sources(DECLARATIONS_DIR / "sources")])
+    return dg.Definitions(sensors=[build_delivery_sensor(s) for s in load_sources()])

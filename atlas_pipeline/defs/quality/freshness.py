@@ -1,5 +1,5 @@
 """Freshness: each export source declares how late its newest delivery may be
-(`max_lateness_hours` in `assets/sources/<name>.yaml`); a Dagster freshness check on `raw/<name>`
+(`max_lateness_hours` in its `sources/<name>.yaml`); a Dagster freshness check on `raw/<name>`
 warns when the newest landed file is older than that (the ingest asset records the delivery time
 as `dagster/last_updated_timestamp`, so a refresh run with nothing new does not look fresh)."""
 
@@ -7,7 +7,6 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.sources import ExportSource, load_sources
 
 
@@ -25,7 +24,7 @@ def build_source_freshness_checks(sources: Iterable[ExportSource]) -> list[dg.As
 
 @dg.definitions
 def freshness() -> dg.Definitions:
-    checks = build_source_freshness_checks(load_sources(DECLARATIONS_DIR / "sources"))
+    checks = build_source_freshness_checks(load_sources())
     return dg.Definitions(
         asset_checks=checks,
         # Re-evaluates the checks between runs, so a source that stops delivering turns stale in the UI.

@@ -1,0 +1,57 @@
+"""The forecasts' partitions: one per as-of date the landed history supports (Dagster dynamic
+partitions), added after every successful warehouse refresh, so any history — however old — can
+be forecast without a start date to fall outside of."""
+
+from collections.abc import Iterable
+
+import dagster as dg
+import duckdb
+
+from atlas_pipeline.defs.automation.jobs import warehouse_refresh_job
+from atlas_pipeline.lib.forecast_as_of import FORECAST_PARTITIONS_NAME, as_of_dates, history_spans
+from atlas_pipeline.lib.settings import AtlasPaths
+from atlas_pipeline.lib.warehouse import connect
+
+forecast_partitions = dg.DynamicPartitionsDefinition(name=FORECAST_PARTITIONS_NAME)
+
+
+def missing_as_of_dates(instance: dg.DagsterInstance, keys: Iterable[str]) -> list[str]:
+    """The keys (ISO dates) that are not yet forecast partitions, in the order given."""
+    existing = set(instance.get_dynamic_partitions(FORECAST_PARTITIONS_NAME))
+    return [key for key in dict.fromkeys(keys) if key not in existing]
+
+
+def add_as_of_dates(instance: dg.DagsterInstance, keys: Iterable[str]) -> list[str]:
+    """Make `keys` forecast partitions (the ones already there are left alone); returns those added."""
+    missing = missing_as_of_dates(instance, keys)
+    if missing:
+        instance.add_dynamic_partitions(FORECAST_PARTITIONS_NAME, missing)
+    return missing
+
+
+def register_history_as_of_dates(instance: dg.DagsterInstance, con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Add every as-of date the warehouse's daily histories support (see lib/forecast_as_of.py)."""
+    return add_as_of_dates(instance, [d.isoformat() for d in as_of_dates(history_spans(con))])
+
+
+@dg.run_status_sensor(
+    name="forecast_as_of_dates_after_refresh",
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[warehouse_refresh_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "After a successful warehouse_refresh_job run, add a forecast partition for every as-of date "
+        "the landed cost and GPU-hours history supports (the day after its first day to the day after its last)."
+    ),
+)
+def forecast_as_of_dates_after_refresh(context: dg.RunStatusSensorContext) -> dg.SensorResult | dg.SkipReason:
+    try:
+        with connect(AtlasPaths.from_env().warehouse, read_only=True) as con:
+            keys = [d.isoformat() for d in as_of_dates(history_spans(con))]
+    except duckdb.Error as exc:  # e.g. another run holds the warehouse; the daily schedule adds its own date
+        return dg.SkipReason(f"warehouse not readable now: {str(exc).splitlines()[0]}")
+    missing = missing_as_of_dates(context.instance, keys)
+    if not missing:
+        return dg.SkipReason(f"no new as-of dates after run {context.dagster_run.run_id}")
+    context.log.info(f"adding {len(missing)} forecast as-of dates: {missing[0]} .. {missing[-1]}")
+    return dg.SensorResult(dynamic_partitions_requests=[forecast_partitions.build_add_request(missing)])
