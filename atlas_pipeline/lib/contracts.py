@@ -268,6 +268,12 @@ def _contracts(folder: Path) -> dict[str, FileContract]:
     return contracts
 
 
+def input_names(folder: Path = CONTRACTS_DIR) -> tuple[str, ...]:
+    """Every input the warehouse models: one contract each. An estate declares where the ones it has
+    are; the others are absent (their raw views empty, with the contract's columns)."""
+    return tuple(sorted(_contracts(Path(folder))))
+
+
 def contract_for(source_name: str, folder: Path = CONTRACTS_DIR) -> FileContract | None:
     """The declared contract of an input, if any."""
     return _contracts(Path(folder)).get(source_name)

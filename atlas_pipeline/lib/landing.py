@@ -40,7 +40,6 @@ from atlas_pipeline.lib.object_store import (
     safe_relative_key,
 )
 from atlas_pipeline.lib.raw_relations import empty_view_sql, landed_view_sql
-from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.sources import ExportSource
 
 MANIFEST_DDL = """
@@ -119,14 +118,6 @@ class LandingReport:
             f"{len(self.empty)} empty, {len(self.refused)} refused"
             + (f", {len(self.waiting)} waiting for files their manifest names" if self.waiting else "")
         )
-
-
-def is_conventional_layout(source: ExportSource) -> bool:
-    """Whether the source is one of Atlas's own declarations (`assets/sources/` in the repository),
-    which describe where each export goes in `$ATLAS_EXPORTS` if an estate has it: a folder that is
-    not there means the estate lacks that export. A declaration of the user's own (`ATLAS_ASSETS`)
-    says the export is there, so its location must exist."""
-    return Path(source.declared_in).resolve().is_relative_to(DECLARATIONS_DIR.resolve())
 
 
 def ensure_manifest(con: duckdb.DuckDBPyConnection) -> None:
@@ -306,9 +297,9 @@ def land_source(
     try:
         objects, report.refused, manifests = _listed_exports(source, store)
     except LocationNotFound as exc:
-        if not is_conventional_layout(source) or known_versions:
+        if not source.bundled or known_versions:
             raise SourceLocationError(f"source {source.name}: location {exc} (declared in {source.declared_in})") from exc
-        objects, manifests = [], {}  # the estate does not have this export
+        objects, manifests = [], {}  # a bundled declaration's folder: the estate lacks this export
     report.listed = len(objects)
     if not objects and known_versions:
         raise SourceLocationError(

@@ -29,6 +29,7 @@ class Expected:
     rows: dict[str, int] = field(default_factory=dict)
     cost: dict[str, Decimal] = field(default_factory=dict)
     gpu_hours: dict[str, Decimal] = field(default_factory=dict)  # per cluster (allocated, from sacct)
+    sources: set[str] = field(default_factory=set)  # what the estate delivers (its declarations)
 
 
 def _money(text: str) -> Decimal:
@@ -61,6 +62,7 @@ def aws_legacy_cur_gzip(exports: Path, expected: Expected) -> None:
     _write(base / "atlas-cur-legacy-Manifest.json", json.dumps(manifest))
     cost = header.index("lineItem/UnblendedCost")
     expected.rows["aws_cur_legacy"] = len(rows)
+    expected.sources.add("aws_cur_legacy")
     expected.cost["aws_cur_legacy"] = sum((_money(r[cost]) for r in rows), Decimal(0))
 
 
@@ -70,6 +72,7 @@ def azure_actual_only(exports: Path, expected: Expected) -> None:
     _write(exports / "azure/costexports/atlas/atlas-actual/20230901-20230930/4c1a-run/part_0_0001.csv", path.read_bytes())
     header, rows = _csv(path)
     expected.rows["azure_cost_details_actual"] = len(rows)
+    expected.sources.add("azure_cost_details_actual")
     expected.cost["azure_cost_details_actual"] = sum((_money(r[header.index("Cost")]) for r in rows), Decimal(0))
 
 
@@ -84,6 +87,7 @@ def gcp_detailed_csv(exports: Path, expected: Expected) -> None:
         for credit in json.loads(r[header.index("credits")].replace("'", '"').replace("None", "null") or "[]"):
             total += _money(str(credit["amount"]))
     expected.rows["gcp_billing_detailed"] = len(rows)
+    expected.sources.add("gcp_billing_detailed")
     expected.cost["gcp_billing_detailed"] = total
 
 
@@ -135,10 +139,12 @@ def aws_cur2_parquet(exports: Path, expected: Expected) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
     expected.rows["aws_cur2"] = len(rows)
+    expected.sources.add("aws_cur2")
     expected.cost["aws_cur2"] = sum((_money(repr(r["line_item_unblended_cost"])) for r in rows), Decimal(0))
 
 
-ONPREM = "onprem-lab"  # the cluster priced in the repository's assets/gpu_pricing.yaml
+ONPREM = "lab-h100"  # the user's own cluster, priced in the user's own gpu_pricing.yaml
+ONPREM_PRICE = Decimal("2.40")
 
 
 def onprem_gpu_fleet(exports: Path, expected: Expected) -> None:
@@ -181,6 +187,7 @@ def onprem_gpu_fleet(exports: Path, expected: Expected) -> None:
            "hostname,cluster,provider,instance_type,resource_id,region,gpu_model,gpu_count\n"
            f"node-01,{ONPREM},onprem,,,,NVIDIA H100 80GB HBM3,4\nnode-02,{ONPREM},onprem,,,,NVIDIA H100 80GB HBM3,4\n")
     expected.gpu_hours[ONPREM] = Decimal(4 * 6) + Decimal(2) * Decimal("3.5")
+    expected.sources |= {"dcgm_prometheus_exports", "slurm_jobs", "gpu_nodes"}
 
 
 ESTATES = {
@@ -193,10 +200,22 @@ ESTATES = {
 }
 
 
-def write_estate(name: str, exports: Path) -> Expected:
-    """Write the named estate under `exports` (the conventional `$ATLAS_EXPORTS` layout)."""
+def write_estate(name: str, exports: Path, assets: Path) -> Expected:
+    """Write the named estate under `exports` (laid out as README "Bring your own exports" says) and
+    the user's own declarations under `assets` (`$ATLAS_ASSETS`): the repository's declaration of
+    each source it has, copied unchanged, and its on-prem GPU price."""
+    from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+
     expected = Expected()
     exports.mkdir(parents=True, exist_ok=True)
     for writer in ESTATES[name]:
         writer(exports, expected)
+    (assets / "sources").mkdir(parents=True)
+    for source in expected.sources:
+        (assets / "sources" / f"{source}.yaml").write_text((DECLARATIONS_DIR / "sources" / f"{source}.yaml").read_text())
+    if expected.gpu_hours:
+        (assets / "gpu_pricing.yaml").write_text(
+            f"currency: USD\nclusters:\n  - cluster: {ONPREM}\n    price_per_gpu_hour: \"{ONPREM_PRICE}\"\n"
+            "    effective_from: 2026-01-01\n    note: 8x H100 lab nodes, 3-year depreciation + power\n"
+        )
     return expected

@@ -161,6 +161,7 @@ def test_transient_503s_are_retried_by_the_sdk_and_the_pull_completes(bucket, wa
     import re
 
     bucket.put(f"{AUGUST}/run-1/part_0_0001.csv", export(AUGUST, "7.00", "8.00"))
+    monkeypatch.setenv("ATLAS_STORE_MAX_ATTEMPTS", "4")  # more attempts than injected failures
     variable = {"s3": "AWS_ENDPOINT_URL_S3", "gs": "STORAGE_EMULATOR_HOST", "az": "AZURE_STORAGE_CONNECTION_STRING"}
     setting = bucket.env[variable[bucket.scheme]]
     upstream = re.search(r"http://127\.0\.0\.1:\d+", setting).group(0)

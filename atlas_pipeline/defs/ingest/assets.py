@@ -5,8 +5,10 @@ source's `raw.<name>` view at the current delivery of every period."""
 import dagster as dg
 
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.landing import SourceLocationError, land_source, refresh_raw_view
+from atlas_pipeline.lib.contracts import contract_for, input_names
+from atlas_pipeline.lib.landing import SourceLocationError, ensure_manifest, land_source, refresh_raw_view
 from atlas_pipeline.lib.object_store import open_store
+from atlas_pipeline.lib.raw_relations import empty_view_sql
 from atlas_pipeline.lib.sources import ExportSource, load_sources
 
 
@@ -20,7 +22,7 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
         description=(
             f"{source.description}\n\nLands new or changed files from `{source.location}` "
             f"(`{source.include}`) into immutable landing, then serves the current delivery of every "
-            f"period as the view `raw.{source.name}`. Declared in `assets/sources/{source.name}.yaml`."
+            f"period as the view `raw.{source.name}`. Declared in `{source.declared_in}`."
         ),
         metadata={"format": source.format, "partitioning": source.partitioning, "declared_in": source.declared_in},
     )
@@ -66,6 +68,33 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
     return _ingest
 
 
+def build_absent_input_asset(name: str) -> dg.AssetsDefinition:
+    """`raw/<name>` for an input this estate does not declare: the typed empty view of its contract,
+    so the warehouse builds the same whichever subset of inputs an estate has."""
+
+    @dg.asset(
+        key=dg.AssetKey(["raw", name]),
+        group_name="ingest",
+        kinds={"duckdb"},
+        description=(
+            f"Input `{name}` is not declared in this estate's `sources/` folder, so it is absent: "
+            f"`raw.{name}` is an empty view with the columns of `checks/files/{name}.yaml`, and the "
+            "models and checks downstream of it see no rows. Declare it to land its files."
+        ),
+        metadata={"declared_in": "(not declared)"},
+    )
+    def _absent(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            ensure_manifest(con)
+            con.execute(empty_view_sql(name, contract_for(name)))
+        context.log.info(f"{name}: not declared in this estate; raw.{name} is empty")
+        return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(0), "absent": dg.MetadataValue.bool(True)})
+
+    return _absent
+
+
 @dg.definitions
 def ingest() -> dg.Definitions:
-    return dg.Definitions(assets=[build_ingest_asset(s) for s in load_sources()])
+    declared = load_sources()
+    absent = sorted(set(input_names()) - {s.name for s in declared})
+    return dg.Definitions(assets=[build_ingest_asset(s) for s in declared] + [build_absent_input_asset(n) for n in absent])
