@@ -29,8 +29,8 @@ COLUMNS = {
     "ChargePeriodStart": "timestamptz", "ChargePeriodEnd": "timestamptz",
     "BillingPeriodStart": "timestamptz", "BillingPeriodEnd": "timestamptz",
     "ServiceCategory": "varchar", "ServiceSubcategory": "varchar", "ServiceName": "varchar",
-    "Tags": "json", "x_source": "varchar", "x_billing_period": "varchar", "x_tags": "json",
-    "x_loaded_at": "timestamptz", "x_billed_cost_reporting": "decimal(38, 12)",
+    "Tags": "json", "x_source": "varchar", "x_provider_line_type": "varchar", "x_billing_period": "varchar",
+    "x_tags": "json", "x_loaded_at": "timestamptz", "x_billed_cost_reporting": "decimal(38, 12)",
     "x_effective_cost_reporting": "decimal(38, 12)",
 }
 
