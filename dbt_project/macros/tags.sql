@@ -19,7 +19,10 @@
     json_transform({{ json_expr }}, '"MAP(VARCHAR, VARCHAR)"')
 {%- endmacro %}
 
-{#- GCP credit types that are part of the usage's price (folded into EffectiveCost). -#}
-{% macro gcp_discount_credit_types() -%}
-    ('SUSTAINED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE', 'DISCOUNT')
+{#- GCP credit types that are part of the usage's price (folded into EffectiveCost), as a SQL
+    tuple; `prefix` spells them as x_provider_line_type does (`credit:`). -#}
+{% macro gcp_discount_credit_types(prefix='') -%}
+    {%- set types = ['SUSTAINED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
+                     'DISCOUNT'] -%}
+    ({% for type in types %}'{{ prefix }}{{ type }}'{{ ', ' if not loop.last }}{% endfor %})
 {%- endmacro %}

@@ -18,6 +18,10 @@ from atlas_pipeline.lib.warehouse import connect
 
 pytestmark = pytest.mark.e2e
 
+# Warning-level checks the sample estate is expected to trip: FOCUS MUSTs Atlas's mappings do not
+# meet yet, which warn rather than block (dbt_project/docs/focus_mapping.md, "Which FOCUS rules block
+# and which warn"). AWS writes SavingsPlanNegation lines with a negative unblended rate.
+KNOWN_WARNINGS = {("focus_cost_and_usage", "non_negative_focus_cost_and_usage_ContractedUnitPrice")}
 
 
 def _money(value: float | str) -> Decimal:
@@ -60,8 +64,11 @@ def test_every_step_and_check_succeeds(materialized):
     assert forecast.success
     evaluations = refresh.get_asset_check_evaluations()
     assert evaluations, "no asset checks ran"
-    failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
+    failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations
+              if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
     assert failed == []
+    warned = {(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed}
+    assert warned == KNOWN_WARNINGS
     check_names = {e.check_name for e in evaluations}
     assert any(name.startswith("gx_") for name in check_names), check_names  # GX suites ran
     assert any("reconciles" in name for name in check_names), check_names  # dbt tests ran
@@ -244,7 +251,9 @@ def test_quality_summary_covers_every_source_and_mart(materialized):
     for asset in ("raw/aws_cur2", "raw/gcp_billing", "raw/dcgm_samples", "raw/slurm_jobs", "raw/gpu_nodes",
                   "focus_cost_and_usage", "fct_cost_daily", "fct_gpu_hours_daily", "fct_gpu_capacity_daily"):
         assert asset in summary and summary[asset][0] > 0, asset
-    assert all(failed == warned == quarantined == 0 for _, failed, warned, quarantined in summary.values())
+    assert all(failed == quarantined == 0 for _, failed, _, quarantined in summary.values())
+    warned = {asset: warned for asset, (_, _, warned, _) in summary.items() if warned}
+    assert warned == {"focus_cost_and_usage": len(KNOWN_WARNINGS)}
     assert {"2026-08", "2026-09"} <= periods  # the GX suites report per billing period
 
 

@@ -39,8 +39,9 @@ from atlas_pipeline.lib.sources import load_sources
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "billing"
 CENT = Decimal("0.01")
 # The spec's spend-agreement scenarios write ServiceCategory "Database" / ServiceSubcategory
-# "No-SQL DB" (FOCUS: "Databases" / "NoSQL"), and their prepaid purchases have no ServiceName, which
-# FOCUS requires: the mart's blocking tests reject them, as they should a vendor's file like that.
+# "No-SQL DB" (FOCUS: "Databases" / "NoSQL Databases"), and their prepaid purchases have no
+# ServiceName, which FOCUS requires: the mart's blocking tests reject them, as they should a
+# vendor's file like that.
 SAAS_SCENARIOS_NOT_FOCUS = "saas_examples__spend_agreements__"
 SAAS_STEMS = sorted(p.stem for p in SCENARIOS.glob("saas_examples__*.csv") if SAAS_SCENARIOS_NOT_FOCUS not in p.stem)
 
@@ -153,7 +154,7 @@ def test_legacy_cur_reconciles_and_maps_tax(warehouse: Path) -> None:
             and "ServiceName" in ('AWS Glue', 'AWS Key Management Service')
         group by all"""))
     assert services == {("Usage", "AWS Glue", "Analytics", "Data Processing"),
-                        ("Usage", "AWS Key Management Service", "Security", "Credentials")}
+                        ("Usage", "AWS Key Management Service", "Security", "Secret Management")}
 
 
 def test_gcp_csv_exports_keep_every_credit(warehouse: Path) -> None:

@@ -176,8 +176,8 @@ def test_service_categories_are_kept_or_filled_as_focus_requires(focus_rows) -> 
     """Delivered categories stay as delivered; rows without a ServiceCategory (the token files have
     no such column, the prepaid spend agreements leave it empty on the purchase) get FOCUS's
     catch-all `Other`, since FOCUS requires one. The spend-agreement scenarios write `Database` /
-    `No-SQL DB`, which are not FOCUS 1.2 values (`Databases` / `NoSQL`): Atlas keeps them, and the
-    blocking mart test `assert_focus_service_subcategory_is_allowed` reports them."""
+    `No-SQL DB`, which are not FOCUS values (`Databases` / `NoSQL Databases`): Atlas keeps them, and
+    the blocking mart test `focus_service_subcategory_is_allowed` reports them."""
     categories = defaultdict(set)
     for stem in STEMS:
         group = "virtual_currency" if "virtual_currency" in stem else stem.split("__")[1]

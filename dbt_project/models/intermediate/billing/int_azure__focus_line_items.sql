@@ -148,11 +148,13 @@ focus as (
         all_rows.billing_currency as "BillingCurrency",
 
         -- Azure prices in blocks ("100 Hours"): PricingQuantity counts blocks of the PricingUnit
-        -- as exported; ConsumedQuantity is in single units.
-        case when all_rows.charge_type is distinct from 'Tax' then all_rows.quantity * coalesce(units.pricing_block_size, 1) end
+        -- as exported; ConsumedQuantity is in single units. FOCUS: ConsumedQuantity MUST be null
+        -- unless the row is Usage, and on the unused part of a commitment (UnusedReservation,
+        -- UnusedSavingsPlan), so only ChargeType Usage carries it (not purchases or refunds).
+        case when all_rows.charge_type = 'Usage' then all_rows.quantity * coalesce(units.pricing_block_size, 1) end
             as "ConsumedQuantity",
-        case when all_rows.charge_type is distinct from 'Tax' then coalesce(units.focus_unit, all_rows.unit_of_measure) end
-            as "ConsumedUnit",
+        case when all_rows.charge_type = 'Usage' and all_rows.quantity is not null
+            then coalesce(units.focus_unit, all_rows.unit_of_measure) end as "ConsumedUnit",
         case when all_rows.charge_type is distinct from 'Tax' and all_rows.unit_of_measure is not null then all_rows.quantity end
             as "PricingQuantity",
         case when all_rows.charge_type is distinct from 'Tax' and all_rows.quantity is not null then
