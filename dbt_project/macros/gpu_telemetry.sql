@@ -39,6 +39,8 @@
     When the relation cannot be introspected (a dbt unit test's input), the `required` columns are
     selected as they are and the others become NULL. -#}
 {% macro telemetry_columns_or_null(relation, columns, required) -%}
+    {#- `required`: columns taken as present when the relation cannot be introspected (unit tests);
+        at run time every column the files lack becomes a typed NULL. -#}
     {%- set present = [] -%}
     {%- if execute -%}
         {%- for column in adapter.get_columns_in_relation(relation) -%}

@@ -10,6 +10,7 @@ from atlas_pipeline.lib.gpu_pricing import load_gpu_pricing, write_gpu_pricing
 from atlas_pipeline.lib.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.object_store import open_store
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+from atlas_pipeline.lib.slurm_nodelists import write_slurm_node_lists
 from atlas_pipeline.lib.sources import load_sources
 
 
@@ -24,6 +25,8 @@ def land_estate(exports: Path, warehouse: Path, home: Path, names: set[str] | No
             store = open_store(source.resolved_location({"ATLAS_EXPORTS": str(exports)}))
             land_source(con, source, store, home / "landing", home / "quarantine")
             refresh_raw_view(con, source)
+            if source.format == "slurm_sacct":
+                write_slurm_node_lists(con, source.name)
         write_gpu_pricing(con, load_gpu_pricing(DECLARATIONS_DIR / "gpu_pricing.yaml"))
     finally:
         con.close()
