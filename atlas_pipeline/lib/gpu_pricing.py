@@ -64,8 +64,9 @@ def write_gpu_pricing(con: duckdb.DuckDBPyConnection, prices: list[GpuPrice]) ->
         "create or replace table raw.gpu_pricing (cluster varchar, price_per_gpu_hour decimal(38, 12), "
         "currency varchar, effective_from date, note varchar)"
     )
-    con.executemany(
-        "insert into raw.gpu_pricing values (?, ?, ?, ?, ?)",
-        [(p.cluster, p.price_per_gpu_hour, p.currency, p.effective_from, p.note) for p in prices],
-    )
+    if prices:  # no declared price is a valid estate (cloud-only, or on-prem not priced yet)
+        con.executemany(
+            "insert into raw.gpu_pricing values (?, ?, ?, ?, ?)",
+            [(p.cluster, p.price_per_gpu_hour, p.currency, p.effective_from, p.note) for p in prices],
+        )
     return len(prices)

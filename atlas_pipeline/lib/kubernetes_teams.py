@@ -79,8 +79,9 @@ def write_kubernetes_teams(con: duckdb.DuckDBPyConnection, rules: list[Kubernete
         "create or replace table raw.kubernetes_teams (rule_order integer, namespace_pattern varchar, "
         "pod_pattern varchar, container_pattern varchar, team varchar, project varchar)"
     )
-    con.executemany(
-        "insert into raw.kubernetes_teams values (?, ?, ?, ?, ?, ?)",
-        [(r.rule_order, r.like(r.namespace), r.like(r.pod), r.like(r.container), r.team, r.project) for r in rules],
-    )
+    if rules:
+        con.executemany(
+            "insert into raw.kubernetes_teams values (?, ?, ?, ?, ?, ?)",
+            [(r.rule_order, r.like(r.namespace), r.like(r.pod), r.like(r.container), r.team, r.project) for r in rules],
+        )
     return len(rules)

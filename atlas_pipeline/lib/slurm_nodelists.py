@@ -1,4 +1,10 @@
-"""Slurm NodeList expansion as a table: `raw.slurm_node_lists`, one row per (NodeList text, host).
+"""Slurm lookup tables the dbt models join on, written after the sacct source's raw view is
+refreshed (`write_slurm_tables`, one call from the ingest asset):
+
+- `raw.slurm_node_lists`: NodeList expansion, one row per (NodeList text, host);
+- `raw.slurm_report_files`: every sacct file of the current deliveries, including those that list
+  no job (a day the cluster reported and nothing ran is still a reported day; the raw view, which
+  has one row per job line, cannot show it).
 
 sacct prints a job's nodes in Slurm's compressed hostlist form (`gpu-node-[00-03,07]`,
 `a[1-2]-b[3-4]`, `rack1-n[001-004],rack2-n[010-011]`). SQL cannot expand that portably, so after
@@ -19,6 +25,7 @@ import hostlist
 _NO_NODES = {"", "none assigned", "(null)", "none", "unknown"}
 
 NODE_LISTS_TABLE = "raw.slurm_node_lists"
+REPORT_FILES_TABLE = "raw.slurm_report_files"
 
 
 def expand_node_list(text: str | None) -> list[str]:
@@ -66,3 +73,29 @@ def write_slurm_node_lists(con: duckdb.DuckDBPyConnection, source_name: str) -> 
     if rows:
         con.executemany(f"insert into {NODE_LISTS_TABLE} values (?, ?, ?, ?)", rows)
     return len(rows)
+
+
+def write_slurm_report_files(con: duckdb.DuckDBPyConnection, source_name: str) -> int:
+    """Replace `raw.slurm_report_files` with the path of every current sacct file of the source,
+    empty ones included (from `landing.current_files`; without landing, the files the raw view
+    reads). Returns the number of files."""
+    has_landing = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'landing' and table_name = 'current_files'"
+    ).fetchone()[0]
+    con.execute("create schema if not exists raw")
+    con.execute(f"create or replace table {REPORT_FILES_TABLE} (x_source_file varchar)")
+    if has_landing:
+        con.execute(
+            f"insert into {REPORT_FILES_TABLE} select distinct landed_path from landing.current_files "
+            "where source = ? and status in ('landed', 'empty') and landed_path is not null",
+            [source_name],
+        )
+    else:
+        con.execute(f"insert into {REPORT_FILES_TABLE} select distinct x_source_file from raw.{source_name}")
+    return con.execute(f"select count(*) from {REPORT_FILES_TABLE}").fetchone()[0]
+
+
+def write_slurm_tables(con: duckdb.DuckDBPyConnection, source_name: str) -> None:
+    """Both lookup tables for a sacct source (the ingest asset's one call)."""
+    write_slurm_node_lists(con, source_name)
+    write_slurm_report_files(con, source_name)

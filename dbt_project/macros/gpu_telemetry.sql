@@ -55,3 +55,13 @@
         {%- endif %}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The cluster and the UTC day of a sacct file from its name: `<cluster>/<YYYY-MM-DD>.sacct.txt`
+    as exported, `<cluster>__<YYYY-MM-DD>.sacct.txt` once landed. -#}
+{% macro sacct_file_cluster(path) -%}
+    regexp_extract({{ path }}, '([^/\\]+?)(?:__|[/\\])\d{4}-\d{2}-\d{2}\.sacct\.txt$', 1)
+{%- endmacro %}
+
+{% macro sacct_file_day(path) -%}
+    try_cast(regexp_extract({{ path }}, '(\d{4}-\d{2}-\d{2})\.sacct\.txt$', 1) as date)
+{%- endmacro %}

@@ -10,6 +10,12 @@ nodes as (
 ),
 
 sacct_days as (
+    -- every sacct file (one listing no job too), and days of jobs whose rows name their Cluster
+    select distinct
+        {{ sacct_file_cluster('x_source_file') }} as cluster,
+        {{ sacct_file_day('x_source_file') }} as report_date
+    from {{ source('raw_telemetry', 'slurm_report_files') }}
+    union
     select distinct
         cluster,
         report_date

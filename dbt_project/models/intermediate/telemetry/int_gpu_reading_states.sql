@@ -64,15 +64,26 @@ ordered as (
         on samples.gpu_model = specs.gpu_model
 ),
 
+increases as (
+    select
+        *,
+        -- counter increase since the previous reading; after a reset (the counter went down) the
+        -- new value is the increase
+        case when thermal_counter_step < 0 then thermal_violation_counter else thermal_counter_step end
+            * {{ unit }} / nullif(gap_seconds, 0) as thermal_share,
+        case when power_counter_step < 0 then power_violation_counter else power_counter_step end
+            * {{ unit }} / nullif(gap_seconds, 0) as power_share
+    from ordered
+),
+
 fractions as (
     select
         *,
-        -- share of the time since the previous reading the GPU spent throttled (0-1)
-        least(1.0, case when thermal_counter_step < 0 then thermal_violation_counter else thermal_counter_step end
-            * {{ unit }} / nullif(gap_seconds, 0)) as thermal_throttle_fraction,
-        least(1.0, case when power_counter_step < 0 then power_violation_counter else power_counter_step end
-            * {{ unit }} / nullif(gap_seconds, 0)) as power_throttle_fraction
-    from ordered
+        -- share of the time since the previous reading the GPU spent throttled (0-1); NULL without
+        -- counters (least() would skip a NULL)
+        case when thermal_share > 1 then 1.0 else thermal_share end as thermal_throttle_fraction,
+        case when power_share > 1 then 1.0 else power_share end as power_throttle_fraction
+    from increases
 ),
 
 final as (

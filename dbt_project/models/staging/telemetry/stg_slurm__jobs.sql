@@ -57,7 +57,7 @@ renamed as (
         -- ids
         coalesce(
             nullif(trim(cluster_text), ''),
-            regexp_extract(x_source_file, '([^/\\]+?)(?:__|[/\\])\d{4}-\d{2}-\d{2}\.sacct\.txt$', 1)
+            {{ sacct_file_cluster('x_source_file') }}
         ) as cluster,
         trim(job_id_text) as job_id,
         nullif(trim(job_id_raw_text), '') as job_id_raw,
@@ -103,7 +103,7 @@ renamed as (
             + try_cast(regexp_extract(elapsed_text, '(\d+):(\d+):(\d+)$', 3) as integer) as elapsed_seconds,
 
         -- the sacct run: `-E <day+1>T00:00:00`, so a RUNNING job is known to run until then
-        try_cast(regexp_extract(x_source_file, '(\d{4}-\d{2}-\d{2})\.sacct\.txt$', 1) as date) as report_date,
+        {{ sacct_file_day('x_source_file') }} as report_date,
 
         -- lineage
         x_source_file
