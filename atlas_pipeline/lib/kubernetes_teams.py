@@ -53,7 +53,9 @@ def load_kubernetes_teams(path: Path) -> list[KubernetesTeamRule]:
             raise DeclarationError(f"{where}: must be a mapping with namespace/pod/container and team")
         unknown = sorted(set(entry) - {*_FIELDS, "team", "project"})
         if unknown:
-            raise DeclarationError(f"{where}: field '{unknown[0]}' is not known (expected namespace, pod, container, team, project)")
+            raise DeclarationError(
+                f"{where}: field '{unknown[0]}' is not known (expected namespace, pod, container, team, project)"
+            )
         if not entry.get("team") or not isinstance(entry["team"], str):
             raise DeclarationError(f"{where}: field 'team' is required (text)")
         patterns = {}
