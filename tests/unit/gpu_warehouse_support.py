@@ -15,10 +15,13 @@ from atlas_pipeline.lib.slurm_nodelists import write_slurm_tables
 from atlas_pipeline.lib.sources import load_sources
 
 
-def land_estate(exports: Path, warehouse: Path, home: Path, names: set[str] | None = None) -> None:
+def land_estate(
+    exports: Path, warehouse: Path, home: Path, names: set[str] | None = None, assets: Path | None = None
+) -> None:
     """Land every declared source (or `names`) from `exports` and create its raw view, as the
     ingest assets do (sacct NodeLists expanded into raw.slurm_node_lists); load the declared GPU
-    prices and Kubernetes team rules."""
+    prices and Kubernetes team rules (from `assets`, a user's own declarations folder, when given)."""
+    declared = assets or DECLARATIONS_DIR
     con = duckdb.connect(str(warehouse))
     try:
         for source in load_sources(DECLARATIONS_DIR / "sources"):
@@ -29,8 +32,8 @@ def land_estate(exports: Path, warehouse: Path, home: Path, names: set[str] | No
             refresh_raw_view(con, source)
             if source.format == "slurm_sacct":
                 write_slurm_tables(con, source.name)
-        write_gpu_pricing(con, load_gpu_pricing(DECLARATIONS_DIR / "gpu_pricing.yaml"))
-        write_kubernetes_teams(con, load_kubernetes_teams(DECLARATIONS_DIR / "kubernetes_teams.yaml"))
+        write_gpu_pricing(con, load_gpu_pricing(declared / "gpu_pricing.yaml"))
+        write_kubernetes_teams(con, load_kubernetes_teams(declared / "kubernetes_teams.yaml"))
     finally:
         con.close()
 
