@@ -280,8 +280,8 @@ throttle_events as (
         cast(null as double) as delta_w,
         cast(null as double) as dp_dt_w_per_s,
         {{ dbt.concat(["'thermally throttled (' ", 'thermal.evidence', "'); SM clock down to '",
-                       "cast(thermal.min_sm_clock_mhz as " ~ dbt.type_string() ~ ")", "' MHz'",
-                       "coalesce(', ' || cast(round(100 * thermal.mean_counter_fraction) as " ~ dbt.type_string() ~ ") || ' % of the time by DCGM_FI_DEV_THERMAL_VIOLATION', '')"]) }}
+                       "cast(cast(round(thermal.min_sm_clock_mhz) as integer) as " ~ dbt.type_string() ~ ")", "' MHz'",
+                       "coalesce(', ' || cast(cast(round(100 * thermal.mean_counter_fraction) as integer) as " ~ dbt.type_string() ~ ") || ' % of the time by DCGM_FI_DEV_THERMAL_VIOLATION', '')"]) }}
             as detail
     from thermal
     inner join nodes
@@ -352,10 +352,10 @@ power_events as (
         step_w as delta_w,
         step_w / gap_seconds as dp_dt_w_per_s,
         {{ dbt.concat([
-            "'node power step of '", "cast(round(step_w) as " ~ dbt.type_string() ~ ")", "' W in '",
+            "'node power step of '", "cast(cast(round(step_w) as integer) as " ~ dbt.type_string() ~ ")", "' W in '",
             "cast(gap_seconds as " ~ dbt.type_string() ~ ")", "' s ('",
-            "cast(round(100 * abs(step_w) / swing_w) as " ~ dbt.type_string() ~ ")",
-            "' % of the '", "cast(round(swing_w) as " ~ dbt.type_string() ~ ")",
+            "cast(cast(round(100 * abs(step_w) / swing_w) as integer) as " ~ dbt.type_string() ~ ")",
+            "' % of the '", "cast(cast(round(swing_w) as integer) as " ~ dbt.type_string() ~ ")",
             "' W the node can swing; sampling interval '",
             "cast(interval_seconds as " ~ dbt.type_string() ~ ")", "' s hides faster transients)'"
         ]) }} as detail
