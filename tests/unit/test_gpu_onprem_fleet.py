@@ -242,3 +242,24 @@ def test_sacct_forms_any_format_steps_arrays_heterogeneous(warehouse) -> None:
     for node_list, host in query(db, "select node_list, hostname from raw.slurm_node_lists order by node_position"):
         expanded[node_list].append(host)
     assert expanded["gpu-node-[00-03]"] == fleet.JOB_A_HOSTS and expanded["gpu-node-[04-07]"] == fleet.JOB_B_HOSTS
+
+
+def test_raw_checks_pass_and_fetch_one_row_per_file_not_the_samples(warehouse) -> None:
+    import duckdb
+
+    from atlas_pipeline.lib.expectations import fetch_frame, parse_suite, validate
+    from atlas_pipeline.lib.settings import REPO_ROOT
+
+    db, _ = warehouse
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        prometheus = parse_suite(REPO_ROOT / "checks" / "raw" / "dcgm_prometheus_exports.json")
+        frame = fetch_frame(con, prometheus)
+        # the suite aggregates in SQL: 9 files (8 hosts + the Kubernetes node), not 1.4M samples
+        assert len(frame) == 9 and frame["samples"].sum() > 100_000
+        assert validate(prometheus, frame).success
+        sacct = parse_suite(REPO_ROOT / "checks" / "raw" / "slurm_jobs.json")
+        outcome = validate(sacct, fetch_frame(con, sacct))  # steps, `4990_[4-9]`, `4995+1` are Slurm's forms
+        assert outcome.success, outcome.failures_markdown()
+    finally:
+        con.close()
