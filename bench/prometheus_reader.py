@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         paths = generate(work, args.hosts, args.interval)
         size = sum(p.stat().st_size for p in paths)
-        print(f"generated {len(paths)} host-day files ({size / 2**20:.1f} MiB gzip) in {time.perf_counter() - started:.1f} s")
+        took = time.perf_counter() - started
+        print(f"generated {len(paths)} host-day files ({size / 2**20:.1f} MiB gzip) in {took:.1f} s")
         stages = ["floor", "raw view (per-file SQL aggregate, as the raw check)"]
         if not args.skip_streaming:
             stages.append("streaming converter (ijson -> parquet)")

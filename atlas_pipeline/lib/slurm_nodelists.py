@@ -1,5 +1,6 @@
 """Slurm lookup tables the dbt models join on, written after the sacct source's raw view is
-refreshed (`write_slurm_tables`, one call from the ingest asset):
+refreshed (the `raw/slurm_node_lists` + `raw/slurm_report_files` ingest assets,
+defs/ingest/slurm_tables.py):
 
 - `raw.slurm_node_lists`: NodeList expansion, one row per (NodeList text, host);
 - `raw.slurm_report_files`: every sacct file of the current deliveries, including those that list

@@ -8,7 +8,6 @@ from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.landing import NoDataError, land_source, refresh_raw_view
 from atlas_pipeline.lib.object_store import open_store
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.slurm_nodelists import write_slurm_tables
 from atlas_pipeline.lib.sources import ExportSource, load_sources
 
 
@@ -40,8 +39,6 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
                 view = refresh_raw_view(con, source)
             except NoDataError as exc:
                 raise dg.Failure(description=str(exc)) from exc
-            if source.format == "slurm_sacct":  # NodeLists expanded, report days (lib/slurm_nodelists.py)
-                write_slurm_tables(con, source.name)
             if not view["files"]:
                 context.log.info(f"{source.name}: no files (optional source); raw view is empty")
             rows = con.execute(f"select count(*) from raw.{source.name}").fetchone()[0]

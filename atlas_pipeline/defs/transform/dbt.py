@@ -23,10 +23,7 @@ class AtlasDbtTranslator(DagsterDbtTranslator):
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
-            # A table an ingest asset writes beside its raw view names that asset in its meta
-            # (`meta: {dagster: {asset_key: [raw, slurm_jobs]}}` for raw.slurm_node_lists).
-            declared = (props.get("meta") or {}).get("dagster", {}).get("asset_key")
-            return spec.replace_attributes(key=dg.AssetKey(declared or ["raw", props["name"]]))
+            return spec.replace_attributes(key=dg.AssetKey(["raw", props["name"]]))
         # Seeds are reference tables read by staging and intermediate models.
         layer = "staging" if props["resource_type"] == "seed" else None
         layer = layer or next((part for part in props.get("fqn", [])[1:] if part in LAYERS), "marts")
