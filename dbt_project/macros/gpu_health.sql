@@ -75,8 +75,8 @@
 {%- endmacro %}
 
 {#- Episodes of consecutive readings where `condition` holds, per GPU: gaps-and-islands on the
-    reading order. -#}
-{% macro reading_episodes(relation, condition) -%}
+    reading order. `extra` adds aggregates over the episode's readings (a SQL select-list tail). -#}
+{% macro reading_episodes(relation, condition, extra='') -%}
     select
         hostname,
         gpu_index,
@@ -87,6 +87,9 @@
         max(temperature_c) as max_temperature_c,
         min(sm_clock_mhz) as min_sm_clock_mhz,
         max(hpc_job_id) as hpc_job_id
+        {%- if extra %},
+        {{ extra }}
+        {%- endif %}
     from (
         select
             *,

@@ -212,57 +212,25 @@ straggler_events as (
 
 -- throttling
 
-thermal as (
+labelled_states as (
     select
-        hostname,
-        gpu_index,
-        min(sample_at) as started_at,
-        max(sample_at) as last_sample_at,
-        sum(interval_seconds) as duration_seconds,
-        max(interval_seconds) as interval_seconds,
-        max(temperature_c) as max_temperature_c,
-        min(sm_clock_mhz) as min_sm_clock_mhz,
-        avg(thermal_throttle_fraction) as mean_counter_fraction,
-        {{ dbt.listagg('distinct thermal_evidence', "', '") }} as evidence,
-        max(hpc_job_id) as hpc_job_id
-    from (
-        select
-            *,
-            row_number() over (partition by hostname, gpu_index order by sample_at)
-                - row_number() over (partition by hostname, gpu_index, is_thermal_throttled order by sample_at) as run_id
-        from {{ ref('int_gpu_reading_states') }} as all_states
-        left join (select hostname as h, gpu_index as g, sample_at as t, hpc_job_id from samples) as labels
-            on all_states.hostname = labels.h
-            and all_states.gpu_index = labels.g
-            and all_states.sample_at = labels.t
-    ) as runs
-    where is_thermal_throttled
-    group by hostname, gpu_index, run_id
+        states.*,
+        samples.hpc_job_id
+    from states
+    inner join samples
+        on states.hostname = samples.hostname
+        and states.gpu_index = samples.gpu_index
+        and states.sample_at = samples.sample_at
+),
+
+thermal as (
+    {{ reading_episodes('labelled_states', 'is_thermal_throttled',
+        "avg(thermal_throttle_fraction) as mean_counter_fraction, "
+        ~ dbt.listagg('distinct thermal_evidence', "', '") ~ " as evidence") }}
 ),
 
 power_capped as (
-    select
-        hostname,
-        gpu_index,
-        min(sample_at) as started_at,
-        max(sample_at) as last_sample_at,
-        sum(interval_seconds) as duration_seconds,
-        max(interval_seconds) as interval_seconds,
-        min(sm_clock_mhz) as min_sm_clock_mhz,
-        max(hpc_job_id) as hpc_job_id
-    from (
-        select
-            *,
-            row_number() over (partition by hostname, gpu_index order by sample_at)
-                - row_number() over (partition by hostname, gpu_index, is_power_throttled order by sample_at) as run_id
-        from {{ ref('int_gpu_reading_states') }} as all_states
-        left join (select hostname as h, gpu_index as g, sample_at as t, hpc_job_id from samples) as labels
-            on all_states.hostname = labels.h
-            and all_states.gpu_index = labels.g
-            and all_states.sample_at = labels.t
-    ) as runs
-    where is_power_throttled
-    group by hostname, gpu_index, run_id
+    {{ reading_episodes('labelled_states', 'is_power_throttled') }}
 ),
 
 throttle_events as (
@@ -374,7 +342,7 @@ xid_events as (
         case when coalesce(xid_codes.is_fatal, false) then 'xid_fatal' else 'xid_nonfatal' end as event_type,
         states.hostname,
         states.gpu_index,
-        {{ dbt.concat(['nodes.cluster', "':'", 'samples.hpc_job_id']) }} as peer_group,
+        {{ dbt.concat(['nodes.cluster', "':'", 'states.hpc_job_id']) }} as peer_group,
         states.sample_at as started_at,
         states.sample_at as ended_at,
         0 as duration_seconds,
@@ -384,11 +352,7 @@ xid_events as (
         cast(null as double) as delta_w,
         cast(null as double) as dp_dt_w_per_s,
         coalesce(xid_codes.description, 'XID not in the catalog') as detail
-    from states
-    inner join samples
-        on states.hostname = samples.hostname
-        and states.gpu_index = samples.gpu_index
-        and states.sample_at = samples.sample_at
+    from labelled_states as states
     inner join nodes
         on states.hostname = nodes.hostname
     left join xid_codes
