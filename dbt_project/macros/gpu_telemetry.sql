@@ -39,6 +39,8 @@
     When the relation cannot be introspected (a dbt unit test's input), the `required` columns are
     selected as they are and the others become NULL. -#}
 {% macro telemetry_columns_or_null(relation, columns, required) -%}
+    {#- `required`: columns taken as present when the relation cannot be introspected (unit tests);
+        at run time every column the files lack becomes a typed NULL. -#}
     {%- set present = [] -%}
     {%- if execute -%}
         {%- for column in adapter.get_columns_in_relation(relation) -%}
@@ -52,4 +54,14 @@
             cast(null as {{ type }}) as {{ adapter.quote(name) }}
         {%- endif %}{{ "," if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+{#- The cluster and the UTC day of a sacct file from its name: `<cluster>/<YYYY-MM-DD>.sacct.txt`
+    as exported, `<cluster>__<YYYY-MM-DD>.sacct.txt` once landed. -#}
+{% macro sacct_file_cluster(path) -%}
+    regexp_extract({{ path }}, '([^/\\]+?)(?:__|[/\\])\d{4}-\d{2}-\d{2}\.sacct\.txt$', 1)
+{%- endmacro %}
+
+{% macro sacct_file_day(path) -%}
+    try_cast(regexp_extract({{ path }}, '(\d{4}-\d{2}-\d{2})\.sacct\.txt$', 1) as date)
 {%- endmacro %}

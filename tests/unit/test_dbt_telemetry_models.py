@@ -15,9 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_support import dbt
+from gpu_warehouse_support import TELEMETRY_SUBGRAPH, stand_in_absent_relations
 
 from atlas_pipeline.lib.sample_estate.spec import EstateSpec, default_fleet
 from atlas_pipeline.lib.sample_estate.telemetry import generate_telemetry
+from atlas_pipeline.lib.slurm_nodelists import write_slurm_tables
 
 INTERVAL = 3600
 DAY = 86_400
@@ -48,8 +50,13 @@ def create_raw_views(warehouse: Path, telemetry: Path) -> None:
             f"from read_csv('{telemetry / 'inventory' / 'nodes.csv'}', header = true, all_varchar = true, "
             "filename = true)"
         )
+        write_slurm_tables(con, "slurm_jobs")
+        # landing would list the sacct files that list no job too (raw.slurm_report_files)
+        con.execute("create or replace table raw.slurm_report_files as select unnest(?::varchar[]) as x_source_file",
+                    [[str(p) for p in sacct]])
     finally:
         con.close()
+    stand_in_absent_relations(warehouse)
 
 
 def _epoch(text: str) -> int:
@@ -127,10 +134,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Est
     db = root / "warehouse.duckdb"
     create_raw_views(db, telemetry)
 
-    result = dbt(
-        db, root, "build", "--select", "stg_dcgm__gpu_samples", "stg_slurm__jobs", "stg_cluster__gpu_nodes",
-        "fct_gpu_hours_daily", "fct_gpu_capacity_daily", "--indirect-selection", "cautious",
-    )
+    result = dbt(db, root, "build", "--select", *TELEMETRY_SUBGRAPH)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     return db, telemetry, spec
 
@@ -161,7 +165,7 @@ def test_active_gpu_hours_match_the_dcgm_samples(warehouse) -> None:
     assert expected
     rows = query(
         db,
-        "select cluster, usage_date, team, gpu_hours_active, gpu_hours_sampled, has_dcgm_samples "
+        "select cluster, usage_date, team, gpu_hours_active, gpu_hours_sampled, has_gpu_telemetry "
         "from main.fct_gpu_hours_daily",
     )
     last_days = {spec.end_exclusive - timedelta(days=2), spec.end_exclusive - timedelta(days=1)}
@@ -178,7 +182,7 @@ def test_capacity_is_inventory_gpus_times_24_hours(warehouse) -> None:
     db, telemetry, spec = warehouse
     rows = query(
         db,
-        "select cluster, usage_date, gpu_count, gpu_hours_capacity, gpu_hours_allocated, gpu_hours_idle "
+        "select cluster, usage_date, gpu_count, gpu_hours_capacity, gpu_hours_allocated, gpu_hours_unallocated "
         "from main.fct_gpu_capacity_daily",
     )
     days = {spec.start_month + timedelta(days=i) for i in range((spec.end_exclusive - spec.start_month).days)}

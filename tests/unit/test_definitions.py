@@ -28,7 +28,7 @@ def test_graph_reads_left_to_right_by_stage():
         # optional billing inputs (required: false)
         "raw/aws_cur_legacy", "raw/aws_focus", "raw/gcp_billing_detailed", "raw/azure_focus", "raw/saas_focus",
         "raw/dcgm_prometheus_exports", "raw/nvidia_smi_logs",
-        "raw/gpu_pricing",
+        "raw/gpu_pricing", "raw/kubernetes_teams", "raw/slurm_node_lists", "raw/slurm_report_files",
     }
     assert groups["stg_aws__cur2_line_items"] == "staging"
     assert groups["int_aws__focus_line_items"] == "intermediate"

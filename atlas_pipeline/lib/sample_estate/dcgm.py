@@ -167,7 +167,7 @@ class HostDay:
     temp: np.ndarray  # C
     sm_clock: np.ndarray  # MHz
     throttle: np.ndarray  # clock event reason bitmask
-    xid: np.ndarray  # XID code raised at the scrape, 0 if none
+    xid: np.ndarray  # the XID gauge: the last XID raised (held from the error on), 0 if none
     blank_profiling: np.ndarray  # the profiling field came back as DCGM_FP64_BLANK
 
 
@@ -222,12 +222,14 @@ def simulate_host_day(
         elif fault.kind == "power_step":
             at = int(np.searchsorted(seconds, fault.start_hour * 3600))
             if 2 <= at < n_t:
+                # a board cannot draw more than its power limit: severity is the share of TDP reached
                 power_override[at - 2 : at, :] = idle_w
-                power_override[at, :] = fault.severity * max_w
+                power_override[at, :] = min(fault.severity, 1.0) * max_w
         elif fault.kind == "xid":
             at = int(np.searchsorted(seconds, fault.start_hour * 3600))
             if at < n_t:
-                xid[at, g] = fault.code
+                # DCGM_FI_DEV_XID_ERRORS is a gauge holding the last XID until the next one
+                xid[at:, g] = fault.code
 
     util = np.where(busy, np.clip(np.rint(activity * 105 + 3 + util_noise), 0, 100), 0)
     power = np.where(

@@ -43,8 +43,10 @@ SCHEMA = pa.schema([
     ("power_w", pa.float64()),
     ("temperature_c", pa.float64()),
     ("sm_clock_mhz", pa.float64()),
+    ("thermal_violation_counter", pa.float64()),
+    ("power_violation_counter", pa.float64()),
     ("throttle_reasons", pa.int64()),
-    ("xid_code", pa.int32()),
+    ("xid_last", pa.int32()),
 ])
 
 
@@ -78,8 +80,10 @@ def _host_day_table(host, seed: int, day: dcgm.HostDay, interval: int) -> pa.Tab
             "power_w": pa.array(day.power.reshape(-1)),
             "temperature_c": pa.array(day.temp.reshape(-1)),
             "sm_clock_mhz": pa.array(day.sm_clock.reshape(-1).astype(float)),
+            "thermal_violation_counter": pa.nulls(n, pa.float64()),
+            "power_violation_counter": pa.nulls(n, pa.float64()),
             "throttle_reasons": pa.array(day.throttle.reshape(-1)),
-            "xid_code": pa.array(np.where(xid > 0, xid, None).astype(object), pa.int32()),
+            "xid_last": pa.array(xid.astype(np.int32)),
         },
         schema=SCHEMA,
     )

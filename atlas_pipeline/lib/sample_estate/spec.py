@@ -135,8 +135,9 @@ class GpuFault:
 
     kind: `straggler` (the GPU runs at `severity` x its job's activity and SM clock while busy),
     `thermal_throttle` (hot and throttled from `start_hour` for `hours` each day, clocks x severity),
-    `power_step` (the whole node idles, then jumps to `severity` x TDP at `start_hour` each day, for
-    one sample), `xid` (XID `code` at `start_hour` each day).
+    `power_step` (the whole node idles, then jumps to `severity` x TDP, at most TDP, at `start_hour`
+    each day, for one sample), `xid` (XID `code` raised at `start_hour` each day; the DCGM gauge
+    then holds it for the rest of the day).
     """
 
     kind: str
@@ -153,7 +154,7 @@ def default_faults() -> tuple[GpuFault, ...]:
     return (
         GpuFault("straggler", "aws-p5-001", gpu_index=3, severity=0.6),
         GpuFault("thermal_throttle", "gcp-a3-001", gpu_index=5, start_hour=13, hours=2, severity=0.7),
-        GpuFault("power_step", "gcp-a3-001", start_hour=12, severity=1.25),
+        GpuFault("power_step", "gcp-a3-001", start_hour=12, severity=1.0),
         GpuFault("xid", "aws-p5-001", gpu_index=6, start_hour=9, code=79),
         GpuFault("xid", "gcp-a3-001", gpu_index=2, start_hour=17, code=13),
     )

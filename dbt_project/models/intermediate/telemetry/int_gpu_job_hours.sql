@@ -1,40 +1,21 @@
-{#- GPU-seconds each Slurm job held on its node in each UTC hour (the allocation side of GPU cost).
-    A job still running in its newest sacct file counts until that file's end. Jobs on one node
-    only: NodeList is a single hostname on Atlas's GPU clusters (multi-node lists are skipped). -#}
+{#- GPU-seconds each allocation held on each node in each UTC hour (the allocation side of GPU
+    cost): Slurm allocations on every node of their NodeList (int_slurm_job_nodes), and
+    Kubernetes pods from dcgm-exporter's pod labels (a GPU read with a pod's labels is held by
+    that pod for the reading's interval), their team from the declared namespace / pod rules
+    (raw.kubernetes_teams; first rule wins, else the namespace). A job still running in its newest
+    sacct file counts until that file's end; jobs cross midnights and months hour by hour. -#}
 with
 
-jobs as (
-    select * from {{ ref('stg_slurm__jobs') }}
-),
-
-nodes as (
-    select * from {{ ref('stg_cluster__gpu_nodes') }}
-),
-
 allocations as (
-    select
-        jobs.job_key,
-        jobs.cluster,
-        jobs.job_id,
-        jobs.job_name,
-        jobs.team,
-        jobs.gpu_count,
-        nodes.hostname,
-        jobs.started_at,
-        coalesce(jobs.ended_at, jobs.reported_through_at) as allocated_until
-    from jobs
-    inner join nodes
-        on jobs.cluster = nodes.cluster
-        and jobs.node_list = nodes.hostname
-    where jobs.started_at is not null
-        and jobs.gpu_count > 0
+    select * from {{ ref('int_slurm_job_nodes') }}
+    where hostname is not null
 ),
 
 hour_numbers as (
     {{ dbt.generate_series(var('gpu_max_job_hours', 24 * 60)) }}
 ),
 
-job_hours as (
+slurm_hours as (
     select
         allocations.*,
         {{ dbt.dateadd('hour', 'hour_numbers.generated_number - 1', dbt.date_trunc('hour', 'allocations.started_at')) }}
@@ -45,6 +26,87 @@ job_hours as (
             dbt.date_trunc('hour', 'allocations.started_at'), 'allocations.allocated_until', 'hour') }} + 1
 ),
 
+slurm as (
+    select
+        job_key,
+        cluster,
+        job_id,
+        job_name,
+        team,
+        project,
+        hostname,
+        gpus_on_node as gpu_count,
+        hour_start,
+        gpus_on_node * {{ dbt.datediff(
+            'greatest(started_at, hour_start)',
+            'least(allocated_until, ' ~ dbt.dateadd('hour', 1, 'hour_start') ~ ')',
+            'second'
+        ) }} as gpu_seconds,
+        'slurm' as allocation_source
+    from slurm_hours
+),
+
+pod_readings as (
+    select
+        nodes.cluster,
+        samples.k8s_namespace,
+        samples.k8s_pod,
+        samples.k8s_container,
+        samples.hostname,
+        {{ dbt.date_trunc('hour', 'samples.sample_at') }} as hour_start,
+        count(distinct samples.gpu_index) as gpu_count,
+        sum(samples.interval_seconds) as gpu_seconds
+    from {{ ref('int_gpu_samples') }} as samples
+    inner join {{ ref('stg_cluster__gpu_nodes') }} as nodes
+        on samples.hostname = nodes.hostname
+    where samples.k8s_pod is not null
+        and samples.hpc_job_id is null
+    group by 1, 2, 3, 4, 5, 6
+),
+
+pod_teams as (
+    select
+        pods.*,
+        rules.team as rule_team,
+        rules.project as rule_project,
+        rules.rule_order as rule_order_matched,
+        row_number() over (
+            partition by pods.cluster, pods.k8s_namespace, pods.k8s_pod, pods.k8s_container, pods.hostname,
+                pods.hour_start
+            order by rules.rule_order
+        ) as rule_rank
+    from pod_readings as pods
+    left join {{ source('raw_telemetry', 'kubernetes_teams') }} as rules
+        on coalesce(pods.k8s_namespace, '') like rules.namespace_pattern escape '\'
+        and pods.k8s_pod like rules.pod_pattern escape '\'
+        and coalesce(pods.k8s_container, '') like rules.container_pattern escape '\'
+),
+
+kubernetes as (
+    select
+        {{ dbt.concat(["'k8s:'", "coalesce(k8s_namespace, '')", "'/'", 'k8s_pod']) }} as job_key,
+        cluster,
+        k8s_pod as job_id,
+        k8s_pod as job_name,
+        -- a pod's containers could match different rules: the pod's first-ordered match decides
+        min_by(coalesce(rule_team, k8s_namespace), coalesce(rule_order_matched, 1e9)) as team,
+        min_by(rule_project, coalesce(rule_order_matched, 1e9)) as project,
+        hostname,
+        sum(gpu_count) as gpu_count,
+        hour_start,
+        sum(gpu_seconds) as gpu_seconds,
+        'kubernetes' as allocation_source
+    from pod_teams
+    where rule_rank = 1
+    group by 1, 2, 3, 4, 7, 9
+),
+
+unioned as (
+    select * from slurm
+    union all
+    select * from kubernetes
+),
+
 final as (
     select
         job_key,
@@ -52,16 +114,14 @@ final as (
         job_id,
         job_name,
         team,
+        project,
         hostname,
         gpu_count,
         hour_start,
         cast(hour_start as date) as usage_date,
-        gpu_count * {{ dbt.datediff(
-            'greatest(started_at, hour_start)',
-            'least(allocated_until, ' ~ dbt.dateadd('hour', 1, 'hour_start') ~ ')',
-            'second'
-        ) }} as gpu_seconds
-    from job_hours
+        gpu_seconds,
+        allocation_source
+    from unioned
 )
 
 select * from final

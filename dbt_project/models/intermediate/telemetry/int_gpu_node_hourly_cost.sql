@@ -5,7 +5,7 @@
     change case). A charge spanning several hours (Azure bills a day per row) is spread evenly over
     its hours, the last hour taking the rounding remainder, so the hours sum to the row exactly.
     On-prem nodes (provider `onprem`): GPUs x declared price per GPU-hour (raw.gpu_pricing) for every
-    hour of the days their cluster reported Slurm accounting. Only stable FOCUS columns are used:
+    hour the node was reported (int_gpu_node_hours: days with Slurm accounting, hours with telemetry). Only stable FOCUS columns are used:
     ResourceId, EffectiveCost, BillingCurrency, ChargePeriodStart / End. -#}
 with
 
@@ -75,48 +75,41 @@ cloud_hours as (
     group by hostname, hour_start
 ),
 
-onprem_days as (
-    select distinct
-        stg_slurm__jobs.cluster,
-        stg_slurm__jobs.report_date
-    from {{ ref('stg_slurm__jobs') }}
-),
-
 pricing as (
     select * from {{ source('raw_telemetry', 'gpu_pricing') }}
 ),
 
--- the price in effect on each day: the latest declaration that started on or before it
-day_prices as (
+onprem_node_hours as (
+    select * from {{ ref('int_gpu_node_hours') }}
+    where provider = 'onprem'
+),
+
+-- the price in effect each hour: the latest declaration that started on or before its day
+hour_prices as (
     select
-        onprem_days.cluster,
-        onprem_days.report_date,
+        onprem_node_hours.hostname,
+        onprem_node_hours.hour_start,
+        onprem_node_hours.gpu_count,
         pricing.price_per_gpu_hour,
         pricing.currency,
         row_number() over (
-            partition by onprem_days.cluster, onprem_days.report_date order by pricing.effective_from desc
+            partition by onprem_node_hours.hostname, onprem_node_hours.hour_start order by pricing.effective_from desc
         ) as price_rank
-    from onprem_days
+    from onprem_node_hours
     inner join pricing
-        on onprem_days.cluster = pricing.cluster
-        and onprem_days.report_date >= pricing.effective_from
+        on onprem_node_hours.cluster = pricing.cluster
+        and onprem_node_hours.usage_date >= pricing.effective_from
 ),
 
 onprem_hours as (
     select
-        nodes.hostname,
-        {{ dbt.dateadd('hour', 'hour_numbers.generated_number - 1', 'cast(day_prices.report_date as timestamp)') }}
-            as hour_start,
-        day_prices.currency,
-        cast(nodes.gpu_count * day_prices.price_per_gpu_hour as {{ money_type() }}) as cost,
+        hostname,
+        hour_start,
+        currency,
+        cast(gpu_count * price_per_gpu_hour as {{ money_type() }}) as cost,
         'declared' as price_source
-    from nodes
-    inner join day_prices
-        on nodes.cluster = day_prices.cluster
-        and day_prices.price_rank = 1
-    inner join hour_numbers
-        on hour_numbers.generated_number <= 24
-    where nodes.provider = 'onprem'
+    from hour_prices
+    where price_rank = 1
 ),
 
 unioned as (

@@ -18,6 +18,8 @@
     'DCGM_FI_DEV_POWER_USAGE': 'power_w',
     'DCGM_FI_DEV_GPU_TEMP': 'temperature_c',
     'DCGM_FI_DEV_SM_CLOCK': 'sm_clock_mhz',
+    'DCGM_FI_DEV_THERMAL_VIOLATION': 'thermal_violation_counter',
+    'DCGM_FI_DEV_POWER_VIOLATION': 'power_violation_counter',
 } -%}
 with
 
@@ -58,7 +60,8 @@ dcgm_pivoted as (
         cast(max(case
             when metric_name in ('DCGM_FI_DEV_CLOCK_THROTTLE_REASONS', 'DCGM_FI_DEV_CLOCKS_EVENT_REASONS') then value
         end) as bigint) as throttle_reasons,
-        cast(max(case when metric_name = 'DCGM_FI_DEV_XID_ERRORS' then value end) as integer) as xid_code
+        -- a gauge holding the last XID the GPU raised (0 = none since the driver loaded)
+        cast(max(case when metric_name = 'DCGM_FI_DEV_XID_ERRORS' then value end) as integer) as xid_last
     from dcgm_window
     group by telemetry_source, hostname, gpu_index, sample_at, sample_date
 ),
@@ -84,8 +87,10 @@ nvidia_smi as (
         power_w,
         temperature_c,
         sm_clock_mhz,
+        cast(null as double) as thermal_violation_counter,
+        cast(null as double) as power_violation_counter,
         cast(throttle_reasons as bigint) as throttle_reasons,
-        cast(null as integer) as xid_code
+        cast(null as integer) as xid_last
     from {{ ref('stg_nvidia_smi__gpu_samples') }}
     {% if is_incremental() %}
     where sample_date >= (select max(sample_date) from {{ this }})
@@ -148,8 +153,12 @@ final as (
         readings.power_w,
         readings.temperature_c,
         readings.sm_clock_mhz,
+        -- cumulative throttling time counters (DCGM *_VIOLATION, ns; differenced downstream)
+        readings.thermal_violation_counter,
+        readings.power_violation_counter,
         readings.throttle_reasons,
-        nullif(readings.xid_code, 0) as xid_code
+        -- the XID gauge as read: a new error shows as a change of value (int_gpu_reading_states)
+        readings.xid_last
     from readings
     left join host_day_intervals
         on readings.hostname = host_day_intervals.hostname

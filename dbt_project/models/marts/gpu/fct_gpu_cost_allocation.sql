@@ -1,15 +1,16 @@
 {#- GPU cost per UTC day, cluster, team, project and job, reconciling to what the GPU nodes cost.
 
     Per node and hour (int_gpu_node_hourly_cost: EffectiveCost from focus_cost_and_usage, or the
-    declared on-prem price):
+    declared on-prem price), for Slurm allocations on every node of their NodeList and Kubernetes
+    pods (int_gpu_job_hours):
       allocated cost     = the job's GPU-seconds in the hour x the node's price per GPU-second
                            (GPU-hours x price per GPU-hour, the OpenCost way);
-      utilization-weighted cost = allocated cost x the job's mean activity on the node that hour
-                           (GR_ENGINE_ACTIVE, else SM_ACTIVE, else GPU_UTIL / 100), NULL without
-                           GPU-level telemetry for the job;
+      utilization-weighted cost = allocated cost x active / sampled GPU-hours of the job on the
+                           node that hour (int_gpu_job_activity_hourly: GR_ENGINE_ACTIVE, else
+                           SM_ACTIVE, else GPU_UTIL / 100), NULL without GPU-level telemetry;
       idle, allocated but unused = allocated - utilization-weighted;
       idle, not allocated = node cost - Σ allocated cost of its jobs (one `unallocated` row per
-                           cluster and day, team NULL).
+                           cluster and day, team NULL, its GPU-hours in gpu_hours_unallocated).
     Σ paid_cost (allocated cost of job rows + unallocated idle) = Σ node cost, exactly. -#}
 with
 
@@ -21,28 +22,8 @@ job_hours as (
     select * from {{ ref('int_gpu_job_hours') }}
 ),
 
-jobs as (
-    select job_key, project from {{ ref('stg_slurm__jobs') }}
-),
-
-nodes as (
-    select hostname, cluster from {{ ref('stg_cluster__gpu_nodes') }}
-),
-
-job_activity as (
-    select
-        nodes.cluster,
-        samples.hpc_job_id as job_id,
-        samples.hostname,
-        {{ dbt.date_trunc('hour', 'samples.sample_at') }} as hour_start,
-        sum(samples.interval_seconds * samples.activity) / nullif(sum(samples.interval_seconds), 0)
-            as utilization,
-        sum(samples.interval_seconds * samples.activity) / 3600 as gpu_hours_active
-    from {{ ref('int_gpu_samples') }} as samples
-    inner join nodes
-        on samples.hostname = nodes.hostname
-    where samples.hpc_job_id is not null
-    group by nodes.cluster, samples.hpc_job_id, samples.hostname, {{ dbt.date_trunc('hour', 'samples.sample_at') }}
+activity as (
+    select * from {{ ref('int_gpu_job_activity_hourly') }}
 ),
 
 job_costs as (
@@ -50,14 +31,16 @@ job_costs as (
         job_hours.usage_date,
         job_hours.cluster,
         job_hours.team,
-        jobs.project,
+        job_hours.project,
         job_hours.job_key,
         job_hours.job_name,
         node_hours.currency,
         node_hours.price_source,
+        job_hours.allocation_source,
         job_hours.gpu_seconds / 3600.0 as gpu_hours_allocated,
-        job_activity.gpu_hours_active,
-        job_activity.utilization,
+        activity.gpu_hours_active,
+        -- the share of the sampled GPU time that was active (one definition: int_gpu_job_activity_hourly)
+        activity.gpu_hours_active / nullif(activity.gpu_hours_sampled, 0) as utilization,
         cast(round(
             node_hours.cost * job_hours.gpu_seconds / (node_hours.gpu_count * 3600), 12
         ) as {{ money_type() }}) as allocated_cost,
@@ -67,13 +50,10 @@ job_costs as (
     inner join node_hours
         on job_hours.hostname = node_hours.hostname
         and job_hours.hour_start = node_hours.hour_start
-    left join jobs
-        on job_hours.job_key = jobs.job_key
-    left join job_activity
-        on job_hours.cluster = job_activity.cluster
-        and job_hours.job_id = job_activity.job_id
-        and job_hours.hostname = job_activity.hostname
-        and job_hours.hour_start = job_activity.hour_start
+    left join activity
+        on job_hours.job_key = activity.job_key
+        and job_hours.hostname = activity.hostname
+        and job_hours.hour_start = activity.hour_start
 ),
 
 node_hour_allocated as (
@@ -109,6 +89,7 @@ job_daily as (
         project,
         job_key,
         max(job_name) as job_name,
+        max(allocation_source) as allocation_source,
         max(currency) as currency,
         max(price_source) as price_source,
         sum(gpu_hours_allocated) as gpu_hours_allocated,
@@ -132,9 +113,11 @@ final as (
         job_key,
         job_name,
         'job' as allocation_type,
+        allocation_source,
         currency,
         price_source,
         gpu_hours_allocated,
+        cast(0 as double) as gpu_hours_unallocated,
         gpu_hours_active,
         allocated_cost,
         utilization_weighted_cost,
@@ -159,10 +142,12 @@ final as (
         cast(null as {{ dbt.type_string() }}),
         cast(null as {{ dbt.type_string() }}),
         'unallocated',
+        cast(null as {{ dbt.type_string() }}),
         currency,
         price_source,
-        gpu_hours_unallocated,
         cast(0 as double),
+        gpu_hours_unallocated,
+        cast(null as double),
         cast(0 as {{ money_type() }}),
         cast(0 as {{ money_type() }}),
         cast(0 as {{ money_type() }}),

@@ -1,9 +1,9 @@
-{#- GPU x UTC day: how healthy the GPU was. Busy readings (a job held the GPU) give its mean SM
-    clock and activity, compared with its model's fleet baseline (the median over all GPUs of the
-    model that day); episodes from int_gpu_health_episodes give straggler, throttling and XID
-    counts; node and rack power transients (largest dP/dt between consecutive readings) come with
-    the sampling interval that bounds what they can show. Racks are clusters until the node
-    inventory carries racks. -#}
+{#- GPU x UTC day: how healthy the GPU was. Busy readings (activity >= gpu_busy_activity, not
+    thermally throttled: int_gpu_reading_states) give its mean SM clock and activity, compared with
+    its model's fleet baseline (the median over all GPUs of the model that day); episodes from
+    int_gpu_health_episodes give straggler, throttling and XID counts (straggler seconds clipped to
+    the day); node and rack (inventory `rack`, else the cluster) power transients (largest dP/dt
+    between consecutive readings) come with the sampling interval that bounds what they can show. -#}
 {%- set baseline_tolerance = var('baseline_tolerance', 0.1) -%}
 with
 
@@ -19,25 +19,35 @@ episodes as (
     select * from {{ ref('int_gpu_health_episodes') }}
 ),
 
+states as (
+    select * from {{ ref('int_gpu_reading_states') }}
+),
+
 gpu_days as (
     select
-        hostname,
-        gpu_index,
-        sample_date as usage_date,
-        max(gpu_uuid) as gpu_uuid,
-        max(gpu_model) as gpu_model,
-        max(interval_seconds) as interval_seconds,
-        sum(interval_seconds) as seconds_sampled,
-        sum(case when hpc_job_id is not null or gpu_util_pct > 0 then interval_seconds else 0 end) as busy_seconds,
-        avg(case when hpc_job_id is not null or gpu_util_pct > 0 then sm_clock_mhz end) as mean_busy_sm_clock_mhz,
-        avg(case when hpc_job_id is not null or gpu_util_pct > 0 then activity end) as mean_busy_activity,
-        max(temperature_c) as max_temperature_c,
-        sum(case when (coalesce(throttle_reasons, 0) & 96) <> 0 then interval_seconds else 0 end)
-            as thermal_throttle_seconds,
-        sum(case when (coalesce(throttle_reasons, 0) & 132) <> 0 then interval_seconds else 0 end)
-            as power_throttle_seconds
+        samples.hostname,
+        samples.gpu_index,
+        samples.sample_date as usage_date,
+        max(samples.gpu_uuid) as gpu_uuid,
+        max(samples.gpu_model) as gpu_model,
+        max(samples.interval_seconds) as interval_seconds,
+        sum(samples.interval_seconds) as seconds_sampled,
+        -- busy: the GPU was doing work (activity >= gpu_busy_activity) and not throttled, so its
+        -- clock says what the silicon can do
+        sum(case when states.is_busy and not states.is_thermal_throttled then samples.interval_seconds else 0 end)
+            as busy_seconds,
+        avg(case when states.is_busy and not states.is_thermal_throttled then samples.sm_clock_mhz end)
+            as mean_busy_sm_clock_mhz,
+        avg(case when states.is_busy then samples.activity end) as mean_busy_activity,
+        max(samples.temperature_c) as max_temperature_c,
+        sum(case when states.is_thermal_throttled then samples.interval_seconds else 0 end) as thermal_throttle_seconds,
+        sum(case when states.is_power_throttled then samples.interval_seconds else 0 end) as power_throttle_seconds
     from samples
-    group by hostname, gpu_index, sample_date
+    inner join states
+        on samples.hostname = states.hostname
+        and samples.gpu_index = states.gpu_index
+        and samples.sample_at = states.sample_at
+    group by samples.hostname, samples.gpu_index, samples.sample_date
 ),
 
 baselines as (
@@ -51,20 +61,38 @@ baselines as (
     group by gpu_model, usage_date
 ),
 
+days as (
+    select distinct usage_date from gpu_days
+),
+
 gpu_episodes as (
     select
-        hostname,
-        gpu_index,
-        event_date as usage_date,
-        sum(case when event_type = 'straggler' then 1 else 0 end) as straggler_episodes,
-        sum(case when event_type = 'straggler' then duration_seconds else 0 end) as straggler_seconds,
-        sum(case when event_type = 'thermal_throttle' then 1 else 0 end) as thermal_throttle_episodes,
-        sum(case when event_type = 'power_throttle' then 1 else 0 end) as power_throttle_episodes,
-        sum(case when event_type = 'xid_fatal' then 1 else 0 end) as xid_fatal_errors,
-        sum(case when event_type = 'xid_nonfatal' then 1 else 0 end) as xid_nonfatal_errors
+        episodes.hostname,
+        episodes.gpu_index,
+        days.usage_date,
+        sum(case when episodes.event_type = 'straggler' and episodes.event_date = days.usage_date then 1 else 0 end)
+            as straggler_episodes,
+        -- the part of each episode inside the day: episodes of one GPU never overlap, so a day
+        -- never counts more than its own seconds
+        sum(case when episodes.event_type = 'straggler' then greatest(0, {{ dbt.datediff(
+            'greatest(episodes.started_at, cast(days.usage_date as timestamp))',
+            'least(episodes.ended_at, ' ~ dbt.dateadd('day', 1, 'cast(days.usage_date as timestamp)') ~ ')',
+            'second') }}) else 0 end) as straggler_seconds,
+        sum(case when episodes.event_type = 'thermal_throttle' and episodes.event_date = days.usage_date then 1 else 0 end)
+            as thermal_throttle_episodes,
+        sum(case when episodes.event_type = 'power_throttle' and episodes.event_date = days.usage_date then 1 else 0 end)
+            as power_throttle_episodes,
+        sum(case when episodes.event_type = 'xid_fatal' and episodes.event_date = days.usage_date then 1 else 0 end)
+            as xid_fatal_errors,
+        sum(case when episodes.event_type = 'xid_nonfatal' and episodes.event_date = days.usage_date then 1 else 0 end)
+            as xid_nonfatal_errors
     from episodes
-    where gpu_index is not null
-    group by hostname, gpu_index, event_date
+    inner join days
+        on days.usage_date >= episodes.event_date
+        and cast(days.usage_date as timestamp) < episodes.ended_at
+        or days.usage_date = episodes.event_date
+    where episodes.gpu_index is not null
+    group by 1, 2, 3
 ),
 
 node_power as (
@@ -101,7 +129,7 @@ node_daily as (
 
 rack_power as (
     select
-        nodes.cluster as rack,
+        nodes.rack,
         node_power.sample_at,
         node_power.sample_date,
         sum(node_power.power_w) as power_w,
@@ -109,7 +137,7 @@ rack_power as (
     from node_power
     inner join nodes
         on node_power.hostname = nodes.hostname
-    group by nodes.cluster, node_power.sample_at, node_power.sample_date
+    group by nodes.rack, node_power.sample_at, node_power.sample_date
 ),
 
 rack_daily as (
@@ -139,7 +167,7 @@ final as (
                        'cast(gpu_days.usage_date as ' ~ dbt.type_string() ~ ')']) }} as gpu_day_key,
         gpu_days.usage_date,
         nodes.cluster,
-        nodes.cluster as rack,
+        nodes.rack,
         gpu_days.hostname,
         gpu_days.gpu_index,
         gpu_days.gpu_uuid,
@@ -202,7 +230,7 @@ final as (
         on gpu_days.hostname = node_daily.hostname
         and gpu_days.usage_date = node_daily.usage_date
     left join rack_daily
-        on nodes.cluster = rack_daily.rack
+        on nodes.rack = rack_daily.rack
         and gpu_days.usage_date = rack_daily.usage_date
 )
 

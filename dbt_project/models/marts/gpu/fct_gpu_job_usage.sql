@@ -1,6 +1,8 @@
-{#- Job (or Kubernetes pod) x GPU: what the job held and did on each GPU, from the readings that
-    carry its `hpc_job` (Slurm) or `namespace`/`pod` (Kubernetes) labels, joined to Slurm for the
-    team and the allocation. GPUs read only by nvidia-smi carry no job labels: their jobs appear in
+{#- Job (Slurm allocation or Kubernetes pod) x GPU: what the job held and did on each GPU, from
+    the readings that carry its `hpc_job` (Slurm) or `namespace`/`pod` (Kubernetes) labels, with
+    the job key, team and allocation the cost marts use (int_gpu_job_activity_hourly matches the
+    labels to allocations; int_gpu_job_hours gives teams, Kubernetes teams from the declared
+    rules). GPUs read only by nvidia-smi carry no job labels: their jobs appear in
     fct_gpu_cost_allocation (from Slurm), not here. -#}
 with
 
@@ -14,8 +16,39 @@ nodes as (
     select * from {{ ref('stg_cluster__gpu_nodes') }}
 ),
 
+label_jobs as (
+    select
+        cluster,
+        hostname,
+        hpc_job_id,
+        k8s_namespace,
+        k8s_pod,
+        max(job_key) as job_key
+    from {{ ref('int_gpu_job_activity_hourly') }}
+    group by 1, 2, 3, 4, 5
+),
+
+job_teams as (
+    select
+        job_key,
+        max(team) as team,
+        max(job_name) as job_name,
+        max(allocation_source) as allocation_source
+    from {{ ref('int_gpu_job_hours') }}
+    group by job_key
+),
+
+allocations as (
+    select
+        job_key,
+        min(started_at) as started_at,
+        max(allocated_until) as allocated_until
+    from {{ ref('int_slurm_job_nodes') }}
+    group by job_key
+),
+
 jobs as (
-    select * from {{ ref('stg_slurm__jobs') }}
+    select job_key, state from {{ ref('stg_slurm__jobs') }}
 ),
 
 per_gpu as (
@@ -40,7 +73,7 @@ per_gpu as (
         max(samples.fb_used_mib) as max_fb_used_mib,
         sum(samples.power_w * samples.interval_seconds) / 3600000 as energy_kwh
     from samples
-    left join nodes
+    inner join nodes
         on samples.hostname = nodes.hostname
     group by nodes.cluster, samples.hpc_job_id, samples.k8s_namespace, samples.k8s_pod, samples.hostname,
         samples.gpu_index
@@ -49,21 +82,17 @@ per_gpu as (
 final as (
     select
         -- grain
-        coalesce(
-            {{ dbt.concat(['per_gpu.cluster', "':'", 'per_gpu.hpc_job_id']) }},
-            {{ dbt.concat(["'k8s:'", 'per_gpu.k8s_namespace', "'/'", 'per_gpu.k8s_pod']) }}
-        ) as job_key,
-        {{ dbt.concat([
-            "coalesce(" ~ dbt.concat(['per_gpu.cluster', "':'", 'per_gpu.hpc_job_id']) ~ ", "
-                ~ dbt.concat(["'k8s:'", 'per_gpu.k8s_namespace', "'/'", 'per_gpu.k8s_pod']) ~ ")",
-            "'|'", 'per_gpu.hostname', "':'", 'cast(per_gpu.gpu_index as ' ~ dbt.type_string() ~ ')'
-        ]) }} as job_gpu_key,
+        label_jobs.job_key,
+        {{ dbt.concat(['label_jobs.job_key', "'|'", 'per_gpu.hostname', "':'",
+                       'cast(per_gpu.gpu_index as ' ~ dbt.type_string() ~ ')']) }} as job_gpu_key,
         per_gpu.cluster,
         per_gpu.hpc_job_id as job_id,
         per_gpu.k8s_namespace,
         per_gpu.k8s_pod,
-        jobs.job_name,
-        coalesce(jobs.team, per_gpu.k8s_namespace) as team,
+        job_teams.job_name,
+        coalesce(job_teams.team, '(unknown job)') as team,
+        coalesce(job_teams.allocation_source, case when per_gpu.k8s_pod is not null then 'kubernetes' end)
+            as allocation_source,
         jobs.state as job_state,
         per_gpu.hostname,
         per_gpu.gpu_index,
@@ -71,14 +100,17 @@ final as (
         per_gpu.gpu_model,
 
         -- timestamps
-        jobs.started_at,
-        coalesce(jobs.ended_at, jobs.reported_through_at) as allocated_until,
+        allocations.started_at,
+        allocations.allocated_until,
         per_gpu.first_sample_at,
         per_gpu.last_sample_at,
 
-        -- gpu-hours: allocated from Slurm (one GPU of the job), sampled and active from telemetry
-        {{ dbt.datediff('jobs.started_at', 'coalesce(jobs.ended_at, jobs.reported_through_at)', 'second') }} / 3600.0
-            as gpu_hours_allocated,
+        -- gpu-hours: allocated from Slurm (one GPU of the job; a pod holds what it was seen on),
+        -- sampled and active from telemetry (the same definition as every GPU mart)
+        coalesce(
+            {{ dbt.datediff('allocations.started_at', 'allocations.allocated_until', 'second') }} / 3600.0,
+            per_gpu.gpu_hours_sampled
+        ) as gpu_hours_allocated,
         per_gpu.gpu_hours_sampled,
         per_gpu.gpu_hours_active,
         per_gpu.gpu_hours_active / nullif(per_gpu.gpu_hours_sampled, 0) as utilization,
@@ -92,9 +124,18 @@ final as (
         per_gpu.max_fb_used_mib,
         per_gpu.energy_kwh
     from per_gpu
+    inner join label_jobs
+        on per_gpu.cluster = label_jobs.cluster
+        and per_gpu.hostname = label_jobs.hostname
+        and per_gpu.hpc_job_id is not distinct from label_jobs.hpc_job_id
+        and per_gpu.k8s_namespace is not distinct from label_jobs.k8s_namespace
+        and per_gpu.k8s_pod is not distinct from label_jobs.k8s_pod
+    left join job_teams
+        on label_jobs.job_key = job_teams.job_key
+    left join allocations
+        on label_jobs.job_key = allocations.job_key
     left join jobs
-        on per_gpu.cluster = jobs.cluster
-        and per_gpu.hpc_job_id = jobs.job_id
+        on label_jobs.job_key = jobs.job_key
 )
 
 select * from final

@@ -60,8 +60,8 @@ hourly as (
             as throttle_seconds_{{ reason }},
         {%- endfor %}
 
-        -- XID errors raised in the hour
-        string_agg(distinct cast(xid_code as {{ dbt.type_string() }}), ',' order by cast(xid_code as {{ dbt.type_string() }}))
+        -- XID codes the DCGM gauge showed in the hour (it holds the last error until the next one)
+        string_agg(distinct cast(nullif(xid_last, 0) as {{ dbt.type_string() }}), ',' order by cast(nullif(xid_last, 0) as {{ dbt.type_string() }}))
             as xid_codes
     from samples
     group by hostname, gpu_index, {{ dbt.date_trunc('hour', 'sample_at') }}

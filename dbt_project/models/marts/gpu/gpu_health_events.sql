@@ -1,7 +1,7 @@
-{#- Every GPU health event, one row each: straggler, thermal_throttle, power_throttle,
-    power_transient (node-level, gpu_index NULL), xid_fatal, xid_nonfatal (int_gpu_health_episodes),
-    and below_model_baseline (a GPU-day whose busy SM clock is persistently below its model's
-    fleet baseline, from fct_gpu_health_daily). -#}
+{#- Every GPU health event, one row each: idle_node_in_job and power_transient (node-level,
+    gpu_index NULL), straggler, thermal_throttle, power_throttle, xid_fatal, xid_nonfatal
+    (int_gpu_health_episodes), and below_model_baseline (a GPU-day whose busy, unthrottled SM clock
+    is persistently below its model's fleet baseline, from fct_gpu_health_daily). -#}
 with
 
 episodes as (
@@ -12,6 +12,7 @@ baseline as (
     select
         'below_model_baseline' as event_type,
         cluster,
+        rack,
         hostname,
         gpu_index,
         cast(null as {{ dbt.type_string() }}) as job_key,
@@ -22,6 +23,8 @@ baseline as (
         cast(null as integer) as interval_seconds,
         sm_clock_vs_baseline as measure_value,
         'busy SM clock / model baseline' as measure_unit,
+        cast(null as double) as delta_w,
+        cast(null as double) as dp_dt_w_per_s,
         {{ dbt.concat(["'busy SM clock '", "cast(round(mean_busy_sm_clock_mhz) as " ~ dbt.type_string() ~ ")",
                        "' MHz vs fleet baseline '", "cast(round(baseline_sm_clock_mhz) as " ~ dbt.type_string() ~ ")",
                        "' MHz for '", 'gpu_model']) }} as detail

@@ -11,6 +11,7 @@ select
     coalesce(team, '(unallocated)') as team,
     currency,
     sum(gpu_hours_allocated) as gpu_hours_allocated,
+    sum(gpu_hours_unallocated) as gpu_hours_unallocated,
     sum(paid_cost) as paid_cost,
     coalesce(sum(utilization_weighted_cost), 0) as used_cost,
     sum(coalesce(idle_cost_allocated_unused, 0) + coalesce(idle_cost_unallocated, 0)) as idle_cost,

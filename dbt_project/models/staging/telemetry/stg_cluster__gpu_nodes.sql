@@ -1,18 +1,17 @@
 {#- GPU node inventory: one row per hostname (the latest inventory file wins if several are
-    landed). Joins DCGM's `Hostname` label and Slurm's NodeList to clusters and cloud instances. -#}
+    landed). Joins DCGM's `Hostname` label and Slurm's NodeList to clusters, racks and cloud
+    instances. Only hostname, cluster and gpu_count are required; a node without a provider is
+    on-premises, a node without a rack sits in its cluster's rack. -#}
 with
 
 source as (
     select
-        hostname,
-        cluster,
-        provider,
-        instance_type,
-        resource_id,
-        region,
-        gpu_model,
-        gpu_count,
-        x_source_file
+        {{ telemetry_columns_or_null(source('raw_telemetry', 'gpu_nodes'), {
+            'hostname': 'varchar', 'cluster': 'varchar', 'provider': 'varchar', 'instance_type': 'varchar',
+            'resource_id': 'varchar', 'region': 'varchar', 'gpu_model': 'varchar', 'gpu_count': 'varchar',
+            'rack': 'varchar', 'x_source_file': 'varchar',
+        }, required=['hostname', 'cluster', 'provider', 'instance_type', 'resource_id', 'region', 'gpu_model',
+                     'gpu_count', 'x_source_file']) }}
     from {{ source('raw_telemetry', 'gpu_nodes') }}
 ),
 
@@ -21,13 +20,14 @@ renamed as (
         -- ids
         trim(hostname) as hostname,
         trim(cluster) as cluster,
-        lower(trim(provider)) as provider,
-        trim(instance_type) as instance_type,
-        trim(resource_id) as resource_id,
-        trim(region) as region,
+        coalesce(lower(nullif(trim(provider), '')), 'onprem') as provider,
+        nullif(trim(instance_type), '') as instance_type,
+        nullif(trim(resource_id), '') as resource_id,
+        nullif(trim(region), '') as region,
+        coalesce(nullif(trim(rack), ''), trim(cluster)) as rack,
 
         -- hardware
-        trim(gpu_model) as gpu_model,
+        nullif(trim(gpu_model), '') as gpu_model,
         cast(trim(gpu_count) as integer) as gpu_count,
 
         -- lineage
@@ -52,6 +52,7 @@ final as (
         instance_type,
         resource_id,
         region,
+        rack,
         gpu_model,
         gpu_count,
         x_source_file

@@ -1,14 +1,19 @@
-{#- Slurm jobs from daily `sacct -P` files: one row per cluster and job, from the latest file
-    that lists it (a job spanning days is in every day's file, RUNNING until the last). Step rows
-    (`<id>.batch`, `<id>.extern`, `<id>.<n>`) are dropped: they repeat the job's allocation.
-    The cluster and the day come from the file name (`<cluster>/<day>.sacct.txt`, or
+{#- Slurm allocations from daily `sacct -P` files: one row per cluster and allocation, from the
+    latest file that lists it (an allocation spanning days is in every day's file, RUNNING until
+    the last). An allocation is a job (`1042`), an array task (`1042_7`) or a heterogeneous job's
+    component (`1042+1`, its own nodes and TRES); step rows (`<id>.batch`, `<id>.extern`,
+    `<id>.<n>`) repeat their allocation's resources and are dropped; a pending array
+    (`1042_[5-9]`) holds nothing. Any `--format` column set is read: JobID, State, Start and End
+    are required, the rest become NULL when not exported. The cluster comes from sacct's Cluster
+    column when exported, else the file name (`<cluster>/<day>.sacct.txt`, or
     `<cluster>__<day>.sacct.txt` once landed); sacct times are UTC on Atlas's clusters. -#}
 with
 
 source as (
-    -- sacct prints the fields it was asked for (`--format`): missing ones become typed NULLs
     select
         "JobID" as job_id_text,
+        "JobIDRaw" as job_id_raw_text,
+        "Cluster" as cluster_text,
         "JobName" as job_name_text,
         "User" as user_text,
         "Account" as account_text,
@@ -27,41 +32,54 @@ source as (
     from (
         select
             {{ telemetry_columns_or_null(source('raw_telemetry', 'slurm_jobs'), {
-                'JobID': 'varchar', 'JobName': 'varchar', 'User': 'varchar', 'Account': 'varchar',
-                'Partition': 'varchar', 'AllocTRES': 'varchar', 'Submit': 'varchar', 'Start': 'varchar',
-                'End': 'varchar', 'Elapsed': 'varchar', 'State': 'varchar', 'ExitCode': 'varchar',
-                'NodeList': 'varchar', 'WCKey': 'varchar', 'x_source_file': 'varchar',
+                'JobID': 'varchar', 'JobIDRaw': 'varchar', 'Cluster': 'varchar', 'JobName': 'varchar',
+                'User': 'varchar', 'Account': 'varchar', 'Partition': 'varchar', 'AllocTRES': 'varchar',
+                'Submit': 'varchar', 'Start': 'varchar', 'End': 'varchar', 'Elapsed': 'varchar', 'State': 'varchar',
+                'ExitCode': 'varchar', 'NodeList': 'varchar', 'WCKey': 'varchar', 'x_source_file': 'varchar',
             }, required=['JobID', 'JobName', 'User', 'Account', 'Partition', 'AllocTRES', 'Submit', 'Start', 'End',
                          'Elapsed', 'State', 'ExitCode', 'NodeList', 'x_source_file']) }}
         from {{ source('raw_telemetry', 'slurm_jobs') }}
     ) as contracted
 ),
 
-job_rows as (
+allocation_rows as (
     select *
     from source
     where job_id_text is not null
         and trim(job_id_text) <> ''
-        and job_id_text not like '%.%'
+        -- steps repeat their allocation; a pending array range holds nothing yet
+        and strpos(job_id_text, '.') = 0
+        and strpos(job_id_text, '[') = 0
 ),
 
 renamed as (
     select
         -- ids
-        regexp_extract(x_source_file, '([^/\\]+?)(?:__|[/\\])\d{4}-\d{2}-\d{2}\.sacct\.txt$', 1) as cluster,
+        coalesce(
+            nullif(trim(cluster_text), ''),
+            {{ sacct_file_cluster('x_source_file') }}
+        ) as cluster,
         trim(job_id_text) as job_id,
+        nullif(trim(job_id_raw_text), '') as job_id_raw,
+        -- `1042+1` is component 1 of heterogeneous job 1042; `1042_7` is task 7 of array job 1042
+        regexp_extract(trim(job_id_text), '^(\d+)', 1) as parent_job_id,
+        try_cast(nullif(regexp_extract(trim(job_id_text), '^\d+\+(\d+)$', 1), '') as integer) as het_component,
+        try_cast(nullif(regexp_extract(trim(job_id_text), '^\d+_(\d+)$', 1), '') as integer) as array_task_id,
         job_name_text as job_name,
         user_text as user_name,
-        account_text as team,
+        coalesce(nullif(trim(account_text), ''), '(no account)') as team,
         partition_text as partition_name,
-        node_list_text as node_list,
+        nullif(trim(node_list_text), '') as node_list,
         nullif(ltrim(trim("WCKey"), '*'), '') as project,
 
-        -- allocation: `gres/gpu=N` counts every GPU; typed `gres/gpu:<type>=N` repeats it
+        -- allocation: `gres/gpu=N` counts every GPU; typed `gres/gpu:<type>=N` entries repeat it
+        -- (summed only when the untyped one is missing)
         alloc_tres_text as alloc_tres,
         coalesce(
             try_cast(regexp_extract(alloc_tres_text, '(?:^|,)gres/gpu=(\d+)', 1) as integer),
-            try_cast(regexp_extract(alloc_tres_text, '(?:^|,)gres/gpu:[^=,]+=(\d+)', 1) as integer),
+            list_sum(list_transform(
+                regexp_extract_all(alloc_tres_text, '(?:^|,)gres/gpu:[^=,]+=(\d+)', 1), x -> cast(x as integer)
+            )),
             0
         ) as gpu_count,
         nullif(regexp_extract(alloc_tres_text, '(?:^|,)gres/gpu:([^=,]+)=', 1), '') as gpu_type,
@@ -85,11 +103,11 @@ renamed as (
             + try_cast(regexp_extract(elapsed_text, '(\d+):(\d+):(\d+)$', 3) as integer) as elapsed_seconds,
 
         -- the sacct run: `-E <day+1>T00:00:00`, so a RUNNING job is known to run until then
-        try_cast(regexp_extract(x_source_file, '(\d{4}-\d{2}-\d{2})\.sacct\.txt$', 1) as date) as report_date,
+        {{ sacct_file_day('x_source_file') }} as report_date,
 
         -- lineage
         x_source_file
-    from job_rows
+    from allocation_rows
 ),
 
 latest as (
@@ -108,6 +126,10 @@ final as (
         {{ dbt.concat(['cluster', "':'", 'job_id']) }} as job_key,
         cluster,
         job_id,
+        job_id_raw,
+        parent_job_id,
+        het_component,
+        array_task_id,
         job_name,
         user_name,
         team,

@@ -1,0 +1,64 @@
+{#- Each Slurm allocation on each of its nodes: NodeList expanded through raw.slurm_node_lists
+    (python-hostlist at ingest: `gpu-node-[00-03,07]`, several bracket groups, zero padding), and
+    the allocation's GPUs (AllocTRES gres/gpu) spread over its nodes. sacct does not print GPUs
+    per node; Slurm hands out whole GPUs, so a job's N GPUs on k nodes are N / k each, the first
+    N mod k nodes (Slurm's order) taking one more when N does not divide. A NodeList that does
+    not expand keeps one row with hostname NULL and `node_list_problem` (never dropped). -#}
+with
+
+jobs as (
+    select * from {{ ref('stg_slurm__jobs') }}
+    where started_at is not null
+        and gpu_count > 0
+),
+
+node_lists as (
+    select * from {{ source('raw_telemetry', 'slurm_node_lists') }}
+),
+
+expanded as (
+    select
+        jobs.*,
+        node_lists.hostname,
+        node_lists.node_position,
+        node_lists.problem as node_list_problem,
+        count(node_lists.hostname) over (partition by jobs.job_key) as hosts
+    from jobs
+    left join node_lists
+        on jobs.node_list = node_lists.node_list
+),
+
+final as (
+    select
+        -- ids
+        job_key,
+        cluster,
+        job_id,
+        job_id_raw,
+        parent_job_id,
+        het_component,
+        array_task_id,
+        job_name,
+        team,
+        project,
+        hostname,
+        node_position,
+
+        -- allocation
+        gpu_count as job_gpu_count,
+        hosts as job_hosts,
+        case
+            when hosts = 0 then gpu_count
+            else cast(floor(gpu_count / hosts) as integer)
+                + case when node_position < gpu_count % hosts then 1 else 0 end
+        end as gpus_on_node,
+
+        -- timestamps
+        started_at,
+        coalesce(ended_at, reported_through_at) as allocated_until,
+        node_list,
+        coalesce(node_list_problem, case when node_list is null then 'no NodeList exported' end) as node_list_problem
+    from expanded
+)
+
+select * from final
