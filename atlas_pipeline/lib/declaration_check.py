@@ -21,7 +21,8 @@ SOURCES_FOLDER = "sources"
 FORECAST_FILE = "forecast.yaml"
 BUDGETS_FILE = "budgets.yaml"
 PRICING_FILE = "gpu_pricing.yaml"
-KNOWN_ENTRIES = (SOURCES_FOLDER, FORECAST_FILE, BUDGETS_FILE, PRICING_FILE)
+KUBERNETES_FILE = "kubernetes_teams.yaml"
+KNOWN_ENTRIES = (SOURCES_FOLDER, FORECAST_FILE, BUDGETS_FILE, PRICING_FILE, KUBERNETES_FILE)
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,20 @@ def check_gpu_pricing(folder: Path) -> tuple[list[Problem], str]:
     return [], f"{PRICING_FILE} ({len(prices)} price(s))"
 
 
+def check_kubernetes_teams(folder: Path) -> tuple[list[Problem], str]:
+    from atlas_pipeline.lib.kubernetes_teams import load_kubernetes_teams
+
+    path = folder / KUBERNETES_FILE
+    if not path.is_file():
+        return [], f"{KUBERNETES_FILE} (absent: pods are charged to their namespace)"
+    try:
+        rules = load_kubernetes_teams(path)
+    except (ValueError, OSError) as exc:  # DeclarationError names the file, the rule and the field
+        text = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+        return [Problem("error", line) for line in text.splitlines()], KUBERNETES_FILE
+    return [], f"{KUBERNETES_FILE} ({len(rules)} rule(s))"
+
+
 def check_stray_entries(folder: Path) -> list[Problem]:
     """Files Atlas would not read (a misspelt `budget.yaml` must not pass silently)."""
     return [
@@ -213,7 +228,7 @@ def check_declarations() -> CheckReport:
         return CheckReport(None, tuple(_errors(exc)), ())
     problems: list[Problem] = []
     checked: list[str] = []
-    for check in (check_sources, check_forecast, check_budgets, check_gpu_pricing):
+    for check in (check_sources, check_forecast, check_budgets, check_gpu_pricing, check_kubernetes_teams):
         found, what = check(folder)
         problems += found
         checked.append(what)

@@ -87,8 +87,10 @@ def write_slurm_report_files(con: duckdb.DuckDBPyConnection, source_name: str) -
     con.execute(f"create or replace table {REPORT_FILES_TABLE} (x_source_file varchar)")
     if has_landing:
         con.execute(
-            f"insert into {REPORT_FILES_TABLE} select distinct landed_path from landing.current_files "
-            "where source = ? and status in ('landed', 'empty') and landed_path is not null",
+            # The file as delivered (its name carries cluster and day): what the raw rows' x_source_file is.
+            f"insert into {REPORT_FILES_TABLE} select distinct coalesce(original_path, landed_path) "
+            "from landing.current_files where source = ? and status in ('landed', 'empty') "
+            "and coalesce(original_path, landed_path) is not null",
             [source_name],
         )
     else:

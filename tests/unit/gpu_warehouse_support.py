@@ -6,10 +6,12 @@ from pathlib import Path
 
 import duckdb
 
+from atlas_pipeline.lib.contracts import contract_for, input_names
 from atlas_pipeline.lib.gpu_pricing import load_gpu_pricing, write_gpu_pricing
 from atlas_pipeline.lib.kubernetes_teams import load_kubernetes_teams, write_kubernetes_teams
 from atlas_pipeline.lib.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.object_store import open_store
+from atlas_pipeline.lib.raw_relations import empty_view_sql
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.slurm_nodelists import write_slurm_tables
 from atlas_pipeline.lib.sources import load_sources
@@ -24,8 +26,10 @@ def land_estate(
     declared = assets or DECLARATIONS_DIR
     con = duckdb.connect(str(warehouse))
     try:
+        con.execute("create schema if not exists raw")
         for source in load_sources(DECLARATIONS_DIR / "sources"):
             if names is not None and source.name not in names:
+                con.execute(empty_view_sql(source.name, contract_for(source.name)))  # absent, as ingest does
                 continue
             store = open_store(source.resolved_location({"ATLAS_EXPORTS": str(exports)}))
             land_source(con, source, store, home / "landing", home / "quarantine")
@@ -47,8 +51,10 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
-# The GPU part of the dbt project: seeds, telemetry staging, intermediate and GPU marts.
+# The GPU part of the dbt project: seeds, telemetry staging, intermediate and GPU marts, and the
+# FOCUS table cloud GPU nodes are priced from (empty when the estate has no bill).
 TELEMETRY_SUBGRAPH = (
+    "+focus_cost_and_usage",
     "gpu_model_specs", "xid_codes",
     "stg_dcgm__gpu_samples", "stg_prometheus__dcgm_samples", "stg_nvidia_smi__gpu_samples", "stg_slurm__jobs",
     "stg_cluster__gpu_nodes",
@@ -58,41 +64,23 @@ TELEMETRY_SUBGRAPH = (
     "fct_gpu_cost_allocation", "fct_gpu_health_daily", "gpu_health_events", "gpu_idle_cost_daily",
 )
 
-_EMPTY_RAW = {
-    "dcgm_samples": "cast(null as varchar) as line",
-    "dcgm_prometheus_exports": "cast(null as map(varchar, varchar)) as metric_labels, "
-                               "cast(null as varchar) as timestamp_text, cast(null as varchar) as value_text",
-    "nvidia_smi_logs": "cast(null as varchar) as \"timestamp\", cast(null as varchar) as \"index\"",
-    "slurm_jobs": "cast(null as varchar) as \"JobID\", cast(null as varchar) as \"State\", "
-                  "cast(null as varchar) as \"Start\", cast(null as varchar) as \"End\"",
-}
-
-
 def stand_in_absent_relations(warehouse: Path) -> None:
-    """Test-local stand-ins for relations a telemetry-only estate lacks today: an empty raw view for
-    each absent telemetry source and an empty `main.focus_cost_and_usage` (no cloud bill). They go
-    away when absent sources get typed empty raw relations at ingest (the "any real estate runs"
-    change); until then required billing sources with no files fail at ingest."""
+    """What ingest does for the inputs an estate lacks, for tests that create some raw views by hand:
+    every input without a raw relation gets its contract's typed empty view (lib/raw_relations.py),
+    and the lookup tables the GPU models join on exist (empty when nothing declares them)."""
     con = duckdb.connect(str(warehouse))
     try:
         con.execute("create schema if not exists raw")
         present = {r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
-        for name, columns in _EMPTY_RAW.items():
+        for name in input_names():
             if name not in present:
-                con.execute(
-                    f"create view raw.{name} as select {columns}, cast(null as varchar) as x_source_file, "
-                    "cast(null as varchar) as x_period, cast(null as varchar) as x_export_version where false"
-                )
+                con.execute(empty_view_sql(name, contract_for(name)))
         if "slurm_report_files" not in present:
             write_slurm_tables(con, "slurm_jobs")
         if "kubernetes_teams" not in present:
             write_kubernetes_teams(con, [])
         if "gpu_pricing" not in present:
             write_gpu_pricing(con, [])
-        con.execute(
-            'create table if not exists main.focus_cost_and_usage ("ResourceId" varchar, "EffectiveCost" decimal(38, 12), '
-            '"BillingCurrency" varchar, "ChargePeriodStart" timestamp, "ChargePeriodEnd" timestamp)'
-        )
     finally:
         con.close()

@@ -134,7 +134,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Est
     db = root / "warehouse.duckdb"
     create_raw_views(db, telemetry)
 
-    result = dbt(db, root, "build", "--select", *TELEMETRY_SUBGRAPH)
+    result = dbt(db, root, "build", "--indirect-selection", "cautious", "--select", *TELEMETRY_SUBGRAPH)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     return db, telemetry, spec
 

@@ -14,6 +14,7 @@ import dagster as dg
 import pytest
 
 from atlas_pipeline.cli import main
+from atlas_pipeline.lib.contracts import input_names
 from atlas_pipeline.lib.declaration_check import check_declarations
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR, AtlasPaths, declarations_dir
 from atlas_pipeline.lib.sources import DeclarationError, load_sources, location_problem, parse_source
@@ -43,10 +44,25 @@ def own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _ingest_keys() -> set[str]:
+    """The ingest assets that land a declared source (an undeclared input's asset only stands its
+    empty raw view up, and says so in its metadata)."""
     from atlas_pipeline.definitions import defs
 
     graph = defs().resolve_asset_graph()
-    return {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == "ingest"}
+    return {
+        k.to_user_string() for k in graph.get_all_asset_keys()
+        if graph.get(k).group_name == "ingest" and graph.get(k).metadata.get("declared_in") != "(not declared)"
+    }
+
+
+def _absent_input_keys() -> set[str]:
+    from atlas_pipeline.definitions import defs
+
+    graph = defs().resolve_asset_graph()
+    return {
+        k.to_user_string() for k in graph.get_all_asset_keys()
+        if graph.get(k).metadata.get("declared_in") == "(not declared)"
+    }
 
 
 def test_without_atlas_assets_the_repository_declarations_are_used(monkeypatch):
@@ -64,10 +80,13 @@ def test_without_atlas_assets_the_repository_declarations_are_used(monkeypatch):
 def test_atlas_assets_replaces_every_declaration_when_definitions_load(own: Path, monkeypatch):
     assert declarations_dir() == own
     assert [s.name for s in load_sources()] == ["slurm_jobs"]
-    assert _ingest_keys() == {"raw/slurm_jobs", "raw/gpu_pricing"}
+    assert _ingest_keys() >= {"raw/slurm_jobs", "raw/gpu_pricing"}
+    # Every input it does not declare is absent: its raw view stands up empty, so the graph is whole.
+    assert _absent_input_keys() == {f"raw/{n}" for n in input_names()} - {"raw/slurm_jobs"}
     shutil.rmtree(own / "sources")  # no sources at all: a legal (empty) estate, not an error
     assert load_sources() == []
-    assert _ingest_keys() == {"raw/gpu_pricing"}
+    assert "raw/slurm_jobs" not in _ingest_keys()
+    assert _absent_input_keys() == {f"raw/{n}" for n in input_names()}
     monkeypatch.setenv("ATLAS_ASSETS", str(own / "typo"))
     with pytest.raises(DeclarationError, match="ATLAS_ASSETS=.*typo: no such folder"):
         declarations_dir()
@@ -164,7 +183,8 @@ def test_check_of_a_valid_folder_exits_0_and_names_what_absent_files_mean(own: P
     out = capsys.readouterr().out.splitlines()
     assert out == [
         f"Checked {own}: 1 source(s); forecast.yaml (absent: the repository's defaults); "
-        "budgets.yaml (absent: no budgets); gpu_pricing.yaml (absent: no on-prem GPU prices) — 0 error(s), 0 warning(s)"
+        "budgets.yaml (absent: no budgets); gpu_pricing.yaml (absent: no on-prem GPU prices); "
+        "kubernetes_teams.yaml (absent: pods are charged to their namespace) — 0 error(s), 0 warning(s)"
     ]
 
 

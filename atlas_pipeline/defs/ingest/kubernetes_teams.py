@@ -5,21 +5,24 @@ import dagster as dg
 
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.kubernetes_teams import load_kubernetes_teams, write_kubernetes_teams
-from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+from atlas_pipeline.lib.settings import declaration_file
 
-RULES_FILE = DECLARATIONS_DIR / "kubernetes_teams.yaml"
+RULES_FILE_NAME = "kubernetes_teams.yaml"
 
 
 @dg.asset(key=dg.AssetKey(["raw", "kubernetes_teams"]), group_name="ingest", kinds={"duckdb"})
 def kubernetes_teams(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Which team pays for a Kubernetes pod's GPU time: the namespace / pod / container rules of
-    `assets/kubernetes_teams.yaml` (first match wins), as `raw.kubernetes_teams`. Pods come from
-    dcgm-exporter's pod mapping labels; no rule means the pod's namespace names the team."""
-    rules = load_kubernetes_teams(RULES_FILE)
+    `kubernetes_teams.yaml` of the declarations folder (`$ATLAS_ASSETS`, else the repository's
+    `assets/`; first match wins), as `raw.kubernetes_teams`. Pods come from dcgm-exporter's pod
+    mapping labels; no rule (or no file) means the pod's namespace names the team."""
+    path = declaration_file(RULES_FILE_NAME)
+    rules = load_kubernetes_teams(path) if path else []
     with warehouse.connect() as con:
         rows = write_kubernetes_teams(con, rules)
-    context.log.info(f"{rows} Kubernetes team rule(s) from {RULES_FILE.name}")
-    return dg.MaterializeResult(metadata={"rules": dg.MetadataValue.int(rows), "declared_in": str(RULES_FILE)})
+    declared_in = str(path) if path else f"(no {RULES_FILE_NAME} in the declarations folder)"
+    context.log.info(f"{rows} Kubernetes team rule(s) from {declared_in}")
+    return dg.MaterializeResult(metadata={"rules": dg.MetadataValue.int(rows), "declared_in": declared_in})
 
 
 @dg.definitions
