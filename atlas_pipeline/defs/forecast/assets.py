@@ -14,6 +14,7 @@ from atlas_pipeline.lib.forecasting import (
     interval_columns,
     period_end_projection,
 )
+from atlas_pipeline.lib.spend_trend import excluded_charge_categories
 
 SETTINGS = load_forecast_settings()
 
@@ -22,8 +23,9 @@ forecast_partitions = dg.DailyPartitionsDefinition(start_date=SETTINGS.partition
 
 # Credits and one-off purchases (upfront commitments, marketplace buys) are not spend patterns: they
 # arrive as lumps on arbitrary days and would only distort a daily model. Usage, tax and adjustments
-# remain. Also why forecasts can be clipped at 0: the modelled series is spend.
-EXCLUDED_CHARGE_CATEGORIES = ("Credit", "Purchase")
+# remain. Also why forecasts can be clipped at 0: the modelled series is spend. The list is defined
+# once, in the dbt project's vars (the report models use the same): atlas_pipeline/lib/spend_trend.py.
+EXCLUDED_CHARGE_CATEGORIES = excluded_charge_categories()
 
 _DAILY_SQL = """
 select
