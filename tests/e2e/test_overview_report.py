@@ -8,9 +8,11 @@ skipped, saying why.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -20,7 +22,7 @@ import dagster as dg
 import pytest
 
 from atlas_pipeline.lib.overview_report import build_overview
-from atlas_pipeline.lib.settings import REPO_ROOT
+from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, REPO_ROOT
 from atlas_pipeline.lib.warehouse import connect
 
 pytestmark = pytest.mark.e2e
@@ -237,16 +239,25 @@ def test_anomalies_are_marked_on_the_forecast_and_listed(report, tmp_path):
 
 
 def test_missing_forecast_stage_tables_are_explained_not_fatal(report, tmp_path):
-    """Before the forecast stage has run, the page says so instead of failing."""
+    """Before the forecast stage has run, its report views read as empty and the page says so."""
     _, warehouse, _ = report
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(warehouse, copy)
     with connect(copy) as con:
         for table in ("budget_status", "cost_anomalies", "forecast_cost_daily"):
             con.execute(f"drop table main.{table}")
+    rebuilt = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "rpt_budget_status", "rpt_cost_anomalies",
+         "rpt_forecast_cost_daily", "rpt_forecast_summary", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
+         "--log-path", str(tmp_path / "logs")],
+        env={**os.environ, "ATLAS_WAREHOUSE": str(copy)}, capture_output=True, text=True, timeout=300,
+    )
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    with connect(copy, read_only=True) as con:
         page = build_overview(con, generated_at=datetime.now(UTC)).html
-    assert "No budgets declared yet (main.budget_status does not exist)." in page
-    assert "No forecast yet (main.forecast_cost_daily does not exist)" in page
+    assert "No budget status yet" in page
+    assert "No provider forecast yet" in page
     assert 'id="chart-budgets"' not in page
 
 
