@@ -263,7 +263,8 @@ def commitment_coverage(where: Slice) -> Query:
                          / nullif(sum(sum(list_cost)) over (partition by provider_name, billing_currency), 0), 1)
                        as coverage_pct
             from {SCHEMA}.rpt_commitment_coverage_monthly where {condition}
-            group by all order by provider_name, commitment_discount_type = 'On-demand', list_cost desc""",
+            group by provider_name, billing_currency, commitment_discount_type
+            order by provider_name, commitment_discount_type = 'On-demand', list_cost desc""",
         tuple(params),
     )
 
