@@ -1,14 +1,15 @@
 -- rpt_spend_monthly loses and invents nothing: per month and currency its spend equals
--- fct_cost_daily's, and its previous-month columns equal the month before's spend.
+-- rpt_spend_daily's, and its previous-month columns equal the month before's spend. (Report models
+-- only: a test across layers would also run, half-selected, in the warehouse refresh.)
 with
 
 truth as (
     select
-        cast({{ dbt.date_trunc('month', 'charge_date') }} as date) as billing_month,
+        billing_month,
         billing_currency,
         sum(effective_cost) as effective_cost,
         sum(billed_cost) as billed_cost
-    from {{ ref('fct_cost_daily') }}
+    from {{ ref('rpt_spend_daily') }}
     group by 1, 2
 ),
 

@@ -39,11 +39,13 @@ gpu_hours as (
     group by series_dimension, series_key, as_of_date
 ),
 
+-- DECIMAL for both: money stays exact; GPU-hours (doubles) are rounded to 6 places
 totals as (
-    select series_dimension, series_key, as_of_date, first_day, last_day, cast(point_total as double) as point_total
+    select series_dimension, series_key, as_of_date, first_day, last_day, point_total
     from spend
     union all
-    select series_dimension, series_key, as_of_date, first_day, last_day, point_total
+    select series_dimension, series_key, as_of_date, first_day, last_day,
+        cast(round(point_total, 6) as decimal(38, 6)) as point_total
     from gpu_hours
 ),
 

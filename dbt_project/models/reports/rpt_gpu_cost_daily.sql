@@ -1,8 +1,8 @@
 {#- GPU cost per UTC day, cluster and team (unallocated GPU-hours as team '(unallocated)'), with
     idle cost split by cause: what was paid = used (allocated x GPU activity) + idle allocated but
     unused + idle unallocated (paid GPU-hours no job held) + unmeasured (jobs on GPUs without
-    telemetry). The same split as gpu_idle_cost_daily, with its idle part in two (singular test
-    assert_rpt_gpu_cost_daily_matches_gpu_idle_cost_daily). -#}
+    telemetry). The same split as gpu_idle_cost_daily, with its idle part in two (the e2e overview
+    test recomputes it from fct_gpu_cost_allocation). -#}
 with
 
 allocation as (
