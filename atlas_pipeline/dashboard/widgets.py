@@ -101,6 +101,11 @@ def table(frame: pd.DataFrame, name: str, caption: str | None = None, **column_c
     if frame.empty:
         st.info("No rows for this selection.")
         return
+    # Money (DECIMAL from SQL, rounded to the cent) shows its two decimals; other numbers as they are.
+    for column in frame.columns:
+        first = frame[column].dropna()
+        if column not in column_config and len(first) and isinstance(first.iloc[0], Decimal):
+            column_config[column] = st.column_config.NumberColumn(format="%.2f")
     st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config or None, key=f"table-{name}")
     st.download_button(
         "Download CSV", frame.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv", mime="text/csv",
