@@ -118,6 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(format_summary(con, str(paths.warehouse), _check_lines(), published))
     if ok:
         print(f"Overview report (open in a browser, works offline): {paths.overview_report}")
+        print("Interactive dashboard on the published snapshot: atlas dashboard (http://127.0.0.1:8501)")
     if not ok:
         print("\nThe run did not succeed: see the failed steps above, or `make ui` for details.", file=sys.stderr)
     return 0 if ok else 1
