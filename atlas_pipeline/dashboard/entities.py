@@ -12,6 +12,7 @@ from atlas_pipeline.dashboard.widgets import (
     budget_chart,
     change,
     entity_select,
+    gpu_month_select,
     money,
     num,
     period_filter,
@@ -51,15 +52,10 @@ def _monthly_cloud(where: q.Slice, by: str, title: str, name: str) -> None:
 
 
 def _gpu_month_over_month(where: q.Slice, name: str) -> None:
-    months = data.rows(q.gpu_months())
-    if not months:
-        return
-    labels = [m["value"].strftime("%Y-%m") + ("" if m["is_complete_month"] else " (to date)") for m in months]
-    default = next((i for i, m in enumerate(months) if m["is_complete_month"]), 0)
-    picked = st.selectbox("GPU month", labels, index=default, key=f"{name}-month")
-    month = months[labels.index(picked)]["value"]
-    table(data.frame(q.gpu_cost_month_over_month(month, where)), name,
-          "GPU cost of the month against the month before, and how much of it sat idle")
+    month = gpu_month_select(f"{name}-month")
+    if month is not None:
+        table(data.frame(q.gpu_cost_month_over_month(month, where)), name,
+              "GPU cost of the month against the month before, and how much of it sat idle")
 
 
 def team_page() -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from atlas_pipeline.dashboard import data
 from atlas_pipeline.dashboard.charts import capacity_chart, gpu_hours_forecast_chart
-from atlas_pipeline.dashboard.widgets import num, page_link, period_filter, plot, table
+from atlas_pipeline.dashboard.widgets import gpu_month_select, num, page_link, period_filter, plot, table
 from atlas_pipeline.lib import report_queries as q
 
 
@@ -59,12 +59,8 @@ def render() -> None:
           "cost_per_active_gpu_hour = paid / active GPU-hours")
 
     st.subheader("Whose GPU spend rose")
-    months = data.rows(q.gpu_months())
-    if months:
-        labels = [m["value"].strftime("%Y-%m") + ("" if m["is_complete_month"] else " (to date)") for m in months]
-        default = next((i for i, m in enumerate(months) if m["is_complete_month"]), 0)
-        picked = st.selectbox("Month", labels, index=default, key="gpu_mom_month")
-        month = months[labels.index(picked)]["value"]
+    month = gpu_month_select("gpu_mom_month")
+    if month is not None:
         table(data.frame(q.gpu_cost_month_over_month(month, q.Slice.of(cluster=chosen))), "gpu_cost_month_over_month",
               "Per team and cluster: GPU cost of the month, the month before, the change (largest rise first) "
               "and how much of it sat idle")

@@ -77,6 +77,17 @@ def entity_select(label: str, options: list[str], param: str, key: str) -> str |
     return chosen
 
 
+def gpu_month_select(key: str) -> date | None:
+    """A month of GPU cost to compare with the month before; the newest complete month first."""
+    months = data.rows(q.gpu_months())
+    if not months:
+        return None
+    labels = [m["value"].strftime("%Y-%m") + ("" if m["is_complete_month"] else " (to date)") for m in months]
+    default = next((i for i, m in enumerate(months) if m["is_complete_month"]), 0)
+    picked = st.selectbox("Month", labels, index=default, key=key)
+    return months[labels.index(picked)]["value"]
+
+
 def money(value: Any, currency: str | None = "") -> str:
     """A money value as SQL returned it (already rounded to the cent), with thousands separators."""
     if value is None:

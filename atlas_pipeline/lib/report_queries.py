@@ -78,8 +78,9 @@ def rows(con: duckdb.DuckDBPyConnection, query: Query) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _month_start(day: date) -> date:
-    return day.replace(day=1)
+def _whole_months(where: Slice) -> Slice:
+    """The slice for monthly models: the months starting in [start's month, end)."""
+    return Slice(where.start.replace(day=1) if where.start else None, where.end, where.values)
 
 
 # --- spend ---------------------------------------------------------------------------------------
@@ -174,8 +175,7 @@ def spend_monthly(where: Slice, column: str | None = None) -> Query:
     months: those starting in [start, end)."""
     if column:
         assert column in SPEND_COLUMNS, column
-    month_slice = Slice(_month_start(where.start) if where.start else None, where.end, where.values)
-    condition, params = month_slice.where("billing_month", SPEND_COLUMNS)
+    condition, params = _whole_months(where).where("billing_month", SPEND_COLUMNS)
     key = f"{column}, " if column else ""
     return Query(
         f"spend_monthly{'_by_' + column if column else ''}",
@@ -194,8 +194,7 @@ def spend_monthly(where: Slice, column: str | None = None) -> Query:
 
 def spend_resources(where: Slice, limit: int = 200) -> Query:
     """The drill-down: the slice's costliest resources (whole months starting in the period)."""
-    month_slice = Slice(_month_start(where.start) if where.start else None, where.end, where.values)
-    condition, params = month_slice.where("billing_month", SPEND_COLUMNS)
+    condition, params = _whole_months(where).where("billing_month", SPEND_COLUMNS)
     return Query(
         "spend_resources",
         f"""select coalesce(resource_id, '(no resource)') as resource_id, any_value(resource_name) as resource_name,
@@ -218,8 +217,7 @@ COMMITMENT_COLUMNS = ("provider_name", "billing_account_id")
 
 def commitment_utilization(where: Slice) -> Query:
     """Per commitment over the slice's months: used and unused cost, utilization, net savings."""
-    month_slice = Slice(_month_start(where.start) if where.start else None, where.end, where.values)
-    condition, params = month_slice.where("billing_month", COMMITMENT_COLUMNS)
+    condition, params = _whole_months(where).where("billing_month", COMMITMENT_COLUMNS)
     return Query(
         "commitment_utilization",
         f"""select provider_name, commitment_discount_type, commitment_discount_category,
@@ -238,8 +236,7 @@ def commitment_utilization(where: Slice) -> Query:
 
 def unused_commitment_total(where: Slice) -> Query:
     """Unused commitment cost of the slice, in the reporting currency."""
-    month_slice = Slice(_month_start(where.start) if where.start else None, where.end, where.values)
-    condition, params = month_slice.where("billing_month", COMMITMENT_COLUMNS)
+    condition, params = _whole_months(where).where("billing_month", COMMITMENT_COLUMNS)
     return Query(
         "unused_commitment_total",
         f"""select any_value(reporting_currency) as reporting_currency,
@@ -253,8 +250,7 @@ def unused_commitment_total(where: Slice) -> Query:
 def commitment_coverage(where: Slice) -> Query:
     """Per provider and covering commitment type: share of the eligible usage (on-demand
     equivalent, ListCost) it covered over the slice's months."""
-    month_slice = Slice(_month_start(where.start) if where.start else None, where.end, where.values)
-    condition, params = month_slice.where("billing_month", ("provider_name",))
+    condition, params = _whole_months(where).where("billing_month", ("provider_name",))
     return Query(
         "commitment_coverage",
         f"""select provider_name, billing_currency, commitment_discount_type,

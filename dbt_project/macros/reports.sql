@@ -47,3 +47,76 @@
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Month over month that survives any filter: `source` (daily rows) summed per `month_column` and
+    `dimensions`, each measure beside the same slice's previous month (`<measure>_previous_month`)
+    and the change (`<measure>_change`). A slice with a value the month before and none this month
+    still gets a row (0 this month), up to the newest month of data: Σ `_previous_month` over any
+    filter is then the filtered previous month. `is_complete_month`: the data (`date_column`)
+    reaches the month's last day. Zeros take each measure's own type (`measure * 0`). -#}
+{% macro month_over_month(source, month_column, date_column, dimensions, measures) -%}
+with
+
+monthly as (
+    select
+        {{ month_column }},
+        {{ dimensions | join(', ') }},
+        {%- for measure in measures %}
+        sum({{ measure }}) as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ source }}
+    group by all
+),
+
+data_bounds as (
+    select
+        max({{ month_column }}) as last_month,
+        max({{ date_column }}) as last_day
+    from {{ source }}
+),
+
+-- each month's values, once as themselves and once as the following month's previous month
+both_months as (
+    select
+        {{ month_column }},
+        {{ dimensions | join(', ') }},
+        {%- for measure in measures %}
+        {{ measure }},
+        {{ measure }} * 0 as {{ measure }}_previous_month{{ ',' if not loop.last }}
+        {%- endfor %}
+    from monthly
+
+    union all
+
+    select
+        cast({{ dbt.dateadd('month', 1, 'monthly.' ~ month_column) }} as date) as {{ month_column }},
+        {{ dimensions | join(', ') }},
+        {%- for measure in measures %}
+        {{ measure }} * 0 as {{ measure }},
+        {{ measure }} as {{ measure }}_previous_month{{ ',' if not loop.last }}
+        {%- endfor %}
+    from monthly
+    cross join data_bounds
+    where {{ dbt.dateadd('month', 1, 'monthly.' ~ month_column) }} <= data_bounds.last_month
+)
+
+select
+    -- grain
+    both_months.{{ month_column }},
+    {%- for dimension in dimensions %}
+    both_months.{{ dimension }},
+    {%- endfor %}
+
+    -- this month, the month before, the change
+    {%- for measure in measures %}
+    coalesce(sum(both_months.{{ measure }}), 0) as {{ measure }},
+    coalesce(sum(both_months.{{ measure }}_previous_month), 0) as {{ measure }}_previous_month,
+    coalesce(sum(both_months.{{ measure }}), 0) - coalesce(sum(both_months.{{ measure }}_previous_month), 0)
+        as {{ measure }}_change,
+    {%- endfor %}
+    {{ dbt.dateadd('month', 1, 'both_months.' ~ month_column) }}
+        <= {{ dbt.dateadd('day', 1, 'data_bounds.last_day') }} as is_complete_month
+from both_months
+cross join data_bounds
+group by all
+{%- endmacro %}

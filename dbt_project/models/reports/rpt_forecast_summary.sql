@@ -15,38 +15,25 @@ latest_runs as (
     ) = 1
 ),
 
-spend as (
-    select
-        series_dimension,
-        series_key,
-        as_of_date,
-        min(forecast_date) as first_day,
-        max(forecast_date) as last_day,
-        sum(point) as point_total
-    from {{ ref('rpt_forecast_cost_daily') }}
-    group by series_dimension, series_key, as_of_date
-),
-
-gpu_hours as (
-    select
-        series_dimension,
-        series_key,
-        as_of_date,
-        min(forecast_date) as first_day,
-        max(forecast_date) as last_day,
-        sum(point) as point_total
-    from {{ ref('rpt_forecast_gpu_hours_daily') }}
-    group by series_dimension, series_key, as_of_date
-),
-
 -- DECIMAL for both: money stays exact; GPU-hours (doubles) are rounded to 6 places
-totals as (
-    select series_dimension, series_key, as_of_date, first_day, last_day, point_total
-    from spend
+forecasts as (
+    select series_dimension, series_key, as_of_date, forecast_date, point
+    from {{ ref('rpt_forecast_cost_daily') }}
     union all
-    select series_dimension, series_key, as_of_date, first_day, last_day,
-        cast(round(point_total, 6) as decimal(38, 6)) as point_total
-    from gpu_hours
+    select series_dimension, series_key, as_of_date, forecast_date, cast(round(point, 6) as decimal(38, 6))
+    from {{ ref('rpt_forecast_gpu_hours_daily') }}
+),
+
+totals as (
+    select
+        series_dimension,
+        series_key,
+        as_of_date,
+        min(forecast_date) as first_day,
+        max(forecast_date) as last_day,
+        sum(point) as point_total
+    from forecasts
+    group by series_dimension, series_key, as_of_date
 ),
 
 final as (
