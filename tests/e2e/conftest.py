@@ -51,23 +51,12 @@ def materialized(tmp_path_factory: pytest.TempPathFactory, e2e_instance: dg.Dags
 @pytest.fixture(scope="session")
 def reported(materialized, e2e_instance: dg.DagsterInstance):
     """The report job after the shared refresh and forecast runs (as the sensor does): the rpt_*
-    views and the overview; then the snapshot is published as `atlas run` does. Before it, the
-    budget status of the week before is materialized too, as a daily schedule would have: the
-    table then holds each budget twice (the reports must draw it once)."""
-    from datetime import timedelta
-
+    views and the overview; then the snapshot is published as `atlas run` does."""
     from atlas_pipeline.definitions import defs
     from atlas_pipeline.lib.publish import publish_snapshot
 
     paths, _, _ = materialized
-    definitions = defs()
-    week_before = (SPEC.end_exclusive - timedelta(days=7)).isoformat()
-    earlier = dg.materialize(
-        [definitions.resolve_assets_def("budget_status")], partition_key=week_before, instance=e2e_instance,
-        raise_on_error=False,
-    )
-    assert earlier.success
-    result = definitions.resolve_job_def("report_job").execute_in_process(instance=e2e_instance, raise_on_error=False)
+    result = defs().resolve_job_def("report_job").execute_in_process(instance=e2e_instance, raise_on_error=False)
     if result.success:
         publish_snapshot(paths.warehouse, paths.published_warehouse)
     return paths, result
