@@ -22,7 +22,7 @@ from atlas_pipeline.dashboard.widgets import (
 from atlas_pipeline.lib import report_queries as q
 
 
-def _gpu_metrics(where: q.Slice) -> None:
+def _gpu_metrics(where: q.Slice, paid_label: str = "GPU cost paid") -> None:
     totals = data.rows(q.gpu_cost_totals(where))
     if not totals:
         st.info("No GPU cost for this selection.")
@@ -30,7 +30,7 @@ def _gpu_metrics(where: q.Slice) -> None:
     for row in totals:
         currency = row["currency"]
         a, b, c, d = st.columns(4)
-        a.metric(f"GPU cost paid ({currency})", money(row["paid_cost"]))
+        a.metric(f"{paid_label} ({currency})", money(row["paid_cost"]))
         b.metric(f"GPU used ({currency})", money(row["used_cost"]), help="Allocated cost x GPU activity.")
         c.metric(f"GPU idle ({currency})", money(row["idle_cost"]),
                  help=f"Allocated but unused {money(row['idle_allocated_unused'])} + unallocated "
@@ -81,7 +81,8 @@ def team_page() -> None:
 
     st.subheader("GPU cost")
     gpu = q.Slice.of(period.start, period.end, team=[team])
-    _gpu_metrics(gpu)
+    # A team's paid GPU cost is what was allocated to its jobs (GPU-hours held x price per GPU-hour).
+    _gpu_metrics(gpu, "GPU cost allocated")
     table(data.frame(q.gpu_cost_by(["cluster"], gpu)), "team_gpu_by_cluster",
           "GPU cost per cluster: paid = used + idle (allocated but unused + unallocated) + unmeasured")
     _gpu_month_over_month(q.Slice.of(team=[team]), "team_gpu_month_over_month")
