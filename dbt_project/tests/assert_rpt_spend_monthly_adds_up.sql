@@ -1,6 +1,8 @@
 -- rpt_spend_monthly loses and invents nothing: per month and currency its spend equals
 -- rpt_spend_daily's, and its previous-month columns equal the month before's spend. (Report models
 -- only: a test across layers would also run, half-selected, in the warehouse refresh.)
+{{ config(meta={'dagster': {'ref': {'name': 'rpt_spend_monthly'}}}) }}
+
 with
 
 truth as (

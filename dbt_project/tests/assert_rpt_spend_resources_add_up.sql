@@ -1,5 +1,7 @@
 -- The resource drill-down adds up to the explorer: per month, provider and currency, Σ over
 -- resources (including charges without one) = Σ of rpt_spend_monthly.
+{{ config(meta={'dagster': {'ref': {'name': 'rpt_spend_resources_monthly'}}}) }}
+
 with
 
 resources as (

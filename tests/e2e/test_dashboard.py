@@ -280,9 +280,10 @@ def test_a_table_downloads_as_csv_with_the_numbers_sql_gives(browser: Browser, d
     the cost allocation mart (paid, the month before, idle), to the cent."""
     paths = dashboard_home
     browser.open("gpu", "GPU fleet")
-    section = browser.page.get_by_test_id("stDownloadButton").nth(2)  # capacity, cost by cluster, month over month
+    # Streamlit marks a keyed element with the class st-key-<key>: the table's own button, wherever it is.
+    button = browser.page.locator(".st-key-csv-gpu_cost_month_over_month button")
     with browser.page.expect_download() as download:
-        section.click()
+        button.click()
     assert download.value.suggested_filename == "gpu_cost_month_over_month.csv"
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
     (month,), = _sql(paths, """

@@ -88,6 +88,9 @@ report_job = dg.define_asset_job(
     name="report_job",
     selection=REPORT_SELECTION,
     description="Rebuild the rpt_* report views (dashboard, CLI, BI tools) and the offline HTML overview.",
+    # It starts when a refresh or forecast run succeeds, as the publishing sensor copies the warehouse
+    # (DuckDB: one writer): a step that meets the lock retries shortly.
+    op_retry_policy=dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL),
 )
 
 
