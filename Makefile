@@ -2,6 +2,7 @@
 #   make run   — install, generate the sample estate, materialize the whole graph, print a summary
 #   make test  — install, run the test suite
 #   make ui    — open the Dagster UI on the same definitions (http://127.0.0.1:3000)
+#   make dashboard — the interactive dashboard on the published snapshot (http://127.0.0.1:8501)
 PY ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -14,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # dagster-dbt runs the `dbt` executable: the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install run test ui lint lock clean bench focus-validate
+.PHONY: install run test ui dashboard lint lock clean bench focus-validate
 
 install: $(STAMP)
 
@@ -34,7 +35,7 @@ $(AZURITE):
 		npm install --silent --no-audit --no-fund --prefix .tools azurite@$(AZURITE_VERSION); \
 	else echo "npm not found: Azure Blob store tests will be skipped"; fi
 
-# Debian's chromium for the headless-browser test of the overview report (tests/e2e/test_overview_report.py).
+# Debian's chromium for the headless-browser tests of the overview report and the dashboard (tests/e2e).
 # Installed only when missing; without apt-get (or root) the test skips and says why.
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
@@ -56,6 +57,11 @@ bench: install
 
 ui: install
 	$(BIN)/atlas ui
+
+DASHBOARD_HOST ?= 127.0.0.1
+DASHBOARD_PORT ?= 8501
+dashboard: install
+	$(BIN)/atlas dashboard --host $(DASHBOARD_HOST) --port $(DASHBOARD_PORT)
 
 # FinOps Foundation focus-validator over $(ATLAS_HOME)'s focus_cost_and_usage, as a report
 # (own Python 3.12 env via uv; bundled FOCUS 1.2 rules, --block-download). Run `make run` first.

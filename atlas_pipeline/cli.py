@@ -1,4 +1,5 @@
-"""The `atlas` command: generate a sample estate, run the pipeline, query the warehouse, open the UI."""
+"""The `atlas` command: generate a sample estate, run the pipeline, query the warehouse, open the UI or the
+dashboard."""
 
 from __future__ import annotations
 
@@ -171,6 +172,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(format_summary(paths.warehouse, runs, checks, paths.published_warehouse, log.path))
         if ok:
             print(f"Overview report (open in a browser, works offline): {paths.overview_report}")
+            print("Interactive dashboard on the published snapshot: atlas dashboard (http://127.0.0.1:8501)")
         else:
             print(f"\nThe run did not succeed: see the summary above, the full log ({log.path}) or `make ui`.",
                   file=sys.stderr)
@@ -232,6 +234,20 @@ def _iso_date(text: str) -> str:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Serve the interactive dashboard (Streamlit) on the published snapshot, read-only."""
+    from atlas_pipeline.dashboard.server import streamlit_command
+
+    paths = AtlasPaths.from_env()
+    if not paths.published_warehouse.exists():
+        print(f"note: no published snapshot at {paths.published_warehouse} yet: run `atlas run` first", file=sys.stderr)
+    os.environ["ATLAS_HOME"] = str(paths.home)
+    print(f"Atlas dashboard on http://{args.host}:{args.port} (reading {paths.published_warehouse})")
+    argv = streamlit_command(args.host, args.port)
+    os.execv(argv[0], argv)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from atlas_pipeline.lib.sample_estate.__main__ import add_cli_arguments
 
@@ -271,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
+
+    dashboard = sub.add_parser("dashboard", help="serve the interactive dashboard on the published snapshot")
+    dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
+    dashboard.add_argument("--port", type=int, default=8501)
+    dashboard.set_defaults(func=cmd_dashboard)
     return parser
 
 

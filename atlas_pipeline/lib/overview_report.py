@@ -1,12 +1,13 @@
-"""The Atlas overview: one self-contained, offline HTML page that tells the estate's story at a glance.
+"""The Atlas overview: one self-contained, offline HTML page that tells the estate's story at a glance,
+for sharing (the interactive dashboard, `atlas dashboard`, is where people explore).
 
-Every number on the page is the result of a SQL query on the marts (DuckDB does the sums and the
+Every number on the page is the result of a SQL query on the rpt_* report models (the same slices
+of them the dashboard uses, `atlas_pipeline.lib.report_queries`; DuckDB does the sums and the
 rounding; Python only formats and lays out). Charts are Plotly figures with plotly.js inlined once
 in the page, so the file opens without network. Tables carry each money value in a `data-value`
 attribute (the exact decimal the SQL returned) beside the formatted text.
 
-Optional tables (`main.budget_status`, `main.cost_anomalies`) are read when they exist; otherwise
-the section says so instead of failing.
+Before the forecast stage has run, its report models are empty and the sections say so.
 """
 
 from __future__ import annotations
@@ -25,140 +26,11 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from atlas_pipeline.lib.warehouse import relation_exists
+from atlas_pipeline.lib import report_queries as q
 
-# Same charge categories the forecast leaves out (lumps, not spend patterns), so the actuals drawn
-# under the forecast are the series it modelled (atlas_pipeline/defs/forecast/assets.py).
-FORECAST_EXCLUDED_CHARGE_CATEGORIES = ("Credit", "Purchase")
 STAGES = ("ingest", "staging", "intermediate", "marts", "forecasts", "reports")
-TOP_N = 10
+TOP_N = q.TOP_N
 FORECAST_HISTORY_DAYS = 42
-
-# --- SQL: every figure and number on the page -----------------------------------------------------------
-
-SQL_PERIOD = "select min(charge_date), max(charge_date), count(distinct provider_name) from main.fct_cost_daily"
-
-SQL_PROVIDER_TOTALS = """
-select provider_name, billing_currency,
-       round(sum(billed_cost), 2) as billed_cost,
-       round(sum(effective_cost), 2) as effective_cost,
-       reporting_currency,
-       round(sum(effective_cost_reporting), 2) as effective_cost_reporting
-from main.fct_cost_daily
-group by all
-order by effective_cost_reporting desc, provider_name, billing_currency
-"""
-
-# In the reporting currency: the one currency in which providers can be drawn on one axis.
-SQL_SPEND_DAILY = """
-select charge_date, provider_name, reporting_currency,
-       round(sum(billed_cost_reporting), 2) as billed_cost,
-       round(sum(effective_cost_reporting), 2) as effective_cost
-from main.fct_cost_daily
-group by all
-order by charge_date, provider_name
-"""
-
-SQL_SPEND_MONTHLY = """
-select cast(date_trunc('month', charge_date) as date) as billing_month, provider_name, reporting_currency,
-       round(sum(billed_cost_reporting), 2) as billed_cost,
-       round(sum(effective_cost_reporting), 2) as effective_cost
-from main.fct_cost_daily
-group by all
-order by billing_month, provider_name
-"""
-
-SQL_TOP_SERVICES = f"""
-select provider_name, service_name, reporting_currency,
-       round(sum(effective_cost_reporting), 2) as effective_cost
-from main.fct_cost_daily
-group by all
-order by effective_cost desc, provider_name, service_name
-limit {TOP_N}
-"""
-
-SQL_TOP_TEAMS = f"""
-select team, reporting_currency, round(sum(effective_cost_reporting), 2) as effective_cost
-from main.cost_by_team_monthly
-group by all
-order by effective_cost desc, team
-limit {TOP_N}
-"""
-
-# Each provider's newest forecast.
-_LATEST_PROVIDER_FORECAST = """
-with latest as (
-    select series_dimension, series_key, max(as_of_date) as as_of_date
-    from main.forecast_cost_daily
-    where series_dimension = 'provider'
-    group by all
-)
-"""
-
-SQL_FORECAST = _LATEST_PROVIDER_FORECAST + """
-select f.series_key, f.billing_currency, f.as_of_date, f.forecast_date,
-       round(f.point, 2) as point,
-       round(f.lower_80, 2) as lower_80, round(f.upper_80, 2) as upper_80,
-       round(f.lower_95, 2) as lower_95, round(f.upper_95, 2) as upper_95
-from main.forecast_cost_daily f
-join latest using (series_dimension, series_key, as_of_date)
-order by f.series_key, f.forecast_date
-"""
-
-SQL_FORECAST_SUMMARY = _LATEST_PROVIDER_FORECAST + """
-select f.series_key, f.billing_currency, f.as_of_date, any_value(r.model_name) as model_name,
-       min(f.forecast_date) as first_day, max(f.forecast_date) as last_day,
-       round(sum(f.point), 2) as point_total
-from main.forecast_cost_daily f
-join latest using (series_dimension, series_key, as_of_date)
-left join main.forecast_runs r using (series_dimension, series_key, as_of_date)
-group by all
-order by f.series_key
-"""
-
-SQL_FORECAST_ACTUALS = """
-select charge_date, provider_name, billing_currency, round(sum(effective_cost), 2) as effective_cost
-from main.fct_cost_daily
-where coalesce(charge_category, '') not in ({excluded})
-  and charge_date >= ? and charge_date < ?
-group by all
-order by provider_name, charge_date
-"""
-
-SQL_GPU_HEATMAP = """
-select hostname, usage_date, round(100 * avg(mean_activity), 1) as utilization_pct
-from main.fct_gpu_usage_hourly
-group by all
-order by hostname, usage_date
-"""
-
-# Used, idle and unmeasured (jobs on GPUs without telemetry) as defined once, in the view.
-SQL_GPU_TEAM_COST = """
-select team, currency,
-       round(sum(used_cost), 2) as used_cost,
-       round(sum(idle_cost), 2) as idle_cost,
-       round(sum(unmeasured_cost), 2) as unmeasured_cost,
-       round(sum(paid_cost), 2) as paid_cost
-from main.gpu_idle_cost_daily
-group by all
-order by paid_cost desc, team
-"""
-
-SQL_WORST_GPUS = f"""
-select hostname, gpu_index, any_value(gpu_model) as gpu_model,
-       count(*) filter (where health_status = 'failed') as failed_days,
-       count(*) filter (where health_status = 'degraded') as degraded_days,
-       sum(xid_fatal_errors) as xid_fatal_errors,
-       sum(straggler_episodes) as straggler_episodes,
-       sum(thermal_throttle_episodes) as thermal_throttle_episodes,
-       sum(power_throttle_episodes) as power_throttle_episodes,
-       round(min(sm_clock_vs_baseline), 3) as worst_clock_vs_baseline
-from main.fct_gpu_health_daily
-group by hostname, gpu_index
-having count(*) filter (where health_status <> 'healthy') > 0
-order by failed_days desc, degraded_days desc, xid_fatal_errors desc, straggler_episodes desc, hostname, gpu_index
-limit {TOP_N}
-"""
 
 REPORT_ASSETS = ("atlas_overview", "data_quality_summary")
 
@@ -174,38 +46,11 @@ def stage_of_asset(asset_key: str) -> str:
     return "marts"
 
 
-# Stage of an asset in the quality summary, by its key: `stage_of_asset` in SQL.
-SQL_QUALITY_BY_STAGE = r"""
-select
-    case
-        when asset_key like 'raw/%' then 'ingest'
-        when asset_key like 'stg\_%' escape '\' then 'staging'
-        when asset_key like 'int\_%' escape '\' then 'intermediate'
-        when asset_key like 'forecast%' then 'forecasts'
-        else 'marts'
-    end as stage,
-    count(distinct asset_key) as assets,
-    sum(checks_run) as checks_run,
-    sum(checks_passed) as checks_passed,
-    sum(checks_failed) as checks_failed,
-    sum(checks_warned) as checks_warned,
-    sum(files_quarantined) as files_quarantined,
-    sum(rows_quarantined) as rows_quarantined,
-    max(last_checked_at) as last_checked_at
-from main.data_quality_summary
-group by 1
-"""
-
-SQL_LAST_LANDED = "select max(landed_at) from landing.manifest where status = 'landed'"
-
-
 # --- helpers -------------------------------------------------------------------------------------------
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params or [])
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+def _rows(con: duckdb.DuckDBPyConnection, query: q.Query) -> list[dict[str, Any]]:
+    return q.rows(con, query)
 
 
 def _num(value: Any) -> float | None:
@@ -284,8 +129,10 @@ class Section:
 
 def _spend_section(con: duckdb.DuckDBPyConnection) -> Section:
     section = Section("spend", "Spend by provider")
-    totals = _rows(con, SQL_PROVIDER_TOTALS)
-    daily = _rows(con, SQL_SPEND_DAILY)
+    totals = _rows(con, q.spend_by_provider_currency())
+    # The daily chart leaves credits and one-off purchases out: a single upfront purchase would
+    # flatten every other day (they are in the totals and the monthly bars).
+    daily = _rows(con, q.spend_daily(q.Slice(), "provider_name", trend_only=True))
     currency = daily[0]["reporting_currency"] if daily else ""
     fig = go.Figure()
     for provider in sorted({r["provider_name"] for r in daily}):
@@ -295,8 +142,9 @@ def _spend_section(con: duckdb.DuckDBPyConnection) -> Section:
                                  mode="lines", legendgroup=provider))
         fig.add_trace(go.Scatter(x=days, y=[_num(r["billed_cost"]) for r in series], name=f"{provider} billed",
                                  mode="lines", line={"dash": "dot", "width": 1}, legendgroup=provider))
-    fig.update_layout(title=f"Daily spend ({currency}): effective (solid) and billed (dotted)", yaxis_title=currency)
-    monthly = _rows(con, SQL_SPEND_MONTHLY)
+    fig.update_layout(title=f"Daily spend ({currency}): effective (solid) and billed (dotted), "
+                      "credits and one-off purchases left out", yaxis_title=currency)
+    monthly = _rows(con, q.spend_monthly(q.Slice(), "provider_name"))
     bars = go.Figure()
     months = sorted({r["billing_month"] for r in monthly})
     palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
@@ -319,10 +167,10 @@ def _spend_section(con: duckdb.DuckDBPyConnection) -> Section:
 
 def _top_section(con: duckdb.DuckDBPyConnection) -> Section:
     section = Section("top", "Top services and teams (effective cost, reporting currency)")
-    services = _rows(con, SQL_TOP_SERVICES)
-    teams = _rows(con, SQL_TOP_TEAMS)
+    services = _rows(con, q.spend_by("service_name", q.Slice(), limit=TOP_N))
+    teams = _rows(con, q.spend_by("team", q.Slice(), limit=TOP_N))
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Services", "Teams"), horizontal_spacing=0.25)
-    fig.add_trace(go.Bar(y=[f"{r['service_name']} ({r['provider_name']})" for r in services][::-1],
+    fig.add_trace(go.Bar(y=[r["service_name"] for r in services][::-1],
                          x=[_num(r["effective_cost"]) for r in services][::-1], orientation="h", name="services"), 1, 1)
     fig.add_trace(go.Bar(y=[r["team"] for r in teams][::-1], x=[_num(r["effective_cost"]) for r in teams][::-1],
                          orientation="h", name="teams"), 1, 2)
@@ -333,33 +181,11 @@ def _top_section(con: duckdb.DuckDBPyConnection) -> Section:
     return section
 
 
-SQL_BUDGETS = """
-select budget_name, scope, scope_value, billing_currency, budget_month, as_of_date,
-       round(budget_amount, 2) as budget_amount, round(actual_to_date, 2) as actual_to_date,
-       round(projected_month_end, 2) as projected_month_end,
-       round(projected_month_end_upper_80, 2) as projected_month_end_upper_80,
-       round(overrun_probability, 3) as overrun_probability, already_over, projected_over
-from main.budget_status
-order by budget_month desc, budget_name
-"""
-
-SQL_ANOMALIES = """
-select usage_date, series_dimension, series_key, billing_currency, round(actual_cost, 2) as actual_cost,
-       round(expected_cost, 2) as expected_cost, round(impact, 2) as impact, severity,
-       explained_by_dimension, explained_by_value, round(explained_by_impact, 2) as explained_by_impact
-from main.cost_anomalies
-order by usage_date desc, abs(impact) desc
-"""
-
-
 def _budget_section(con: duckdb.DuckDBPyConnection) -> Section:
     section = Section("budgets", "Month to date vs budget")
-    if not relation_exists(con, "main", "budget_status"):
-        section.note = "No budgets declared yet (main.budget_status does not exist)."
-        return section
-    rows = _rows(con, SQL_BUDGETS)
+    rows = _rows(con, q.budgets())
     if not rows:
-        section.note = "No budgets declared yet (main.budget_status is empty)."
+        section.note = "No budget status yet: no budgets declared, or the forecast job has not run."
         section.parts.append(html_table(rows, "table-budgets"))
         return section
     names = [r["budget_name"] for r in rows]
@@ -376,29 +202,24 @@ def _budget_section(con: duckdb.DuckDBPyConnection) -> Section:
 
 
 def _anomalies(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Rows of main.cost_anomalies (empty when anomaly detection has not run)."""
-    if not relation_exists(con, "main", "cost_anomalies"):
-        return []
-    return _rows(con, SQL_ANOMALIES)
+    """Cost anomalies (none when anomaly detection has not run)."""
+    return _rows(con, q.anomalies())
 
 
 def _forecast_section(con: duckdb.DuckDBPyConnection) -> Section:
     section = Section("forecast", "Forecast (effective cost per provider, 80 % and 95 % intervals)")
-    if not relation_exists(con, "main", "forecast_cost_daily"):
-        section.note = "No forecast yet (main.forecast_cost_daily does not exist): run the forecast job."
-        return section
-    forecast = _rows(con, SQL_FORECAST)
-    summary = _rows(con, SQL_FORECAST_SUMMARY)
+    forecast = _rows(con, q.forecast("provider"))
     anomalies = _anomalies(con)
     if not forecast:
-        section.note = "No provider forecast yet."
+        section.note = "No provider forecast yet: run the forecast job."
         return section
+    summary = _rows(con, q.forecast_summary("provider"))
     first = min(r["as_of_date"] for r in forecast)
     start = first - timedelta(days=FORECAST_HISTORY_DAYS)
-    excluded = ", ".join(f"'{c}'" for c in FORECAST_EXCLUDED_CHARGE_CATEGORIES)
-    actuals = _rows(con, SQL_FORECAST_ACTUALS.format(excluded=excluded),
-                    [start, max(r["forecast_date"] for r in forecast) + timedelta(days=1)])
     providers = sorted({r["series_key"] for r in forecast})
+    # The actuals drawn under the forecast are the series it modelled (rpt_spend_daily.is_spend_trend).
+    actuals = _rows(con, q.forecast_actuals("provider_name", providers, start,
+                                            max(r["forecast_date"] for r in forecast) + timedelta(days=1)))
     fig = make_subplots(rows=len(providers), cols=1, shared_xaxes=True, subplot_titles=providers,
                         vertical_spacing=0.08)
     for i, provider in enumerate(providers, start=1):
@@ -413,7 +234,7 @@ def _forecast_section(con: duckdb.DuckDBPyConnection) -> Section:
                                      showlegend=legend, hoverinfo="skip"), i, 1)
         fig.add_trace(go.Scatter(x=days, y=[_num(r["point"]) for r in rows], name="forecast", legendgroup="forecast",
                                  line={"color": "rgb(31,119,180)"}, showlegend=legend), i, 1)
-        history = [r for r in actuals if r["provider_name"] == provider]
+        history = [r for r in actuals if r["series_key"] == provider]
         fig.add_trace(go.Scatter(x=[r["charge_date"] for r in history], y=[_num(r["effective_cost"]) for r in history],
                                  name="actual", legendgroup="actual", line={"color": "black", "width": 1},
                                  showlegend=legend), i, 1)
@@ -423,22 +244,22 @@ def _forecast_section(con: duckdb.DuckDBPyConnection) -> Section:
                                      mode="markers", name="anomaly", legendgroup="anomaly",
                                      marker={"color": "red", "size": 10, "symbol": "x"}, showlegend=legend), i, 1)
     section.parts.append(_figure_html(fig, "chart-forecast", height=260 * len(providers)))
-    section.parts.append(html_table(summary, "table-forecast"))
+    summary_columns = ("series_key", "billing_currency", "as_of_date", "model_name", "first_day", "last_day",
+                       "point_total")
+    section.parts.append(html_table(summary, "table-forecast", summary_columns))
     if anomalies:
         section.parts.append("<h3>Cost anomalies</h3>" + html_table(anomalies[:TOP_N * 2], "table-anomalies"))
-    elif relation_exists(con, "main", "cost_anomalies"):
-        section.parts.append('<p class="note">No cost anomalies detected.</p>')
     else:
-        section.parts.append('<p class="note">Anomaly detection has not run yet (main.cost_anomalies does not exist).</p>')
+        section.parts.append('<p class="note">No cost anomalies detected (or anomaly detection has not run).</p>')
     return section
 
 
 def _gpu_section(con: duckdb.DuckDBPyConnection) -> Section:
     section = Section("gpu", "GPU fleet")
-    if not relation_exists(con, "main", "fct_gpu_usage_hourly"):
+    heat = _rows(con, q.gpu_utilization_heatmap())
+    if not heat:
         section.note = "No GPU telemetry in the warehouse."
         return section
-    heat = _rows(con, SQL_GPU_HEATMAP)
     hosts = sorted({r["hostname"] for r in heat})
     days = sorted({r["usage_date"] for r in heat})
     cell = {(r["hostname"], r["usage_date"]): _num(r["utilization_pct"]) for r in heat}
@@ -447,7 +268,7 @@ def _gpu_section(con: duckdb.DuckDBPyConnection) -> Section:
     fig.update_layout(title="GPU utilization (mean activity, %) by host and day")
     section.parts.append(_figure_html(fig, "chart-gpu-heatmap", height=max(300, 28 * len(hosts) + 120)))
 
-    teams = _rows(con, SQL_GPU_TEAM_COST)
+    teams = _rows(con, q.gpu_cost_by(["team"], q.Slice()))
     fig = go.Figure()
     labels = [f"{r['team']} ({r['currency']})" for r in teams]
     fig.add_trace(go.Bar(x=labels, y=[_num(r["used_cost"]) for r in teams], name="used"))
@@ -455,20 +276,22 @@ def _gpu_section(con: duckdb.DuckDBPyConnection) -> Section:
     fig.add_trace(go.Bar(x=labels, y=[_num(r["unmeasured_cost"]) for r in teams], name="unmeasured (no telemetry)"))
     fig.update_layout(barmode="stack", title="GPU cost per team: used vs idle (idle = allocated unused + unallocated)")
     section.parts.append(_figure_html(fig, "chart-gpu-team-cost"))
-    section.parts.append(html_table(teams, "table-gpu-team-cost"))
-    section.parts.append("<h3>Worst GPUs (fct_gpu_health_daily)</h3>")
-    section.parts.append(html_table(_rows(con, SQL_WORST_GPUS), "table-worst-gpus"))
+    section.parts.append(html_table(teams, "table-gpu-team-cost", ("team", "currency", "used_cost", "idle_cost",
+                                                                    "unmeasured_cost", "paid_cost",
+                                                                    "idle_allocated_unused", "idle_unallocated")))
+    section.parts.append("<h3>Worst GPUs</h3>")
+    section.parts.append(html_table(_rows(con, q.worst_gpus(q.Slice())), "table-worst-gpus"))
     return section
 
 
 def _quality_section(con: duckdb.DuckDBPyConnection, last_loads: Mapping[str, datetime] | None) -> Section:
     section = Section("quality", "Data quality per stage")
-    by_stage: dict[str, dict[str, Any]] = {}
-    if relation_exists(con, "main", "data_quality_summary"):
-        by_stage = {r["stage"]: r for r in _rows(con, SQL_QUALITY_BY_STAGE)}
+    by_stage = {r["stage"]: r for r in _rows(con, q.quality_by_stage())}
     loads = dict(last_loads or {})
-    if "ingest" not in loads and relation_exists(con, "landing", "manifest"):
-        loads["ingest"] = con.execute(SQL_LAST_LANDED).fetchone()[0]
+    if "ingest" not in loads:
+        landed = [r["last_landed_at"] for r in _rows(con, q.source_freshness()) if r["last_landed_at"]]
+        if landed:
+            loads["ingest"] = max(landed)
     rows = []
     for stage in STAGES:
         found = by_stage.get(stage)
@@ -536,12 +359,13 @@ class OverviewReport:
 def build_overview(
     con: duckdb.DuckDBPyConnection, generated_at: datetime, last_loads: Mapping[str, datetime] | None = None
 ) -> OverviewReport:
-    """Query the marts and render the overview page (plotly.js inlined: the file works offline).
+    """Query the report models and render the overview page (plotly.js inlined: the file works offline).
 
     `last_loads` maps a stage to the time its assets last materialized successfully (from Dagster);
     without it the ingest stage falls back to the last landed delivery.
     """
-    start, end, _ = con.execute(SQL_PERIOD).fetchone()
+    period_row = _rows(con, q.spend_period())[0]
+    start, end = period_row["first_day"], period_row["last_day"]
     sections = [
         _spend_section(con),
         _top_section(con),
@@ -561,7 +385,7 @@ def build_overview(
         f"<script type=\"text/javascript\">{get_plotlyjs()}</script></head><body>"
         "<div id=\"script-errors\" hidden></div>"
         f"<header><h1>Atlas overview</h1><p>Costs from <span id=\"period\">{html.escape(period)}</span> · generated "
-        f"{generated_at.strftime('%Y-%m-%d %H:%M UTC')} · every number is SQL on the marts</p></header>"
+        f"{generated_at.strftime('%Y-%m-%d %H:%M UTC')} · every number is SQL on the report models</p></header>"
         f"<main>{body}</main></body></html>"
     )
     return OverviewReport(

@@ -52,3 +52,17 @@ def materialized(tmp_path_factory: pytest.TempPathFactory, e2e_instance: dg.Dags
     )
     yield paths, refresh, forecast
     mp.undo()
+
+
+@pytest.fixture(scope="session")
+def reported(materialized, e2e_instance: dg.DagsterInstance):
+    """The report job after the shared refresh and forecast runs (as the sensor does): the rpt_*
+    views and the overview; then the snapshot is published as `atlas run` does."""
+    from atlas_pipeline.definitions import defs
+    from atlas_pipeline.lib.publish import publish_snapshot
+
+    paths, _, _ = materialized
+    result = defs().resolve_job_def("report_job").execute_in_process(instance=e2e_instance, raise_on_error=False)
+    if result.success:
+        publish_snapshot(paths.warehouse, paths.published_warehouse)
+    return paths, result

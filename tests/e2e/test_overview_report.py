@@ -8,9 +8,11 @@ skipped, saying why.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -20,7 +22,7 @@ import dagster as dg
 import pytest
 
 from atlas_pipeline.lib.overview_report import build_overview
-from atlas_pipeline.lib.settings import REPO_ROOT
+from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, REPO_ROOT
 from atlas_pipeline.lib.warehouse import connect
 
 pytestmark = pytest.mark.e2e
@@ -80,12 +82,9 @@ class _Dom(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def report(materialized, e2e_instance: dg.DagsterInstance) -> tuple[Path, Path, dg.ExecuteInProcessResult]:
+def report(reported) -> tuple[Path, Path, dg.ExecuteInProcessResult]:
     """The report job run after the shared refresh and forecast runs (as the sensor does)."""
-    from atlas_pipeline.definitions import defs
-
-    paths, _, _ = materialized
-    result = defs().resolve_job_def("report_job").execute_in_process(instance=e2e_instance, raise_on_error=False)
+    paths, result = reported
     return paths.overview_report, paths.warehouse, result
 
 
@@ -125,6 +124,7 @@ def test_report_job_writes_one_self_contained_page(report):
     assert materialization.metadata["path"].value == str(path)
 
 
+@pytest.mark.browser
 def test_headless_chromium_renders_every_chart_and_the_numbers_equal_sql(report, tmp_path):
     path, warehouse, _ = report
     dump = _browse(path, tmp_path / "profile-dom", "--dump-dom")
@@ -168,7 +168,7 @@ def test_headless_chromium_renders_every_chart_and_the_numbers_equal_sql(report,
         ).fetchall()}
         budgets = con.execute(
             """select budget_name, round(actual_to_date, 2), round(projected_month_end, 2), round(budget_amount, 2)
-               from main.budget_status"""
+               from main.budget_status where as_of_date = (select max(as_of_date) from main.budget_status)"""
         ).fetchall()
 
     totals = dom.tables["table-provider-totals"]
@@ -237,16 +237,25 @@ def test_anomalies_are_marked_on_the_forecast_and_listed(report, tmp_path):
 
 
 def test_missing_forecast_stage_tables_are_explained_not_fatal(report, tmp_path):
-    """Before the forecast stage has run, the page says so instead of failing."""
+    """Before the forecast stage has run, its report views read as empty and the page says so."""
     _, warehouse, _ = report
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(warehouse, copy)
     with connect(copy) as con:
         for table in ("budget_status", "cost_anomalies", "forecast_cost_daily"):
             con.execute(f"drop table main.{table}")
+    rebuilt = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "rpt_budget_status", "rpt_cost_anomalies",
+         "rpt_forecast_cost_daily", "rpt_forecast_summary", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
+         "--log-path", str(tmp_path / "logs")],
+        env={**os.environ, "ATLAS_WAREHOUSE": str(copy)}, capture_output=True, text=True, timeout=300,
+    )
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    with connect(copy, read_only=True) as con:
         page = build_overview(con, generated_at=datetime.now(UTC)).html
-    assert "No budgets declared yet (main.budget_status does not exist)." in page
-    assert "No forecast yet (main.forecast_cost_daily does not exist)" in page
+    assert "No budget status yet" in page
+    assert "No provider forecast yet" in page
     assert 'id="chart-budgets"' not in page
 
 

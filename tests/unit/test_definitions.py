@@ -37,6 +37,10 @@ def test_graph_reads_left_to_right_by_stage():
     assert groups["forecast_cost_daily"] == "forecasts"
     assert groups["atlas_overview"] == "reports"
     assert groups["data_quality_summary"] == "reports"
+    assert groups["rpt_spend_daily"] == "reports"
+    # The report views read the forecast and quality outputs: dbt -> Python -> dbt, one graph.
+    assert dg.AssetKey("budget_status") in graph.get(dg.AssetKey("rpt_budget_status")).parent_keys
+    assert dg.AssetKey("data_quality_summary") in graph.get(dg.AssetKey("rpt_source_freshness")).parent_keys
     assert set(groups.values()) == {"ingest", "staging", "intermediate", "marts", "forecasts", "reports"}
     # dbt staging reads the ingest assets' raw views: lineage is one graph.
     assert dg.AssetKey(["raw", "aws_cur2"]) in graph.get(dg.AssetKey("stg_aws__cur2_line_items")).parent_keys
@@ -56,10 +60,15 @@ def test_jobs_and_schedules_snapshot():
     assert len(forecast) == 1 and forecast[0].cron_schedule.startswith("0 6 ")
     refresh = defs.resolve_job_def("warehouse_refresh_job")
     assert "forecast_cost_daily" not in {k.to_user_string() for k in refresh.asset_layer.selected_asset_keys}
-    # The overview is rebuilt by its own job, after refresh or forecast runs (sensor; `atlas run` runs it).
-    assert "atlas_overview" not in {k.to_user_string() for k in refresh.asset_layer.selected_asset_keys}
+    # The report views and the overview are rebuilt by their own job, after refresh or forecast runs
+    # (sensor; `atlas run` runs it): the rpt_* views read the forecast outputs too.
+    refreshed = {k.to_user_string() for k in refresh.asset_layer.selected_asset_keys}
+    assert "atlas_overview" not in refreshed and not {k for k in refreshed if k.startswith("rpt_")}
+    assert "data_quality_summary" in refreshed
     report = defs.resolve_job_def("report_job")
-    assert {k.to_user_string() for k in report.asset_layer.selected_asset_keys} == {"atlas_overview"}
+    reported = {k.to_user_string() for k in report.asset_layer.selected_asset_keys}
+    assert "atlas_overview" in reported and {"rpt_spend_daily", "rpt_budget_status", "rpt_gpu_cost_daily"} <= reported
+    assert reported - {"atlas_overview"} == {k for k in reported if k.startswith("rpt_")}
     sensor = defs.resolve_sensor_def("rebuild_overview_report")
     assert sensor.job_name == "report_job"
     # Forecast partitions are the as-of dates the landed history supports, added after each refresh.

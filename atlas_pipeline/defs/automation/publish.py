@@ -4,6 +4,7 @@ import dagster as dg
 
 from atlas_pipeline.defs.automation.jobs import warehouse_refresh_job
 from atlas_pipeline.defs.forecast.assets import forecast_job
+from atlas_pipeline.defs.report.overview import report_job
 from atlas_pipeline.lib.publish import publish_snapshot
 from atlas_pipeline.lib.settings import AtlasPaths
 
@@ -11,10 +12,12 @@ from atlas_pipeline.lib.settings import AtlasPaths
 @dg.run_status_sensor(
     name="publish_warehouse_snapshot",
     run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[warehouse_refresh_job, forecast_job],
+    # report_job too: it rebuilds the rpt_* views the dashboard reads (the first time, after the forecast
+    # stage has written its tables).
+    monitored_jobs=[warehouse_refresh_job, forecast_job, report_job],
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "After a successful warehouse_refresh_job or forecast_job run, atomically replace "
+        "After a successful warehouse_refresh_job, forecast_job or report_job run, atomically replace "
         "$ATLAS_HOME/published/warehouse.duckdb (what `atlas sql` and BI tools read) with the new state."
     ),
 )

@@ -15,14 +15,16 @@ from atlas_pipeline.lib.forecasting import (
     interval_columns,
     period_end_projection,
 )
+from atlas_pipeline.lib.spend_trend import excluded_charge_categories
 
 # One partition per as-of date (defs/forecast/partitions.py); the partition's forecast uses history
 # strictly before that date. Settings (forecast.yaml) are read when a partition runs.
 
 # Credits and one-off purchases (upfront commitments, marketplace buys) are not spend patterns: they
 # arrive as lumps on arbitrary days and would only distort a daily model. Usage, tax and adjustments
-# remain. Also why forecasts can be clipped at 0: the modelled series is spend.
-EXCLUDED_CHARGE_CATEGORIES = ("Credit", "Purchase")
+# remain. Also why forecasts can be clipped at 0: the modelled series is spend. The list is defined
+# once, in the dbt project's vars (the report models use the same): atlas_pipeline/lib/spend_trend.py.
+EXCLUDED_CHARGE_CATEGORIES = excluded_charge_categories()
 
 _DAILY_SQL = """
 select

@@ -4,20 +4,25 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from atlas_pipeline.defs.automation.jobs import warehouse_refresh_job
+from atlas_pipeline.defs.automation.jobs import REPORT_SELECTION, warehouse_refresh_job
 from atlas_pipeline.defs.forecast.assets import forecast_job
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.overview_report import SQL_PROVIDER_TOTALS, build_overview, stage_of_asset, write_overview
+from atlas_pipeline.lib import report_queries
+from atlas_pipeline.lib.overview_report import build_overview, stage_of_asset, write_overview
 
-# What the page reads: the marts and views, the forecast, and the quality summary.
+# What the page reads: the report models (dbt_project/models/reports).
 UPSTREAM = (
-    "fct_cost_daily",
-    "cost_by_team_monthly",
-    "fct_gpu_usage_hourly",
-    "gpu_idle_cost_daily",
-    "fct_gpu_health_daily",
-    "forecast_cost_daily",
-    "data_quality_summary",
+    "rpt_spend_daily",
+    "rpt_spend_monthly",
+    "rpt_budget_status",
+    "rpt_forecast_cost_daily",
+    "rpt_forecast_summary",
+    "rpt_cost_anomalies",
+    "rpt_gpu_utilization_daily",
+    "rpt_gpu_cost_daily",
+    "rpt_gpu_health_daily",
+    "rpt_data_quality_by_stage",
+    "rpt_source_freshness",
 )
 
 
@@ -51,16 +56,16 @@ def atlas_overview(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
     that opens offline (plotly.js inlined, no CDN).
 
     Spend over time by provider (billed and effective), top services and teams, month to date vs
-    budget (`main.budget_status`, when declared), the forecast with its 80 % / 95 % intervals and
-    cost anomalies marked (`main.cost_anomalies`, when present), the GPU fleet (utilization
-    heatmap by host × day, cost per team split into used and idle, the worst GPUs from the health
-    mart) and data quality per stage with the time of its last successful load. Every number is a
-    SQL result on the marts. Rebuilt after every successful refresh or forecast run.
+    budget (each budget once, for the newest as-of date), the forecast with its 80 % / 95 %
+    intervals and cost anomalies marked, the GPU fleet (utilization heatmap by host × day, cost per
+    team split into used and idle, the worst GPUs) and data quality per stage with the time of its
+    last successful load. Every number is a SQL result on the rpt_* report models, rebuilt in the
+    same run. Rebuilt after every successful refresh or forecast run.
     """
     paths = warehouse.paths()
     with warehouse.connect(read_only=True) as con:
         report = build_overview(con, generated_at=datetime.now(UTC), last_loads=_last_loads(context))
-        totals = con.execute(SQL_PROVIDER_TOTALS).fetchall()
+        totals = con.execute(report_queries.spend_by_provider_currency().sql).fetchall()
     path = write_overview(report, paths.overview_report)
     context.log.info(f"wrote {path} ({len(report.html) / 1e6:.1f} MB, {report.charts} charts)")
     preview = "| provider | currency | billed | effective |\n|---|---|---:|---:|\n" + "\n".join(
@@ -81,8 +86,11 @@ def atlas_overview(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
 
 report_job = dg.define_asset_job(
     name="report_job",
-    selection=[atlas_overview],
-    description="Rebuild the offline HTML overview from the warehouse.",
+    selection=REPORT_SELECTION,
+    description="Rebuild the rpt_* report views (dashboard, CLI, BI tools) and the offline HTML overview.",
+    # It starts when a refresh or forecast run succeeds, as the publishing sensor copies the warehouse
+    # (DuckDB: one writer): a step that meets the lock retries shortly.
+    op_retry_policy=dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL),
 )
 
 
@@ -92,7 +100,10 @@ report_job = dg.define_asset_job(
     monitored_jobs=[warehouse_refresh_job, forecast_job],
     request_job=report_job,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="After a successful warehouse_refresh_job or forecast_job run, rebuild atlas_overview.html.",
+    description=(
+        "After a successful warehouse_refresh_job or forecast_job run, rebuild the rpt_* report views "
+        "and atlas_overview.html."
+    ),
 )
 def rebuild_overview_report(context: dg.RunStatusSensorContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=f"overview-after-{context.dagster_run.run_id}")

@@ -13,16 +13,20 @@ from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.dbt_project import atlas_dbt_project, dbt_env, prepare_manifest
 from atlas_pipeline.lib.table_metadata import describe_table
 
-LAYERS = ("staging", "intermediate", "marts")
+LAYERS = ("staging", "intermediate", "marts", "reports")
 
 
 class AtlasDbtTranslator(DagsterDbtTranslator):
-    """Groups follow the dbt folder layer; raw sources map onto the ingest assets' `raw/<name>` keys."""
+    """Groups follow the dbt folder layer; raw sources map onto the ingest assets' `raw/<name>` keys,
+    sources that name their asset (`meta.dagster.asset_key`: the forecast and quality outputs the
+    report models read) onto that asset."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
+            if (props.get("meta") or {}).get("dagster", {}).get("asset_key"):
+                return spec
             return spec.replace_attributes(key=dg.AssetKey(["raw", props["name"]]))
         # Seeds are reference tables read by staging and intermediate models.
         layer = "staging" if props["resource_type"] == "seed" else None
