@@ -359,7 +359,7 @@ def gpu_capacity_by_cluster(where: Slice) -> Query:
                    round(sum(gpu_hours_capacity), 1) as gpu_hours_capacity,
                    round(sum(gpu_hours_allocated), 1) as gpu_hours_allocated,
                    round(sum(gpu_hours_active), 1) as gpu_hours_active,
-                   round(sum(gpu_hours_idle), 1) as gpu_hours_unallocated,
+                   round(sum(gpu_hours_unallocated), 1) as gpu_hours_unallocated,
                    round(100 * sum(gpu_hours_allocated) / nullif(sum(gpu_hours_capacity), 0), 1) as allocated_pct,
                    round(100 * sum(gpu_hours_active) / nullif(sum(gpu_hours_capacity), 0), 1) as active_pct
             from {SCHEMA}.rpt_gpu_capacity_daily where {condition}

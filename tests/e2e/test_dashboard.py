@@ -74,15 +74,18 @@ def dashboard_home(reported, tmp_path_factory: pytest.TempPathFactory) -> AtlasP
 
     from atlas_pipeline.defs.forecast.budgets import budget_status
     from atlas_pipeline.defs.resources import Warehouse
+    from atlas_pipeline.lib.forecast_as_of import FORECAST_PARTITIONS_NAME
     from atlas_pipeline.lib.publish import publish_snapshot
 
     paths, result = reported
     assert result.success
     home = AtlasPaths(home=tmp_path_factory.mktemp("dashboard_home"), exports=paths.exports)
     shutil.copyfile(paths.warehouse, home.warehouse)
+    earlier_as_of = (SPEC.end_exclusive - timedelta(days=7)).isoformat()
     with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(FORECAST_PARTITIONS_NAME, [earlier_as_of])  # as atlas run registers it
         earlier = dg.materialize(
-            [budget_status], partition_key=(SPEC.end_exclusive - timedelta(days=7)).isoformat(), instance=instance,
+            [budget_status], partition_key=earlier_as_of, instance=instance,
             resources={"warehouse": Warehouse(atlas_home=str(home.home))},
         )
     assert earlier.success

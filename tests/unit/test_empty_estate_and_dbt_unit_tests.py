@@ -11,9 +11,11 @@ import duckdb
 from dbt_support import dbt, fetch_rows
 
 from atlas_pipeline.lib.gpu_pricing import write_gpu_pricing
+from atlas_pipeline.lib.kubernetes_teams import write_kubernetes_teams
 from atlas_pipeline.lib.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.object_store import open_store
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+from atlas_pipeline.lib.slurm_nodelists import write_slurm_tables
 from atlas_pipeline.lib.sources import load_sources
 
 
@@ -26,7 +28,9 @@ def test_nothing_delivered_builds_every_model_and_the_dbt_unit_tests_pass(tmp_pa
         report = land_source(con, source, store, tmp_path / "landing", tmp_path / "quarantine")
         assert report.listed == 0
         assert refresh_raw_view(con, source) == {"files": 0, "periods": []}
-    write_gpu_pricing(con, [])
+    write_gpu_pricing(con, [])  # the other ingest assets: nothing declared, empty tables
+    write_kubernetes_teams(con, [])
+    write_slurm_tables(con, "slurm_jobs")
     con.close()
 
     build = dbt(warehouse, tmp_path, "build", "--exclude-resource-type", "unit_test")

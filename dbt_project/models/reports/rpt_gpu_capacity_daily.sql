@@ -1,6 +1,7 @@
 {#- GPU capacity against allocation and use per UTC day and cluster, a thin view over
-    fct_gpu_capacity_daily: capacity (inventory GPUs x 24 h), allocated (held by jobs), idle
-    (capacity - allocated) and active GPU-hours (utilization-weighted, from DCGM). Ratios are left
+    fct_gpu_capacity_daily: capacity (the GPU-hours a cluster reported or was billed), allocated
+    (held by jobs and pods), unallocated (capacity - allocated: paid for, held by nobody) and active
+    GPU-hours (the one activity definition, int_gpu_job_activity_hourly). Ratios are left
     to the reader as Σ / Σ over any slice. -#}
 with
 
@@ -23,9 +24,9 @@ final as (
         -- gpu-hours
         gpu_hours_capacity,
         gpu_hours_allocated,
-        gpu_hours_idle,
+        gpu_hours_unallocated,
         gpu_hours_active,
-        has_dcgm_samples
+        has_gpu_telemetry
     from capacity
 )
 

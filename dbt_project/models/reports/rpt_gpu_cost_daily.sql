@@ -20,8 +20,7 @@ final as (
 
         -- gpu-hours
         coalesce(sum(case when allocation_type = 'job' then gpu_hours_allocated end), 0) as gpu_hours_allocated,
-        coalesce(sum(case when allocation_type = 'unallocated' then gpu_hours_allocated end), 0)
-            as gpu_hours_unallocated,
+        coalesce(sum(gpu_hours_unallocated), 0) as gpu_hours_unallocated,
         coalesce(sum(gpu_hours_active), 0) as gpu_hours_active,
 
         -- money, in the GPU price's currency
