@@ -253,3 +253,21 @@ def test_held_back_and_incomplete_deliveries_are_named_by_the_warning_check(land
     assert incomplete.startswith("2023-10 is incomplete: 1 of 2 file(s)")
     accept_delivery(con, AZURE.name, "2023-09", "me")
     assert delivery_problems(con, AZURE.name) == [incomplete]
+
+
+def test_the_pane_lists_incomplete_and_held_back_periods(tmp_path: Path):
+    """reports.rpt_delivery_status, what the dashboard's quality page shows."""
+    exports = tmp_path / "exports" / "azure_cost_details_actual"
+    _write(exports / "20230901-20230930" / "run-1" / "part_0_0001.csv", AZURE_SAMPLE, T0)
+    october = exports / "20231001-20231031" / "run-1"
+    _write(october / "part_0_0001.csv", _to_csv(AZURE_HEADER, set_cost(AZURE_ROWS, row=1, value="3,25")), T0)
+    _build(tmp_path, tmp_path / "exports")
+    # the next day's export of September comes out empty
+    _write(exports / "20230901-20230930" / "run-2" / "part_0_0001.csv", _to_csv(AZURE_HEADER, []), T0 + DAY)
+    _build(tmp_path, tmp_path / "exports")
+    result = dbt(tmp_path / "wh.duckdb", tmp_path, "build", "--select", "rpt_delivery_status")
+    assert result.returncode == 0, result.stdout[-3000:]
+    rows = {r["period"]: r for r in fetch_rows(tmp_path / "wh.duckdb", "select * from reports.rpt_delivery_status")}
+    assert rows["2023-09"]["status"] == "held back: accept or re-deliver" and rows["2023-09"]["rows_served"] == 11
+    assert rows["2023-09"]["newest_held_back_reason"].startswith("0 rows against 11")
+    assert rows["2023-10"]["status"] == "incomplete" and rows["2023-10"]["files_quarantined"] == 1
