@@ -213,7 +213,7 @@ focus as (
             else c.resource_id
         end as "ResourceName",
         c.instance_type as "ResourceType",
-        cast(to_json(coalesce(c.resource_tags, map())) as json) as "Tags",
+        cast(to_json(coalesce(c.resource_tags, map())) as {{ sql_type('json') }}) as "Tags",
 
         -- periods (UTC, exclusive ends)
         c.billing_period_start as "BillingPeriodStart",
@@ -236,7 +236,7 @@ focus as (
 
 select
     *,
-    x_tags ->> 'team' as x_team,
-    x_tags ->> 'project' as x_project
+    {{ json_text('x_tags', 'team') }} as x_team,
+    {{ json_text('x_tags', 'project') }} as x_project
 from focus
 {%- endmacro %}

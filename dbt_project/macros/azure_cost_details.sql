@@ -89,7 +89,7 @@ renamed as (
         "UnitOfMeasure" as unit_of_measure,
         "BillingCurrencyCode" as billing_currency,
         coalesce(nullif("PublisherName", ''), 'Microsoft') as publisher_name,
-        coalesce("Tags", cast('{}' as json)) as tags,
+        coalesce("Tags", cast('{}' as {{ sql_type('json') }})) as tags,
 
         -- money
         "CostInBillingCurrency" as cost,
@@ -102,12 +102,12 @@ renamed as (
 
         -- timestamps (UTC days; ends exclusive). A file without billing-period columns (some API
         -- versions) is dated by its landing period.
-        cast("Date" as timestamp with time zone) as charge_date,
-        cast(coalesce("BillingPeriodStartDate", cast(x_period || '-01' as date)) as timestamp with time zone)
+        cast("Date" as {{ sql_type('timestamp with time zone') }}) as charge_date,
+        cast(coalesce("BillingPeriodStartDate", cast(x_period || '-01' as date)) as {{ sql_type('timestamp with time zone') }})
             as billing_period_start,
         coalesce(
-            cast("BillingPeriodEndDate" as timestamp with time zone) + interval 1 day,
-            cast(cast(x_period || '-01' as date) as timestamp with time zone) + interval 1 month
+            cast("BillingPeriodEndDate" as {{ sql_type('timestamp with time zone') }}) + interval 1 day,
+            cast(cast(x_period || '-01' as date) as {{ sql_type('timestamp with time zone') }}) + interval 1 month
         ) as billing_period_end,
 
         -- reconciliation: the actual-cost export is the invoice; the amortized export, when delivered,

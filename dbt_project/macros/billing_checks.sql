@@ -25,7 +25,7 @@ in_focus as (
     select
         x_source,
         x_billing_period as billing_period,
-        count(distinct {{ dbt.concat(['x_source_file', "'#'", 'cast(x_source_row as varchar)']) }}) as rows_in_focus
+        count(distinct {{ dbt.concat(['x_source_file', "'#'", 'cast(x_source_row as ' ~ sql_type('varchar') ~ ')']) }}) as rows_in_focus
     from {{ ref('focus_cost_and_usage') }}
     group by 1, 2
 ),
@@ -42,8 +42,8 @@ outside_focus as (
     {%- endif %}
     {%- endfor %}
     {%- if not outside %}
-    select cast(null as varchar) as x_source, cast(null as varchar) as billing_period,
-        cast(null as varchar) as reason, cast(0 as bigint) as row_count
+    select cast(null as {{ sql_type('varchar') }}) as x_source, cast(null as {{ sql_type('varchar') }}) as billing_period,
+        cast(null as {{ sql_type('varchar') }}) as reason, cast(0 as bigint) as row_count
     where false
     {%- endif %}
 ),
@@ -53,7 +53,7 @@ outside_totals as (
         x_source,
         billing_period,
         sum(row_count) as rows_outside_focus,
-        {{ dbt.listagg("reason || ' (' || cast(row_count as varchar) || ')'", "'; '", "order by reason") }} as outside_focus_reasons
+        {{ dbt.listagg("reason || ' (' || cast(row_count as " ~ sql_type('varchar') ~ ") || ')'", "'; '", "order by reason") }} as outside_focus_reasons
     from outside_focus
     group by 1, 2
 ),
@@ -191,7 +191,7 @@ lines as (
         {%- if src.line_identity %}
         concat_ws('|', {{ src.line_identity | join(', ') }}) as line_identity
         {%- else %}
-        cast({{ row_fingerprint(['x_source_file', 'x_source_row', 'x_export_version']) }} as varchar) as line_identity
+        cast({{ row_fingerprint(['x_source_file', 'x_source_row', 'x_export_version']) }} as {{ sql_type('varchar') }}) as line_identity
         {%- endif %}
     from {{ ref(src.staging) }}
     {%- if not loop.last %}
@@ -221,8 +221,12 @@ select * from final
     {{ return(adapter.dispatch('row_fingerprint', 'atlas')(exclude)) }}
 {%- endmacro %}
 
-{% macro default__row_fingerprint(exclude) -%}
+{% macro duckdb__row_fingerprint(exclude) -%}
     hash(*columns(* exclude ({{ exclude | join(', ') }})))
+{%- endmacro %}
+
+{% macro default__row_fingerprint(exclude) -%}
+    xxhash64(* except ({{ exclude | join(', ') }}))
 {%- endmacro %}
 
 {#- Every input source of var `billing_inputs`, flat: its `raw` name (x_source), `staging` model,

@@ -7,7 +7,7 @@
         {% if name | lower in present -%}
             {{ adapter.quote(name) }}
         {%- else -%}
-            cast(null as {{ type }}) as {{ adapter.quote(name) }}
+            cast(null as {{ sql_type(type) }}) as {{ adapter.quote(name) }}
         {%- endif %}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}

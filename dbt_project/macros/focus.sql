@@ -95,9 +95,9 @@
     select
     {%- for name, type in focus_columns() + focus_extension_columns() %}
         {% if name | lower in present -%}
-            cast({{ adapter.quote(name) }} as {{ type }})
+            cast({{ adapter.quote(name) }} as {{ sql_type(type) }})
         {%- else -%}
-            cast(null as {{ type }})
+            cast(null as {{ sql_type(type) }})
         {%- endif %} as {{ adapter.quote(name) }}{{ "," if not loop.last }}
     {%- endfor %}
     from {{ relation }}

@@ -62,9 +62,9 @@ rows as (
 
 conformed as (
 select
-    * exclude ("ProviderName", "ServiceProviderName", "HostProviderName", "ChargeFrequency",
-               "ServiceCategory", "ServiceSubcategory", "PricingCategory", "Tags", x_charge_type,
-               billing_account_id, billing_period, x_invoice_cost, x_amortized_cost),
+    {{ star_except(['"ProviderName"', '"ServiceProviderName"', '"HostProviderName"', '"ChargeFrequency"',
+                    '"ServiceCategory"', '"ServiceSubcategory"', '"PricingCategory"', '"Tags"', 'x_charge_type',
+                    'billing_account_id', 'billing_period', 'x_invoice_cost', 'x_amortized_cost']) }},
     {{ provider }} as "ProviderName",
     coalesce("ServiceProviderName", {{ provider }}) as "ServiceProviderName",
     {%- if provider_name %}
@@ -84,15 +84,15 @@ select
         when "PricingCategory" = 'Commitment-Based' then 'Committed'
         else "PricingCategory"
     end as "PricingCategory",
-    coalesce("Tags", cast('{}' as json)) as "Tags",
+    coalesce("Tags", cast('{}' as {{ sql_type('json') }})) as "Tags",
     coalesce(x_charge_type, "ChargeCategory") as x_provider_line_type,
-    {{ normalized_tags(json_to_tag_map('coalesce("Tags", cast(\'{}\' as json))')) }} as x_tags
+    {{ normalized_tags(json_to_tag_map('coalesce("Tags", cast(\'{}\' as ' ~ sql_type('json') ~ '))')) }} as x_tags
 from rows
 )
 
 select
     *,
-    x_tags ->> 'team' as x_team,
-    x_tags ->> 'project' as x_project
+    {{ json_text('x_tags', 'team') }} as x_team,
+    {{ json_text('x_tags', 'project') }} as x_project
 from conformed
 {%- endmacro %}

@@ -22,10 +22,12 @@ units as (
 
 charges as (
     select
-        line_items.*,
-        line_items.cost + coalesce(list_sum(list_transform(
-            list_filter(line_items.credits, c -> c.type in {{ gcp_discount_credit_types() }}), c -> c.amount
-        )), 0) as effective_cost,
+        -- cost after the other columns in both branches of all_rows (a credit row replaces it)
+        {{ star_except(['cost'], 'line_items') }},
+        line_items.cost,
+        line_items.cost + coalesce({{ array_sum(array_transform(
+            array_where('line_items.credits', 'c', 'c.type in ' ~ gcp_discount_credit_types()), 'c', 'c.amount'
+        ), money_type()) }}, 0) as effective_cost,
         case line_items.cost_type
             when 'regular' then 'Usage'
             when 'tax' then 'Tax'
@@ -42,18 +44,19 @@ charges as (
 unnested_credits as (
     select
         line_items.*,
-        unnest(line_items.credits) as credit
+        {{ array_elements('line_items.credits') }} as credit
     from line_items
-    where len(line_items.credits) > 0
+    where {{ array_length('line_items.credits') }} > 0
 ),
 
 credit_rows as (
     select
-        * exclude (credit) replace (credit.amount as cost),
+        {{ star_except(['credit', 'cost']) }},
+        credit.amount as cost,
         case when credit.type in {{ gcp_discount_credit_types() }} then cast(0 as {{ money_type() }})
             else credit.amount end as effective_cost,
         'Credit' as charge_category,
-        cast(null as varchar) as charge_class,
+        cast(null as {{ sql_type('varchar') }}) as charge_class,
         credit.amount as billed_cost,
         'credit:' || coalesce(credit.type, 'UNKNOWN') as provider_line_type,
         coalesce(credit.full_name, credit.name) as charge_description
@@ -114,7 +117,7 @@ focus as (
         all_rows.zone as "AvailabilityZone",
         coalesce(all_rows.resource_global_name, all_rows.resource_name) as "ResourceId",
         all_rows.resource_name as "ResourceName",
-        cast(to_json(coalesce(all_rows.label_map, map())) as json) as "Tags",
+        cast(to_json(coalesce(all_rows.label_map, map())) as {{ sql_type('json') }}) as "Tags",
 
         -- The invoice month is the billing period (late usage can land on the next invoice).
         all_rows.invoice_period_start as "BillingPeriodStart",
@@ -137,7 +140,7 @@ focus as (
 
 select
     *,
-    x_tags ->> 'team' as x_team,
-    x_tags ->> 'project' as x_project
+    {{ json_text('x_tags', 'team') }} as x_team,
+    {{ json_text('x_tags', 'project') }} as x_project
 from focus
 {%- endmacro %}

@@ -17,8 +17,8 @@
     (units dropped, hex parsed); `[N/A]`, `[Not Supported]`, `[Unknown Error]` become NULL. -#}
 {% macro nvidia_smi_number(column) -%}
     case
-        when regexp_matches(trim({{ column }}), '^0x[0-9A-Fa-f]+$')
-            then cast(try_cast(trim({{ column }}) as ubigint) as bigint)
+        when {{ regex_matches('trim(' ~ column ~ ')', "'^0x[0-9A-Fa-f]+$'") }}
+            then {{ hex_to_bigint('trim(' ~ column ~ ')') }}
         else try_cast(nullif(regexp_extract(trim({{ column }}), '^(-?[0-9]+(?:\.[0-9]+)?)', 1), '') as double)
     end
 {%- endmacro %}
@@ -46,7 +46,7 @@
         {% if (name | lower in present) or (not present and name in required) -%}
             {{ adapter.quote(name) }}
         {%- else -%}
-            cast(null as {{ type }}) as {{ adapter.quote(name) }}
+            cast(null as {{ sql_type(type) }}) as {{ adapter.quote(name) }}
         {%- endif %}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}

@@ -15,7 +15,7 @@
         from landing.current_files
         where source in ({{ billing_sources | join(', ') }})
             {%- if not stale %}
-            and current_since > (select coalesce(max({{ loaded_at_column }}), '-infinity'::timestamptz) from {{ relation }})
+            and current_since > (select coalesce(max({{ loaded_at_column }}), {{ minus_infinity_timestamp() }}) from {{ relation }})
             {%- endif %}
         order by period
     {%- endset -%}
@@ -30,7 +30,7 @@
         select distinct x_billing_period
         from {{ focus_relation }}
         {%- if not stale %}
-        where x_loaded_at > (select coalesce(max({{ loaded_at_column }}), '-infinity'::timestamptz) from {{ relation }})
+        where x_loaded_at > (select coalesce(max({{ loaded_at_column }}), {{ minus_infinity_timestamp() }}) from {{ relation }})
         {%- endif %}
         order by 1
     {%- endset -%}
@@ -55,7 +55,7 @@
 
 {#- dbt's run start time as a UTC timestamp: the `loaded_at` stamp of incremental billing marts. -#}
 {% macro run_started_at_utc() -%}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as timestamp with time zone)
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as {{ sql_type('timestamp with time zone') }})
 {%- endmacro %}
 
 {#- (source, period) of every billing input's current delivery that is incomplete: a file of it was

@@ -7,7 +7,7 @@
 select
     "ProviderName",
     "ServiceName",
-    list(distinct "ServiceCategory") as categories
+    {{ distinct_values_list('"ServiceCategory"') }} as categories
 from {{ ref('focus_cost_and_usage') }}
 -- NULL-safe: a row without x_source is checked, not skipped.
 where coalesce(x_source, '') not in ('aws_focus', 'azure_focus', 'saas_focus')

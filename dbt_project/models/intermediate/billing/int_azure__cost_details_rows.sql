@@ -42,7 +42,7 @@ judged as (
 
 final as (
     select
-        * exclude (is_amortized_view_row),
+        {{ star_except(['is_amortized_view_row']) }},
         case
             when dataset = 'actual' then not (has_amortized_export and is_amortized_view_row)
             else has_actual_export and is_amortized_view_row

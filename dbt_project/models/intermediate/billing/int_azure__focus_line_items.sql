@@ -28,7 +28,7 @@ units as (
 
 all_rows as (
     select
-        rows.* exclude (in_focus, outside_focus_reason, has_actual_export, has_amortized_export),
+        {{ star_except(['in_focus', 'outside_focus_reason', 'has_actual_export', 'has_amortized_export'], 'rows') }},
         -- BilledCost from the actual export; the amortized export's rows were not billed as such
         case when rows.dataset = 'actual' then rows.cost else cast(0 as {{ money_type() }}) end as billed_cost,
         case
@@ -147,6 +147,6 @@ focus as (
 
 select
     *,
-    x_tags ->> 'team' as x_team,
-    x_tags ->> 'project' as x_project
+    {{ json_text('x_tags', 'team') }} as x_team,
+    {{ json_text('x_tags', 'project') }} as x_project
 from focus

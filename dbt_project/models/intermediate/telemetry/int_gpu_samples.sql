@@ -1,8 +1,7 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='sample_date',
     schema='intermediate',
+    **replace_by_key('sample_date')
 ) }}
 {#- One row per GPU and reading time, from every telemetry source: dcgm-exporter scrapes (text
     exposition), Prometheus range-query exports and nvidia-smi CSV logs, pivoted to one column per

@@ -2,8 +2,7 @@
     × charge category, in the billing currency (never summed across currencies here).
     Incremental like its source: the billing periods rebuilt in focus_cost_and_usage since this
     table last read it (its `loaded_at`, the FOCUS rows' x_loaded_at) are replaced whole. -#}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='billing_period',
-          on_schema_change='append_new_columns') }}
+{{ config(materialized='incremental', on_schema_change='append_new_columns', **replace_by_key('billing_period')) }}
 {%- if is_incremental() %}
     {%- set periods = billing_periods_rebuilt_since(ref('focus_cost_and_usage'), this, 'loaded_at',
                                                     [('delivery_complete', 'boolean')]) %}

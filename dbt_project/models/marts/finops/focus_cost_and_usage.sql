@@ -6,8 +6,7 @@
     x_*_reporting columns convert it at the FX rate in force on BillingPeriodStart (the latest
     `fx_rates` row dated on or before it), one rate per billing period so that converted totals
     still reconcile per invoice. No rate -> NULL, which a blocking test rejects. -#}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='x_billing_period',
-          on_schema_change='append_new_columns') }}
+{{ config(materialized='incremental', on_schema_change='append_new_columns', **replace_by_key('x_billing_period')) }}
 {%- set incomplete = incomplete_billing_deliveries() %}
 {%- if is_incremental() %}
     {%- set periods = billing_periods_landed_since(
@@ -40,8 +39,8 @@ fx_rates as (
     -- took 1.7x the time and 3x the memory at 1M line items; see bench/.)
     select
         currency,
-        cast(rate_date as timestamp with time zone) as valid_from,
-        lead(cast(rate_date as timestamp with time zone)) over (partition by currency order by rate_date) as valid_to,
+        cast(rate_date as {{ sql_type('timestamp with time zone') }}) as valid_from,
+        lead(cast(rate_date as {{ sql_type('timestamp with time zone') }})) over (partition by currency order by rate_date) as valid_to,
         rate_date,
         cast(rate as decimal(18, 8)) as rate
     from {{ ref('fx_rates') }}

@@ -1,12 +1,11 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='usage_date',
+    **replace_by_key('usage_date')
 ) }}
 {#- GPU x UTC hour: how the GPU was used, from int_gpu_samples. Each reading stands for its
     host's scrape interval (seconds sampled, energy, throttle seconds). Incremental by UTC day:
-    a run rebuilds the newest day already here and every later one. p95 uses DuckDB's
-    quantile_cont (the one DuckDB-specific aggregate here). -#}
+    a run rebuilds the newest day already here and every later one. p95 is the interpolated
+    percentile (percentile_continuous: DuckDB's quantile_cont, Spark's percentile). -#}
 with
 
 samples as (
@@ -37,7 +36,7 @@ hourly as (
 
         -- utilization
         avg(gpu_util_pct) as mean_gpu_util_pct,
-        quantile_cont(gpu_util_pct, 0.95) as p95_gpu_util_pct,
+        {{ percentile_continuous('gpu_util_pct', 0.95) }} as p95_gpu_util_pct,
         avg(gr_engine_active) as mean_gr_engine_active,
         avg(sm_active) as mean_sm_active,
         avg(tensor_active) as mean_tensor_active,
@@ -61,7 +60,7 @@ hourly as (
         {%- endfor %}
 
         -- XID codes the DCGM gauge showed in the hour (it holds the last error until the next one)
-        string_agg(distinct cast(nullif(xid_last, 0) as {{ dbt.type_string() }}), ',' order by cast(nullif(xid_last, 0) as {{ dbt.type_string() }}))
+        {{ distinct_values_joined('cast(nullif(xid_last, 0) as ' ~ dbt.type_string() ~ ')', "','") }}
             as xid_codes
     from samples
     group by hostname, gpu_index, {{ dbt.date_trunc('hour', 'sample_at') }}
@@ -71,7 +70,7 @@ final as (
     select
         -- grain
         {{ dbt.concat(['hourly.hostname', "':'", 'cast(hourly.gpu_index as ' ~ dbt.type_string() ~ ')', "'@'",
-                       "strftime(hourly.hour_start, '%Y-%m-%dT%H')"]) }} as gpu_hour_key,
+                       format_timestamp('hourly.hour_start', '%Y-%m-%dT%H')]) }} as gpu_hour_key,
         hourly.hour_start,
         cast(hourly.hour_start as date) as usage_date,
         nodes.cluster,
@@ -83,7 +82,7 @@ final as (
         hourly.interval_seconds,
 
         -- the hour's readings
-        hourly.* exclude (hostname, gpu_index, hour_start, gpu_uuid, gpu_model, telemetry_source, interval_seconds)
+        {{ star_except(['hostname', 'gpu_index', 'hour_start', 'gpu_uuid', 'gpu_model', 'telemetry_source', 'interval_seconds'], 'hourly') }}
     from hourly
     left join nodes
         on hourly.hostname = nodes.hostname

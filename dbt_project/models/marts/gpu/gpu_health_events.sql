@@ -41,7 +41,7 @@ unioned as (
 final as (
     select
         {{ dbt.concat(['event_type', "'|'", 'hostname', "':'", "coalesce(cast(gpu_index as " ~ dbt.type_string() ~ "), '*')",
-                       "'|'", "strftime(started_at, '%Y-%m-%dT%H:%M:%S')", "'|'", "coalesce(job_key, '')", "'|'", 'measure_unit']) }} as event_key,
+                       "'|'", format_timestamp('started_at', '%Y-%m-%dT%H:%M:%S'), "'|'", "coalesce(job_key, '')", "'|'", 'measure_unit']) }} as event_key,
         *
     from unioned
 )

@@ -61,13 +61,13 @@ source as (
             "savingsPlan/UsedCommitment": money_type(),
         }) }},
         {% if tag_columns -%}
-        map_from_entries(list_filter([
-            {%- for name in tag_columns %}
-            {'key': '{{ name[13:] }}', 'value': {{ adapter.quote(name) }}}{{ "," if not loop.last }}
-            {%- endfor %}
-        ], e -> nullif(e.value, '') is not null))
+        {%- set tags = [] -%}
+        {%- for name in tag_columns -%}
+            {%- do tags.append(struct_of([('key', "'" ~ name[13:] ~ "'"), ('value', adapter.quote(name))])) -%}
+        {%- endfor %}
+        {{ map_from_key_values(array_where(array_literal(tags), 'e', "nullif(e.value, '') is not null")) }}
         {%- else -%}
-        cast(map() as map(varchar, varchar))
+        cast(map() as {{ sql_type('map(varchar, varchar)') }})
         {%- endif %} as resource_tags,
         x_source_file,
         x_source_row,
@@ -82,9 +82,9 @@ renamed as (
         "identity/LineItemId" as line_item_id,
         "bill/InvoiceId" as invoice_id,
         "bill/PayerAccountId" as billing_account_id,
-        cast(null as varchar) as billing_account_name,
+        cast(null as {{ sql_type('varchar') }}) as billing_account_name,
         "lineItem/UsageAccountId" as usage_account_id,
-        cast(null as varchar) as usage_account_name,
+        cast(null as {{ sql_type('varchar') }}) as usage_account_name,
         nullif("lineItem/ResourceId", '') as resource_id,
         nullif("reservation/ReservationARN", '') as reservation_arn,
         nullif("savingsPlan/SavingsPlanARN", '') as savings_plan_arn,

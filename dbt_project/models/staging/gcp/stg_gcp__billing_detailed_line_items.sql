@@ -5,9 +5,9 @@
     Renamed to the same columns as stg_gcp__billing_line_items. Landing has typed money (exact, from
     the text), times, and the lists as JSON (checks/files/gcp_billing_detailed.yaml). -#}
 {%- set source_relation = source('raw', 'gcp_billing_detailed') -%}
-{%- set credit_shape = '[{"id": "VARCHAR", "name": "VARCHAR", "full_name": "VARCHAR", "type": "VARCHAR", "amount": "VARCHAR"}]' -%}
+{%- set credit_shape = [('id', 'varchar'), ('name', 'varchar'), ('full_name', 'varchar'), ('type', 'varchar'), ('amount', 'varchar')] -%}
 {#- Credit amounts are JSON numbers: read as their text, then cast exactly. -#}
-{%- set kv_shape = '[{"key": "VARCHAR", "value": "VARCHAR"}]' -%}
+{%- set kv_shape = [('key', 'varchar'), ('value', 'varchar')] -%}
 with
 
 source as (
@@ -51,9 +51,9 @@ source as (
 parsed as (
     select
         *,
-        json_transform("labels", '{{ kv_shape }}') as labels_list,
-        json_transform("project.labels", '{{ kv_shape }}') as project_labels_list,
-        json_transform("credits", '{{ credit_shape }}') as credits_list
+        {{ json_to_struct_array('"labels"', kv_shape) }} as labels_list,
+        {{ json_to_struct_array('"project.labels"', kv_shape) }} as project_labels_list,
+        {{ json_to_struct_array('"credits"', credit_shape) }} as credits_list
     from source
 ),
 
@@ -79,21 +79,18 @@ renamed as (
         "invoice.month" as invoice_month,
         labels_list as labels,
         project_labels_list as project_labels,
-        map_from_entries(coalesce(labels_list, [])) as label_map,
+        {{ map_from_key_values('coalesce(labels_list, ' ~ empty_array() ~ ')') }} as label_map,
 
         -- money
         cost,
         cost_at_list,
-        list_transform(
-            coalesce(credits_list, []),
-            credit -> {
-                'id': credit.id,
-                'name': credit.name,
-                'full_name': credit.full_name,
-                'type': credit.type,
-                'amount': {{ text_to_money('credit.amount') }}
-            }
-        ) as credits,
+        {{ array_transform('coalesce(credits_list, ' ~ empty_array() ~ ')', 'credit', struct_of([
+            ('id', 'credit.id'),
+            ('name', 'credit.name'),
+            ('full_name', 'credit.full_name'),
+            ('type', 'credit.type'),
+            ('amount', text_to_money('credit.amount')),
+        ])) }} as credits,
 
         -- quantities
         "usage.amount" as usage_amount,
@@ -101,7 +98,7 @@ renamed as (
         "usage.amount_in_pricing_units" as usage_amount_in_pricing_units,
         "usage.pricing_unit" as usage_pricing_unit,
 
-        cast(strptime("invoice.month" || '01', '%Y%m%d') as timestamp with time zone) as invoice_period_start,
+        cast({{ parse_timestamp('"invoice.month" || \'01\'', '%Y%m%d') }} as {{ sql_type('timestamp with time zone') }}) as invoice_period_start,
 
         -- timestamps (UTC)
         usage_start_time as usage_start,
@@ -121,8 +118,8 @@ final as (
     select
         *,
         -- reconciliation: the invoice is cost plus every credit; GCP has no separate amortized view
-        cost + coalesce(list_sum(list_transform(credits, c -> c.amount)), 0) as x_invoice_cost,
-        cost + coalesce(list_sum(list_transform(credits, c -> c.amount)), 0) as x_amortized_cost
+        cost + coalesce({{ array_sum(array_transform('credits', 'c', 'c.amount'), money_type()) }}, 0) as x_invoice_cost,
+        cost + coalesce({{ array_sum(array_transform('credits', 'c', 'c.amount'), money_type()) }}, 0) as x_amortized_cost
     from renamed
 )
 

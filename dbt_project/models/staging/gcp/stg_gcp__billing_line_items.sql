@@ -29,21 +29,18 @@ renamed as (
         invoice.month as invoice_month,
         labels,
         project.labels as project_labels,
-        map_from_entries(labels) as label_map,
+        {{ map_from_key_values('labels') }} as label_map,
 
         -- money
         cost,
         cost_at_list,
-        list_transform(
-            coalesce(credits, []),
-            credit -> {
-                'id': credit.id,
-                'name': credit.name,
-                'full_name': credit.full_name,
-                'type': credit.type,
-                'amount': credit.amount
-            }
-        ) as credits,
+        {{ array_transform('coalesce(credits, ' ~ empty_array() ~ ')', 'credit', struct_of([
+            ('id', 'credit.id'),
+            ('name', 'credit.name'),
+            ('full_name', 'credit.full_name'),
+            ('type', 'credit.type'),
+            ('amount', 'credit.amount'),
+        ])) }} as credits,
 
         -- quantities
         usage.amount as usage_amount,
@@ -51,7 +48,7 @@ renamed as (
         usage.amount_in_pricing_units as usage_amount_in_pricing_units,
         usage.pricing_unit as usage_pricing_unit,
 
-        cast(strptime(invoice.month || '01', '%Y%m%d') as timestamp with time zone) as invoice_period_start,
+        cast({{ parse_timestamp("invoice.month || '01'", '%Y%m%d') }} as {{ sql_type('timestamp with time zone') }}) as invoice_period_start,
 
         -- timestamps (UTC)
         usage_start_time as usage_start,
@@ -59,8 +56,8 @@ renamed as (
         export_time as exported_at,
 
         -- reconciliation: the invoice is cost plus every credit; GCP has no separate amortized view
-        cost + coalesce(list_sum(list_transform(credits, c -> c.amount)), 0) as x_invoice_cost,
-        cost + coalesce(list_sum(list_transform(credits, c -> c.amount)), 0) as x_amortized_cost,
+        cost + coalesce({{ array_sum(array_transform('credits', 'c', 'c.amount'), money_type()) }}, 0) as x_invoice_cost,
+        cost + coalesce({{ array_sum(array_transform('credits', 'c', 'c.amount'), money_type()) }}, 0) as x_amortized_cost,
 
         -- lineage
         'gcp_billing' as x_source,

@@ -38,7 +38,7 @@ labelled as (
         nullif(regexp_extract(line, '[{,]\s*container="([^"]*)"', 1), '') as k8s_container,
         -- after the label set (or the bare metric name): `<value> [<timestamp ms>]`
         case
-            when strpos(line, '}') > 0 then regexp_extract(line, '\}([^}]*)$', 1)
+            when {{ dbt.position("'}'", 'line') }} > 0 then regexp_extract(line, '\}([^}]*)$', 1)
             else regexp_extract(line, '^\s*[a-zA-Z_:][a-zA-Z0-9_:]*(.*)$', 1)
         end as sample_text,
         x_source_file
@@ -92,8 +92,8 @@ final as (
         value_text,
 
         -- timestamps
-        epoch_ms(timestamp_ms) as sample_at,
-        cast(epoch_ms(timestamp_ms) as date) as sample_date,
+        {{ timestamp_from_epoch_ms('timestamp_ms') }} as sample_at,
+        cast({{ timestamp_from_epoch_ms('timestamp_ms') }} as date) as sample_date,
 
         -- lineage
         x_source_file

@@ -62,7 +62,7 @@ renamed as (
         ) as throttle_reasons,
 
         -- timestamps: `YYYY/MM/DD HH:MM:SS.mmm`
-        try_strptime(trim("timestamp"), '%Y/%m/%d %H:%M:%S.%g') as sample_at,
+        {{ try_parse_timestamp('trim("timestamp")', '%Y/%m/%d %H:%M:%S.%g') }} as sample_at,
 
         -- lineage
         x_source_file

@@ -53,8 +53,8 @@ final as (
         value_text,
 
         -- timestamps (Prometheus times are unix seconds, possibly fractional)
-        cast(to_timestamp(epoch_seconds) as timestamp) as sample_at,
-        cast(cast(to_timestamp(epoch_seconds) as timestamp) as date) as sample_date,
+        {{ timestamp_from_epoch_seconds('epoch_seconds') }} as sample_at,
+        cast({{ timestamp_from_epoch_seconds('epoch_seconds') }} as date) as sample_date,
 
         -- lineage
         x_source_file

@@ -48,8 +48,8 @@ allocation_rows as (
     where job_id_text is not null
         and trim(job_id_text) <> ''
         -- steps repeat their allocation; a pending array range holds nothing yet
-        and strpos(job_id_text, '.') = 0
-        and strpos(job_id_text, '[') = 0
+        and {{ dbt.position("'.'", 'job_id_text') }} = 0
+        and {{ dbt.position("'['", 'job_id_text') }} = 0
 ),
 
 renamed as (
@@ -70,16 +70,17 @@ renamed as (
         coalesce(nullif(trim(account_text), ''), '(no account)') as team,
         partition_text as partition_name,
         nullif(trim(node_list_text), '') as node_list,
-        nullif(ltrim(trim("WCKey"), '*'), '') as project,
+        nullif(trim(leading '*' from trim("WCKey")), '') as project,
 
         -- allocation: `gres/gpu=N` counts every GPU; typed `gres/gpu:<type>=N` entries repeat it
         -- (summed only when the untyped one is missing)
         alloc_tres_text as alloc_tres,
         coalesce(
             try_cast(regexp_extract(alloc_tres_text, '(?:^|,)gres/gpu=(\d+)', 1) as integer),
-            list_sum(list_transform(
-                regexp_extract_all(alloc_tres_text, '(?:^|,)gres/gpu:[^=,]+=(\d+)', 1), x -> cast(x as integer)
-            )),
+            {%- set typed_gpu_counts -%}
+                regexp_extract_all(alloc_tres_text, '(?:^|,)gres/gpu:[^=,]+=(\d+)', 1)
+            {%- endset %}
+            {{ array_sum(array_transform(typed_gpu_counts, 'x', 'cast(x as integer)'), 'integer') }},
             0
         ) as gpu_count,
         nullif(regexp_extract(alloc_tres_text, '(?:^|,)gres/gpu:([^=,]+)=', 1), '') as gpu_type,
