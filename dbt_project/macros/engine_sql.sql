@@ -306,8 +306,9 @@
     string_agg(distinct {{ expr }}, {{ separator }} order by {{ expr }})
 {%- endmacro %}
 
+{#- Spark 4.3 fails on listagg(distinct …) within group (order by <expression>) (ClassCastException). -#}
 {% macro default__distinct_values_joined(expr, separator) -%}
-    listagg(distinct {{ expr }}, {{ separator }}) within group (order by {{ expr }})
+    case when count({{ expr }}) > 0 then array_join(array_sort(collect_set({{ expr }})), {{ separator }}) end
 {%- endmacro %}
 
 {#- The distinct values of `expr` as a list (an aggregate). -#}
@@ -342,3 +343,43 @@
 {% macro spark__replace_by_key(key) -%}
     {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': [key], 'file_format': 'parquet'}) }}
 {%- endmacro %}
+
+{#- dbt-spark's seed loader with try_cast: Atlas runs Spark in ANSI mode (lib/spark_engine.py), where
+    cast('None' as double) — an empty CSV cell as dbt-spark binds it — is an error, not NULL. -#}
+{% macro spark__load_csv_rows(model, agate_table) %}
+  {% set batch_size = get_batch_size() %}
+  {% set column_override = model['config'].get('column_types', {}) %}
+  {% set statements = [] %}
+  {% for chunk in agate_table.rows | batch(batch_size) %}
+      {% set bindings = [] %}
+      {% for row in chunk %}
+          {% do bindings.extend(row) %}
+      {% endfor %}
+      {% set sql %}
+          insert into {{ this.render() }} values
+          {% for row in chunk -%}
+              ({%- for col_name in agate_table.column_names -%}
+                  {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
+                  {%- set type = column_override.get(col_name, inferred_type) -%}
+                    try_cast({{ get_binding_char() }} as {{type}})
+                  {%- if not loop.last%},{%- endif %}
+              {%- endfor -%})
+              {%- if not loop.last%},{%- endif %}
+          {%- endfor %}
+      {% endset %}
+      {% do adapter.add_query(sql, bindings=bindings, abridge_sql_log=True) %}
+      {% if loop.index0 == 0 %}
+          {% do statements.append(sql) %}
+      {% endif %}
+  {% endfor %}
+  {{ return(statements[0]) }}
+{% endmacro %}
+
+{#- `like` patterns whose escape character is the backslash (Spark's default; its lexer cannot read '\'). -#}
+{% macro like_escape_backslash() -%}
+    {{ return(adapter.dispatch('like_escape_backslash', 'atlas')()) }}
+{%- endmacro %}
+
+{% macro duckdb__like_escape_backslash() -%}escape '\'{%- endmacro %}
+
+{% macro default__like_escape_backslash() -%}{%- endmacro %}

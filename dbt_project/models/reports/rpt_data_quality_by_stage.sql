@@ -12,8 +12,8 @@ staged as (
     select
         case
             when asset_key like 'raw/%' then 'ingest'
-            when asset_key like 'stg\_%' escape '\' then 'staging'
-            when asset_key like 'int\_%' escape '\' then 'intermediate'
+            when asset_key like 'stg\_%' {{ like_escape_backslash() }} then 'staging'
+            when asset_key like 'int\_%' {{ like_escape_backslash() }} then 'intermediate'
             when asset_key like 'forecast%' then 'forecasts'
             else 'marts'
         end as stage,

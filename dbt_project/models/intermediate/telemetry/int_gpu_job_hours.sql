@@ -77,9 +77,9 @@ pod_teams as (
         ) as rule_rank
     from pod_readings as pods
     left join {{ source('raw_telemetry', 'kubernetes_teams') }} as rules
-        on coalesce(pods.k8s_namespace, '') like rules.namespace_pattern escape '\'
-        and pods.k8s_pod like rules.pod_pattern escape '\'
-        and coalesce(pods.k8s_container, '') like rules.container_pattern escape '\'
+        on coalesce(pods.k8s_namespace, '') like rules.namespace_pattern {{ like_escape_backslash() }}
+        and pods.k8s_pod like rules.pod_pattern {{ like_escape_backslash() }}
+        and coalesce(pods.k8s_container, '') like rules.container_pattern {{ like_escape_backslash() }}
 ),
 
 kubernetes as (
