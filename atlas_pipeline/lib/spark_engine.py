@@ -117,6 +117,9 @@ def spark_settings(spark_dir: Path) -> dict[str, str]:
         "spark.sql.parser.escapedStringLiterals": "true",
         # `timestamp` means a UTC wall-clock time without zone, as DuckDB's TIMESTAMP.
         "spark.sql.timestampType": "TIMESTAMP_NTZ",
+        # DECIMAL sums and products keep their scale (DuckDB's exact money arithmetic) instead of
+        # rounding to fewer places when the precision passes 38; money never needs > 26 digits.
+        "spark.sql.decimalOperations.allowPrecisionLoss": "false",
         # Tables written as plain parquet any engine reads (not INT96 timestamps).
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     }

@@ -225,8 +225,9 @@ select * from final
     hash(*columns(* exclude ({{ exclude | join(', ') }})))
 {%- endmacro %}
 
+{#- Spark cannot hash MAP columns: hash the row's JSON. -#}
 {% macro default__row_fingerprint(exclude) -%}
-    xxhash64(* except ({{ exclude | join(', ') }}))
+    xxhash64(to_json(struct(* except ({{ exclude | join(', ') }}))))
 {%- endmacro %}
 
 {#- Every input source of var `billing_inputs`, flat: its `raw` name (x_source), `staging` model,

@@ -383,3 +383,22 @@
 {% macro duckdb__like_escape_backslash() -%}escape '\'{%- endmacro %}
 
 {% macro default__like_escape_backslash() -%}{%- endmacro %}
+
+{#- dbt-spark's split_part builds a regex with '\\' (two backslashes once string literals are read
+    as written) and indexes the array (an error past its end in ANSI mode); Spark's own split_part
+    splits on the literal delimiter and returns '' past the last part, as DuckDB's does. -#}
+{% macro spark__split_part(string_text, delimiter_text, part_number) -%}
+    split_part({{ string_text }}, {{ delimiter_text }}, {{ part_number }})
+{%- endmacro %}
+
+{#- dbt-spark's datediff rounds sub-day parts up from the elapsed seconds and raises on NULL (the
+    first row of a lag()); DuckDB's counts the part's boundaries crossed and is NULL on NULL. The
+    same on Spark: whole units between the two times truncated to the part. -#}
+{% macro spark__datediff(first_date, second_date, datepart) -%}
+    timestampdiff({{ datepart }}, date_trunc('{{ datepart }}', {{ first_date }}), date_trunc('{{ datepart }}', {{ second_date }}))
+{%- endmacro %}
+
+{#- dbt-spark's dateadd raises on NULL and goes through Unix seconds; Spark's own timestampadd does not. -#}
+{% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
+    timestampadd({{ datepart }}, {{ interval }}, {{ from_date_or_timestamp }})
+{%- endmacro %}

@@ -178,7 +178,7 @@ straggler_signals as (
     select
         peer_group,
         member,
-        {{ dbt.listagg('distinct slow_signals', "','") }} as signals
+        {{ distinct_values_joined('slow_signals', "','") }} as signals
     from window_ratios
     group by 1, 2
 ),
@@ -226,7 +226,7 @@ labelled_states as (
 thermal as (
     {{ reading_episodes('labelled_states', 'is_thermal_throttled',
         "avg(thermal_throttle_fraction) as mean_counter_fraction, "
-        ~ dbt.listagg('distinct thermal_evidence', "', '") ~ " as evidence") }}
+        ~ distinct_values_joined('thermal_evidence', "', '") ~ " as evidence") }}
 ),
 
 power_capped as (

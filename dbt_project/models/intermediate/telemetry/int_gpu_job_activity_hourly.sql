@@ -100,8 +100,8 @@ final as (
         -- what the GPUs did
         gpus_seen,
         readings,
-        seconds_sampled / 3600.0 as gpu_hours_sampled,
-        seconds_active / 3600.0 as gpu_hours_active,
+        seconds_sampled / cast(3600 as double) as gpu_hours_sampled,
+        seconds_active / cast(3600 as double) as gpu_hours_active,
         gpu_util_pct_sum,
         gpu_util_pct_count,
         energy_kwh

@@ -60,7 +60,7 @@ final as (
         nodes.cluster,
         nodes.provider,
         nodes.gpu_count,
-        {{ dbt.listagg('distinct reported.reported_by', "','", "order by reported.reported_by") }} as reported_by
+        {{ distinct_values_joined('reported.reported_by', "','") }} as reported_by
     from reported
     inner join nodes
         on reported.hostname = nodes.hostname

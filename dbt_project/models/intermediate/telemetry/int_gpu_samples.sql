@@ -147,7 +147,7 @@ final as (
         readings.sm_active,
         readings.tensor_active,
         -- how busy the GPU was (0-1): graphics-engine activity, else SM activity, else GPU_UTIL / 100
-        coalesce(readings.gr_engine_active, readings.sm_active, readings.gpu_util_pct / 100.0) as activity,
+        coalesce(readings.gr_engine_active, readings.sm_active, readings.gpu_util_pct / cast(100 as double)) as activity,
         readings.fb_used_mib,
         readings.power_w,
         readings.temperature_c,

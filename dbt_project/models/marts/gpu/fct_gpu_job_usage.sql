@@ -64,7 +64,7 @@ per_gpu as (
         min(samples.sample_at) as first_sample_at,
         max(samples.sample_at) as last_sample_at,
         count(*) as samples,
-        sum(samples.interval_seconds) / 3600.0 as gpu_hours_sampled,
+        sum(samples.interval_seconds) / cast(3600 as double) as gpu_hours_sampled,
         sum(samples.interval_seconds * samples.activity) / 3600 as gpu_hours_active,
         avg(samples.gpu_util_pct) as mean_gpu_util_pct,
         avg(samples.activity) as mean_activity,
@@ -108,7 +108,7 @@ final as (
         -- gpu-hours: allocated from Slurm (one GPU of the job; a pod holds what it was seen on),
         -- sampled and active from telemetry (the same definition as every GPU mart)
         coalesce(
-            {{ dbt.datediff('allocations.started_at', 'allocations.allocated_until', 'second') }} / 3600.0,
+            {{ dbt.datediff('allocations.started_at', 'allocations.allocated_until', 'second') }} / cast(3600 as double),
             per_gpu.gpu_hours_sampled
         ) as gpu_hours_allocated,
         per_gpu.gpu_hours_sampled,
