@@ -6,20 +6,26 @@ from PostgreSQL's own tables — not through Dagster's API, which could be readi
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 
 from atlas_pipeline.lib.sample_estate import EstateSpec
 from atlas_pipeline.lib.sample_estate.estate import generate_estate
 from atlas_pipeline.lib.settings import REPO_ROOT, AtlasPaths
 from atlas_pipeline.lib.warehouse import connect
 
+from .conftest import _restore_signals, free_port
 from .postgres_server import PostgresServer, postgres_server, unavailable_reason
 
 pytestmark = pytest.mark.postgres
@@ -154,18 +160,64 @@ def test_multiprocess_executor_runs_steps_in_their_own_processes(pg_instance: dg
         assert con.execute("select count(*) from raw.gcp_billing").fetchone()[0] > 0
 
 
-def test_schedule_state_is_stored_in_postgres(pg_instance: dg.DagsterInstance, pg):
-    """`dagster schedule start` through the repository's workspace.yaml: the daemon's view of which
-    schedules run lives in PostgreSQL (the `instigators` table), so it survives a restart."""
+def _dockerfile_cmd() -> list[str]:
+    [line] = [line for line in (REPO_ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD ")]
+    return json.loads(line[4:])
+
+
+def _with_option(argv: list[str], flag: str, value: str) -> list[str]:
+    argv = list(argv)
+    argv[argv.index(flag) + 1] = value
+    return argv
+
+
+def test_code_server_from_the_dockerfile_serves_the_deploy_workspace(pg_instance: dg.DagsterInstance, pg, tmp_path):
+    """The compose topology without Docker: the code location started with the image's CMD (on
+    127.0.0.1), answered through deploy/workspace.yaml the way the webserver and daemon reach it;
+    starting the refresh schedule through it stores the schedule's state in PostgreSQL."""
+    from dagster._grpc.client import DagsterGrpcClient
+
+    port = free_port()
+    cmd = _with_option(_with_option(_dockerfile_cmd(), "-h", "127.0.0.1"), "-p", str(port))
+    cmd[0] = str(Path(sys.executable).parent / cmd[0])
+    workspace = yaml.safe_load((REPO_ROOT / "deploy" / "workspace.yaml").read_text())
+    workspace["load_from"][0]["grpc_server"].update(host="127.0.0.1", port=port)
+    (tmp_path / "workspace.yaml").write_text(yaml.safe_dump(workspace))
     dagster = Path(sys.executable).parent / "dagster"
-    started = subprocess.run(
-        [str(dagster), "schedule", "start", "warehouse_refresh_daily", "-w", str(REPO_ROOT / "workspace.yaml")],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=os.environ.copy(),
-    )
-    assert started.returncode == 0, started.stderr[-2000:]
+    with open(tmp_path / "code_server.log", "wb") as log:
+        server = subprocess.Popen(cmd, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                  preexec_fn=_restore_signals)
+        try:
+            client, deadline = DagsterGrpcClient(port=port, host="127.0.0.1"), time.monotonic() + 300
+            while True:
+                assert server.poll() is None, (tmp_path / "code_server.log").read_text()[-3000:]
+                with contextlib.suppress(Exception):
+                    if client.health_check_query() == "SERVING":
+                        break
+                assert time.monotonic() < deadline, "code server did not answer"
+                time.sleep(1)
+            # the image's HEALTHCHECK, as Docker would run it
+            health = subprocess.run([str(dagster), "api", "grpc-health-check", "-p", str(port)], capture_output=True,
+                                    text=True, timeout=120)
+            assert health.returncode == 0, health.stdout + health.stderr
+            started = subprocess.run(
+                [str(dagster), "schedule", "start", "warehouse_refresh_daily", "-w", str(tmp_path / "workspace.yaml")],
+                cwd=tmp_path, capture_output=True, text=True, timeout=300, env=os.environ.copy(),
+            )
+            assert started.returncode == 0, started.stdout[-2000:] + started.stderr[-2000:]
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+
     from dagster._core.scheduler.instigation import InstigatorState
     from dagster._serdes import deserialize_value
 
     states = [(deserialize_value(body, InstigatorState), status) for body, status in _sql(
         pg, "select job_body, status from jobs where job_type = 'SCHEDULE'")]
     assert [(state.instigator_name, status) for state, status in states] == [("warehouse_refresh_daily", "RUNNING")]
+    assert states[0][0].origin.repository_origin.code_location_origin.location_name == "atlas"
