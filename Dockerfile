@@ -13,12 +13,13 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
     DBT_SEND_ANONYMOUS_USAGE_STATS=false
 RUN pip install uv==0.13.9
 WORKDIR /opt/atlas
 # The lock first: the dependency layer is rebuilt only when the lock changes.
 COPY requirements.lock.txt ./
-RUN uv venv /opt/venv && uv pip sync --no-cache --python /opt/venv/bin/python requirements.lock.txt
+RUN uv venv --python /usr/local/bin/python3 /opt/venv && uv pip sync --no-cache --python /opt/venv/bin/python requirements.lock.txt
 COPY pyproject.toml README.md workspace.yaml ./
 COPY atlas_pipeline ./atlas_pipeline
 COPY dbt_project ./dbt_project

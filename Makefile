@@ -44,10 +44,20 @@ $(CHROMIUM):
 		|| echo "could not install chromium: the browser test will be skipped"; \
 	else echo "apt-get unavailable or not root: chromium not installed, the browser test will be skipped"; fi
 
+# Debian's PostgreSQL server for the Dagster-on-Postgres tests (tests/integration, marker `postgres`):
+# installed only when no initdb is found; without apt-get (or root) those tests skip and say why.
+.PHONY: postgresql
+postgresql:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) \
+		|| echo "could not install postgresql: the Dagster-on-Postgres tests will be skipped"; \
+	else echo "PostgreSQL not installed and apt-get unavailable or not root: the Postgres tests will be skipped"; fi
+
 run: install
 	$(BIN)/atlas run
 
-test: install $(AZURITE) $(CHROMIUM)
+test: install $(AZURITE) $(CHROMIUM) postgresql
 	$(BIN)/python -m pytest
 
 # Billing-path benchmark: SCALE = smoke | 1M | 10M | 30M line items per month (see bench/).
