@@ -15,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # dagster-dbt runs the `dbt` executable: the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install run test ui dashboard lint lock clean bench focus-validate
+.PHONY: install run test test-py312 ui dashboard lint lock clean bench focus-validate
 
 install: $(STAMP)
 
@@ -78,6 +78,17 @@ dashboard: install
 focus-validate: install
 	$(BIN)/python tools/focus_validate.py
 
+# The same lock on Python 3.12 (supported; the lock is compiled and CI runs on 3.11): a second venv,
+# then the fast unit tests. Not at the same time as another test run in this folder (dbt's target/).
+PY312 ?= python3.12
+VENV312 := .venv-py312
+test-py312:
+	$(PY312) -m venv $(VENV312)
+	$(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	UV_COMPILE_BYTECODE=1 $(VENV312)/bin/uv pip sync --quiet --python $(VENV312)/bin/python requirements.lock.txt
+	$(VENV312)/bin/uv pip install --quiet --python $(VENV312)/bin/python --no-deps -e .
+	PATH=$(CURDIR)/$(VENV312)/bin:$$PATH $(VENV312)/bin/python -m pytest tests/unit -m "not e2e and not browser and not postgres"
+
 lint: install
 	$(BIN)/ruff check atlas_pipeline tests bench
 
@@ -85,4 +96,4 @@ lock:
 	$(BIN)/uv pip compile requirements.in -p 3.11 -o requirements.lock.txt --no-header
 
 clean:
-	rm -rf $(VENV) .tools .atlas dbt_project/target dbt_project/logs
+	rm -rf $(VENV) $(VENV312) .tools .atlas dbt_project/target dbt_project/logs
