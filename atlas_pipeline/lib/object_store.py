@@ -11,6 +11,7 @@ errors (connection resets, 5xx, throttling) are retried with backoff by each SDK
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import re
 import shutil
@@ -36,6 +37,11 @@ class StoredObject:
 
 
 class ObjectStore(Protocol):
+    """List a location; fetch one listed object. A fetch is pinned to what the listing saw: an
+    object deleted or replaced since raises ObjectChanged, never lands other bytes under the
+    listed fingerprint. A store may also keep `refused` ({key: reason}): objects the listing
+    skipped because serving them would be unsafe (the local store's symlinks out of its folder)."""
+
     def list(self) -> list[StoredObject]: ...
 
     def fetch(self, key: str, destination: Path) -> None: ...
@@ -77,32 +83,59 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
 
 
 class LocalStore:
-    """A local folder laid out like a bucket (the default: `$ATLAS_EXPORTS`)."""
+    """A local folder laid out like a bucket (the default: `$ATLAS_EXPORTS`).
+
+    A symbolic link is followed only when it resolves inside the folder: one that leads out of it
+    (`nodes.csv -> /etc/passwd`, a link to another export's file) is skipped and kept in `refused`
+    with the reason. Linked folders are not descended into."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.refused: dict[str, str] = {}
+        self._listed: dict[str, str] = {}  # key -> fingerprint, what fetch must find
+
+    def _outside(self, path: Path) -> Path | None:
+        """Where `path` really leads when that is outside the folder (None: inside)."""
+        target = path.resolve()
+        return None if target.is_relative_to(self.root.resolve()) else target
 
     def list(self) -> list[StoredObject]:
         if not self.root.is_dir():
             # An empty folder is a source with nothing yet; a missing one is a wrong location.
             raise LocationNotFound(f"{self.root} does not exist (or is not a folder)")
-        objects = []
+        objects, self.refused = [], {}
         for path in sorted(self.root.rglob("*")):
+            key = path.relative_to(self.root).as_posix()
+            if path.is_symlink() and (target := self._outside(path)) is not None:
+                self.refused[key] = (
+                    f"refusing {key!r}: a symbolic link to {target}, outside the export folder {self.root}"
+                )
+                continue
             if not path.is_file():
                 continue
             stat = path.stat()
             objects.append(
                 StoredObject(
-                    key=path.relative_to(self.root).as_posix(),
+                    key=key,
                     size=stat.st_size,
                     fingerprint=f"{stat.st_size}-{stat.st_mtime_ns}",
                     last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
                 )
             )
+        self._listed = {o.key: o.fingerprint for o in objects}
         return objects
 
     def fetch(self, key: str, destination: Path) -> None:
-        shutil.copyfile(self.root / safe_relative_key(key), destination)
+        path = self.root / safe_relative_key(key)
+        where = f"{self.root}/{key}"
+        if not path.exists():
+            raise ObjectChanged(f"{where} was listed but no longer exists{_NEXT_RUN}")
+        if (target := self._outside(path)) is not None:  # swapped for a link since the listing
+            raise ObjectChanged(f"{where} became a symbolic link to {target}, outside the export folder{_NEXT_RUN}")
+        shutil.copyfile(path, destination)
+        stat = path.stat()
+        if key in self._listed and f"{stat.st_size}-{stat.st_mtime_ns}" != self._listed[key]:
+            raise ObjectChanged(f"{where} was rewritten since it was listed{_NEXT_RUN}")
 
 
 def max_attempts() -> int:
@@ -117,6 +150,14 @@ class StoreUnavailable(RuntimeError):
 
 class LocationNotFound(StoreUnavailable):
     """The declared location does not exist: a typo or a moved export, never an empty estate."""
+
+
+class ObjectChanged(StoreUnavailable):
+    """A listed object was deleted or replaced before it was fetched: the provider is writing the
+    location right now. Nothing of it lands this run; the next listing sees the new state."""
+
+
+_NEXT_RUN = " (the provider is writing this location now): nothing of it landed, the next run lists it again"
 
 
 def _split(location: str) -> tuple[str, str]:
@@ -142,6 +183,16 @@ class S3Store:
         self.bucket, self.prefix = _split(location)
         config = Config(retries={"mode": "standard", "max_attempts": max_attempts()}, connect_timeout=5, read_timeout=60)
         self.client = boto3.client("s3", config=config)
+        self._etags: dict[str, str] = {}  # key -> ETag as listed: a fetch must get that version
+        # boto3's download (s3transfer: HEAD, then ranged GETs, with its own retries) takes no IfMatch
+        # argument; this handler adds it to each of those requests, so S3 answers 412 if the object changed.
+        for operation in ("HeadObject", "GetObject"):
+            self.client.meta.events.register(f"before-parameter-build.s3.{operation}", self._pin_listed_version)
+
+    def _pin_listed_version(self, params: dict, **_: object) -> None:
+        key = str(params.get("Key", ""))
+        if key.startswith(self.prefix) and (etag := self._etags.get(key[len(self.prefix):])):
+            params.setdefault("IfMatch", f'"{etag}"')
 
     def list(self) -> list[StoredObject]:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -163,6 +214,7 @@ class S3Store:
                     )
         except (BotoCoreError, ClientError) as exc:
             raise StoreUnavailable(f"cannot list {self.location}: {type(exc).__name__}: {exc}") from None
+        self._etags = {o.key: o.fingerprint for o in objects}
         return objects
 
     def fetch(self, key: str, destination: Path) -> None:
@@ -170,7 +222,14 @@ class S3Store:
 
         try:
             self.client.download_file(self.bucket, self.prefix + key, str(destination))
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in ("404", "NoSuchKey"):
+                raise ObjectChanged(f"{self.location}/{key} was listed but no longer exists{_NEXT_RUN}") from None
+            if code in ("412", "PreconditionFailed"):
+                raise ObjectChanged(f"{self.location}/{key} was replaced or deleted since it was listed{_NEXT_RUN}") from None
+            raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {exc}") from None
+        except BotoCoreError as exc:
             raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {exc}") from None
 
 
@@ -186,6 +245,7 @@ class GcsStore:
         emulated = bool(os.environ.get("STORAGE_EMULATOR_HOST"))
         project = os.environ.get("GOOGLE_CLOUD_PROJECT") or ("atlas-local" if emulated else None)
         self.client = storage.Client(project=project)
+        self._listed: dict[str, tuple[int, str | None]] = {}  # key -> (generation, md5) as listed
 
     def _retry(self):
         from google.cloud.storage.retry import DEFAULT_RETRY
@@ -196,27 +256,39 @@ class GcsStore:
         from google.api_core.exceptions import GoogleAPIError
 
         try:
-            blobs = self.client.list_blobs(self.bucket_name, prefix=self.prefix, retry=self._retry())
-            return [
-                StoredObject(
-                    key=_relative(blob.name, self.prefix),
-                    size=blob.size,
-                    fingerprint=f"{blob.generation}-{blob.md5_hash}",
-                    last_modified=blob.updated.astimezone(UTC),
-                    md5=base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else None,
-                )
-                for blob in blobs
-                if not blob.name.endswith("/")
-            ]
+            blobs = [b for b in self.client.list_blobs(self.bucket_name, prefix=self.prefix, retry=self._retry())
+                     if not b.name.endswith("/")]
         except (GoogleAPIError, OSError) as exc:
             raise StoreUnavailable(f"cannot list {self.location}: {type(exc).__name__}: {exc}") from None
+        objects = [
+            StoredObject(
+                key=_relative(blob.name, self.prefix),
+                size=blob.size,
+                fingerprint=f"{blob.generation}-{blob.md5_hash}",
+                last_modified=blob.updated.astimezone(UTC),
+                md5=base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else None,
+            )
+            for blob in blobs
+        ]
+        self._listed = {o.key: (blob.generation, o.md5) for o, blob in zip(objects, blobs, strict=True)}
+        return objects
 
     def fetch(self, key: str, destination: Path) -> None:
-        from google.api_core.exceptions import GoogleAPIError
+        from google.api_core.exceptions import GoogleAPIError, NotFound, PreconditionFailed
 
+        generation, md5 = self._listed.get(key, (None, None))
         try:
             blob = self.client.bucket(self.bucket_name).blob(self.prefix + key)
-            blob.download_to_filename(str(destination), retry=self._retry())
+            # GCS answers 412 when the generation is no longer live; the client has checked the bytes
+            # against the hash the server sent, so an MD5 other than the listed one is a newer object
+            # (what an emulator without preconditions shows).
+            blob.download_to_filename(str(destination), retry=self._retry(), if_generation_match=generation)
+            if md5 and _md5_of(destination) != md5:
+                raise PreconditionFailed("the object's MD5 is not the one listed")
+        except NotFound:
+            raise ObjectChanged(f"{self.location}/{key} was listed but no longer exists{_NEXT_RUN}") from None
+        except PreconditionFailed:
+            raise ObjectChanged(f"{self.location}/{key} was replaced or deleted since it was listed{_NEXT_RUN}") from None
         except (GoogleAPIError, OSError) as exc:
             raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {exc}") from None
 
@@ -230,6 +302,7 @@ class AzureBlobStore:
         from azure.storage.blob import BlobServiceClient
 
         self.location = location
+        self._etags: dict[str, str] = {}  # key -> ETag as listed: a fetch must get that version
         container, self.prefix = _split(location)
         account_url = os.environ.get("AZURE_STORAGE_ACCOUNT_URL")
         if "@" in container:  # abfs://container@account.dfs.core.windows.net
@@ -261,7 +334,7 @@ class AzureBlobStore:
 
         try:
             blobs = self.service.get_container_client(self.container).list_blobs(name_starts_with=self.prefix)
-            return [
+            objects = [
                 StoredObject(
                     key=_relative(blob.name, self.prefix),
                     size=blob.size,
@@ -274,16 +347,33 @@ class AzureBlobStore:
             ]
         except AzureError as exc:
             raise StoreUnavailable(f"cannot list {self.location}: {type(exc).__name__}: {_first_line(exc)}") from None
+        self._etags = {o.key: o.fingerprint for o in objects}
+        return objects
 
     def fetch(self, key: str, destination: Path) -> None:
-        from azure.core.exceptions import AzureError
+        from azure.core import MatchConditions
+        from azure.core.exceptions import AzureError, ResourceModifiedError, ResourceNotFoundError
 
+        etag = self._etags.get(key)
+        pinned = {"etag": f'"{etag}"', "match_condition": MatchConditions.IfNotModified} if etag else {}
         try:
-            downloader = self.service.get_blob_client(self.container, self.prefix + key).download_blob()
+            downloader = self.service.get_blob_client(self.container, self.prefix + key).download_blob(**pinned)
             with open(destination, "wb") as handle:
                 downloader.readinto(handle)
+        except ResourceNotFoundError:
+            raise ObjectChanged(f"{self.location}/{key} was listed but no longer exists{_NEXT_RUN}") from None
+        except ResourceModifiedError:
+            raise ObjectChanged(f"{self.location}/{key} was replaced or deleted since it was listed{_NEXT_RUN}") from None
         except AzureError as exc:
             raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {_first_line(exc)}") from None
+
+
+def _md5_of(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _first_line(exc: Exception) -> str:
