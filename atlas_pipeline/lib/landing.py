@@ -249,7 +249,7 @@ def _listed_exports(
     the delivery manifests (when the source declares them)."""
     include = glob_to_regex(source.include)
     listed = store.list()
-    objects, refused = [], []
+    objects, refused = [], [why for key, why in getattr(store, "refused", {}).items() if include.match(key)]
     for obj in listed:
         if not include.match(obj.key):
             continue

@@ -129,13 +129,13 @@ class LocalStore:
         path = self.root / safe_relative_key(key)
         where = f"{self.root}/{key}"
         if not path.exists():
-            raise ObjectChanged(f"{where} was listed but no longer exists{_NEXT_RUN}")
+            raise _vanished(where)
         if (target := self._outside(path)) is not None:  # swapped for a link since the listing
             raise ObjectChanged(f"{where} became a symbolic link to {target}, outside the export folder{_NEXT_RUN}")
         shutil.copyfile(path, destination)
         stat = path.stat()
         if key in self._listed and f"{stat.st_size}-{stat.st_mtime_ns}" != self._listed[key]:
-            raise ObjectChanged(f"{where} was rewritten since it was listed{_NEXT_RUN}")
+            raise _replaced(where)
 
 
 def max_attempts() -> int:
@@ -155,6 +155,14 @@ class LocationNotFound(StoreUnavailable):
 class ObjectChanged(StoreUnavailable):
     """A listed object was deleted or replaced before it was fetched: the provider is writing the
     location right now. Nothing of it lands this run; the next listing sees the new state."""
+
+
+def _vanished(where: str) -> ObjectChanged:
+    return ObjectChanged(f"{where} was listed but no longer exists{_NEXT_RUN}")
+
+
+def _replaced(where: str) -> ObjectChanged:
+    return ObjectChanged(f"{where} was replaced or deleted since it was listed{_NEXT_RUN}")
 
 
 _NEXT_RUN = " (the provider is writing this location now): nothing of it landed, the next run lists it again"
@@ -225,9 +233,9 @@ class S3Store:
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in ("404", "NoSuchKey"):
-                raise ObjectChanged(f"{self.location}/{key} was listed but no longer exists{_NEXT_RUN}") from None
+                raise _vanished(f"{self.location}/{key}") from None
             if code in ("412", "PreconditionFailed"):
-                raise ObjectChanged(f"{self.location}/{key} was replaced or deleted since it was listed{_NEXT_RUN}") from None
+                raise _replaced(f"{self.location}/{key}") from None
             raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {exc}") from None
         except BotoCoreError as exc:
             raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {exc}") from None
@@ -286,9 +294,9 @@ class GcsStore:
             if md5 and _md5_of(destination) != md5:
                 raise PreconditionFailed("the object's MD5 is not the one listed")
         except NotFound:
-            raise ObjectChanged(f"{self.location}/{key} was listed but no longer exists{_NEXT_RUN}") from None
+            raise _vanished(f"{self.location}/{key}") from None
         except PreconditionFailed:
-            raise ObjectChanged(f"{self.location}/{key} was replaced or deleted since it was listed{_NEXT_RUN}") from None
+            raise _replaced(f"{self.location}/{key}") from None
         except (GoogleAPIError, OSError) as exc:
             raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {exc}") from None
 
@@ -361,9 +369,9 @@ class AzureBlobStore:
             with open(destination, "wb") as handle:
                 downloader.readinto(handle)
         except ResourceNotFoundError:
-            raise ObjectChanged(f"{self.location}/{key} was listed but no longer exists{_NEXT_RUN}") from None
+            raise _vanished(f"{self.location}/{key}") from None
         except ResourceModifiedError:
-            raise ObjectChanged(f"{self.location}/{key} was replaced or deleted since it was listed{_NEXT_RUN}") from None
+            raise _replaced(f"{self.location}/{key}") from None
         except AzureError as exc:
             raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {_first_line(exc)}") from None
 

@@ -113,6 +113,9 @@ class ReaderConnection:
         check_read_only(sql)
         return self._con.executemany(sql, parameters)
 
+    def cursor(self) -> ReaderConnection:
+        return ReaderConnection(self._con.cursor())
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)
 
