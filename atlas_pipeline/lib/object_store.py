@@ -139,9 +139,20 @@ class LocalStore:
 
 
 def max_attempts() -> int:
-    """Attempts per request, including the first, for every SDK (their backoff is exponential with
+    """Attempts per request, including the first, for S3 and Azure (their backoff is exponential with
     jitter): `ATLAS_STORE_MAX_ATTEMPTS` (default 5), read when a store opens, not at import."""
     return int(os.environ.get("ATLAS_STORE_MAX_ATTEMPTS", "5"))
+
+
+def retry_seconds() -> float:
+    """How long the GCS client keeps retrying one request (google-api-core retries by deadline, not
+    by count; backoff 1 s doubling): `ATLAS_STORE_RETRY_SECONDS` (default 60)."""
+    return float(os.environ.get("ATLAS_STORE_RETRY_SECONDS", "60"))
+
+
+# Objects per listing request, the same for every store (S3's maximum, GCS's default; Azure's default
+# is 5,000): a listing of a big export is many pages, and every page is read before anything lands.
+LIST_PAGE_SIZE = 1000
 
 
 class StoreUnavailable(RuntimeError):
@@ -189,8 +200,11 @@ class S3Store:
 
         self.location = location
         self.bucket, self.prefix = _split(location)
-        config = Config(retries={"mode": "standard", "max_attempts": max_attempts()}, connect_timeout=5, read_timeout=60)
-        self.client = boto3.client("s3", config=config)
+        config = Config(retries={"mode": "standard", "total_max_attempts": max_attempts()}, connect_timeout=5,
+                        read_timeout=60)
+        # A session per store: credentials are resolved now (rotated keys, a refreshed profile), not
+        # cached from the first store this process opened.
+        self.client = boto3.session.Session().client("s3", config=config)
         self._etags: dict[str, str] = {}  # key -> ETag as listed: a fetch must get that version
         # boto3's download (s3transfer: HEAD, then ranged GETs, with its own retries) takes no IfMatch
         # argument; this handler adds it to each of those requests, so S3 answers 412 if the object changed.
@@ -207,7 +221,9 @@ class S3Store:
 
         objects = []
         try:
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix, PaginationConfig={"PageSize": LIST_PAGE_SIZE}
+            )
             for page in pages:
                 for item in page.get("Contents", []):
                     if item["Key"].endswith("/"):
@@ -246,28 +262,34 @@ class GcsStore:
     emulator: STORAGE_EMULATOR_HOST, where the client goes anonymous)."""
 
     def __init__(self, location: str) -> None:
+        from google.auth.exceptions import GoogleAuthError
         from google.cloud import storage
 
         self.location = location
         self.bucket_name, self.prefix = _split(location)
         emulated = bool(os.environ.get("STORAGE_EMULATOR_HOST"))
         project = os.environ.get("GOOGLE_CLOUD_PROJECT") or ("atlas-local" if emulated else None)
-        self.client = storage.Client(project=project)
+        try:
+            self.client = storage.Client(project=project)
+        except GoogleAuthError as exc:  # no Application Default Credentials at all
+            raise StoreUnavailable(f"cannot open {location}: {type(exc).__name__}: {_first_line(exc)}") from None
         self._listed: dict[str, tuple[int, str | None]] = {}  # key -> (generation, md5) as listed
 
     def _retry(self):
         from google.cloud.storage.retry import DEFAULT_RETRY
 
-        return DEFAULT_RETRY.with_timeout(60.0)
+        return DEFAULT_RETRY.with_timeout(retry_seconds())
 
     def list(self) -> list[StoredObject]:
         from google.api_core.exceptions import GoogleAPIError
+        from google.auth.exceptions import GoogleAuthError
 
         try:
-            blobs = [b for b in self.client.list_blobs(self.bucket_name, prefix=self.prefix, retry=self._retry())
-                     if not b.name.endswith("/")]
-        except (GoogleAPIError, OSError) as exc:
-            raise StoreUnavailable(f"cannot list {self.location}: {type(exc).__name__}: {exc}") from None
+            listing = self.client.list_blobs(self.bucket_name, prefix=self.prefix, page_size=LIST_PAGE_SIZE,
+                                             retry=self._retry())
+            blobs = [b for b in listing if not b.name.endswith("/")]
+        except (GoogleAPIError, GoogleAuthError, OSError) as exc:
+            raise StoreUnavailable(f"cannot list {self.location}: {_gcs_problem(exc)}") from None
         objects = [
             StoredObject(
                 key=_relative(blob.name, self.prefix),
@@ -283,6 +305,7 @@ class GcsStore:
 
     def fetch(self, key: str, destination: Path) -> None:
         from google.api_core.exceptions import GoogleAPIError, NotFound, PreconditionFailed
+        from google.auth.exceptions import GoogleAuthError
 
         generation, md5 = self._listed.get(key, (None, None))
         try:
@@ -297,8 +320,8 @@ class GcsStore:
             raise _vanished(f"{self.location}/{key}") from None
         except PreconditionFailed:
             raise _replaced(f"{self.location}/{key}") from None
-        except (GoogleAPIError, OSError) as exc:
-            raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {exc}") from None
+        except (GoogleAPIError, GoogleAuthError, OSError) as exc:
+            raise StoreUnavailable(f"cannot read {self.location}/{key}: {_gcs_problem(exc)}") from None
 
 
 class AzureBlobStore:
@@ -341,7 +364,9 @@ class AzureBlobStore:
         from azure.core.exceptions import AzureError
 
         try:
-            blobs = self.service.get_container_client(self.container).list_blobs(name_starts_with=self.prefix)
+            blobs = self.service.get_container_client(self.container).list_blobs(
+                name_starts_with=self.prefix, results_per_page=LIST_PAGE_SIZE
+            )
             objects = [
                 StoredObject(
                     key=_relative(blob.name, self.prefix),
@@ -374,6 +399,14 @@ class AzureBlobStore:
             raise _replaced(f"{self.location}/{key}") from None
         except AzureError as exc:
             raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {_first_line(exc)}") from None
+
+
+def _gcs_problem(exc: Exception) -> str:
+    from google.auth.exceptions import GoogleAuthError
+
+    if isinstance(exc, GoogleAuthError):  # GCS answered 401 and google-auth could not get a new token
+        return f"GCS refused our credentials (check Application Default Credentials): {type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _md5_of(path: Path) -> str:
