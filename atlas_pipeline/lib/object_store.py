@@ -94,10 +94,13 @@ class LocalStore:
         self.refused: dict[str, str] = {}
         self._listed: dict[str, str] = {}  # key -> fingerprint, what fetch must find
 
-    def _outside(self, path: Path) -> Path | None:
+    def _outside(self, path: Path) -> str | None:
         """Where `path` really leads when that is outside the folder (None: inside)."""
-        target = path.resolve()
-        return None if target.is_relative_to(self.root.resolve()) else target
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a loop of links (Python 3.11 raises RuntimeError)
+            return "a loop of links"
+        return None if target.is_relative_to(self.root.resolve()) else str(target)
 
     def list(self) -> list[StoredObject]:
         if not self.root.is_dir():

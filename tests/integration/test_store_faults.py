@@ -535,10 +535,15 @@ def test_links_out_of_the_export_folder_are_refused_and_links_inside_it_followed
     (folder / AUGUST / "run-2" / "part_0_0001.csv").symlink_to(elsewhere / "part_0_0001.csv")
     (folder / AUGUST / "run-1" / "part_1_0001.csv").symlink_to(folder / PART)  # inside: followed
     (folder / AUGUST / "run-3").symlink_to(elsewhere, target_is_directory=True)  # a linked folder: not entered
+    (folder / AUGUST / "run-4").mkdir()
+    (folder / AUGUST / "run-4" / "part_0_0001.csv").symlink_to(folder / AUGUST / "run-4" / "part_0_0001.csv")  # a loop
     source = source_at(str(folder))
 
     report = pull(source, LocalStore(folder))
-    assert [r.split(":")[0] for r in report.refused] == [f"refusing '{AUGUST}/run-2/part_0_0001.csv'"]
+    assert [r.split(":")[0] for r in report.refused] == [
+        f"refusing '{AUGUST}/run-2/part_0_0001.csv'", f"refusing '{AUGUST}/run-4/part_0_0001.csv'"
+    ]
+    assert "a loop of links" in report.refused[1]
     assert totals(source) == {"2026-08": Decimal("20.00")}  # run-1: the file and its link inside the folder
     assert [key for _, _, key, _ in manifest_rows(source)] == [PART, f"{AUGUST}/run-1/part_1_0001.csv"]
 
