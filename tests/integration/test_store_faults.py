@@ -495,19 +495,26 @@ def test_a_manifest_delivery_counts_only_once_every_file_it_names_is_there(bucke
     assert totals(source) == {"2026-08": Decimal("11.00")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15 finding 1 (an empty re-delivery is held back) is the lead's change in lib/landing.py, "
-    "not on main yet: remove this marker when it is",
-)
-@pytest.mark.parametrize("empty", ["header only", "zero bytes"])
-def test_an_empty_re_delivery_does_not_replace_a_good_month(bucket: Bucket, empty):
+@pytest.mark.parametrize("empty", ["header only", "zero bytes", "empty gzip"])
+def test_an_empty_re_delivery_is_held_back_through_every_store(bucket: Bucket, empty):
+    """Finding 1 through the real stores: the good month stays current, the run says it held the
+    re-delivery back (lib/landing.py's judgement), and `accept` makes it current."""
+    import gzip
+
+    from atlas_pipeline.lib.landing import accept_delivery
+
     source = source_at(bucket.location)
     bucket.put(PART, export(AUGUST, "100.00", "23.45"))
     pull(source)
-    bucket.put(f"{AUGUST}/run-2/part_0_0001.csv", export(AUGUST) if empty == "header only" else b"")
-    pull(source)
+    body = {"header only": export(AUGUST), "zero bytes": b"", "empty gzip": gzip.compress(b"")}[empty]
+    bucket.put(f"{AUGUST}/run-2/part_0_0001.csv", body)
+    report = pull(source)
+    assert [h.split(":")[0] for h in report.held_back] == ["2026-08@run-2"], report.held_back
     assert totals(source) == {"2026-08": Decimal("123.45")}
+
+    with connect(AtlasPaths.from_env().warehouse) as con:
+        accept_delivery(con, source.name, "2026-08", accepted_by="test")
+    assert totals(source) == {}  # accepted: August is the empty delivery now
 
 
 # --- Symbolic links in the local store -----------------------------------------------------------
