@@ -264,3 +264,30 @@ def test_helm_values_run_atlas_with_k8s_launcher_daemon_and_postgres_secrets():
     # the image's user matches the pod's
     users = [args for op, args in _dockerfile_instructions() if op == "USER"]
     assert shlex.split(users[-1])[0].split(":")[0] == str(user["podSecurityContext"]["runAsUser"])
+
+
+# ---- the executor deploy/ selects --------------------------------------------------------------------
+
+def test_executor_is_chosen_from_the_environment(monkeypatch):
+    import dagster as dg
+
+    from atlas_pipeline.definitions import run_executor
+
+    monkeypatch.delenv("ATLAS_EXECUTOR", raising=False)
+    assert run_executor() is dg.in_process_executor
+    monkeypatch.setenv("ATLAS_EXECUTOR", "multiprocess")
+    executor = run_executor()
+    # one step at a time unless asked: DuckDB has one writer per file
+    assert executor.name == "multiprocess"
+    assert executor.apply_config_mapping({}).value["config"]["max_concurrent"] == 1
+    monkeypatch.setenv("ATLAS_MAX_CONCURRENT_STEPS", "3")
+    assert run_executor().apply_config_mapping({}).value["config"]["max_concurrent"] == 3
+    monkeypatch.setenv("ATLAS_EXECUTOR", "k8s")
+    with pytest.raises(ValueError, match="ATLAS_EXECUTOR='k8s'"):
+        run_executor()
+    # the image and both deployments ask for the multiprocess executor
+    assert any(op == "ENV" and "ATLAS_EXECUTOR=multiprocess" in args for op, args in _dockerfile_instructions())
+    assert _yaml(DEPLOY / "compose.yaml")["services"]["atlas-code"]["environment"]["ATLAS_EXECUTOR"].endswith(
+        ":-multiprocess}")
+    [user] = _yaml(DEPLOY / "helm" / "values.yaml")["dagster-user-deployments"]["deployments"]
+    assert {"name": "ATLAS_EXECUTOR", "value": "multiprocess"} in user["env"]
