@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from atlas_pipeline.lib.sample_estate.estate import generate_estate
 from atlas_pipeline.lib.settings import REPO_ROOT, AtlasPaths
 from atlas_pipeline.lib.warehouse import connect
 
-from .conftest import _restore_signals, free_port
+from .conftest import _restore_signals, free_port, stop_group
 from .postgres_server import PostgresServer, postgres_server, unavailable_reason
 
 pytestmark = pytest.mark.postgres
@@ -206,13 +205,7 @@ def test_code_server_from_the_dockerfile_serves_the_deploy_workspace(pg_instance
             )
             assert started.returncode == 0, started.stdout[-2000:] + started.stderr[-2000:]
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+            stop_group(server, timeout=30)
 
     from dagster._core.scheduler.instigation import InstigatorState
     from dagster._serdes import deserialize_value
