@@ -214,3 +214,39 @@ def test_code_server_from_the_dockerfile_serves_the_deploy_workspace(pg_instance
         pg, "select job_body, status from jobs where job_type = 'SCHEDULE'")]
     assert [(state.instigator_name, status) for state, status in states] == [("warehouse_refresh_daily", "RUNNING")]
     assert states[0][0].origin.repository_origin.code_location_origin.location_name == "atlas"
+
+
+def test_webserver_and_daemon_run_on_the_postgres_instance(pg_instance: dg.DagsterInstance, pg, tmp_path):
+    """README, "Running in production", step 1 on a host without containers: `dagster-webserver` and
+    `dagster-daemon run` with deploy/dagster.yaml as the instance. The UI answers, and every daemon
+    (scheduler, sensors, run queue, run monitoring) heartbeats into PostgreSQL."""
+    import urllib.request
+
+    bin_dir = Path(sys.executable).parent
+    port = free_port()
+    commands = {
+        "webserver": [str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+        "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+    }
+    processes = {}
+    try:
+        for name, cmd in commands.items():
+            with open(tmp_path / f"{name}.log", "wb") as log:
+                processes[name] = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                                   start_new_session=True, preexec_fn=_restore_signals)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        wanted = {"SCHEDULER", "SENSOR", "QUEUED_RUN_COORDINATOR", "MONITORING"}
+        info, beating, deadline = None, set(), time.monotonic() + 300
+        while info is None or not wanted <= beating:
+            for name, proc in processes.items():
+                assert proc.poll() is None, (tmp_path / f"{name}.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, f"UI: {info}; daemons heartbeating: {beating}"
+            if info is None:
+                with contextlib.suppress(OSError):
+                    info = json.loads(opener.open(f"http://127.0.0.1:{port}/server_info", timeout=2).read())
+            beating = {row[0] for row in _sql(pg, "select daemon_type from daemon_heartbeats")}
+            time.sleep(2)
+        assert info["dagster_version"] == dg.__version__
+    finally:
+        for proc in processes.values():
+            stop_group(proc, timeout=30)
