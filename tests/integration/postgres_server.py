@@ -1,8 +1,8 @@
 """A throwaway PostgreSQL server on 127.0.0.1 for tests: Debian's binaries (initdb, pg_ctl), a fresh
 cluster in a temporary folder, password authentication over TCP, stopped and removed afterwards.
 
-PostgreSQL refuses to run as root: under root the server runs as the `postgres` system user
-(`runuser`), in a folder that user owns; under any other user it runs as that user."""
+PostgreSQL refuses to run as root: under root the server runs as the `postgres` system user (or
+`nobody`) through `runuser`, in a folder that user owns; under any other user it runs as that user."""
 
 from __future__ import annotations
 
@@ -48,17 +48,22 @@ def postgres_bin_dir() -> Path | None:
     return None
 
 
+def _server_user() -> str | None:
+    """Under root, the unprivileged user the server runs as: Debian's `postgres`, else `nobody`."""
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name).pw_name
+        except KeyError:
+            continue
+    return None
+
+
 def unavailable_reason() -> str | None:
     """Why no server can be started here, or None."""
     if postgres_bin_dir() is None:
         return "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql, or set ATLAS_PG_BIN"
-    if os.geteuid() == 0:
-        if shutil.which("runuser") is None:
-            return "running as root and `runuser` is missing: PostgreSQL refuses to run as root"
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            return "running as root and there is no `postgres` system user to run the server as"
+    if os.geteuid() == 0 and (shutil.which("runuser") is None or _server_user() is None):
+        return "running as root without `runuser` or an unprivileged user: PostgreSQL refuses to run as root"
     return None
 
 
@@ -74,13 +79,14 @@ def postgres_server(database: str = "dagster", password: str = "atlas-test-pg-pa
     bin_dir = postgres_bin_dir()
     assert bin_dir is not None, unavailable_reason()
     as_root = os.geteuid() == 0
-    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
+    user = _server_user() if as_root else None
+    prefix = ["runuser", "-u", user, "--"] if user else []
     # Not under pytest's tmp (/tmp/pytest-of-root is 0700 root): the server's user must reach it.
     base = Path(tempfile.mkdtemp(prefix="atlas-pg-"))
     data, pwfile, log = base / "data", base / "pwfile", base / "server.log"
     pwfile.write_text(password + "\n")
     if as_root:
-        entry = pwd.getpwnam("postgres")
+        entry = pwd.getpwnam(user)
         for path in (base, pwfile):
             os.chown(path, entry.pw_uid, entry.pw_gid)
     base.chmod(0o700)
