@@ -138,8 +138,10 @@ def parsed(spec: ColumnSpec, column: str, physical: str, text: str | None = None
 
 @dataclass(frozen=True)
 class Check:
-    """One rule on one column: `offends` is a SQL predicate true for an offending row; `observed`
-    the value to show for it."""
+    """One rule on one column: `offends` is a SQL predicate true for an offending row (false or NULL
+    otherwise: every use — CASE WHEN, WHERE, FILTER — reads NULL as false); `observed` the value to
+    show for it. Conjunctions put the cheap, rarely true test first: the landing pass evaluates each
+    of them once per row, and DuckDB evaluates a later term only for the rows still in question."""
 
     label: str  # e.g. "decimal(Cost)"
     column: str  # the contract's (canonical) column name
@@ -160,11 +162,11 @@ def type_checks(spec: ColumnSpec, column: str, typed: str, text: str | None = No
         return [Check(f"type({spec.name})", spec.name, spec.duckdb_type, offends, observed)]
     kind = {"money": "decimal", "double": "number", "json": "JSON"}.get(spec.type, spec.type)
     expectation = kind + (f" ({', '.join(spec.formats)})" if spec.formats else "")
-    present_but_unparsed = f"{text or cleaned(ref)} is not null and {typed} is null"
+    present_but_unparsed = f"{typed} is null and {text or cleaned(ref)} is not null"
     checks = [Check(f"{kind}({spec.name})", spec.name, expectation, present_but_unparsed, observed)]
     if spec.type == "money":
         checks.append(Check(f"money_range({spec.name})", spec.name, f"|amount| < {MAX_ABS_MONEY:.0e}",
-                            f"coalesce(abs({typed}) >= {MAX_ABS_MONEY}, false)", observed))
+                            f"({typed} >= {MAX_ABS_MONEY} or {typed} <= -{MAX_ABS_MONEY})", observed))
     return checks
 
 
@@ -191,7 +193,7 @@ def rule_check(rule: Rule, contract: FileContract | None, columns: dict[str, str
         reading = parsed(spec, columns[name], "VARCHAR")
         if value is not None and (typed_sql or {}).get(name) == reading:
             reading = value  # the column's typed value is this very reading: not parsed twice
-        pred = f"{text} is not null{allowed} and {reading} is null"
+        pred = f"{reading} is null and {text} is not null{allowed}"
     elif rule.expect == "not_null":  # spelled as a null counts as missing; unparseable is the type check's
         if value is not None:
             pred = f"{(texts or {}).get(name) or cleaned(ref)} is null"
@@ -217,11 +219,11 @@ def rule_check(rule: Rule, contract: FileContract | None, columns: dict[str, str
         # test as `cast(moment as date) < start`, without converting every value to a date.
         first, after = (f"cast(date {lit(d.isoformat())} as timestamp with time zone)" for d in (start, end))
         outside = f"{moment} < {first} or {moment} >= {after}"
-        pred = f"{text} is not null{allowed} and ({outside})"
+        pred = f"({outside}) and {text} is not null{allowed}"
         expectation += f" [{start}, {end})"
     for column, values in rule.when.items():
         when = q(columns[column.lower()])
         pred = f"({pred}) and cast({when} as varchar) in ({', '.join(lit(v) for v in values)})"
         expectation += f" when {column} in {list(values)}"
-    return Check(f"{rule.expect}({rule.column})", rule.column, expectation, f"coalesce({pred}, false)",
+    return Check(f"{rule.expect}({rule.column})", rule.column, expectation, f"({pred})",
                  f"cast({ref} as varchar)")
