@@ -7,6 +7,9 @@ topology declared in nodes.csv (the leaf column spelled `tor_switch`, an alias):
     rack-1 = nvl-1: a-node-00 .. 03   leaf-1: 00, 01   leaf-2: 02, 03
     rack-2 = nvl-2: a-node-04 .. 07   leaf-3: 04, 05   leaf-4: 06, 07
 
+Cluster `train-b`: two hosts without any topology in the inventory (unknown, not guessed) and one
+16-GPU job on both (7101, D1 00:00-01:00), no telemetry, no price.
+
 Cluster `drill-lab`: one idle host `lab-00` (no topology, no price, no Slurm), where a fault drill
 was run on 2026-11-03.
 
@@ -62,6 +65,7 @@ MODEL = "NVIDIA H100 80GB HBM3"
 PRICE = "2.00"
 HOSTS = [f"a-node-{i:02d}" for i in range(8)]
 LAB = "lab-00"
+B_CLUSTER, B_HOSTS = "train-b", ["b-node-00", "b-node-01"]
 RACK = {h: "rack-1" if i < 4 else "rack-2" for i, h in enumerate(HOSTS)}
 LEAF = {h: f"leaf-{i // 2 + 1}" for i, h in enumerate(HOSTS)}
 NVLINK = {h: "nvl-1" if i < 4 else "nvl-2" for i, h in enumerate(HOSTS)}
@@ -324,12 +328,18 @@ def write_fleet(exports: Path, assets: Path) -> None:
     inventory.mkdir(parents=True)
     rows = ["hostname,cluster,provider,gpu_model,gpu_count,rack,tor_switch,nvlink_domain"]
     rows += [f"{h},{CLUSTER},onprem,{MODEL},8,{RACK[h]},{LEAF[h]},{NVLINK[h]}" for h in HOSTS]
+    rows += [f"{h},{B_CLUSTER},onprem,{MODEL},8,,," for h in B_HOSTS]
     rows.append(f"{LAB},{LAB_CLUSTER},onprem,{MODEL},8,,,")
     (inventory / "nodes.csv").write_text("\n".join(rows) + "\n")
     for day, lines in SACCT.items():
         path = telemetry / "slurm" / CLUSTER / f"{day}.sacct.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join([SACCT_FIELDS, *lines]) + "\n")
+    path = telemetry / "slurm" / B_CLUSTER / f"{D1}.sacct.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([SACCT_FIELDS, _job("7101", "bench", "infra", 16, 2, "b-node-[00-01]",
+                                                   "2026-11-02T00:00:00", "2026-11-02T00:00:00",
+                                                   "2026-11-02T01:00:00")]) + "\n")
     for day in DAYS:
         for host, cluster in [*((h, CLUSTER) for h in HOSTS), (LAB, LAB_CLUSTER)]:
             if host == LAB and day == D1:
