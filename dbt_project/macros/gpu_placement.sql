@@ -34,67 +34,109 @@
     group by job_key
 {%- endmacro %}
 
-{#- Free GPU capacity that no pending job shape could use (stranded), per node and time segment.
+{#- Free GPU capacity that no waiting job could use (stranded), per node and time interval.
 
-    `node_segments`: cluster, segment_start, hostname, gpu_model, gpu_count, gpus_free (may be
-    fractional where GPUs are shared), whole_gpus_free (GPUs nothing holds any part of),
-    largest_free_fraction (the largest unused share of one GPU: 1 when a whole GPU is free).
-    `pending_shapes`: cluster, segment_start, gpus_per_node (whole GPUs the job needs on each of its
-    nodes), gpu_fraction (< 1: the share of one GPU a GPU-sharing job needs; 1 otherwise),
-    gpu_type (a required GPU type, matched inside the node's model name; NULL = any).
+    `node_intervals`: cluster, hostname, gpu_model, interval_start, interval_end, gpu_count, gpus_free
+    (may be fractional where GPUs are shared), whole_gpus_free (GPUs nothing holds any part of),
+    largest_free_fraction (the largest unused share of one GPU: 1 when a whole GPU is free);
+    occupancy is constant within an interval.
+    `pending_intervals`: cluster, job_key, pending_from, pending_until, gpus_per_node (whole GPUs the
+    job needs on each of its nodes), gpu_fraction (< 1: the share of one GPU a GPU-sharing job needs;
+    1 otherwise), gpu_type (a required GPU type, matched inside the node's model name; NULL = any).
 
     A node is partly used when some but not all of its capacity is held. Its free capacity is
-    stranded when jobs were waiting in that segment and none of their shapes fits on the node:
-    a whole-GPU shape needs `gpus_per_node` whole free GPUs, a sharing shape one GPU with at least
-    `gpu_fraction` free. Idle nodes are never stranded (anything up to their size fits), and with no
-    job waiting nothing is stranded: free capacity nobody asked for is idle, not fragmented. -#}
-{% macro stranded_gpu_capacity(node_segments, pending_shapes) -%}
+    stranded while jobs wait and none of the waiting shapes fits on it: a whole-GPU shape needs
+    `gpus_per_node` whole free GPUs, a sharing shape one GPU with at least `gpu_fraction` free. Per
+    partly used interval: seconds_with_demand = the time some job waited (the union of the waiting
+    intervals, clipped to it), seconds_with_fitting_demand = the time a job that fits waited, and
+    stranded_seconds the difference. Idle nodes are never stranded (anything up to their size
+    fits), and with no job waiting nothing is: free capacity nobody asked for is idle, not
+    fragmented. Only partly used intervals meet the queue, so the work grows with them, not with
+    nodes x queue events. -#}
+{% macro stranded_gpu_capacity(node_intervals, pending_intervals) -%}
     select
-        node_segments.*,
-        coalesce(demand.pending_shapes, 0) as pending_shapes,
-        coalesce(fitting.shapes_that_fit, 0) as shapes_that_fit,
-        node_segments.gpus_free > 0 and node_segments.gpus_free < node_segments.gpu_count as is_partly_used,
-        case
-            when node_segments.gpus_free > 0
-                and node_segments.gpus_free < node_segments.gpu_count
-                and coalesce(demand.pending_shapes, 0) > 0
-                and fitting.shapes_that_fit is null
-                then node_segments.gpus_free
-            else 0
-        end as gpus_stranded
-    from {{ node_segments }} as node_segments
+        intervals.*,
+        coalesce(demand.seconds_with_demand, 0) as seconds_with_demand,
+        coalesce(demand.seconds_with_fitting_demand, 0) as seconds_with_fitting_demand,
+        coalesce(demand.seconds_with_demand, 0) - coalesce(demand.seconds_with_fitting_demand, 0) as stranded_seconds,
+        intervals.gpus_free
+            * (coalesce(demand.seconds_with_demand, 0) - coalesce(demand.seconds_with_fitting_demand, 0))
+            as stranded_gpu_seconds
+    from (
+        select
+            node_intervals.*,
+            {{ dbt.datediff('node_intervals.interval_start', 'node_intervals.interval_end', 'second') }}
+                as interval_seconds,
+            node_intervals.gpus_free > 0 and node_intervals.gpus_free < node_intervals.gpu_count as is_partly_used
+        from {{ node_intervals }} as node_intervals
+    ) as intervals
     left join (
+        -- the union of the waiting intervals inside each partly used node interval, for all waiting
+        -- jobs and for those that fit the node (gaps and islands)
         select
             cluster,
-            segment_start,
-            count(*) as pending_shapes
-        from {{ pending_shapes }}
-        group by cluster, segment_start
+            hostname,
+            interval_start,
+            sum(case when demand_kind = 'any' then island_seconds else 0 end) as seconds_with_demand,
+            sum(case when demand_kind = 'fits' then island_seconds else 0 end) as seconds_with_fitting_demand
+        from (
+            select
+                cluster,
+                hostname,
+                interval_start,
+                demand_kind,
+                {{ dbt.datediff('min(waited_from)', 'max(waited_until)', 'second') }} as island_seconds
+            from (
+                select
+                    *,
+                    sum(case when previous_until is null or waited_from > previous_until then 1 else 0 end)
+                        over (partition by cluster, hostname, interval_start, demand_kind order by waited_from, waited_until, job_key
+                              rows between unbounded preceding and current row) as island
+                from (
+                    select
+                        *,
+                        max(waited_until) over (
+                            partition by cluster, hostname, interval_start, demand_kind order by waited_from, waited_until, job_key
+                            rows between unbounded preceding and 1 preceding
+                        ) as previous_until
+                    from (
+                        select
+                            partly.cluster,
+                            partly.hostname,
+                            partly.interval_start,
+                            kinds.demand_kind,
+                            -- a total order: both windows below must see tied rows in the same order
+                            waiting.job_key,
+                            greatest(waiting.pending_from, partly.interval_start) as waited_from,
+                            least(waiting.pending_until, partly.interval_end) as waited_until
+                        from {{ node_intervals }} as partly
+                        inner join {{ pending_intervals }} as waiting
+                            on partly.cluster = waiting.cluster
+                            and waiting.pending_from < partly.interval_end
+                            and waiting.pending_until > partly.interval_start
+                        inner join (select 'any' as demand_kind union all select 'fits') as kinds
+                            on kinds.demand_kind = 'any'
+                            or (
+                                case
+                                    when waiting.gpu_fraction < 1 then partly.largest_free_fraction >= waiting.gpu_fraction
+                                    else partly.whole_gpus_free >= waiting.gpus_per_node
+                                end
+                                and (
+                                    waiting.gpu_type is null
+                                    or partly.gpu_model is null
+                                    or lower(partly.gpu_model) like {{ dbt.concat(["'%'", 'lower(waiting.gpu_type)', "'%'"]) }}
+                                )
+                            )
+                        where partly.gpus_free > 0
+                            and partly.gpus_free < partly.gpu_count
+                    ) as clipped
+                ) as ordered
+            ) as flagged
+            group by cluster, hostname, interval_start, demand_kind, island
+        ) as islands
+        group by cluster, hostname, interval_start
     ) as demand
-        on node_segments.cluster = demand.cluster
-        and node_segments.segment_start = demand.segment_start
-    left join (
-        select
-            nodes.cluster,
-            nodes.segment_start,
-            nodes.hostname,
-            count(*) as shapes_that_fit
-        from {{ node_segments }} as nodes
-        inner join {{ pending_shapes }} as shapes
-            on nodes.cluster = shapes.cluster
-            and nodes.segment_start = shapes.segment_start
-            and case
-                when shapes.gpu_fraction < 1 then nodes.largest_free_fraction >= shapes.gpu_fraction
-                else nodes.whole_gpus_free >= shapes.gpus_per_node
-            end
-            and (
-                shapes.gpu_type is null
-                or nodes.gpu_model is null
-                or lower(nodes.gpu_model) like {{ dbt.concat(["'%'", 'lower(shapes.gpu_type)', "'%'"]) }}
-            )
-        group by nodes.cluster, nodes.segment_start, nodes.hostname
-    ) as fitting
-        on node_segments.cluster = fitting.cluster
-        and node_segments.segment_start = fitting.segment_start
-        and node_segments.hostname = fitting.hostname
+        on intervals.cluster = demand.cluster
+        and intervals.hostname = demand.hostname
+        and intervals.interval_start = demand.interval_start
 {%- endmacro %}

@@ -91,19 +91,24 @@ def place(nodes: list[tuple[str, str, int]], pods: list[Pod], policy: str) -> tu
     return free, unplaced
 
 
-def node_segment_rows(nodes: list[tuple[str, str, int]], free: np.ndarray, cluster: str = "openb") -> list[tuple]:
+# The snapshot, held for one hour: stranded GPU-seconds / 3600 are then GPUs stranded.
+SNAPSHOT = ("2023-01-01 00:00:00", "2023-01-01 01:00:00")
+
+
+def node_interval_rows(nodes: list[tuple[str, str, int]], free: np.ndarray, cluster: str = "openb") -> list[tuple]:
     """One row per node, in the columns stranded_gpu_capacity reads (GPUs, fractional)."""
     rows = []
     for (name, model, gpus), room in zip(nodes, free, strict=True):
         room = room[:gpus] / MILLI
-        rows.append((cluster, "2023-01-01 00:00:00", name, model, float(gpus), float(room.sum()),
-                     float((room == 1).sum()), float(room.max()) if gpus else 0.0))
+        rows.append((cluster, name, model, *SNAPSHOT, float(gpus), float(room.sum()), float((room == 1).sum()),
+                     float(room.max()) if gpus else 0.0))
     return rows
 
 
-def pending_shape_rows(pods: list[Pod], cluster: str = "openb") -> list[tuple]:
-    """The `Pending` pods as shapes: whole GPUs per node, or the share of one GPU a sharing pod needs."""
-    return [(cluster, "2023-01-01 00:00:00", p.name, p.num_gpu if not p.shares_a_gpu else 1,
+def pending_rows(pods: list[Pod], cluster: str = "openb") -> list[tuple]:
+    """The `Pending` pods, waiting through the snapshot: whole GPUs per node, or the share of one GPU
+    a sharing pod needs."""
+    return [(cluster, p.name, *SNAPSHOT, p.num_gpu if not p.shares_a_gpu else 1,
              p.gpu_milli / MILLI if p.shares_a_gpu else 1.0, None)
             for p in pods if p.phase == "Pending"]
 

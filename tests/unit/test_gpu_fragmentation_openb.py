@@ -29,7 +29,7 @@ def stranded_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
     work = tmp_path_factory.mktemp("openb_dbt")
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "compile", "--quiet", "--inline",
-         "{{ stranded_gpu_capacity('openb_node_segments', 'openb_pending_shapes') }}",
+         "{{ stranded_gpu_capacity('openb_node_intervals', 'openb_pending') }}",
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
         env={**os.environ, "ATLAS_WAREHOUSE": str(work / "compile.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
@@ -46,17 +46,18 @@ def trace() -> tuple[list, list]:
 
 def stranded_on(sql: str, node_rows: list[tuple], shape_rows: list[tuple]) -> dict[str, float]:
     con = duckdb.connect()
-    con.execute("""create table openb_node_segments (cluster varchar, segment_start timestamp, hostname varchar,
-                   gpu_model varchar, gpu_count double, gpus_free double, whole_gpus_free double,
-                   largest_free_fraction double)""")
-    con.execute("""create table openb_pending_shapes (cluster varchar, segment_start timestamp, job_key varchar,
-                   gpus_per_node integer, gpu_fraction double, gpu_type varchar)""")
-    con.executemany("insert into openb_node_segments values (?, ?, ?, ?, ?, ?, ?, ?)", node_rows)
-    con.executemany("insert into openb_pending_shapes values (?, ?, ?, ?, ?, ?)", shape_rows)
+    con.execute("""create table openb_node_intervals (cluster varchar, hostname varchar, gpu_model varchar,
+                   interval_start timestamp, interval_end timestamp, gpu_count double, gpus_free double,
+                   whole_gpus_free double, largest_free_fraction double)""")
+    con.execute("""create table openb_pending (cluster varchar, job_key varchar, pending_from timestamp,
+                   pending_until timestamp, gpus_per_node integer, gpu_fraction double, gpu_type varchar)""")
+    con.executemany("insert into openb_node_intervals values (?, ?, ?, ?, ?, ?, ?, ?, ?)", node_rows)
+    con.executemany("insert into openb_pending values (?, ?, ?, ?, ?, ?, ?)", shape_rows)
+    # the snapshot is held for one hour: stranded GPU-seconds / 3600 = GPUs stranded
     [(nodes, partly, free_partly, stranded, stranded_nodes)] = con.execute(
         f"""select count(*), count(*) filter (where is_partly_used),
-                   sum(case when is_partly_used then gpus_free else 0 end), sum(gpus_stranded),
-                   count(*) filter (where gpus_stranded > 0)
+                   sum(case when is_partly_used then gpus_free else 0 end), sum(stranded_gpu_seconds) / 3600,
+                   count(*) filter (where stranded_gpu_seconds > 0)
             from ({sql}) as judged""").fetchall()
     return {"nodes": nodes, "partly_used_nodes": partly, "free_on_partly_used": round(free_partly, 2),
             "stranded": round(stranded, 2), "stranded_nodes": stranded_nodes}
@@ -74,7 +75,7 @@ def test_packing_the_real_mix_strands_slivers_no_pending_pod_can_use(stranded_sq
     nodes, pods = trace
     running = [p for p in pods if p.phase == "Running"]
     free, unplaced = openb.place(nodes, running, "best_fit")
-    got = stranded_on(stranded_sql, openb.node_segment_rows(nodes, free), openb.pending_shape_rows(pods))
+    got = stranded_on(stranded_sql, openb.node_interval_rows(nodes, free), openb.pending_rows(pods))
     # best fit packs the 4,149 running pods (3,373 GPUs' worth) onto 664 full and 199 partly used
     # nodes (350 stay idle); 38.7 GPUs are free on the partly used ones, 21.49 of them in slivers
     # smaller than the smallest pending share (0.11 GPU) on nodes without a whole free GPU: stranded
@@ -89,7 +90,7 @@ def test_spreading_the_same_mix_strands_nothing_but_leaves_whole_node_pods_out(s
     nodes, pods = trace
     running = [p for p in pods if p.phase == "Running"]
     free, unplaced = openb.place(nodes, running, "worst_fit")
-    got = stranded_on(stranded_sql, openb.node_segment_rows(nodes, free), openb.pending_shape_rows(pods))
+    got = stranded_on(stranded_sql, openb.node_interval_rows(nodes, free), openb.pending_rows(pods))
     # spreading keeps a whole GPU free almost everywhere, so every partly used node fits a pending
     # 1- or 2-GPU pod: nothing stranded; but 4 running 8-GPU pods found no whole node
     assert got["stranded"] == 0 == openb.stranded_by_hand(nodes, free, pods)

@@ -301,7 +301,8 @@ def readme_query(name: str) -> str:
 def test_readme_queries_give_the_known_answers(db) -> None:
     rows = query(db, "set schema 'main'; " + readme_query("fragmentation last month"))
     assert rows[0] == ("train-a", "USD", 30.0, Decimal("60.00"), 80.0, Decimal("160.00"), 65.0)
-    assert [r[:3] for r in rows[1:]] == [("train-b", None, 0.0)]
+    # no price and no topology, nothing stranded: still there, at zero
+    assert rows[1:] == [("train-b", None, 0.0, Decimal("0.00"), 0.0, Decimal("0.00"), 0.0)]
     wider = query(db, "set schema 'main'; " + readme_query("jobs placed wider"))
     assert [(r[0], r[3], r[-1]) for r in wider] == [
         ("train-a:7002", "racks leaf_switches nvlink_domains", Decimal("128.00")),

@@ -1,7 +1,7 @@
 {#- What fragmentation cost, per Slurm cluster and UTC day.
 
     Stranded GPU-hours: free GPUs on partly used nodes that no job waiting at that moment could
-    use (macro stranded_gpu_capacity over int_gpu_node_occupancy_segments and the shapes of
+    use (macro stranded_gpu_capacity over int_gpu_node_occupancy_intervals and the waiting jobs of
     int_gpu_pending_job_shapes), priced at the node's price per GPU-hour in that hour
     (int_gpu_node_hourly_cost). Free GPUs with no job waiting are idle, not stranded.
 
@@ -10,33 +10,16 @@
     what was free at their start required (fct_gpu_cost_allocation's cost; one definition). -#}
 with
 
-node_segments as (
-    select * from {{ ref('int_gpu_node_occupancy_segments') }}
+node_intervals as (
+    select * from {{ ref('int_gpu_node_occupancy_intervals') }}
 ),
 
 pending as (
     select * from {{ ref('int_gpu_pending_job_shapes') }}
 ),
 
--- the shapes waiting during each segment
-pending_shapes as (
-    select
-        segments.cluster,
-        segments.segment_start,
-        pending.job_key,
-        pending.job_gpus,
-        pending.gpus_per_node,
-        pending.gpu_fraction,
-        pending.gpu_type
-    from (select distinct cluster, segment_start, segment_end from node_segments) as segments
-    inner join pending
-        on segments.cluster = pending.cluster
-        and pending.pending_from <= segments.segment_start
-        and pending.pending_until >= segments.segment_end
-),
-
 stranded as (
-    {{ stranded_gpu_capacity('node_segments', 'pending_shapes') }}
+    {{ stranded_gpu_capacity('node_intervals', 'pending') }}
 ),
 
 prices as (
@@ -48,13 +31,15 @@ stranded_daily as (
         stranded.usage_date,
         stranded.cluster,
         max(prices.currency) as currency,
-        sum(stranded.gpu_count * stranded.segment_seconds) / 3600 as gpu_hours_reported,
-        sum(case when stranded.is_partly_used then stranded.gpus_free * stranded.segment_seconds else 0 end) / 3600
+        sum(stranded.gpu_count * stranded.interval_seconds) / 3600 as gpu_hours_reported,
+        sum(case when stranded.is_partly_used then stranded.gpus_free * stranded.interval_seconds else 0 end) / 3600
             as gpu_hours_free_on_partly_used_nodes,
-        sum(stranded.gpus_stranded * stranded.segment_seconds) / 3600 as gpu_hours_stranded,
-        sum(cast(round(prices.price_per_gpu_hour * stranded.gpus_stranded * stranded.segment_seconds / 3600, 12)
-                 as {{ money_type() }})) as stranded_cost,
-        count(prices.price_per_gpu_hour) = count(*) as is_fully_priced
+        sum(stranded.stranded_gpu_seconds) / 3600 as gpu_hours_stranded,
+        sum(cast(round(prices.price_per_gpu_hour * stranded.stranded_gpu_seconds / 3600, 12) as {{ money_type() }}))
+            as stranded_cost,
+        -- priced where it matters: every interval with stranded GPUs has a price
+        count(case when stranded.stranded_gpu_seconds > 0 and prices.price_per_gpu_hour is null then 1 end) = 0
+            as is_fully_priced
     from stranded
     left join prices
         on stranded.hostname = prices.hostname
@@ -62,27 +47,26 @@ stranded_daily as (
     group by stranded.usage_date, stranded.cluster
 ),
 
--- demand: GPU-hours jobs spent waiting, per day
+reported_days as (
+    select distinct cluster, usage_date from node_intervals
+),
+
+-- demand: GPU-hours jobs spent waiting, per reported day
 waiting_daily as (
     select
-        usage_date,
-        cluster,
-        count(distinct job_key) as jobs_waiting,
-        sum(job_gpus * segment_seconds) / 3600 as gpu_hours_waited
-    from (
-        select distinct
-            shapes.cluster,
-            shapes.segment_start,
-            shapes.job_key,
-            shapes.job_gpus,
-            segments.usage_date,
-            segments.segment_seconds
-        from pending_shapes as shapes
-        inner join (select distinct cluster, segment_start, usage_date, segment_seconds from node_segments) as segments
-            on shapes.cluster = segments.cluster
-            and shapes.segment_start = segments.segment_start
-    ) as waited
-    group by usage_date, cluster
+        reported_days.usage_date,
+        reported_days.cluster,
+        count(distinct pending.job_key) as jobs_waiting,
+        sum(pending.job_gpus * {{ dbt.datediff(
+            'greatest(pending.pending_from, cast(reported_days.usage_date as timestamp))',
+            'least(pending.pending_until, ' ~ dbt.dateadd('day', 1, 'cast(reported_days.usage_date as timestamp)') ~ ')',
+            'second') }}) / 3600 as gpu_hours_waited
+    from reported_days
+    inner join pending
+        on reported_days.cluster = pending.cluster
+        and pending.pending_from < {{ dbt.dateadd('day', 1, 'cast(reported_days.usage_date as timestamp)') }}
+        and pending.pending_until > cast(reported_days.usage_date as timestamp)
+    group by reported_days.usage_date, reported_days.cluster
 ),
 
 placement as (
