@@ -2,35 +2,136 @@
     One definition each, used by fct_gpu_job_placement and fct_gpu_fragmentation_daily (and, on a
     real scheduler trace, by tests/unit/test_gpu_fragmentation_openb.py). -#}
 
-{#- The fewest domains (nodes, racks, leaf switches, NVLink domains) whose free GPUs could have
-    held each job, from `node_free` (job_key, job_gpus, <domain column>, free_gpus): the domains'
-    free GPUs summed, taken largest first until they reach the job's GPUs — for "fewest bins whose
-    sum reaches N", largest-first is optimal. Domains NULL are left out (the caller decides whether
-    a partly declared topology counts at all). A job nothing could hold gets no row. -#}
-{% macro fewest_domains_holding(node_free, domain) -%}
-    select
-        job_key,
-        min(domain_rank) as fewest_domains
-    from (
+{#- The fewest domains (nodes, racks, leaf switches, NVLink domains: `domain`, a column of
+    `candidate_nodes`) whose free GPUs could have held each job of `jobs` at its start, and the GPUs
+    free then. Greedy, largest free domains first — optimal for "fewest bins whose sum reaches N".
+
+    What was free is not materialized per job and node (jobs x nodes rows): every start and end of an
+    allocation (`node_events`: hostname, cluster, event_at, event_group 0 for an end / 1 for a start,
+    job_key, event_sub, delta GPUs held) moves its domain from one free value to another, so a
+    histogram per free value (how many domains have that many GPUs free) is a running sum over the
+    changes, read by each job just before its own start. At one instant, ends come first, then
+    starts by job key: a job starting at the same moment with a smaller key went first.
+
+    `jobs`: job_key, cluster, model_key (a GPU model, or '*' for any), started_at, job_gpus.
+    `candidate_nodes`: cluster, model_key, hostname, gpu_count, the domain column (each node once
+    under its model and once under '*'). Returns job_key, fewest_domains (NULL when nothing could
+    hold the job), gpus_free. -#}
+{% macro fewest_domains_at_start(jobs, node_events, candidate_nodes, domain) -%}
+    with
+
+    capacities as (
+        select cluster, model_key, {{ domain }} as domain, sum(gpu_count) as capacity
+        from {{ candidate_nodes }}
+        where {{ domain }} is not null
+        group by cluster, model_key, {{ domain }}
+    ),
+
+    -- what each allocation start or end changed in each domain
+    changes as (
+        select
+            candidates.cluster,
+            candidates.model_key,
+            candidates.{{ domain }} as domain,
+            events.event_at,
+            events.event_group,
+            events.job_key as event_job_key,
+            events.event_sub,
+            sum(events.delta) as delta
+        from {{ node_events }} as events
+        inner join {{ candidate_nodes }} as candidates
+            on events.hostname = candidates.hostname
+            and events.cluster = candidates.cluster
+        where candidates.{{ domain }} is not null
+        group by 1, 2, 3, 4, 5, 6, 7
+    ),
+
+    moves as (
+        select
+            changes.*,
+            capacities.capacity - sum(changes.delta) over (
+                partition by changes.cluster, changes.model_key, changes.domain
+                order by changes.event_at, changes.event_group, changes.event_job_key, changes.event_sub
+                rows between unbounded preceding and current row
+            ) as free_after
+        from changes
+        inner join capacities
+            on changes.cluster = capacities.cluster
+            and changes.model_key = capacities.model_key
+            and changes.domain = capacities.domain
+    ),
+
+    -- the histogram's changes: a domain leaves its old free value and joins its new one; before
+    -- anything, every domain is wholly free
+    deltas as (
+        select cluster, model_key, free_after + delta as free_value, event_at, event_group, event_job_key, event_sub,
+               -1 as domains
+        from moves
+        where delta <> 0
+        union all
+        select cluster, model_key, free_after, event_at, event_group, event_job_key, event_sub, 1
+        from moves
+        where delta <> 0
+        union all
+        select cluster, model_key, capacity, cast('1900-01-01' as timestamp), -1, '', 0, count(*)
+        from capacities
+        group by cluster, model_key, capacity
+    ),
+
+    free_values as (
+        select distinct cluster, model_key, free_value from deltas where free_value > 0
+    ),
+
+    -- each job reads the histogram just before its own start (its own start has event_sub 1)
+    stream as (
+        select cluster, model_key, free_value, event_at, event_group, event_job_key, event_sub, domains,
+               cast(null as {{ dbt.type_string() }}) as job_key, cast(null as integer) as job_gpus
+        from deltas
+        union all
+        select jobs.cluster, jobs.model_key, free_values.free_value, jobs.started_at, 1, jobs.job_key, 0, 0,
+               jobs.job_key, jobs.job_gpus
+        from {{ jobs }} as jobs
+        inner join free_values
+            on jobs.cluster = free_values.cluster
+            and jobs.model_key = free_values.model_key
+    ),
+
+    counted as (
+        select
+            *,
+            sum(domains) over (
+                partition by cluster, model_key, free_value
+                order by event_at, event_group, event_job_key, event_sub
+                rows between unbounded preceding and current row
+            ) as domains_with_value
+        from stream
+    ),
+
+    buckets as (
         select
             job_key,
             job_gpus,
-            row_number() over (partition by job_key order by domain_free desc, domain) as domain_rank,
-            sum(domain_free) over (
-                partition by job_key order by domain_free desc, domain rows between unbounded preceding and current row
-            ) as cumulative_free
-        from (
-            select
-                job_key,
-                max(job_gpus) as job_gpus,
-                {{ domain }} as domain,
-                sum(free_gpus) as domain_free
-            from {{ node_free }}
-            where {{ domain }} is not null
-            group by job_key, {{ domain }}
-        ) as domains
-    ) as ranked
-    where cumulative_free >= job_gpus
+            free_value,
+            domains_with_value as domains,
+            coalesce(sum(free_value * domains_with_value) over (
+                partition by job_key order by free_value desc rows between unbounded preceding and 1 preceding
+            ), 0) as gpus_before,
+            coalesce(sum(domains_with_value) over (
+                partition by job_key order by free_value desc rows between unbounded preceding and 1 preceding
+            ), 0) as domains_before
+        from counted
+        where job_key is not null
+            and domains_with_value > 0
+    )
+
+    select
+        job_key,
+        sum(free_value * domains) as gpus_free,
+        -- the bucket where the free GPUs taken so far first reach the job's
+        min(case when gpus_before < job_gpus and gpus_before + free_value * domains >= job_gpus
+            then domains_before + cast(ceil((job_gpus - gpus_before) * 1.0 / free_value) as integer) end)
+            as fewest_domains
+    from buckets
     group by job_key
 {%- endmacro %}
 

@@ -5,8 +5,9 @@
 
     Free at the start = each node's GPUs (inventory) minus what the allocations running then held
     (int_slurm_job_nodes: started before it, or at the same instant with a smaller key, and not yet
-    ended). Candidates are the nodes of the job's cluster with the GPU model(s) its own nodes have
-    (any model when the inventory does not say). A topology level counts only where the inventory
+    ended), read from a running histogram of free domains (macro fewest_domains_at_start: rows grow
+    with allocations, not jobs x nodes). Candidates are the nodes of the job's cluster with its GPU
+    model (any model when its nodes' models differ or the inventory does not say). A topology level counts only where the inventory
     declares it for every node of the cluster; otherwise it is unknown (NULL), never guessed.
     Within a node an 8-GPU board is one NVLink domain already, so "nodes used" covers NVLink
     locality where no wider NVLink domain is declared. -#}
@@ -49,7 +50,11 @@ jobs as (
         count(distinct nodes.declared_rack) as racks_used,
         count(distinct nodes.leaf_switch) as leaf_switches_used,
         count(distinct nodes.nvlink_domain) as nvlink_domains_used,
-        count(distinct nodes.gpu_model) as gpu_models
+        -- the GPU model it needs: its nodes' one model, else any
+        case
+            when count(distinct nodes.gpu_model) = 1 and count(nodes.gpu_model) = count(*) then max(nodes.gpu_model)
+            else '*'
+        end as model_key
     from job_nodes
     left join nodes
         on job_nodes.hostname = nodes.hostname
@@ -57,78 +62,46 @@ jobs as (
     having max(job_nodes.job_gpu_count) >= 2
 ),
 
-job_models as (
-    select distinct
-        job_nodes.job_key,
-        nodes.gpu_model
+-- every node under its model and under '*' (any model)
+candidate_nodes as (
+    select cluster, gpu_model as model_key, hostname, gpu_count, declared_rack, leaf_switch, nvlink_domain
+    from nodes
+    where gpu_model is not null
+    union all
+    select cluster, '*', hostname, gpu_count, declared_rack, leaf_switch, nvlink_domain
+    from nodes
+),
+
+-- every start and end of an allocation on a node: ends first at an instant, then starts by key
+node_events as (
+    select hostname, cluster, allocated_until as event_at, 0 as event_group, job_key, 1 as event_sub,
+           -gpus_on_node as delta
     from job_nodes
-    inner join nodes
-        on job_nodes.hostname = nodes.hostname
-    where nodes.gpu_model is not null
-),
-
--- GPUs other allocations held on each node when the job started
-held_at_start as (
-    select
-        jobs.job_key,
-        others.hostname,
-        sum(others.gpus_on_node) as gpus_held
-    from jobs
-    inner join job_nodes as others
-        on jobs.cluster = others.cluster
-        and jobs.job_key <> others.job_key
-        and others.allocated_until > jobs.started_at
-        and (
-            others.started_at < jobs.started_at
-            or (others.started_at = jobs.started_at and others.job_key < jobs.job_key)
-        )
-    group by jobs.job_key, others.hostname
-),
-
-node_free as (
-    select
-        jobs.job_key,
-        jobs.job_gpus,
-        nodes.hostname,
-        nodes.declared_rack,
-        nodes.leaf_switch,
-        nodes.nvlink_domain,
-        greatest(nodes.gpu_count - coalesce(held_at_start.gpus_held, 0), 0) as free_gpus
-    from jobs
-    inner join nodes
-        on jobs.cluster = nodes.cluster
-    left join held_at_start
-        on jobs.job_key = held_at_start.job_key
-        and nodes.hostname = held_at_start.hostname
-    left join job_models
-        on jobs.job_key = job_models.job_key
-        and nodes.gpu_model = job_models.gpu_model
-    where jobs.gpu_models = 0
-        or job_models.job_key is not null
-),
-
-free_at_start as (
-    select
-        job_key,
-        sum(free_gpus) as gpus_free_at_start
-    from node_free
-    group by job_key
+    union all
+    select hostname, cluster, started_at, 1, job_key, 1, gpus_on_node
+    from job_nodes
 ),
 
 fewest_nodes as (
-    {{ fewest_domains_holding('node_free', 'hostname') }}
+    {{ fewest_domains_at_start('jobs', 'node_events', 'candidate_nodes', 'hostname') }}
+),
+
+-- a job on one node is on one rack, leaf and NVLink domain: the fewest there is; only jobs spread
+-- over several nodes are worth the wider levels' histograms
+multi_node_jobs as (
+    select * from jobs where nodes_used >= 2
 ),
 
 fewest_racks as (
-    {{ fewest_domains_holding('node_free', 'declared_rack') }}
+    {{ fewest_domains_at_start('multi_node_jobs', 'node_events', 'candidate_nodes', 'declared_rack') }}
 ),
 
 fewest_leaf_switches as (
-    {{ fewest_domains_holding('node_free', 'leaf_switch') }}
+    {{ fewest_domains_at_start('multi_node_jobs', 'node_events', 'candidate_nodes', 'leaf_switch') }}
 ),
 
 fewest_nvlink_domains as (
-    {{ fewest_domains_holding('node_free', 'nvlink_domain') }}
+    {{ fewest_domains_at_start('multi_node_jobs', 'node_events', 'candidate_nodes', 'nvlink_domain') }}
 ),
 
 costs as (
@@ -145,25 +118,27 @@ costs as (
 compared as (
     select
         jobs.*,
-        free_at_start.gpus_free_at_start,
+        fewest_nodes.gpus_free as gpus_free_at_start,
         fewest_nodes.fewest_domains as fewest_nodes,
         -- a level is known only where the whole cluster (and every node of the job) declares it
         case when topology.has_racks and jobs.nodes_not_in_inventory = 0 then jobs.racks_used end as known_racks_used,
-        case when topology.has_racks then fewest_racks.fewest_domains end as fewest_racks,
+        case when topology.has_racks then coalesce(fewest_racks.fewest_domains, single_node.one) end as fewest_racks,
         case when topology.has_leaf_switches and jobs.nodes_not_in_inventory = 0 then jobs.leaf_switches_used end
             as known_leaf_switches_used,
-        case when topology.has_leaf_switches then fewest_leaf_switches.fewest_domains end as fewest_leaf_switches,
+        case when topology.has_leaf_switches then coalesce(fewest_leaf_switches.fewest_domains, single_node.one) end
+            as fewest_leaf_switches,
         case when topology.has_nvlink_domains and jobs.nodes_not_in_inventory = 0 then jobs.nvlink_domains_used end
             as known_nvlink_domains_used,
-        case when topology.has_nvlink_domains then fewest_nvlink_domains.fewest_domains end as fewest_nvlink_domains,
+        case when topology.has_nvlink_domains then coalesce(fewest_nvlink_domains.fewest_domains, single_node.one) end
+            as fewest_nvlink_domains,
         costs.currency,
         costs.gpu_hours_allocated,
         costs.allocated_cost
     from jobs
     left join cluster_topology as topology
         on jobs.cluster = topology.cluster
-    left join free_at_start
-        on jobs.job_key = free_at_start.job_key
+    left join (select job_key, 1 as one from jobs where nodes_used = 1) as single_node
+        on jobs.job_key = single_node.job_key
     left join fewest_nodes
         on jobs.job_key = fewest_nodes.job_key
     left join fewest_racks
