@@ -105,6 +105,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if _declarations_ok() else 1
 
 
+def cmd_accept(args: argparse.Namespace) -> int:
+    """Make a held-back delivery of a source's billing period or day current (it was empty, or much
+    smaller than the delivery it would replace); the next run rebuilds that period."""
+    import getpass
+
+    import duckdb
+
+    from atlas_pipeline.lib.landing import accept_delivery
+    from atlas_pipeline.lib.warehouse import connect
+
+    paths = AtlasPaths.from_env()
+    try:
+        with connect(paths.warehouse) as con:
+            print(accept_delivery(con, args.source, args.period, getpass.getuser()))
+    except LookupError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 1
+    except duckdb.IOException as exc:
+        print(f"error: the warehouse is busy (a run holds it): {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
@@ -276,6 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="validate every declaration ($ATLAS_ASSETS or assets/): one line per problem, exit 1 on errors"
     )
     check.set_defaults(func=cmd_check)
+
+    accept = sub.add_parser("accept", help="make a held-back delivery current (it was empty or much smaller)")
+    accept.add_argument("source", help="the source, e.g. gcp_billing")
+    accept.add_argument("period", help="its billing period (YYYY-MM) or day (YYYY-MM-DD)")
+    accept.set_defaults(func=cmd_accept)
 
     sql = sub.add_parser("sql", help="run a read-only SQL query on the warehouse")
     sql.add_argument("query")

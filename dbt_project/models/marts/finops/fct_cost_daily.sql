@@ -2,9 +2,11 @@
     × charge category, in the billing currency (never summed across currencies here).
     Incremental like its source: the billing periods rebuilt in focus_cost_and_usage since this
     table last read it (its `loaded_at`, the FOCUS rows' x_loaded_at) are replaced whole. -#}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='billing_period') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='billing_period',
+          on_schema_change='append_new_columns') }}
 {%- if is_incremental() %}
-    {%- set periods = billing_periods_rebuilt_since(ref('focus_cost_and_usage'), this, 'loaded_at') %}
+    {%- set periods = billing_periods_rebuilt_since(ref('focus_cost_and_usage'), this, 'loaded_at',
+                                                    [('delivery_complete', 'boolean')]) %}
     {%- do log('fct_cost_daily: rebuilding billing periods ' ~ (periods | join(', ') or 'none'), info=True) %}
 {%- endif %}
 with
@@ -37,6 +39,8 @@ daily as (
         sum(x_billed_cost_reporting) as billed_cost_reporting,
         sum(x_effective_cost_reporting) as effective_cost_reporting,
         count(*) as line_items,
+        -- false when any of the day's charges came from a delivery that lost a file to quarantine
+        bool_and(x_delivery_complete) as delivery_complete,
         x_loaded_at as loaded_at
     from focus
     group by all
