@@ -1,14 +1,16 @@
 {#- Where each multi-GPU Slurm allocation was placed, against the tightest placement what was free at
     its start allowed: nodes, racks, leaf switches and NVLink domains used vs the fewest that could
-    have held its GPUs (macro fewest_domains_holding), and the GPU-hours and cost of jobs placed
-    wider than needed (fct_gpu_cost_allocation, the one cost definition).
+    have held its GPUs, and the GPU-hours and cost of jobs placed wider than needed
+    (fct_gpu_cost_allocation, the one cost definition).
 
     Free at the start = each node's GPUs (inventory) minus what the allocations running then held
     (int_slurm_job_nodes: started before it, or at the same instant with a smaller key, and not yet
     ended), read from a running histogram of free domains (macro fewest_domains_at_start: rows grow
     with allocations, not jobs x nodes). Candidates are the nodes of the job's cluster with its GPU
-    model (any model when its nodes' models differ or the inventory does not say). A topology level counts only where the inventory
-    declares it for every node of the cluster; otherwise it is unknown (NULL), never guessed.
+    model (any model when its nodes' models differ or the inventory does not say). A topology level
+    counts only where the inventory declares it for every node of the cluster; otherwise it is
+    unknown (NULL), never guessed. A job on one node is on one rack, leaf and NVLink domain: the
+    fewest there is.
     Within a node an 8-GPU board is one NVLink domain already, so "nodes used" covers NVLink
     locality where no wider NVLink domain is declared. -#}
 with
