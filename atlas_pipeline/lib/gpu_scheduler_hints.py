@@ -22,6 +22,7 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import tempfile
 from collections import defaultdict
@@ -35,6 +36,12 @@ import hostlist
 SCORE_LABEL = "atlas.gpu/score"
 HEALTH_LABEL = "atlas.gpu/health"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _one_line(text: str) -> str:
+    """Data inside a shell comment: a newline in it would end the comment and start a command."""
+    return _CONTROL.sub("?", text)
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,7 @@ def slurm_script(cluster: str, usage_date: date, nodes: list[NodeHint]) -> str:
         by_weight[node.slurm_weight].append(node)
     lines = [
         "#!/bin/sh",
-        f"# Atlas GPU node scores for {usage_date}, cluster {cluster} (fct_gpu_node_scores_daily).",
+        f"# Atlas GPU node scores for {usage_date}, cluster {_one_line(cluster)} (fct_gpu_node_scores_daily).",
         "# Slurm gives a job the lowest-weight nodes that fit first: a healthy node keeps the base weight,",
         "# each point below a score of 100 adds one, so worse nodes are used last.",
         "# Apply as a Slurm administrator on the cluster's controller host:  sh <this file>",
@@ -112,7 +119,8 @@ def slurm_script(cluster: str, usage_date: date, nodes: list[NodeHint]) -> str:
         names = hostlist.collect_hostlist([n.hostname for n in group])
         scores = sorted({n.score for n in group})
         healths = sorted({n.health for n in group})
-        lines.append(f"scontrol update NodeName={names} Weight={weight}"
+        # quoted: a hostlist's brackets are a shell glob, and hostnames come from the data
+        lines.append(f"scontrol update {shlex.quote(f'NodeName={names}')} Weight={weight}"
                      f"  # score {'/'.join(map(str, scores))}, {'/'.join(healths)}")
     return "\n".join(lines) + "\n"
 
@@ -126,7 +134,7 @@ def kubernetes_script(cluster: str, usage_date: date, nodes: list[NodeHint]) -> 
     """`kubectl label --overwrite` lines for one cluster."""
     lines = [
         "#!/bin/sh",
-        f"# Atlas GPU node scores for {usage_date}, cluster {cluster} (fct_gpu_node_scores_daily).",
+        f"# Atlas GPU node scores for {usage_date}, cluster {_one_line(cluster)} (fct_gpu_node_scores_daily).",
         f"# Labels {SCORE_LABEL} (0-100, 100 = nothing wrong) and {HEALTH_LABEL} (healthy / degraded / failed),",
         "# for node affinity, e.g. prefer nodes with atlas.gpu/health=healthy or avoid atlas.gpu/health=failed.",
         "# Apply with a kubeconfig whose current context is this cluster:  sh <this file>",
@@ -134,7 +142,7 @@ def kubernetes_script(cluster: str, usage_date: date, nodes: list[NodeHint]) -> 
     ]
     for node in nodes:
         labels = " ".join(f"{k}={v}" for k, v in kubernetes_labels(node).items())
-        lines.append(f"kubectl label node {node.hostname} --overwrite {labels}")
+        lines.append(f"kubectl label node {shlex.quote(node.hostname)} --overwrite {labels}")
     return "\n".join(lines) + "\n"
 
 

@@ -200,7 +200,7 @@ def test_scheduler_files_are_written_and_say_how_to_apply_them(home, db, tmp_pat
     assert latest.is_symlink() and os.readlink(latest) == "2026-11-03"
     slurm = (latest / "slurm" / "train-a.sh").read_text().splitlines()
     assert [line.split("  #")[0] for line in slurm if line.startswith("scontrol")] == [
-        "scontrol update NodeName=a-node-[00-01,03,06] Weight=1",
+        "scontrol update 'NodeName=a-node-[00-01,03,06]' Weight=1",
         "scontrol update NodeName=a-node-02 Weight=8",
         "scontrol update NodeName=a-node-07 Weight=19",
         "scontrol update NodeName=a-node-04 Weight=41",

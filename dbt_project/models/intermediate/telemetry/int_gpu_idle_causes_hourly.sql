@@ -63,7 +63,7 @@ pcie_ceilings as (
     select
         hostname,
         gpu_index,
-        greatest(quantile_cont(pcie_rx_bytes_per_second, {{ quantile }}), {{ floor }}) as ceiling_bytes_per_second
+        greatest({{ quantile_continuous("pcie_rx_bytes_per_second", quantile) }}, {{ floor }}) as ceiling_bytes_per_second
     from {{ ref('int_gpu_samples') }}
     where pcie_rx_bytes_per_second is not null
     group by hostname, gpu_index

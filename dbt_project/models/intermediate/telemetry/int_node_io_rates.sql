@@ -75,7 +75,7 @@ ceilings as (
     select
         hostname,
         signal,
-        quantile_cont(bytes_per_second, {{ quantile }}) as measured_ceiling_bytes_per_second,
+        {{ quantile_continuous("bytes_per_second", quantile) }} as measured_ceiling_bytes_per_second,
         count(*) as buckets_measured
     from bucketed
     group by hostname, signal
