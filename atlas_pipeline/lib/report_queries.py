@@ -540,7 +540,7 @@ def gpu_node_scores(day: date, where: Slice = Slice()) -> Query:
     condition, params = Slice(None, None, where.values).where(None, ("cluster",))
     return Query(
         "gpu_node_scores",
-        f"""select cluster, hostname, score, health, worst_gpu_index, gpus_below_100, slurm_weight,
+        f"""select cluster, hostname, score, health, worst_gpu_index, gpus_below_100, gpus_missing, slurm_weight,
                    k8s_label_score as "atlas.gpu/score", k8s_label_health as "atlas.gpu/health", scheduler
             from {SCHEMA}.rpt_gpu_node_scores_daily where usage_date = ? and {condition}
             order by score, cluster, hostname""",

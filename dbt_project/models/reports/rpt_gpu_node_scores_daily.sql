@@ -16,6 +16,7 @@ final as (
         worst_gpu_index,
         gpus_below_100,
         gpus_scored,
+        gpus_missing,
         slurm_weight,
         k8s_label_score,
         k8s_label_health,

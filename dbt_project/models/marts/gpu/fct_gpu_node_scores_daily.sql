@@ -6,6 +6,11 @@
                     is 1) and worse nodes are used last (`scontrol update NodeName=... Weight=...`)
       atlas.gpu/score, atlas.gpu/health   Kubernetes node labels (strings), for node affinity
 
+    A node reporting fewer GPUs than the inventory says it has (`gpus_missing`: a GPU that fell off
+    the bus reads nothing the next day, so the health marts never see it) is failed and scores 0: a
+    scheduler would otherwise send a full-node job to a node with a dead GPU. A node that reports
+    nothing at all has no row (the scheduler keeps what it was told before).
+
     `scheduler` says which files the node belongs in: `slurm` when its cluster delivered sacct
     accounting, `kubernetes` when pods were seen on it, both when both, and `unknown` otherwise
     (written to both). -#}
@@ -47,6 +52,30 @@ nodes as (
     group by usage_date, cluster, hostname
 ),
 
+-- GPUs the inventory lists that did not report that day
+counted as (
+    select
+        nodes.*,
+        greatest(coalesce(inventory.gpu_count, 0) - nodes.gpus_scored, 0) as gpus_missing
+    from nodes
+    left join {{ ref('stg_cluster__gpu_nodes') }} as inventory
+        on nodes.hostname = inventory.hostname
+),
+
+judged as (
+    select
+        usage_date,
+        cluster,
+        hostname,
+        gpus_scored,
+        gpus_missing,
+        gpus_below_100,
+        worst_gpu_index,
+        case when gpus_missing > 0 then 0 else score end as score,
+        case when gpus_missing > 0 then 'failed' else health end as health
+    from counted
+),
+
 final as (
     select
         {{ dbt.concat(['nodes.hostname', "'@'", "cast(nodes.usage_date as " ~ dbt.type_string() ~ ")"]) }}
@@ -55,6 +84,7 @@ final as (
         nodes.cluster,
         nodes.hostname,
         nodes.gpus_scored,
+        nodes.gpus_missing,
         nodes.gpus_below_100,
         nodes.worst_gpu_index,
         nodes.score,
@@ -69,7 +99,7 @@ final as (
             when coalesce(schedulers.has_kubernetes, false) then 'kubernetes'
             else 'unknown'
         end as scheduler
-    from nodes
+    from judged as nodes
     left join schedulers
         on nodes.cluster = schedulers.cluster
     left join sacct_clusters
