@@ -18,6 +18,11 @@ guessed), and a job on a node the inventory does not list. One day, 2026-11-05, 
     J7 h100 8 GPUs on 1 node, submitted 06:00, ran 08-09 on h-0: nothing had 8 H100s free
     J9 a100 4 GPUs on 1 node, submitted 06:00, ran 07-08 on a-1: fits a-0 (6 A100s free), not h-0/h-1
 
+Cluster `nvl` (5.00 USD per GPU-hour): four 4-GPU trays in one rack, two NVLink domains (nvl-a:
+n-0, n-1; nvl-b: n-2, n-3, as in an NVL72 rack split in two). J21, 8 GPUs on n-[1-2] 02-03 with
+everything free: 2 trays and 1 rack were the fewest, but 1 NVLink domain would have held it, so it
+is wider on NVLink domains only: 8 GPU-hours = 40.00 USD.
+
 Placed wider: J4 (4 GPU-hours) and J8 (4) = 8 GPU-hours = 24.00 USD.
 Stranded (free GPUs on partly used nodes no waiting shape fits): 06-08 h-0 and h-1 7 each (J7 needs
 8, J9 an A100) = 28 GPU-hours; a-0 07-08 6 (J9 no longer waits; J7 needs an H100) = 6; a-0 05-06
@@ -34,7 +39,7 @@ from dbt_support import dbt
 from gpu_warehouse_support import land_estate, query
 
 DAY = date(2026, 11, 5)
-H100, A100 = "NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-80GB"
+H100, A100, GB200 = "NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-80GB", "NVIDIA GB200"
 SACCT_FIELDS = "JobID|JobIDRaw|JobName|Account|AllocTRES|ReqTRES|NodeList|Submit|Start|End|Elapsed|State"
 
 
@@ -53,8 +58,12 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     telemetry = root / "exports" / "telemetry"
     (telemetry / "inventory").mkdir(parents=True)
     (telemetry / "inventory" / "nodes.csv").write_text(
-        "hostname,cluster,gpu_model,gpu_count,rack,leaf_switch\n"
-        f"h-0,mix,{H100},8,r1,l1\nh-1,mix,{H100},8,r2,l2\na-0,mix,{A100},8,r1,l1\na-1,mix,{A100},4,r2,\n")
+        "hostname,cluster,gpu_model,gpu_count,rack,leaf_switch,nvlink_domain\n"
+        f"h-0,mix,{H100},8,r1,l1,\nh-1,mix,{H100},8,r2,l2,\na-0,mix,{A100},8,r1,l1,\na-1,mix,{A100},4,r2,,\n"
+        + "".join(f"n-{i},nvl,{GB200},4,r1,l1,nvl-{'ab'[i // 2]}\n" for i in range(4)))
+    sacct = telemetry / "slurm" / "nvl" / "2026-11-05.sacct.txt"
+    sacct.parent.mkdir(parents=True)
+    sacct.write_text(f"{SACCT_FIELDS}\n{job('21', 8, 2, 'n-[1-2]', '02:00', '02:00', '03:00', None)}\n")
     sacct = telemetry / "slurm" / "mix" / "2026-11-05.sacct.txt"
     sacct.parent.mkdir(parents=True)
     sacct.write_text("\n".join([
@@ -71,7 +80,8 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assets = root / "assets"
     assets.mkdir()
     (assets / "gpu_pricing.yaml").write_text(
-        'currency: USD\nclusters:\n  - cluster: mix\n    price_per_gpu_hour: "3.00"\n    effective_from: 2026-01-01\n')
+        'currency: USD\nclusters:\n  - cluster: mix\n    price_per_gpu_hour: "3.00"\n    effective_from: 2026-01-01\n'
+        '  - cluster: nvl\n    price_per_gpu_hour: "5.00"\n    effective_from: 2026-01-01\n')
     (assets / "kubernetes_teams.yaml").write_text("rules: []\n")
     warehouse = root / "warehouse.duckdb"
     land_estate(root / "exports", warehouse, root, {"gpu_nodes", "slurm_jobs"}, assets=assets)
@@ -101,6 +111,8 @@ def test_placement_is_judged_against_free_gpus_of_the_jobs_model_and_known_level
         "mix:7": (16, 1, 1, 1, 1, None, None, None, None, 0, None, 0, Decimal(0)),
         "mix:8": (16, 2, 1, 2, 1, None, None, None, None, 0, "nodes racks", 4.0, Decimal("12")),
         "mix:9": (10, 1, 1, 1, 1, None, None, None, None, 0, None, 0, Decimal(0)),
+        # one rack and one leaf, but two NVLink domains where one (8 GPUs free) would have held it
+        "nvl:21": (16, 2, 2, 1, 1, 1, 1, 2, 1, 0, "nvlink_domains", 8.0, Decimal("40")),
     }
 
 
@@ -110,4 +122,5 @@ def test_stranded_gpus_respect_the_gpu_type_a_waiting_job_asks_for(db) -> None:
                                jobs_started_wider, gpu_hours_placed_wider, cost_placed_wider
                         from main.fct_gpu_fragmentation_daily order by 1, 2""")
     # free on partly used: h-0 and h-1 4 + 4 + 14 each, a-0 4 + 12
-    assert rows == [("mix", DAY, 60.0, 34.0, Decimal("102"), 2, 20.0, 8, 2, 8.0, Decimal("24"))]
+    assert rows == [("mix", DAY, 60.0, 34.0, Decimal("102"), 2, 20.0, 8, 2, 8.0, Decimal("24")),
+                    ("nvl", DAY, 0.0, 0.0, Decimal("0"), 0, 0.0, 1, 1, 8.0, Decimal("40"))]
