@@ -33,6 +33,8 @@ from pathlib import Path
 import duckdb
 import hostlist
 
+from atlas_pipeline.lib.warehouse import ReaderConnection
+
 SCORE_LABEL = "atlas.gpu/score"
 HEALTH_LABEL = "atlas.gpu/health"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
@@ -76,8 +78,8 @@ class SchedulerHints:
     gpu_rows: tuple[tuple, ...]
 
 
-def newest_hints(con: duckdb.DuckDBPyConnection) -> SchedulerHints | None:
-    """The newest day of fct_gpu_node_scores_daily (None when nothing is scored yet)."""
+def newest_hints(con: duckdb.DuckDBPyConnection | ReaderConnection) -> SchedulerHints | None:
+    """The newest day of fct_gpu_node_scores_daily (None when nothing is scored yet); queries only."""
     [(newest,)] = con.execute("select max(usage_date) from main.fct_gpu_node_scores_daily").fetchall()
     if newest is None:
         return None

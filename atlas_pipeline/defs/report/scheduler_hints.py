@@ -5,6 +5,7 @@ import dagster as dg
 
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.gpu_scheduler_hints import newest_hints, write_hints
+from atlas_pipeline.lib.warehouse import connect_reader
 
 
 @dg.asset(
@@ -23,7 +24,8 @@ def gpu_scheduler_hints(context: dg.AssetExecutionContext, warehouse: Warehouse)
     `kubectl label` commands and merge patches) and `gpu_scores.csv` (every GPU's score and why);
     `reports/scheduler/latest` points at the newest day. Nothing is applied: README "Per-GPU scores
     for schedulers" says how."""
-    with warehouse.connect(read_only=True) as con:
+    # As every reader: locked down, queries only (lib/warehouse.py connect_reader).
+    with connect_reader(warehouse.paths().warehouse) as con:
         hints = newest_hints(con)
     if hints is None:
         context.log.info("no GPU scores yet (no GPU telemetry): no scheduler files written")
