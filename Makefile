@@ -15,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # dagster-dbt runs the `dbt` executable: the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install run test test-py312 ui dashboard lint lock clean bench focus-validate
+.PHONY: install run test test-py312 ui dashboard lint lock clean bench bench-peer focus-validate
 
 install: $(STAMP)
 
@@ -64,6 +64,12 @@ test: install $(AZURITE) $(CHROMIUM) postgresql
 SCALE ?= 1M
 bench: install
 	$(BIN)/python bench/billing_pipeline.py --scale $(SCALE)
+
+# Atlas beside the FinOps Foundation's focus-converter and DuckDB on one resampled legacy CUR,
+# in one run: ROWS = smoke | 100k | 1M (focus-converter gets its own venv under $(ATLAS_HOME)).
+ROWS ?= 1M
+bench-peer: install
+	$(BIN)/python bench/focus_peer.py --rows $(ROWS)
 
 ui: install
 	$(BIN)/atlas ui
