@@ -203,9 +203,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
+    import contextlib
+
     import duckdb
 
-    from atlas_pipeline.lib.warehouse import connect
+    from atlas_pipeline.lib.warehouse import connect_reader
 
     paths = AtlasPaths.from_env()
     # Readers query the published snapshot: never blocked by a running pipeline, never half a run.
@@ -216,8 +218,10 @@ def cmd_sql(args: argparse.Namespace) -> int:
             print(f"No warehouse at {paths.warehouse}: run `make run` first.", file=sys.stderr)
             return 2
         print(f"note: no published snapshot yet; reading the live warehouse {target}", file=sys.stderr)
-    with connect(target, read_only=True) as con:
+    # Locked down (lib/warehouse.py): queries only, no file, extension or setting outside the snapshot.
+    with contextlib.ExitStack() as stack:
         try:
+            con = stack.enter_context(connect_reader(target))
             relation = con.sql(args.query)
         except duckdb.Error as exc:
             print(f"error: {exc}", file=sys.stderr)

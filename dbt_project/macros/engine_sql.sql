@@ -288,15 +288,6 @@
 
 {% macro default__minus_infinity_timestamp() -%}cast('0001-01-01 00:00:00' as timestamp_ltz){%- endmacro %}
 
-{#- The continuous (interpolated) `fraction` quantile of `expr` (an aggregate). -#}
-{% macro percentile_continuous(expr, fraction) -%}
-    {{ return(adapter.dispatch('percentile_continuous', 'atlas')(expr, fraction)) }}
-{%- endmacro %}
-
-{% macro duckdb__percentile_continuous(expr, fraction) -%}quantile_cont({{ expr }}, {{ fraction }}){%- endmacro %}
-
-{% macro default__percentile_continuous(expr, fraction) -%}percentile({{ expr }}, {{ fraction }}){%- endmacro %}
-
 {#- The distinct values of `expr` (text), sorted, joined by `separator` (an aggregate). -#}
 {% macro distinct_values_joined(expr, separator) -%}
     {{ return(adapter.dispatch('distinct_values_joined', 'atlas')(expr, separator)) }}

@@ -201,7 +201,8 @@ def test_atlas_run_after_a_failure_ends_in_a_summary_with_the_log_path(tmp_path,
     summary = captured.out[captured.out.index("Atlas run summary"):]
     assert "Result: FAILED" in summary
     assert "warehouse_refresh_job FAILED (run " in summary
-    assert "  step raw__slurm_jobs failed: IOException:" in summary
+    assert "  step raw__slurm_jobs failed: WarehouseBusy: the warehouse " in summary
+    assert "is in use by process" in summary and "Wait for that run to finish" in summary
     assert "Cost per provider" not in summary and "Rows per mart" not in summary
     log_line = summary.splitlines()[-1]
     assert log_line.startswith("Full log (everything printed, and every run's Dagster event log): ")

@@ -5,7 +5,7 @@
 {#- GPU x UTC hour: how the GPU was used, from int_gpu_samples. Each reading stands for its
     host's scrape interval (seconds sampled, energy, throttle seconds). Incremental by UTC day:
     a run rebuilds the newest day already here and every later one. p95 is the interpolated
-    percentile (percentile_continuous: DuckDB's quantile_cont, Spark's percentile). -#}
+    percentile (quantile_continuous: DuckDB's quantile_cont, Spark's percentile). -#}
 with
 
 samples as (
@@ -36,7 +36,7 @@ hourly as (
 
         -- utilization
         avg(gpu_util_pct) as mean_gpu_util_pct,
-        {{ percentile_continuous('gpu_util_pct', 0.95) }} as p95_gpu_util_pct,
+        {{ quantile_continuous('gpu_util_pct', 0.95) }} as p95_gpu_util_pct,
         avg(gr_engine_active) as mean_gr_engine_active,
         avg(sm_active) as mean_sm_active,
         avg(tensor_active) as mean_tensor_active,
