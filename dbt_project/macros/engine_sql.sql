@@ -393,3 +393,12 @@
 {% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
     timestampadd({{ datepart }}, {{ interval }}, {{ from_date_or_timestamp }})
 {%- endmacro %}
+
+{#- A TIMESTAMP WITH TIME ZONE as the UTC wall-clock TIMESTAMP (Spark's session time zone is UTC). -#}
+{% macro utc_wall_clock(timestamp_tz) -%}
+    {{ return(adapter.dispatch('utc_wall_clock', 'atlas')(timestamp_tz)) }}
+{%- endmacro %}
+
+{% macro duckdb__utc_wall_clock(timestamp_tz) -%}cast(timezone('UTC', {{ timestamp_tz }}) as timestamp){%- endmacro %}
+
+{% macro default__utc_wall_clock(timestamp_tz) -%}cast({{ timestamp_tz }} as timestamp_ntz){%- endmacro %}

@@ -43,7 +43,7 @@ renamed as (
         nullif(trim(source.note), '') as note,
 
         -- timestamps (UTC)
-        cast(timezone('UTC', source.injected_at) as timestamp) as injected_at,
+        {{ utc_wall_clock('source.injected_at') }} as injected_at,
         coalesce(source.duration_seconds, 0) as duration_seconds,
 
         -- lineage
