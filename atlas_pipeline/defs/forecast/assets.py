@@ -15,6 +15,8 @@ from atlas_pipeline.lib.forecasting import (
     interval_columns,
     period_end_projection,
 )
+from atlas_pipeline.lib.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.settings import declaration_file
 from atlas_pipeline.lib.spend_trend import excluded_charge_categories
 
 # One partition per as-of date (defs/forecast/partitions.py); the partition's forecast uses history
@@ -207,6 +209,7 @@ def _preview(forecasts: pd.DataFrame, settings: ForecastSettings, rows_per_serie
     metadata={
         "declared_in": "forecast.yaml of the declarations folder ($ATLAS_ASSETS, else assets/)",
         "tables": "main.forecast_cost_daily, main.forecast_runs, main.forecast_backtest_metrics",
+        DECLARATION_FILE_KEY: "forecast.yaml",
     },
 )
 def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -289,6 +292,7 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
 
     return dg.MaterializeResult(
         metadata={
+            DECLARATION_SHA_KEY: declaration_sha256(declaration_file("forecast.yaml")),
             "as_of_date": as_of.isoformat(),
             "history_through": stale.isoformat(),
             "declared_in": settings.declared_in,

@@ -11,6 +11,8 @@ from atlas_pipeline.defs.forecast.partitions import forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.budgets import budgets_file, load_budgets, overrun_probability
 from atlas_pipeline.lib.forecasting import period_bounds
+from atlas_pipeline.lib.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.settings import declaration_file
 
 _COLUMNS = {
     "budget_name": "varchar",
@@ -63,6 +65,7 @@ def budget_month(as_of: date) -> tuple[date, date]:
     metadata={
         "declared_in": "budgets.yaml of the declarations folder ($ATLAS_ASSETS, else assets/)",
         "table": "main.budget_status",
+        DECLARATION_FILE_KEY: "budgets.yaml",
     },
 )
 def budget_status(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -135,6 +138,7 @@ def budget_status(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     preview = status[["budget_name", "budget_amount", "actual_to_date", "projected_month_end", "overrun_probability"]]
     return dg.MaterializeResult(
         metadata={
+            DECLARATION_SHA_KEY: declaration_sha256(declaration_file("budgets.yaml")),
             "declared_in": str(declared_in or "(no budgets.yaml in the declarations folder)"),
             "budget_month": start.strftime("%Y-%m"),
             "budgets": dg.MetadataValue.int(len(rows)),

@@ -5,15 +5,14 @@
 ) }}
 {#- GPU x UTC hour: how the GPU was used, from int_gpu_samples. Each reading stands for its
     host's scrape interval (seconds sampled, energy, throttle seconds). Incremental by UTC day:
-    a run rebuilds the newest day already here and every later one. p95 uses DuckDB's
+    a run builds the days of its telemetry-day partitions (var telemetry_days), else the newest day
+    already here and every later one. p95 uses DuckDB's
     quantile_cont (the one DuckDB-specific aggregate here). -#}
 with
 
 samples as (
     select * from {{ ref('int_gpu_samples') }}
-    {% if is_incremental() %}
-    where sample_date >= (select max(usage_date) from {{ this }})
-    {% endif %}
+    where {{ telemetry_days_to_build('sample_date', 'usage_date') }}
 ),
 
 nodes as (
