@@ -195,7 +195,7 @@ def run(
         print(f"Generating the sample estate into {paths.exports} …")
         _generate(paths.exports, _spec(seed, start, months, line_items, interval, telemetry_days))
     with RunLog(paths.logs, echo=verbose) as log:
-        out = TerminalProgress(log.terminal, record=log.write_line)
+        out = TerminalProgress(log.terminal, record=log.write_line, error_stream=log.terminal_err)
         out.line(f"Atlas run — {paths.home}  (log: {log.path})", "bold")
         code = run_pipeline(paths, RunOptions(full_refresh=full_refresh, as_of=as_of, verbose=verbose), out, log,
                             atlas_command=command)
@@ -373,16 +373,15 @@ def docs(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point (`atlas`, `python -m atlas_pipeline.cli`); returns the exit code."""
-    import click
-
     try:
         result = app(args=list(argv) if argv is not None else None, prog_name="atlas", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # a usage error: say it the way the command line does
+        show = getattr(exc, "show", None)
+        show() if show else _err(f"error: {exc.format_message()}")
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         _err("Aborted.")
         return 130
     return int(result or 0)

@@ -48,6 +48,7 @@ class PipelineRun:
     runs: list[RunOutcome] = field(default_factory=list)
     definitions: Any = None
     instance: Any = None
+    results: list = field(default_factory=list)  # every job run's ExecuteInProcessResult, in order
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -102,6 +103,7 @@ class PipelineRun:
             stage.summary = f"{job_name} could not start: {type(exc).__name__}"
             return None
         self.log.append_event_log(self.instance, result.run_id, job_name)
+        self.results.append(result)
         outcome = run_outcome(self.instance, job_name, result.run_id)
         self.runs.append(outcome)
         stage.ok = stage.ok and outcome.success
@@ -199,7 +201,7 @@ def _check_declarations(run: PipelineRun) -> bool:
     with run.out.stage("declarations") as stage:
         report = check_declarations()
         for problem in report.errors:
-            run.out.line(f"  {problem}", "red")
+            run.out.error(str(problem))
         for problem in report.warnings:
             (run.out.line if run.options.verbose else run.log.write_line)(f"  {problem}")
         stage.ok = not report.errors
@@ -243,38 +245,38 @@ def _plan(run: PipelineRun) -> RunPlan | None:
     from atlas_pipeline.lib.warehouse import connect
 
     with run.out.stage("plan") as stage:
-        run.out.activity("loading the Dagster definitions")
-        from atlas_pipeline.definitions import defs
-
-        run.definitions = run.step("definitions", defs)
         if run.definitions is None:
-            stage.ok, stage.summary = False, "the Dagster definitions failed to load (see the log)"
-            return None
-        run.instance = dg.DagsterInstance.get()
+            run.out.activity("loading the Dagster definitions")
+            from atlas_pipeline.definitions import defs
+
+            run.definitions = run.step("definitions", defs)
+            if run.definitions is None:
+                stage.ok, stage.summary = False, "the Dagster definitions failed to load (see the log)"
+                return None
+        run.instance = run.instance or dg.DagsterInstance.get()
         graph = run.definitions.resolve_asset_graph()
         sources = load_sources()
         declarations = {name: declaration_sha256(declaration_file(name))
                         for name in ("gpu_pricing.yaml", "kubernetes_teams.yaml", "forecast.yaml", "budgets.yaml")}
         run.out.activity(f"listing {len(sources)} sources")
 
-        def plan(con) -> RunPlan:
-            return plan_run(
-                graph, run.instance, con, sources,
-                set((REFRESH_SELECTION | BILLING_SELECTION | TELEMETRY_SELECTION).resolve(graph)),
-                {p.name: p for p in (billing_periods, telemetry_days)}, declarations, run.options.full_refresh,
-            )
+        def plan() -> RunPlan:
+            # Nothing landed yet: an empty in-memory database (every delivery is new).
+            opened = connect(run.paths.warehouse, read_only=True) if run.paths.warehouse.exists() else duckdb.connect()
+            with opened as con:
+                return plan_run(
+                    graph, run.instance, con, sources,
+                    set((REFRESH_SELECTION | BILLING_SELECTION | TELEMETRY_SELECTION).resolve(graph)),
+                    {p.name: p for p in (billing_periods, telemetry_days)}, declarations, run.options.full_refresh,
+                )
 
-        if run.paths.warehouse.exists():
-            with connect(run.paths.warehouse, read_only=True) as con:
-                result = run.step("plan", lambda: plan(con))
-        else:
-            with duckdb.connect() as con:  # nothing landed yet: every delivery is new
-                result = run.step("plan", lambda: plan(con))
+        result = run.step("plan", plan)
         if result is None:
-            stage.ok, stage.summary = False, "planning failed (see the log)"
+            stage.ok = False
+            stage.summary = f"could not plan: {run.runs[-1].failures[0].message.splitlines()[0]}"
             return None
         for problem in result.problems:
-            run.out.line(f"  {problem}", "red")
+            run.out.error(f"  {problem}")
         for reason in result.reasons:
             (run.out.line if run.options.verbose else run.log.write_line)(f"  {reason}")
         new = [d for d in result.deliveries if d.periods]
@@ -363,6 +365,68 @@ def _reports_needed(run: PipelineRun, plan: RunPlan, anything_ran: bool) -> bool
     return anything_ran or any(k in plan.stale for k in keys) or not run.paths.overview_report.exists()
 
 
+def warehouse_stages(run: PipelineRun, plan: RunPlan) -> None:
+    """The warehouse part of a run, in dependency order: what depends on no partition (inventory,
+    declarations, seeds), the billing periods, the telemetry days, then what is built from them."""
+    from atlas_pipeline.defs.ingest.partitions import billing_periods, telemetry_days
+
+    _run_unpartitioned(run, "inputs", plan.before, "inventory, declarations, seeds")
+    _run_partitions(run, plan, "billing", "billing_job", billing_periods)
+    _run_partitions(run, plan, "telemetry", "telemetry_job", telemetry_days)
+    _run_unpartitioned(run, "warehouse", plan.after, "models built from whole history")
+
+
+@dataclass
+class WarehouseRefresh:
+    """The job runs of one warehouse refresh (what `atlas run` does before forecasts), read like one
+    ExecuteInProcessResult: for tests and benchmarks that drive the pipeline in process."""
+
+    plan: RunPlan | None
+    results: list
+
+    @property
+    def success(self) -> bool:
+        return self.plan is not None and not self.plan.problems and all(r.success for r in self.results)
+
+    @property
+    def all_events(self) -> list:
+        return [e for r in self.results for e in r.all_events]
+
+    def get_asset_materialization_events(self) -> list:
+        return [e for r in self.results for e in r.get_asset_materialization_events()]
+
+    def get_asset_check_evaluations(self) -> list:
+        return [e for r in self.results for e in r.get_asset_check_evaluations()]
+
+    def job_results(self, job_name: str) -> list:
+        return [r for r in self.results if r.job_def.name == job_name]
+
+    @property
+    def run_id(self) -> str:
+        """The last warehouse_refresh_job run's (what the report and publishing sensors follow)."""
+        return self.job_results("warehouse_refresh_job")[-1].run_id
+
+    def get_run_success_event(self):
+        return self.job_results("warehouse_refresh_job")[-1].get_run_success_event()
+
+
+def refresh_warehouse(paths: AtlasPaths, instance: dg.DagsterInstance, definitions: Any = None,
+                      full_refresh: bool = False, out: TerminalProgress | None = None) -> WarehouseRefresh:
+    """Plan and run the warehouse's jobs in process, as `atlas run` does (no forecasts, reports or
+    publishing), on `instance`; progress to `out` (default: nowhere), event logs to paths.logs."""
+    import io
+
+    from atlas_pipeline.lib.progress import TerminalProgress
+    from atlas_pipeline.lib.run_log import RunLog
+
+    run = PipelineRun(paths, RunOptions(full_refresh=full_refresh), out or TerminalProgress(io.StringIO()),
+                      RunLog(paths.logs), definitions=definitions, instance=instance)
+    plan = _plan(run)
+    if plan is not None and not plan.problems:
+        warehouse_stages(run, plan)
+    return WarehouseRefresh(plan, run.results)
+
+
 def run_pipeline(paths: AtlasPaths, options: RunOptions, out: TerminalProgress, log: RunLog,
                  atlas_command: str = "atlas") -> int:
     """The whole `atlas run`; returns the exit code."""
@@ -373,7 +437,7 @@ def run_pipeline(paths: AtlasPaths, options: RunOptions, out: TerminalProgress, 
     started = time.monotonic()
     run = PipelineRun(paths, options, out, log)
     if not _check_declarations(run):
-        out.line(f"Not run: fix the declarations above (`{atlas_command} check` checks them again).", "red")
+        out.error(f"Not run: fix the declarations above (`{atlas_command} check` checks them again).")
         return 1
     if _fast_nothing_new(run):
         out.line(f"Nothing new: the warehouse and its published snapshot are as the last run left them "
@@ -389,13 +453,8 @@ def run_pipeline(paths: AtlasPaths, options: RunOptions, out: TerminalProgress, 
     if plan is None or plan.problems:
         return _finish(run, plan, atlas_command, started)
 
-    from atlas_pipeline.defs.ingest.partitions import billing_periods, telemetry_days
-
     anything_ran = plan.warehouse_changes
-    _run_unpartitioned(run, "inputs", plan.before, "inventory, declarations, seeds")
-    _run_partitions(run, plan, "billing", "billing_job", billing_periods)
-    _run_partitions(run, plan, "telemetry", "telemetry_job", telemetry_days)
-    _run_unpartitioned(run, "warehouse", plan.after, "models built from whole history")
+    warehouse_stages(run, plan)
 
     if run.ok and run.paths.warehouse.exists():
         dates = run.step("forecast as-of dates", lambda: _forecast_dates(run)) or []
@@ -446,6 +505,5 @@ def _finish(run: PipelineRun, plan: RunPlan | None, atlas_command: str, started:
         run.out.line(f"Interactive dashboard on the published snapshot: {atlas_command} dashboard (http://127.0.0.1:8501)")
         run.out.line(f"Done in {time.monotonic() - started:.0f} s.")
     else:
-        run.out.line(f"The run did not succeed: see the summary above, the full log ({run.log.path}) or `make ui`.",
-                     "bold red")
+        run.out.error(f"\nThe run did not succeed: see the summary above, the full log ({run.log.path}) or `make ui`.")
     return 0 if ok else 1

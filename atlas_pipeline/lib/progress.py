@@ -140,11 +140,13 @@ class TerminalProgress:
     lines; elsewhere plain lines plus a heartbeat when a step has been silent for HEARTBEAT_SECONDS.
     Each finished stage line is also handed to `record` (the run's log file)."""
 
-    def __init__(self, stream: IO[str], record=None, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> None:
+    def __init__(self, stream: IO[str], record=None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
+                 error_stream: IO[str] | None = None) -> None:
         from rich.console import Console
 
         # Lines are never wrapped (a log or a pipe keeps each stage on one line).
         self.console = Console(file=stream, highlight=False, soft_wrap=True)
+        self._errors = Console(file=error_stream, highlight=False, soft_wrap=True) if error_stream else self.console
         self._record = record or (lambda line: None)
         self._heartbeat = heartbeat_seconds
         self._lock = threading.RLock()
@@ -163,6 +165,13 @@ class TerminalProgress:
         """A line above the live display (and in the log file)."""
         with self._lock:
             self.console.print(text, style=style, markup=False)
+            self._record(text)
+            self._last_output = time.monotonic()
+
+    def error(self, text: str) -> None:
+        """A line on the error stream (and in the log file): what the user must fix or read."""
+        with self._lock:
+            self._errors.print(text, style="red", markup=False)
             self._record(text)
             self._last_output = time.monotonic()
 

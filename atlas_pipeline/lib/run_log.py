@@ -55,6 +55,7 @@ class RunLog:
         self.path = Path(folder) / f"atlas-run-{stamp}-{os.getpid()}.log"
         self.echo = echo
         self.terminal: IO[str] = sys.stdout
+        self.terminal_err: IO[str] = sys.stderr
         self._file: IO[str] | None = None
         self._saved: tuple[IO[str], IO[str]] | None = None
 
@@ -62,7 +63,7 @@ class RunLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.path, "a", encoding="utf-8")  # closed in __exit__
         self._saved = (sys.stdout, sys.stderr)
-        self.terminal = sys.stdout
+        self.terminal, self.terminal_err = sys.stdout, sys.stderr
         sys.stdout = _Tee(sys.stdout, self._file, self.echo)  # type: ignore[assignment]
         sys.stderr = _Tee(sys.stderr, self._file, self.echo)  # type: ignore[assignment]
         return self

@@ -83,7 +83,7 @@
     {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}
 
-{#- A predicate on `column` selecting the given billing periods (none: nothing). -#}
+{#- A predicate on `column` selecting the given periods — billing periods, or days (none: nothing). -#}
 {% macro in_billing_periods(column, periods) -%}
     {%- if periods -%}
         {{ column }} in ({% for p in periods %}'{{ p }}'{{ ", " if not loop.last }}{% endfor %})
@@ -128,6 +128,6 @@
                 {%- do periods.append((day + modules.datetime.timedelta(days=offset)).isoformat()) -%}
             {%- endfor -%}
         {%- endfor -%}
-        {{ period_column }} in ({% for p in periods | unique | sort %}'{{ p }}'{{ ", " if not loop.last }}{% endfor %})
+        {{ in_billing_periods(period_column, periods | unique | sort | list) }}
     {%- endif -%}
 {%- endmacro %}

@@ -55,7 +55,9 @@ def test_every_asset_has_a_description():
 def test_jobs_and_schedules_snapshot():
     defs = _defs()
     schedules = {s.name: (s.cron_schedule, s.job_name) for s in defs.schedules or []}
-    assert schedules["warehouse_refresh_daily"] == ("0 4 * * *", "warehouse_refresh_job")
+    assert schedules["warehouse_refresh_daily"] == ("0 5 * * *", "warehouse_refresh_job")
+    assert schedules["billing_deliveries_daily"] == ("0 4 * * *", "billing_job")
+    assert schedules["telemetry_deliveries_hourly"] == ("15 * * * *", "telemetry_job")
     forecast = [s for s in defs.schedules or [] if s.job_name == "forecast_job"]
     assert len(forecast) == 1 and forecast[0].cron_schedule.startswith("0 6 ")
     refresh = defs.resolve_job_def("warehouse_refresh_job")

@@ -1,8 +1,16 @@
-"""One sensor per export source: list the store, and when a delivery appears that landing has not seen
-(a new billing period, a restated one, a new telemetry day), add its partition if it is new and
-request a run of exactly those partitions: `billing_job` for billing periods, `telemetry_job` for
-days, `warehouse_refresh_job` for an unpartitioned source (the node inventory). After a
-partitioned run succeeds, `warehouse_after_partitions` refreshes what depends on it."""
+"""Deliveries become runs of exactly their partitions.
+
+One sensor per export source (`<source>_deliveries`, every 5 minutes once switched on) and two
+schedules over every source of a kind (`billing_deliveries_daily` at 04:00 UTC, when billing
+exports have landed overnight; `telemetry_deliveries_hourly`): each lists the stores, and when a
+delivery appears that landing has not seen (a new billing period, a restated one, a new telemetry
+day), adds its partition if it is new and requests a run of exactly those partitions: `billing_job`
+for billing periods, `telemetry_job` for days, `warehouse_refresh_job` for an unpartitioned source
+(the node inventory). After a partitioned run succeeds, `warehouse_after_partitions`
+(defs/automation/downstream.py) refreshes what depends on it. Like every Atlas sensor and schedule
+that starts runs on its own, they start STOPPED: switch them on in the UI (Automation)."""
+
+import hashlib
 
 import dagster as dg
 import duckdb
@@ -28,11 +36,12 @@ def partition_run_requests(
 ) -> list[dg.RunRequest]:
     """One run per contiguous range of `keys` in the partitions' order (`pending_new`: keys being
     added in the same tick, appended after the existing ones, sorted), each run key
-    `<run_key>:<first>..<last>`."""
+    `<first>..<last>:<hash of run_key>` (run_key names the deliveries: one run per delivery, ever)."""
     ordered = [*instance.get_dynamic_partitions(partitions_def.name), *sorted(pending_new)]
     job = JOB_BY_PARTITIONS[partitions_def.name]
+    digest = hashlib.sha256(run_key.encode()).hexdigest()[:16]  # the deliveries, short
     return [
-        dg.RunRequest(job_name=job.name, run_key=f"{run_key}:{first}..{last}", tags={**tags, **range_tags(first, last)})
+        dg.RunRequest(job_name=job.name, run_key=f"{first}..{last}:{digest}", tags={**tags, **range_tags(first, last)})
         for first, last in contiguous_ranges(ordered, keys)
     ]
 
@@ -72,7 +81,8 @@ def build_delivery_sensor(source: ExportSource) -> dg.SensorDefinition:
         # The run key names the deliveries (period@export version): the same delivery never runs twice.
         run_key = f"{source.name}:{','.join(found.deliveries)}"
         if partitions_def is None:
-            return dg.SensorResult(run_requests=[dg.RunRequest(job_name=job.name, run_key=run_key, tags=tags)])
+            digest = hashlib.sha256(run_key.encode()).hexdigest()[:16]
+            return dg.SensorResult(run_requests=[dg.RunRequest(job_name=job.name, run_key=digest, tags=tags)])
         existing = set(context.instance.get_dynamic_partitions(partitions_def.name))
         new = sorted(set(found.periods) - existing)
         return dg.SensorResult(
@@ -83,6 +93,67 @@ def build_delivery_sensor(source: ExportSource) -> dg.SensorDefinition:
     return _sensor
 
 
+
+
+def _pending(warehouse: Warehouse, sources: list[ExportSource]) -> tuple[dict[str, list[str]], list[str], list[str]]:
+    """period -> its new deliveries ('source:period@version'), and the sources' problems, over `sources`."""
+    found_by_period: dict[str, list[str]] = {}
+    problems: list[str] = []
+    if warehouse.paths().warehouse.exists():
+        with warehouse.connect(read_only=True) as con:
+            found = [source_deliveries(con, s) for s in sources]
+    else:
+        with duckdb.connect() as con:
+            found = [source_deliveries(con, s) for s in sources]
+    for item in found:
+        if item.problem:
+            problems.append(item.problem)
+        for delivery in item.deliveries:
+            found_by_period.setdefault(delivery.split("@", 1)[0], []).append(f"{item.source.name}:{delivery}")
+    return found_by_period, problems, [s.name for s in sources]
+
+
+def build_deliveries_schedule(partitioning: str, name: str, cron: str, description: str) -> dg.ScheduleDefinition:
+    """A schedule over every source of one partitioning: runs of exactly the partitions with a new
+    delivery from any of them (new partitions are added first: a run can only target an existing one)."""
+    partitions_def = PARTITIONS_BY_PARTITIONING[partitioning]
+    job = JOB_BY_PARTITIONS[partitions_def.name]
+
+    @dg.schedule(name=name, job=job, cron_schedule=cron, execution_timezone="UTC",
+                 default_status=dg.DefaultScheduleStatus.STOPPED, description=description)
+    def _schedule(context: dg.ScheduleEvaluationContext, warehouse: Warehouse):
+        sources = [s for s in load_sources() if s.partitioning == partitioning]
+        try:
+            by_period, problems, _ = _pending(warehouse, sources)
+        except duckdb.IOException as exc:
+            return dg.SkipReason(f"warehouse busy: {str(exc).splitlines()[0]}")
+        for problem in problems:
+            context.log.warning(problem)
+        if not by_period:
+            return dg.SkipReason(f"no new {partitions_def.name.replace('_', ' ')} delivered")
+        new = sorted(set(by_period) - set(context.instance.get_dynamic_partitions(partitions_def.name)))
+        if new:
+            context.instance.add_dynamic_partitions(partitions_def.name, new)
+        run_key = ";".join(d for period in sorted(by_period) for d in by_period[period])
+        return partition_run_requests(context.instance, partitions_def, sorted(by_period), run_key,
+                                      {"atlas/periods": ",".join(sorted(by_period))})
+
+    return _schedule
+
+
+billing_deliveries_daily = build_deliveries_schedule(
+    "billing_period", "billing_deliveries_daily", "0 4 * * *",
+    "Daily 04:00 UTC: a billing_job run of every billing period with a delivery not yet landed, from any billing source.",
+)
+telemetry_deliveries_hourly = build_deliveries_schedule(
+    "day", "telemetry_deliveries_hourly", "15 * * * *",
+    "Hourly: a telemetry_job run of every UTC day with telemetry or accounting files not yet landed.",
+)
+
+
 @dg.definitions
 def delivery_sensors() -> dg.Definitions:
-    return dg.Definitions(sensors=[build_delivery_sensor(s) for s in load_sources()])
+    return dg.Definitions(
+        sensors=[build_delivery_sensor(s) for s in load_sources()],
+        schedules=[billing_deliveries_daily, telemetry_deliveries_hourly],
+    )

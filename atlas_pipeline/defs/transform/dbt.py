@@ -152,7 +152,9 @@ def _build(
         context.log.info(f"dbt builds {PARTITION_VARS[partitions_def.name]} {', '.join(keys)}")
     if full_refresh:
         args.append("--full-refresh")
-    planned = len(context.selected_output_names) + len(context.selected_asset_check_keys)
+    if partitions_def is None:
+        _ensure_partitioned_relations(context, dbt, warehouse)
+    planned = len(context.selected_output_names)  # models, seeds and their tests
     tracker = progress.current().task(f"dbt {context.op_def.name.removeprefix('atlas_dbt_')}", total=planned)
     held: list = []
     try:
@@ -167,6 +169,51 @@ def _build(
     tracker.close()
     _record_check_results(context, warehouse, held, keys)
     yield from _with_warehouse_metadata(context, warehouse, held, partitions_def, keys)
+
+
+def _ensure_partitioned_relations(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> None:
+    """Partitioned models this build reads that were never built — no billing month or telemetry day
+    delivered yet, so no partition ever ran (any subset of sources is an estate) — are created
+    empty first: `dbt run` with no partitions named builds each with no rows (and the raw views of
+    declared sources that delivered nothing, empty with their contract's columns). The first
+    partition run then fills them."""
+    manifest = json.loads(atlas_dbt_project().manifest_path.read_text())
+    nodes = manifest["nodes"]
+    selected = {key.path[-1] for key in context.selected_asset_keys}
+    wanted: set[str] = set()
+    stack = [uid for uid, n in nodes.items() if n["resource_type"] == "model" and n["name"] in selected]
+    seen: set[str] = set()
+    while stack:
+        uid = stack.pop()
+        if uid in seen or uid not in nodes:
+            continue
+        seen.add(uid)
+        node = nodes[uid]
+        if (node.get("config", {}).get("meta") or {}).get("partitions"):
+            wanted.add(uid)
+        stack.extend(node.get("depends_on", {}).get("nodes", []))
+    if not wanted:
+        return
+    from atlas_pipeline.lib.contracts import contract_for
+    from atlas_pipeline.lib.landing import ensure_manifest
+    from atlas_pipeline.lib.raw_relations import empty_view_sql
+    from atlas_pipeline.lib.sources import load_sources
+
+    with warehouse.connect() as con:
+        present = {(s.lower(), n.lower()) for s, n in con.execute(
+            "select table_schema, table_name from information_schema.tables").fetchall()}
+        missing = sorted(nodes[uid]["name"] for uid in wanted
+                         if (nodes[uid]["schema"].lower(), (nodes[uid].get("alias") or nodes[uid]["name"]).lower())
+                         not in present)
+        if not missing:
+            return
+        ensure_manifest(con)
+        for source in load_sources():
+            if ("raw", source.name.lower()) not in present:
+                con.execute(empty_view_sql(source.name, contract_for(source.name)))
+    context.log.info(f"no partition of {', '.join(missing)} was ever built (nothing delivered yet): creating them empty")
+    empty = json.dumps({name: [] for name in PARTITION_VARS.values()})
+    dbt.cli(["run", "--select", " ".join(missing), "--vars", empty], manifest=manifest, raise_on_error=True).wait()
 
 
 def _record_check_results(context: dg.AssetExecutionContext, warehouse: Warehouse, events: list, keys: list[str]) -> None:
@@ -257,18 +304,16 @@ def _with_warehouse_metadata(context: dg.AssetExecutionContext, warehouse: Wareh
                 rows = _partition_rows(con, schema, name, found, partitions_def, keys)
                 if rows is not None:
                     meta["dagster/row_count"] = dg.MetadataValue.int(rows)
-                if "marts" in node.get("fqn", []) and partitions_def is None:
-                    facts = describe_table(con, schema, name)
-                    if facts:
-                        meta["preview"] = dg.MetadataValue.md(facts["preview"])
-                        if "period" in facts:
-                            meta["period_covered"] = dg.MetadataValue.json(facts["period"])
-                        if "cost_totals" in facts:
-                            meta["cost_totals"] = dg.MetadataValue.json(facts["cost_totals"])
-                elif "marts" in node.get("fqn", []):
-                    facts = describe_table(con, schema, name)
-                    if facts and "cost_totals" in facts:
-                        meta["cost_totals_all_periods"] = dg.MetadataValue.json(facts["cost_totals"])
+                # A mart's whole table as it stands after the build (every period, for a partitioned one).
+                facts = describe_table(con, schema, name) if "marts" in node.get("fqn", []) else None
+                if facts:
+                    meta["preview"] = dg.MetadataValue.md(facts["preview"])
+                    if "period" in facts:
+                        meta["period_covered"] = dg.MetadataValue.json(facts["period"])
+                    if "cost_totals" in facts:
+                        meta["cost_totals"] = dg.MetadataValue.json(facts["cost_totals"])
+                    if partitions_def is not None:
+                        meta["table_rows_all_partitions"] = dg.MetadataValue.int(facts["row_count"])
                 extra[output] = meta
     except duckdb.Error as exc:  # e.g. another run holds the writer lock; the build itself succeeded
         context.log.warning(f"model metadata skipped, warehouse not readable now: {exc}")
