@@ -19,6 +19,7 @@ RUN_VARS = frozenset({"billing_periods", "telemetry_days"})
 # Where a column's description is looked up when its own model's yml lacks one: the most curated
 # layers first (the FOCUS mart documents the FOCUS columns every FOCUS model shares).
 _LAYER_ORDER = ("marts", "reports", "intermediate", "staging")
+DOC_PREFIX = "column__"
 
 
 def _project_macros(manifest: Mapping[str, Any], unique_ids: Iterable[str], project: str) -> dict[str, str]:
@@ -70,7 +71,27 @@ def column_descriptions(manifest: Mapping[str, Any]) -> dict[str, str]:
     described: dict[str, str] = {}
     for _, name, text in sorted(ranked, key=lambda r: r[0]):
         described.setdefault(name, text)
+    # The column glossary (models/docs/_columns.md): `column__<name>` doc blocks, written once.
+    for block in manifest.get("docs", {}).values():
+        name = block.get("name", "")
+        if name.startswith(DOC_PREFIX) and (block.get("block_contents") or "").strip():
+            described.setdefault(name[len(DOC_PREFIX):].lower(), block["block_contents"].strip())
     return described
+
+
+def describe_column(name: str, described: Mapping[str, str]) -> str | None:
+    """A column's description by name; month-over-month columns (`<measure>_previous_month`,
+    `<measure>_change`) are described from their measure."""
+    lowered = name.lower()
+    if lowered in described:
+        return described[lowered]
+    for suffix, template in (("_previous_month", "{base} in the previous month (same slice): {text}"),
+                             ("_change", "Change of {base} against the previous month: {text}")):
+        if lowered.endswith(suffix):
+            base = lowered[: -len(suffix)]
+            text = described.get(base)
+            return template.format(base=base, text=text) if text else template.split(":")[0].format(base=base) + "."
+    return None
 
 
 def warehouse_columns(

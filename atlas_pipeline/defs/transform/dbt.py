@@ -36,7 +36,7 @@ from atlas_pipeline.defs.ingest.partitions import (
 )
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib import progress
-from atlas_pipeline.lib.dbt_catalog import code_version, column_descriptions, warehouse_columns
+from atlas_pipeline.lib.dbt_catalog import code_version, column_descriptions, describe_column, warehouse_columns
 from atlas_pipeline.lib.dbt_project import atlas_dbt_project, dbt_env, dbt_project_vars, prepare_manifest
 from atlas_pipeline.lib.quality_report import CheckResult, record_results, status_of
 from atlas_pipeline.lib.table_metadata import describe_table
@@ -261,7 +261,7 @@ def _column_schema(columns: list[tuple[str, str]], node: dict, described: dict[s
     documented elsewhere in the project."""
     own = {name.lower(): (c.get("description") or "").strip() for name, c in (node.get("columns") or {}).items()}
     return dg.TableSchema(columns=[
-        dg.TableColumn(name=name, type=kind, description=own.get(name.lower()) or described.get(name.lower()) or None)
+        dg.TableColumn(name=name, type=kind, description=own.get(name.lower()) or describe_column(name, described))
         for name, kind in columns
     ])
 
