@@ -164,6 +164,35 @@ def check() -> int:
 
 
 @app.command()
+def accept(
+    source: Annotated[str, typer.Argument(help="The source, e.g. gcp_billing.")],
+    period: Annotated[str, typer.Argument(help="Its billing period (YYYY-MM) or day (YYYY-MM-DD).")],
+) -> int:
+    """Make a held-back delivery of a source's billing period or day current (it was empty, or much
+    smaller than the delivery it would replace); the next run rebuilds that period."""
+    import getpass
+
+    import duckdb
+
+    from atlas_pipeline.lib import run_state
+    from atlas_pipeline.lib.landing import accept_delivery
+    from atlas_pipeline.lib.warehouse import connect
+
+    paths = AtlasPaths.from_env()
+    try:
+        with connect(paths.warehouse) as con:
+            print(accept_delivery(con, source, period, getpass.getuser()))
+        run_state.forget(paths)  # the next `atlas run` plans, and rebuilds that period
+    except LookupError as exc:
+        _err(f"error: {exc.args[0]}")
+        return 1
+    except duckdb.IOException as exc:
+        _err(f"error: the warehouse is busy (a run holds it): {str(exc).splitlines()[0]}")
+        return 1
+    return 0
+
+
+@app.command()
 def run(
     regenerate: Annotated[bool, typer.Option(help="Rewrite the sample estate first.")] = False,
     full_refresh: Annotated[bool, typer.Option(

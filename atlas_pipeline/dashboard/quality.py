@@ -20,4 +20,7 @@ def render() -> None:
     table(freshness, "source_freshness",
           "Per export source: newest delivery, landing, quarantine, checks and the freshness check "
           "(max_lateness_hours in assets/sources/<name>.yaml)")
+    table(data.frame(q.delivery_status()), "delivery_status",
+          "Periods served from an incomplete delivery (a file quarantined), or with a delivery held back "
+          "(empty or much smaller than the one served: `atlas accept <source> <period>` makes it current)")
     table(data.frame(q.quality_by_stage()), "quality_by_stage", "Checks per pipeline stage (latest outcome each)")

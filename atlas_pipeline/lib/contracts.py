@@ -121,6 +121,9 @@ class Rule:
     values: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()  # sentinel texts that are not values (e.g. sacct's `Unknown`)
     when: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # in_billing_period: days before the period a value may fall (an invoice carries late usage);
+    # the end stays exclusive: usage billed before it happened is never right.
+    slack_days_before: int = 0
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,7 @@ def _rule(path: Path, i: int, item: object) -> Rule:
         raise DeclarationError(f"{path}: field '{where}.expect' must be one of {RULES}")
     if not isinstance(item.get("column"), str):
         raise DeclarationError(f"{path}: field '{where}.column' is required")
-    unknown = set(item) - {"expect", "column", "formats", "values", "allow", "when"}
+    unknown = set(item) - {"expect", "column", "formats", "values", "allow", "when", "slack_days_before"}
     if unknown:
         raise DeclarationError(f"{path}: field '{where}.{sorted(unknown)[0]}' is not known")
     if item["expect"] == "in_set" and not item.get("values"):
@@ -205,6 +208,9 @@ def _rule(path: Path, i: int, item: object) -> Rule:
     when = item.get("when") or {}
     if not isinstance(when, dict):
         raise DeclarationError(f"{path}: field '{where}.when' must map column -> list of values")
+    slack = item.get("slack_days_before", 0)
+    if isinstance(slack, bool) or not isinstance(slack, int) or slack < 0:
+        raise DeclarationError(f"{path}: field '{where}.slack_days_before' must be a whole number of days >= 0")
     return Rule(
         expect=item["expect"],
         column=item["column"],
@@ -212,6 +218,7 @@ def _rule(path: Path, i: int, item: object) -> Rule:
         values=tuple(str(v) for v in item.get("values") or ()),
         allow=tuple(str(v) for v in item.get("allow") or ()),
         when={str(k): tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in when.items()},
+        slack_days_before=slack,
     )
 
 

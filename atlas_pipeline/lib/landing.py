@@ -24,7 +24,7 @@ import shutil
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -64,12 +64,32 @@ create table if not exists landing.manifest (
 );
 -- landed_path is the typed parquet file; original_path the file as delivered, kept for audit.
 alter table landing.manifest add column if not exists original_path varchar;
+-- How each new delivery of a period was judged against the one it would replace (delivery_verdict).
+create table if not exists landing.delivery_judgements (
+    source varchar not null,
+    period varchar not null,
+    export_version varchar not null,
+    verdict varchar not null,          -- current | held_back
+    reason varchar,
+    rows_delivered bigint,
+    rows_before bigint,                -- rows of the delivery it would replace
+    judged_at timestamptz not null,
+    accepted_at timestamptz,           -- `atlas accept`: a held-back delivery made current
+    accepted_by varchar,
+    primary key (source, period, export_version)
+);
 create or replace view landing.current_files as
 with versions as (
     select
-        source, period, export_version, max(last_modified) as delivered_at, max(landed_at) as landed_at,
-        bool_and(status <> 'quarantined') as is_complete
-    from landing.manifest
+        manifest.source, manifest.period, manifest.export_version,
+        max(manifest.last_modified) as delivered_at, max(manifest.landed_at) as landed_at,
+        bool_and(manifest.status <> 'quarantined') as is_complete,
+        max(judgements.accepted_at) as accepted_at
+    from landing.manifest as manifest
+    left join landing.delivery_judgements as judgements using (source, period, export_version)
+    -- A held-back delivery (empty, or much smaller than the one it would replace) never becomes
+    -- current on its own: the previous delivery stays, until someone accepts it.
+    where judgements.verdict is distinct from 'held_back' or judgements.accepted_at is not null
     group by all
 ),
 ranked as (
@@ -80,7 +100,11 @@ ranked as (
     ) as version_rank
     from versions
 )
-select manifest.*
+select
+    manifest.*,
+    ranked.is_complete as delivery_complete,
+    -- when this delivery became current: when it landed, or when a held-back one was accepted
+    greatest(manifest.landed_at, coalesce(ranked.accepted_at, manifest.landed_at)) as current_since
 from landing.manifest as manifest
 join ranked using (source, period, export_version)
 where ranked.version_rank = 1;
@@ -105,19 +129,23 @@ class LandingReport:
     empty: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # deliveries whose manifest names files not yet there
+    held_back: list[str] = field(default_factory=list)  # deliveries judged too small to replace the current one
+    stale: list[str] = field(default_factory=list)  # files left over from an earlier export, not part of the delivery
 
     @property
     def changed_periods(self) -> list[str]:
         return sorted({v.split("@", 1)[0] for v in self.new_versions})
 
     def summary(self) -> str:
-        if not self.new_versions and not self.quarantined and not self.refused and not self.waiting:
+        if not (self.new_versions or self.quarantined or self.refused or self.waiting or self.stale):
             return f"{self.source}: nothing new ({self.listed} objects listed, {self.unchanged_periods} periods unchanged)"
         return (
             f"{self.source}: {len(self.new_versions)} new export version(s) for {self.changed_periods}, "
             f"{self.downloaded} downloaded, {self.reused} reused, {len(self.quarantined)} quarantined, "
             f"{len(self.empty)} empty, {len(self.refused)} refused"
             + (f", {len(self.waiting)} waiting for files their manifest names" if self.waiting else "")
+            + (f", {len(self.held_back)} held back (not current until accepted)" if self.held_back else "")
+            + (f", {len(self.stale)} left over from an earlier export (ignored)" if self.stale else "")
         )
 
 
@@ -163,18 +191,23 @@ def _group_deliveries(
     source: ExportSource,
     objects: list[StoredObject],
     manifests: dict[tuple[str, str | None], DeliveryManifest | ManifestError] | None = None,
-) -> tuple[dict[str, list[StoredObject]], list[str]]:
-    """Period -> the objects of its latest complete delivery; and the periods left waiting.
+) -> tuple[dict[str, list[StoredObject]], list[str], list[str]]:
+    """Period -> the objects of its latest complete delivery; the periods left waiting; and the
+    files left over from an earlier export (not part of any delivery).
 
-    Without manifests the newest delivery of a period (by its newest object) counts, whole. With
-    one, a delivery is the files its manifest names, and counts only once all of them are listed
-    at their stated size; until then an older complete delivery stays current. A manifest for the
-    whole period (AWS: no delivery folder) picks its files among all of the period's objects."""
+    Without manifests the newest delivery of a period (by its newest object) counts, whole — or,
+    for a source without delivery folders that declares `delivery_window_hours` (an export that
+    rewrites its files in place, like BigQuery's extract shards), only the files written within
+    that window of the period's newest file: a shard an earlier, larger export left behind is not
+    part of today's delivery. With a manifest, a delivery is the files it names, and counts only
+    once all of them are listed at their stated size; until then an older complete delivery stays
+    current. A manifest for the whole period (AWS: no delivery folder) picks its files among all of
+    the period's objects."""
     manifests = manifests or {}
     by_period: dict[str, dict[str | None, list[StoredObject]]] = defaultdict(lambda: defaultdict(list))
     for obj in objects:
         by_period[source.period_of(obj.key)][source.delivery_of(obj.key)].append(obj)
-    latest, waiting = {}, []
+    latest, waiting, stale = {}, [], []
     for period, deliveries in by_period.items():
         if (period, None) in manifests:
             candidates = [(None, [o for objs in deliveries.values() for o in objs])]
@@ -185,6 +218,15 @@ def _group_deliveries(
         for delivery, objs in candidates:
             manifest = manifests.get((period, delivery))
             if manifest is None:
+                if delivery is None and source.delivery_window_hours is not None:
+                    newest = max(o.last_modified for o in objs)
+                    window = timedelta(hours=source.delivery_window_hours)
+                    stale += [
+                        f"{o.key}: written {newest - o.last_modified} before the newest file of {period} "
+                        f"(delivery window {source.delivery_window_hours:g} h): left over from an earlier export"
+                        for o in objs if newest - o.last_modified > window
+                    ]
+                    objs = [o for o in objs if newest - o.last_modified <= window]
                 latest[period] = objs
                 break
             if isinstance(manifest, ManifestError):
@@ -198,7 +240,7 @@ def _group_deliveries(
                 continue
             latest[period] = [o for o in objs if manifest.names(o.key)]
             break
-    return latest, waiting
+    return latest, waiting, stale
 
 
 def _manifests(
@@ -212,7 +254,10 @@ def _manifests(
     for obj in listed:
         if not pattern.match(obj.key):
             continue
-        period = source.period_of(obj.key)
+        try:
+            period = source.period_of(obj.key)
+        except ValueError:  # a manifest outside the period layout names no period's delivery
+            continue
         try:
             out[(period, source.delivery_of(obj.key))] = read_manifest(store, obj)
         except ManifestError as exc:
@@ -255,8 +300,12 @@ def _listed_exports(
             continue
         try:
             safe_relative_key(obj.key)
+            source.period_of(obj.key)
         except UnsafeKeyError as exc:
             refused.append(str(exc))
+            continue
+        except ValueError as exc:  # a stray file the layout does not place in any period
+            refused.append(f"refusing {obj.key!r}: {exc}")
             continue
         objects.append(obj)
     return objects, refused, _manifests(source, store, listed)
@@ -319,7 +368,7 @@ def land_source(
         ).fetchall()
     }
 
-    deliveries, report.waiting = _group_deliveries(source, objects, manifests)
+    deliveries, report.waiting, report.stale = _group_deliveries(source, objects, manifests)
     for period, period_objects in sorted(deliveries.items()):
         if periods is not None and period not in periods:
             continue
@@ -377,6 +426,13 @@ def land_source(
                  str(final_path) if final_path else None, landed_at, status, row_count, message,
                  str(original_path) if original_path else None)
             )
+        # Judge the delivery against the one it would replace before recording it (the current one).
+        attested = isinstance(
+            manifests.get((period, source.delivery_of(period_objects[0].key))) or manifests.get((period, None)),
+            DeliveryManifest,
+        )
+        delivered_rows = sum(r[11] or 0 for r in rows if r[10] == "landed")
+        judgement = judge_delivery(con, source, period, delivered_rows, attested)
         # Publish the version folder whole, then record it: a crash leaves no half version current.
         shutil.rmtree(final_dir, ignore_errors=True)
         staging_dir.rename(final_dir)
@@ -386,8 +442,72 @@ def land_source(
             "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        con.execute(
+            "insert or replace into landing.delivery_judgements "
+            "(source, period, export_version, verdict, reason, rows_delivered, rows_before, judged_at) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [source.name, period, version, judgement.verdict, judgement.reason, delivered_rows,
+             judgement.rows_before, landed_at],
+        )
         report.new_versions.append(f"{period}@{version}")
+        if judgement.verdict == "held_back":
+            report.held_back.append(f"{period}@{version}: {judgement.reason}")
     return report
+
+
+@dataclass(frozen=True)
+class DeliveryJudgement:
+    """Whether a new delivery of a period may replace the current one."""
+
+    verdict: str  # current | held_back
+    reason: str | None
+    rows_before: int | None
+
+
+def judge_delivery(
+    con: duckdb.DuckDBPyConnection, source: ExportSource, period: str, rows: int, attested: bool
+) -> DeliveryJudgement:
+    """A re-delivery of a period that had data, with no rows or fewer than the source's
+    `min_redelivery_fraction` of the current delivery's, is held back: an export that failed
+    half-way or a header-only file must not silently replace a good month. The provider's manifest
+    naming the files vouches for a smaller delivery (a restatement that really shrank); otherwise
+    a person decides (`atlas accept <source> <period>`)."""
+    [(before,)] = con.execute(
+        "select sum(row_count) filter (where status = 'landed') from landing.current_files where source = ? and period = ?",
+        [source.name, period],
+    ).fetchall()
+    if not before or rows >= source.min_redelivery_fraction * before:
+        return DeliveryJudgement("current", None, before)
+    if attested:
+        return DeliveryJudgement("current", f"{rows:,} rows against {before:,}: smaller, as its manifest states", before)
+    return DeliveryJudgement(
+        "held_back",
+        f"{rows:,} rows against {before:,} in the current delivery (below {source.min_redelivery_fraction:.0%}): "
+        f"held back, the current delivery stays; if the smaller export is right, run "
+        f"`atlas accept {source.name} {period}`",
+        before,
+    )
+
+
+def accept_delivery(con: duckdb.DuckDBPyConnection, source: str, period: str, accepted_by: str) -> str:
+    """Make the newest held-back delivery of a source's period current (`atlas accept`); returns
+    what was accepted. The next run rebuilds that period (its files' `current_since` is now)."""
+    ensure_manifest(con)
+    held = con.execute(
+        "select export_version, reason from landing.delivery_judgements "
+        "where source = ? and period = ? and verdict = 'held_back' and accepted_at is null "
+        "order by judged_at desc limit 1",
+        [source, period],
+    ).fetchall()
+    if not held:
+        raise LookupError(f"{source} {period}: no held-back delivery to accept (see landing.delivery_judgements)")
+    [(version, reason)] = held
+    con.execute(
+        "update landing.delivery_judgements set accepted_at = ?, accepted_by = ? "
+        "where source = ? and period = ? and export_version = ?",
+        [datetime.now(UTC), accepted_by, source, period, version],
+    )
+    return f"{source} {period}@{version} accepted (was held back: {reason}); the next run rebuilds {period}"
 
 
 def refresh_raw_view(con: duckdb.DuckDBPyConnection, source: ExportSource) -> dict:

@@ -533,6 +533,17 @@ def quality_by_stage() -> Query:
     return Query("quality_by_stage", f"select * from {SCHEMA}.rpt_data_quality_by_stage order by stage")
 
 
+def delivery_status(problems_only: bool = True) -> Query:
+    """Per source and period: the delivery served, complete or not, and deliveries held back."""
+    where = "where status <> 'ok' " if problems_only else ""
+    return Query(
+        "delivery_status",
+        f"""select source, period, status, files, files_quarantined, rows_served, deliveries_held_back,
+                   newest_held_back_reason, delivered_at, current_since
+            from {SCHEMA}.rpt_delivery_status {where}order by source, period""",
+    )
+
+
 def source_freshness() -> Query:
     return Query(
         "source_freshness",

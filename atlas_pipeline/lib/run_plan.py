@@ -2,7 +2,7 @@
 
 An asset needs building when
 - its source has a delivery landing has not seen (a billing period or a telemetry day: that
-  partition; the node inventory: the asset);
+  partition; the node inventory: the asset), or a held-back delivery accepted since (`atlas accept`);
 - a partition of it was never built (a new partition, or a run that failed);
 - its code changed since its last materialization (dbt: the model's SQL, the macros it calls, the
   vars they read — see lib/dbt_catalog.py; a partitioned asset then rebuilds every partition);
@@ -53,10 +53,38 @@ class SourceDeliveries:
     problem: str | None = None  # the store cannot be listed / the location vanished
 
 
-def source_deliveries(con: duckdb.DuckDBPyConnection, source: ExportSource) -> SourceDeliveries:
-    """The periods of `source` with a delivery not yet landed. A bundled declaration whose folder
-    does not exist is an absent source (nothing to do); a user's missing location, an unreadable
-    store, or a source that delivered before and now lists nothing is a problem (landing would fail)."""
+def accepted_deliveries(
+    con: duckdb.DuckDBPyConnection, source: ExportSource, instance: dg.DagsterInstance
+) -> list[str]:
+    """Held-back deliveries of `source` accepted (`atlas accept`) after its raw asset last
+    materialized that period, as 'period@version (accepted)': nothing new lands, yet the period's
+    current delivery changed, so the period must be rebuilt."""
+    try:
+        rows = con.execute(
+            "select period, export_version, accepted_at from landing.delivery_judgements "
+            "where source = ? and accepted_at is not null order by period", [source.name]).fetchall()
+    except duckdb.Error:  # no judgements table yet: nothing was ever held back
+        return []
+    key = dg.AssetKey(["raw", source.name])
+    out = []
+    for period, version, accepted_at in rows:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=None if source.partitioning == "none" else [period]),
+            limit=1,
+        ).records
+        if not records or records[0].timestamp < accepted_at.timestamp():
+            out.append(f"{period}@{version} (accepted)")
+    return out
+
+
+def source_deliveries(
+    con: duckdb.DuckDBPyConnection, source: ExportSource, instance: dg.DagsterInstance | None = None
+) -> SourceDeliveries:
+    """The periods of `source` with a delivery not yet landed — and, given the Dagster `instance`,
+    those whose held-back delivery was accepted since they were last built. A bundled declaration
+    whose folder does not exist is an absent source (nothing to do); a user's missing location, an
+    unreadable store, or a source that delivered before and now lists nothing is a problem (landing
+    would fail)."""
     found = SourceDeliveries(source)
     try:
         store = open_store(source.resolved_location())
@@ -75,6 +103,8 @@ def source_deliveries(con: duckdb.DuckDBPyConnection, source: ExportSource) -> S
         found.problem = (f"source {source.name}: {source.location} lists no files matching {source.include!r}, but "
                          f"deliveries landed from it before: was the export moved or deleted?")
         return found
+    if instance is not None:
+        pending = [*pending, *accepted_deliveries(con, source, instance)]
     found.deliveries = list(pending)
     found.periods = sorted({p.split("@", 1)[0] for p in pending})
     return found
@@ -201,7 +231,7 @@ def plan_run(
     wanted: dict[str, set[str]] = {name: set() for name in partitions_defs}
     changed_unpartitioned: set[dg.AssetKey] = set()
     for source in sources:
-        found = source_deliveries(con, source)
+        found = source_deliveries(con, source, instance)
         plan.deliveries.append(found)
         if found.problem:
             plan.problems.append(found.problem)

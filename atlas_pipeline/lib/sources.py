@@ -34,6 +34,9 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # How late a source's newest delivery may be before its freshness check warns, by partitioning:
 # billing exports land once or a few times a day (up to 48 h late); telemetry within hours.
+# A month-to-date export only grows; a restated month changes by a few percent. Half the rows of the
+# delivery it would replace is an export gone wrong, not a restatement.
+DEFAULT_MIN_REDELIVERY_FRACTION = 0.5
 DEFAULT_MAX_LATENESS_HOURS = {"billing_period": 48.0, "day": 6.0, "none": 7 * 24.0}
 
 
@@ -78,6 +81,12 @@ class ExportSource:
     # parsed so old declarations load; `atlas check` says it has no effect.
     required: bool = True
     max_lateness_hours: float | None = None  # optional; default by partitioning (DEFAULT_MAX_LATENESS_HOURS)
+    # Without a manifest or delivery folders: a delivery is the files written within this many hours
+    # of a period's newest file (older ones are left over from an earlier export). None: all files.
+    delivery_window_hours: float | None = None
+    # A re-delivery of a period with fewer rows than this share of the current delivery's (an empty
+    # or truncated export) is held back until accepted (`atlas accept`), unless its manifest vouches.
+    min_redelivery_fraction: float = DEFAULT_MIN_REDELIVERY_FRACTION
     declared_in: str = ""
 
     @property
@@ -174,9 +183,14 @@ def source_problems(path: Path, data: object) -> list[str]:
     required = data.get("required", True)
     if not isinstance(required, bool):
         problems.append(f"{path}: field 'required' must be true or false, got {required!r}")
-    lateness = data.get("max_lateness_hours")
-    if lateness is not None and (isinstance(lateness, bool) or not isinstance(lateness, int | float) or lateness <= 0):
-        problems.append(f"{path}: field 'max_lateness_hours' must be a positive number of hours, got {lateness!r}")
+    for field in ("max_lateness_hours", "delivery_window_hours"):
+        value = data.get(field)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
+            problems.append(f"{path}: field '{field}' must be a positive number of hours, got {value!r}")
+    fraction = data.get("min_redelivery_fraction")
+    if fraction is not None and (isinstance(fraction, bool) or not isinstance(fraction, int | float)
+                                 or not 0 <= fraction <= 1):
+        problems.append(f"{path}: field 'min_redelivery_fraction' must be a number from 0 to 1, got {fraction!r}")
     return problems
 
 
@@ -188,10 +202,13 @@ def parse_source(path: Path) -> ExportSource:
         raise DeclarationError(*problems)
     assert isinstance(data, dict)
     lateness = data.get("max_lateness_hours")
+    window = data.get("delivery_window_hours")
     return ExportSource(
         **{k: str(v) for k, v in data.items() if k in _TEXT},
         required=data.get("required", True),
         max_lateness_hours=None if lateness is None else float(lateness),
+        delivery_window_hours=None if window is None else float(window),
+        min_redelivery_fraction=float(data.get("min_redelivery_fraction", DEFAULT_MIN_REDELIVERY_FRACTION)),
         declared_in=str(path),
     )
 

@@ -146,9 +146,15 @@ def rule_check(rule: Rule, contract: FileContract | None, columns: dict[str, str
     contract name -> the file's column) and the typed values (`typed`: lowercased name -> SQL).
     None when the file lacks the rule's column (or a `when` column)."""
     name = rule.column.lower()
-    if name not in columns or not all(c.lower() in columns for c in rule.when):
+    struct, _, member = name.partition(".")
+    if name in columns:
+        ref = q(columns[name])
+    elif member and struct in columns:  # a field of a nested column (JSON exports): `invoice.month`
+        ref = f"{q(columns[struct])}.{q(rule.column.partition('.')[2])}"
+    else:
         return None
-    ref = q(columns[name])
+    if not all(c.lower() in columns for c in rule.when):
+        return None
     text = f"nullif(trim(cast({ref} as varchar)), '')"
     value = typed.get(name)
     allowed = f" and {text} not in ({', '.join(lit(a) for a in rule.allow)})" if rule.allow else ""
@@ -170,6 +176,7 @@ def rule_check(rule: Rule, contract: FileContract | None, columns: dict[str, str
         if bounds is None:
             return None
         start, end = bounds
+        start = date.fromordinal(start.toordinal() - rule.slack_days_before)
         if value is not None and not rule.formats:
             moment = value
         else:

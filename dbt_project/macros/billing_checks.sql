@@ -11,13 +11,11 @@
 with
 
 landed as (
-    {%- for input in var('billing_inputs') %}{% for src in input.sources %}
+    {%- for src in billing_sources_list() %}
     select '{{ src.raw }}' as x_source, x_period as billing_period, count(*) as rows_landed
     from {{ source('raw', src.raw) }}
     group by 1, 2
     {%- if not loop.last %}
-    union all
-    {%- endif %}{% endfor %}{%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
@@ -91,9 +89,9 @@ select * from final
 with
 
 staged as (
-    {%- for input in var('billing_inputs') %}{% for src in input.sources %}
+    {%- for src in billing_sources_list() %}
     select
-        '{{ input.focus_model }}' as billing_input,
+        '{{ src.focus_model }}' as billing_input,
         {{ 'true' if src.amortized_basis else 'false' }} as is_amortized_view,
         billing_account_id,
         billing_period,
@@ -101,8 +99,6 @@ staged as (
         x_amortized_cost
     from {{ ref(src.staging) }}
     {%- if not loop.last %}
-    union all
-    {%- endif %}{% endfor %}{%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
@@ -144,9 +140,9 @@ expected as (
 focus as (
     select
         case x_source
-            {%- for input in var('billing_inputs') %}{% for src in input.sources %}
-            when '{{ src.raw }}' then '{{ input.focus_model }}'
-            {%- endfor %}{% endfor %}
+            {%- for src in billing_sources_list() %}
+            when '{{ src.raw }}' then '{{ src.focus_model }}'
+            {%- endfor %}
         end as billing_input,
         "BillingAccountId" as billing_account_id,
         x_billing_period as billing_period,
@@ -176,4 +172,69 @@ final as (
 )
 
 select * from final
+{%- endmacro %}
+
+{#- The same billing line in two files of one input's period: an earlier export's file left beside
+    the new one, or two exports of one account overlapping. A line's identity is the input's
+    `line_identity` columns in var billing_inputs (a provider's line-item id), else every column of
+    its staging row but the lineage. Identical lines inside one file are the provider's own (GCP
+    writes such rows) and are not counted. -#}
+{% macro billing_lines_in_two_files() -%}
+with
+
+lines as (
+    {%- for src in billing_sources_list() %}
+    select
+        '{{ src.raw }}' as x_source,
+        billing_period,
+        x_source_file,
+        {%- if src.line_identity %}
+        concat_ws('|', {{ src.line_identity | join(', ') }}) as line_identity
+        {%- else %}
+        cast({{ row_fingerprint(['x_source_file', 'x_source_row', 'x_export_version']) }} as varchar) as line_identity
+        {%- endif %}
+    from {{ ref(src.staging) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        x_source,
+        billing_period,
+        line_identity,
+        count(distinct x_source_file) as files,
+        min(x_source_file) as first_file,
+        max(x_source_file) as other_file
+    from lines
+    group by 1, 2, 3
+    having count(distinct x_source_file) > 1
+)
+
+select * from final
+{%- endmacro %}
+
+{#- A fingerprint of the current row's columns except `exclude` (engine-specific). -#}
+{% macro row_fingerprint(exclude) -%}
+    {{ return(adapter.dispatch('row_fingerprint', 'atlas')(exclude)) }}
+{%- endmacro %}
+
+{% macro default__row_fingerprint(exclude) -%}
+    hash(*columns(* exclude ({{ exclude | join(', ') }})))
+{%- endmacro %}
+
+{#- Every input source of var `billing_inputs`, flat: its `raw` name (x_source), `staging` model,
+    `focus_model` (its input's FOCUS model) and options (`amortized_basis`, `line_identity`). -#}
+{% macro billing_sources_list() -%}
+    {%- set sources = [] -%}
+    {%- for input in var('billing_inputs') -%}
+        {%- for src in input.sources -%}
+            {%- do sources.append({
+                'raw': src.raw, 'staging': src.staging, 'focus_model': input.focus_model,
+                'amortized_basis': src.amortized_basis, 'line_identity': src.line_identity}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(sources) }}
 {%- endmacro %}

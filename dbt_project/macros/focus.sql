@@ -91,12 +91,7 @@
 {#- Select every FOCUS + x_ column from `relation`, cast to its contract type; columns the
     provider model does not produce become typed NULLs. -#}
 {% macro focus_conform(relation) -%}
-    {%- set present = [] -%}
-    {%- if execute -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- do present.append(column.name | lower) -%}
-        {%- endfor -%}
-    {%- endif -%}
+    {%- set present = column_names(relation) -%}
     select
     {%- for name, type in focus_columns() + focus_extension_columns() %}
         {% if name | lower in present -%}

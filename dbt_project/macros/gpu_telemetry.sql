@@ -41,12 +41,7 @@
 {% macro telemetry_columns_or_null(relation, columns, required) -%}
     {#- `required`: columns taken as present when the relation cannot be introspected (unit tests);
         at run time every column the files lack becomes a typed NULL. -#}
-    {%- set present = [] -%}
-    {%- if execute -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- do present.append(column.name | lower) -%}
-        {%- endfor -%}
-    {%- endif -%}
+    {%- set present = column_names(relation) -%}
     {%- for name, type in columns.items() %}
         {% if (name | lower in present) or (not present and name in required) -%}
             {{ adapter.quote(name) }}

@@ -3,10 +3,11 @@
     Which periods: the dbt var `billing_periods` when it is set — Dagster runs the billing models
     as assets partitioned by billing period and passes the run's partitions
     (`--vars '{billing_periods: [2026-09, 2026-10]}'`), and the model then builds exactly those
-    periods, on its first build too. Without the var (a plain `dbt build`), the periods with a
-    delivery landed since the model was last built: the watermark is the model's own `loaded_at`
-    column (dbt's run start time, stamped on every row it writes), so a new day of the month, a
-    restated month or a late file puts its period back in play, across every billing source. A
+    periods, on its first build too. Without the var (a plain `dbt build`), the periods whose current
+    delivery changed since the model was last built: the watermark is the model's own `loaded_at`
+    column (dbt's run start time, stamped on every row it writes), and a delivery that became current
+    after it (`current_since`: landed, or a held-back one accepted) — a new day of the month, a
+    restated month, a late file — puts its period back in play, across every billing source. A
     restated month replaces that month and never adds to it. A full refresh (`atlas run
     --full-refresh`, a backfill of every partition, `dbt build --full-refresh`) rebuilds all
     periods: needed after changing the mappings or the seeds (fx_rates, service categories). -#}
@@ -34,27 +35,16 @@
 
 {% macro billing_periods_landed_since(relation, loaded_at_column, columns=[], partitions=none) -%}
     {%- set billing_sources = [] -%}
-    {%- for input in var('billing_inputs') -%}
-        {%- for source in input.sources -%}
-            {%- do billing_sources.append("'" ~ source.raw ~ "'") -%}
-        {%- endfor -%}
-    {%- endfor -%}
+    {%- for src in billing_sources_list() -%}{%- do billing_sources.append("'" ~ src.raw ~ "'") -%}{%- endfor -%}
     {#- A table built by an older Atlas (a column it lacks) is rebuilt whole: every period. -#}
-    {%- set present = [] -%}
-    {%- if execute -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- do present.append(column.name | lower) -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {%- set stale = [] -%}
-    {%- for name, type in columns if name | lower not in present -%}{%- do stale.append(name) -%}{%- endfor -%}
+    {%- set stale = _missing_columns(relation, columns) -%}
     {%- if partitions is not none and not stale -%}{{ return(partitions) }}{%- endif -%}
     {%- set query -%}
         select distinct period
         from landing.current_files
         where source in ({{ billing_sources | join(', ') }})
             {%- if not stale %}
-            and landed_at > (select coalesce(max({{ loaded_at_column }}), '-infinity'::timestamptz) from {{ relation }})
+            and current_since > (select coalesce(max({{ loaded_at_column }}), '-infinity'::timestamptz) from {{ relation }})
             {%- endif %}
         order by period
     {%- endset -%}
@@ -63,14 +53,19 @@
 
 {#- The billing periods of focus_cost_and_usage rebuilt after `relation` last read it (its
     `loaded_at_column` against the FOCUS rows' x_loaded_at); the partitions named by var
-    `billing_periods` when it is set; none (every period) on a first or full build. -#}
-{% macro billing_periods_rebuilt_since(focus_relation, relation, loaded_at_column) -%}
+    `billing_periods` when it is set; none (every period) on a first or full build. A table lacking
+    one of `columns` is rebuilt whole. -#}
+{% macro billing_periods_rebuilt_since(focus_relation, relation, loaded_at_column, columns=[]) -%}
     {%- set partitions = partition_keys_var('billing_periods') -%}
-    {%- if partitions is not none or not is_incremental() -%}{{ return(partitions) }}{%- endif -%}
+    {%- if not is_incremental() -%}{{ return(partitions) }}{%- endif -%}
+    {%- set stale = _missing_columns(relation, columns) -%}
+    {%- if partitions is not none and not stale -%}{{ return(partitions) }}{%- endif -%}
     {%- set query -%}
         select distinct x_billing_period
         from {{ focus_relation }}
+        {%- if not stale %}
         where x_loaded_at > (select coalesce(max({{ loaded_at_column }}), '-infinity'::timestamptz) from {{ relation }})
+        {%- endif %}
         order by 1
     {%- endset -%}
     {{ return(_billing_periods(query)) }}
@@ -130,4 +125,26 @@
         {%- endfor -%}
         {{ in_billing_periods(period_column, periods | unique | sort | list) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- (source, period) of every billing input's current delivery that is incomplete: a file of it was
+    quarantined (landing.current_files.delivery_complete), compiled into a literal list. -#}
+{% macro incomplete_billing_deliveries() -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set query -%}
+        select distinct source, period from landing.current_files where not delivery_complete order by 1, 2
+    {%- endset -%}
+    {%- set found = adapter.get_relation(database=target.database, schema='landing', identifier='current_files') -%}
+    {%- if not found -%}{{ return([]) }}{%- endif -%}
+    {%- set result = run_query(query) -%}
+    {{ return(result.rows | map('list') | list) }}
+{%- endmacro %}
+
+{#- The `columns` (name, type) a table built by an older Atlas lacks: such a table is rebuilt whole,
+    every period, rather than mixing rows with and without the new column. -#}
+{% macro _missing_columns(relation, columns) -%}
+    {%- set present = column_names(relation) -%}
+    {%- set missing = [] -%}
+    {%- for name, type in columns if name | lower not in present -%}{%- do missing.append(name) -%}{%- endfor -%}
+    {{ return(missing) }}
 {%- endmacro %}

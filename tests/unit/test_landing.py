@@ -72,11 +72,12 @@ def test_restated_month_replaces_the_old_delivery(env):
     _deliver(exports, "run-a", "".join(lines), 1_700_000_000)
     land_source(con, AZURE, LocalStore(exports), landing, quarantine)
 
-    # The provider re-runs the export: a new run folder with a restated (shorter) month.
-    _deliver(exports, "run-b", "".join(lines[:6]), 1_700_086_400)
+    # The provider re-runs the export: a new run folder with a restated (shorter) month. (Shorter
+    # than half the month it replaces would be held back: tests/unit/test_delivery_judgement.py.)
+    _deliver(exports, "run-b", "".join(lines[:10]), 1_700_086_400)
     report = land_source(con, AZURE, LocalStore(exports), landing, quarantine)
-    assert report.new_versions == ["2023-09@run-b"]
-    assert _rows(con, AZURE) == 5  # replaced, not 11 + 5
+    assert report.new_versions == ["2023-09@run-b"] and report.held_back == []
+    assert _rows(con, AZURE) == 9  # replaced, not 11 + 9
     versions = con.execute("select distinct x_export_version from raw.azure_actual").fetchall()
     assert versions == [("run-b",)]
     # Landing stays immutable: the first delivery is still on disk.

@@ -58,6 +58,10 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
                 context.log.warning(f"quarantined {item['file']}: {item['problem']}")
             for refused in report.refused:
                 context.log.warning(refused)
+            for held in report.held_back:
+                context.log.warning(f"held back {source.name} {held}")
+            for stale in report.stale:
+                context.log.warning(f"ignored {stale}")
             view = refresh_raw_view(con, source)
             if not view["files"]:
                 context.log.info(f"{source.name}: absent from this estate (nothing delivered); raw.{source.name} is empty")
@@ -85,6 +89,8 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
                 "quarantined": dg.MetadataValue.json(report.quarantined),
                 "empty_files": dg.MetadataValue.json(report.empty),
                 "refused_keys": dg.MetadataValue.json(report.refused),
+                "held_back_deliveries": dg.MetadataValue.json(report.held_back),
+                "left_over_files": dg.MetadataValue.json(report.stale),
                 "summary": dg.MetadataValue.text(report.summary()),
                 "absent": dg.MetadataValue.bool(not view["files"]),
             }

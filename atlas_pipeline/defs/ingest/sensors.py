@@ -66,10 +66,10 @@ def build_delivery_sensor(source: ExportSource) -> dg.SensorDefinition:
         try:
             if warehouse.paths().warehouse.exists():
                 with warehouse.connect(read_only=True) as con:
-                    found = source_deliveries(con, source)
+                    found = source_deliveries(con, source, context.instance)
             else:
                 with duckdb.connect() as con:  # nothing landed yet: every delivery is new
-                    found = source_deliveries(con, source)
+                    found = source_deliveries(con, source, context.instance)
         except duckdb.IOException as exc:  # a run holds the warehouse: look again next tick
             return dg.SkipReason(f"warehouse busy: {str(exc).splitlines()[0]}")
         if found.problem:
@@ -95,16 +95,18 @@ def build_delivery_sensor(source: ExportSource) -> dg.SensorDefinition:
 
 
 
-def _pending(warehouse: Warehouse, sources: list[ExportSource]) -> tuple[dict[str, list[str]], list[str], list[str]]:
+def _pending(
+    warehouse: Warehouse, sources: list[ExportSource], instance: dg.DagsterInstance | None = None
+) -> tuple[dict[str, list[str]], list[str], list[str]]:
     """period -> its new deliveries ('source:period@version'), and the sources' problems, over `sources`."""
     found_by_period: dict[str, list[str]] = {}
     problems: list[str] = []
     if warehouse.paths().warehouse.exists():
         with warehouse.connect(read_only=True) as con:
-            found = [source_deliveries(con, s) for s in sources]
+            found = [source_deliveries(con, s, instance) for s in sources]
     else:
         with duckdb.connect() as con:
-            found = [source_deliveries(con, s) for s in sources]
+            found = [source_deliveries(con, s, instance) for s in sources]
     for item in found:
         if item.problem:
             problems.append(item.problem)
@@ -124,7 +126,7 @@ def build_deliveries_schedule(partitioning: str, name: str, cron: str, descripti
     def _schedule(context: dg.ScheduleEvaluationContext, warehouse: Warehouse):
         sources = [s for s in load_sources() if s.partitioning == partitioning]
         try:
-            by_period, problems, _ = _pending(warehouse, sources)
+            by_period, problems, _ = _pending(warehouse, sources, context.instance)
         except duckdb.IOException as exc:
             return dg.SkipReason(f"warehouse busy: {str(exc).splitlines()[0]}")
         for problem in problems:

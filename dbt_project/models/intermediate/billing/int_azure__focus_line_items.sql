@@ -9,31 +9,13 @@
     Many organisations export actual cost only: for an account and period without an amortized
     export, every actual row is taken, and EffectiveCost is the actual cost of the rows no
     commitment covers or buys (covered usage and commitment purchases: 0), the basis the
-    effective-cost reconciliation then uses. Amortized rows not taken are listed with their reason
-    in int_azure__amortized_rows_outside_focus. Every filter here is NULL-safe: a blank
-    PricingModel or ChargeType is an on-demand row, never a dropped one. -#}
+    effective-cost reconciliation then uses. Which rows are taken is decided once, in
+    int_azure__cost_details_rows (the rows not taken, with their reason: int_azure__rows_outside_focus). -#}
 with
 
-actual as (
-    select
-        *,
-        {{ azure_is_commitment('pricing_model') }} as is_commitment
-    from {{ ref('stg_azure__cost_details_actual') }}
-),
-
-amortized as (
-    select
-        *,
-        {{ azure_is_commitment('pricing_model') }} as is_commitment
-    from {{ ref('stg_azure__cost_details_amortized') }}
-),
-
-amortized_periods as (
-    select distinct billing_account_id, billing_period from amortized
-),
-
-actual_periods as (
-    select distinct billing_account_id, billing_period from actual
+rows as (
+    select * from {{ ref('int_azure__cost_details_rows') }}
+    where in_focus
 ),
 
 services as (
@@ -44,47 +26,19 @@ units as (
     select * from {{ ref('pricing_units') }} where provider = 'azure'
 ),
 
-actual_rows as (
-    select
-        actual.*,
-        amortized_periods.billing_account_id is not null as has_amortized_export
-    from actual
-    left join amortized_periods
-        on amortized_periods.billing_account_id is not distinct from actual.billing_account_id
-        and amortized_periods.billing_period = actual.billing_period
-),
-
-billed_rows as (
-    select
-        actual_rows.* exclude (has_amortized_export),
-        actual_rows.cost as billed_cost,
-        case
-            -- Commitment purchases are amortized into the usage they cover.
-            when actual_rows.charge_type = 'Purchase' and actual_rows.is_commitment then 0
-            -- Without an amortized export, covered usage keeps its actual cost (0).
-            else actual_rows.cost
-        end as effective_cost
-    from actual_rows
-    -- With an amortized export, covered usage comes from it instead (at its amortized cost).
-    where not (actual_rows.has_amortized_export and {{ azure_amortized_row_in_focus('actual_rows') }})
-),
-
-amortized_rows as (
-    select
-        amortized.*,
-        cast(0 as {{ money_type() }}) as billed_cost,
-        amortized.cost as effective_cost
-    from amortized
-    inner join actual_periods
-        on actual_periods.billing_account_id is not distinct from amortized.billing_account_id
-        and actual_periods.billing_period = amortized.billing_period
-    where {{ azure_amortized_row_in_focus('amortized') }}
-),
-
 all_rows as (
-    select * from billed_rows
-    union all
-    select * from amortized_rows
+    select
+        rows.* exclude (in_focus, outside_focus_reason, has_actual_export, has_amortized_export),
+        -- BilledCost from the actual export; the amortized export's rows were not billed as such
+        case when rows.dataset = 'actual' then rows.cost else cast(0 as {{ money_type() }}) end as billed_cost,
+        case
+            when rows.dataset = 'amortized' then rows.cost
+            -- Commitment purchases are amortized into the usage they cover.
+            when rows.charge_type = 'Purchase' and rows.is_commitment then 0
+            -- Actual cost only: covered usage keeps its actual cost (0).
+            else rows.cost
+        end as effective_cost
+    from rows
 ),
 
 focus as (

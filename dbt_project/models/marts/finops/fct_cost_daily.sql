@@ -3,8 +3,10 @@
     Incremental like its source: the run's billing-period partitions (var billing_periods), else the
     billing periods rebuilt in focus_cost_and_usage since this table last read it (its `loaded_at`,
     the FOCUS rows' x_loaded_at), are replaced whole. -#}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='billing_period') }}
-{%- set periods = billing_periods_rebuilt_since(ref('focus_cost_and_usage'), this, 'loaded_at') %}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='billing_period',
+          on_schema_change='append_new_columns') }}
+{%- set periods = billing_periods_rebuilt_since(ref('focus_cost_and_usage'), this, 'loaded_at',
+                                                [('delivery_complete', 'boolean')]) %}
 {%- if periods is not none %}
     {%- do log('fct_cost_daily: building billing periods ' ~ (periods | join(', ') or 'none'), info=True) %}
 {%- endif %}
@@ -38,6 +40,8 @@ daily as (
         sum(x_billed_cost_reporting) as billed_cost_reporting,
         sum(x_effective_cost_reporting) as effective_cost_reporting,
         count(*) as line_items,
+        -- false when any of the day's charges came from a delivery that lost a file to quarantine
+        bool_and(x_delivery_complete) as delivery_complete,
         x_loaded_at as loaded_at
     from focus
     group by all

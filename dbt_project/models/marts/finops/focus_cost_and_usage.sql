@@ -8,9 +8,11 @@
     still reconcile per invoice. No rate -> NULL, which a blocking test rejects. -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='x_billing_period',
           on_schema_change='append_new_columns') }}
+{%- set incomplete = incomplete_billing_deliveries() %}
 {#- The periods to build: the run's billing-period partitions (var billing_periods), else those
     landed since the last build, else (first or full build) every period: macros/incremental.sql. -#}
-{%- set periods = billing_periods_to_build(this, 'x_loaded_at', focus_columns() + focus_extension_columns()) %}
+{%- set periods = billing_periods_to_build(
+    this, 'x_loaded_at', focus_columns() + focus_extension_columns() + [('x_delivery_complete', 'boolean')]) %}
 {%- if periods is not none %}
     {%- do log('focus_cost_and_usage: building billing periods ' ~ (periods | join(', ') or 'none'), info=True) %}
 {%- endif %}
@@ -55,7 +57,16 @@ select
     fx_rates.rate_date as x_fx_rate_date,
     cast(unioned."BilledCost" * fx_rates.rate as {{ money_type() }}) as x_billed_cost_reporting,
     cast(unioned."EffectiveCost" * fx_rates.rate as {{ money_type() }}) as x_effective_cost_reporting,
-    {{ run_started_at_utc() }} as x_loaded_at
+    {{ run_started_at_utc() }} as x_loaded_at,
+    -- false: the current delivery of this row's input and period lost a file to quarantine, so the
+    -- period is incomplete (landing.current_files); the pane and fct_cost_daily say so
+    {%- if incomplete %}
+    ({{ dbt.concat(['unioned.x_source', "'@'", 'unioned.x_billing_period']) }}) not in (
+        {%- for source, period in incomplete %}'{{ source }}@{{ period }}'{{ ', ' if not loop.last }}{% endfor -%}
+    ) as x_delivery_complete
+    {%- else %}
+    true as x_delivery_complete
+    {%- endif %}
 from in_scope as unioned
 left join fx_rates
     on fx_rates.currency = unioned."BillingCurrency"
