@@ -46,10 +46,28 @@ def test_graph_reads_left_to_right_by_stage():
     assert dg.AssetKey(["raw", "aws_cur2"]) in graph.get(dg.AssetKey("stg_aws__cur2_line_items")).parent_keys
 
 
-def test_every_asset_has_a_description():
+def test_every_asset_has_a_description_owners_a_domain_and_kinds():
+    """The catalog a user reads: a real description (a dbt model's from its yml, never dagster-dbt's
+    "dbt model <name>" fallback), owners and a `domain` tag, and kinds, on every materializable asset."""
+    from atlas_pipeline.defs.catalog import DOMAINS
+
     graph = _defs().resolve_asset_graph()
-    missing = [k.to_user_string() for k in graph.get_all_asset_keys() if not graph.get(k).description]
-    assert missing == []
+    keys = [k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable]
+    assert len(keys) > 80
+    problems = []
+    for key in keys:
+        node = graph.get(key)
+        description = node.description or ""
+        if not description or description.startswith(("dbt model ", "(no description")):
+            problems.append(f"{key.to_user_string()}: description {description!r}")
+        if not node.owners:
+            problems.append(f"{key.to_user_string()}: no owners")
+        domain = (node.tags or {}).get("domain")
+        if domain not in DOMAINS or list(DOMAINS[domain].owners) != list(node.owners):
+            problems.append(f"{key.to_user_string()}: domain tag {domain!r}, owners {node.owners}")
+        if not node.kinds:
+            problems.append(f"{key.to_user_string()}: no kinds")
+    assert problems == []
 
 
 def test_jobs_and_schedules_snapshot():

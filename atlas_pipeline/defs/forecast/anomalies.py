@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from atlas_pipeline.defs.catalog import FORECASTING
 from atlas_pipeline.defs.forecast.assets import (
     EXCLUDED_CHARGE_CATEGORIES,
     _ensure_table,
@@ -195,6 +196,8 @@ def find_anomalies(
 
 @dg.asset(
     group_name="forecasts",
+    owners=list(FORECASTING.owners),
+    tags=FORECASTING.tags,
     partitions_def=forecast_partitions,
     deps=[forecast_cost_daily, dg.AssetKey("fct_cost_daily")],
     kinds={"duckdb"},

@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from atlas_pipeline.defs.catalog import FORECASTING
 from atlas_pipeline.defs.forecast.partitions import add_as_of_dates, forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.forecast_settings import ForecastSettings, load_forecast_settings
@@ -203,6 +204,8 @@ def _preview(forecasts: pd.DataFrame, settings: ForecastSettings, rows_per_serie
 
 @dg.asset(
     group_name="forecasts",
+    owners=list(FORECASTING.owners),
+    tags=FORECASTING.tags,
     partitions_def=forecast_partitions,
     deps=[dg.AssetKey("fct_cost_daily")],
     kinds={"sktime", "duckdb"},

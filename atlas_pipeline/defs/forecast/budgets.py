@@ -6,6 +6,7 @@ from decimal import Decimal
 import dagster as dg
 import pandas as pd
 
+from atlas_pipeline.defs.catalog import FORECASTING
 from atlas_pipeline.defs.forecast.assets import _ensure_table, forecast_cost_daily, replace_rows
 from atlas_pipeline.defs.forecast.partitions import forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
@@ -59,6 +60,8 @@ def budget_month(as_of: date) -> tuple[date, date]:
 
 @dg.asset(
     group_name="forecasts",
+    owners=list(FORECASTING.owners),
+    tags=FORECASTING.tags,
     partitions_def=forecast_partitions,
     deps=[forecast_cost_daily, dg.AssetKey("fct_cost_daily")],
     kinds={"duckdb"},

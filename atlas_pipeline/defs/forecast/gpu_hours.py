@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from atlas_pipeline.defs.catalog import FORECASTING
 from atlas_pipeline.defs.forecast.assets import (
     _RUN_COLUMNS,
     _backtest_summary,
@@ -46,6 +47,8 @@ def _columns(settings: ForecastSettings) -> dict[str, str]:
 
 @dg.asset(
     group_name="forecasts",
+    owners=list(FORECASTING.owners),
+    tags=FORECASTING.tags,
     partitions_def=forecast_partitions,
     deps=[dg.AssetKey("fct_gpu_hours_daily")],
     kinds={"sktime", "duckdb"},

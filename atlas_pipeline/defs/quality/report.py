@@ -3,6 +3,7 @@ rows quarantined, as a table SQL users and the UI can read."""
 
 import dagster as dg
 
+from atlas_pipeline.defs.catalog import QUALITY
 from atlas_pipeline.lib.quality_report import CheckResult, ensure_report, record_results, status_of
 
 # The marts: the summary runs after them, at the end of the refresh job.
@@ -13,6 +14,8 @@ MARTS = ("focus_cost_and_usage", "fct_cost_daily", "fct_gpu_hours_daily", "fct_g
     key="data_quality_summary",
     group_name="reports",
     kinds={"duckdb"},
+    owners=list(QUALITY.owners),
+    tags=QUALITY.tags,
     deps=[dg.AssetKey(m) for m in MARTS],
     required_resource_keys={"warehouse"},
 )
