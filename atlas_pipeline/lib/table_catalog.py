@@ -53,7 +53,7 @@ def one_line(text: str | None, width: int = 110) -> str:
     if not text:
         return ""
     text = re.sub(r"\s+", " ", text).strip()
-    first = re.split(r"(?<=[.;:])\s", text, maxsplit=1)[0]
+    first = re.split(r"(?<=[.;])\s", text, maxsplit=1)[0]  # a colon introduces, it does not end
     return first if len(first) <= width else first[: width - 1].rstrip() + "…"
 
 

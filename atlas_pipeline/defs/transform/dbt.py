@@ -20,6 +20,7 @@ both): those depend on every partition of each, so a new month or day rebuilds t
 import json
 import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -326,10 +327,30 @@ def _with_warehouse_metadata(context: dg.AssetExecutionContext, warehouse: Wareh
 _MANIFEST = atlas_dbt_project().manifest_path
 
 
+def _partition_select(manifest_path: Path, partitions: str) -> str:
+    """The dbt selection of a partitioned definition: its models, and the tests on them that also
+    read a seed the models do not (e.g. focus_service_subcategory_is_allowed reads the FOCUS
+    subcategory list): indirect selection (`buildable`) would leave those out, and Dagster would
+    plan a check that never runs. Seeds are built before any partition run."""
+    nodes = json.loads(manifest_path.read_text())["nodes"]
+
+    def in_partition(uid: str) -> bool:
+        return ((nodes.get(uid) or {}).get("config", {}).get("meta") or {}).get("partitions") == partitions
+
+    tests = []
+    for node in nodes.values():
+        parents = node.get("depends_on", {}).get("nodes", [])
+        others = [p for p in parents if not in_partition(p)]
+        if (node["resource_type"] == "test" and len(others) < len(parents) and others
+                and all(p.startswith("seed.") for p in others)):
+            tests.append(node["name"])
+    return " ".join([PARTITION_SELECT[partitions], *sorted(tests)])
+
+
 @dbt_assets(
     manifest=_MANIFEST,
     project=atlas_dbt_project(),
-    select=PARTITION_SELECT[BILLING_PERIODS],
+    select=_partition_select(_MANIFEST, BILLING_PERIODS),
     partitions_def=billing_periods,
     backfill_policy=SINGLE_RUN,
     dagster_dbt_translator=_TRANSLATOR,
@@ -346,7 +367,7 @@ def atlas_dbt_billing(
 @dbt_assets(
     manifest=_MANIFEST,
     project=atlas_dbt_project(),
-    select=PARTITION_SELECT[TELEMETRY_DAYS],
+    select=_partition_select(_MANIFEST, TELEMETRY_DAYS),
     partitions_def=telemetry_days,
     backfill_policy=SINGLE_RUN,
     dagster_dbt_translator=_TRANSLATOR,
