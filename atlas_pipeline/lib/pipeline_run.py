@@ -338,24 +338,46 @@ def _forecast_dates(run: PipelineRun) -> list[str]:
     return dates
 
 
-def _forecasts_needed(run: PipelineRun, plan: RunPlan, dates: list[str]) -> list[str]:
-    """The as-of dates whose forecasts must be (re)made: all of them when the warehouse changed or a
-    forecast asset is stale (code, forecast.yaml / budgets.yaml); else those never made."""
+def affected_forecasts(graph, plan: RunPlan) -> set:
+    """The forecast assets downstream of what `plan` rebuilds: a new telemetry day refits the
+    GPU-hours forecast, not the spend forecast; a restated billing month the spend forecast, its
+    anomalies and budgets, not the GPU-hours one (unless GPU cost rebuilt from billing feeds it)."""
+    import dagster as dg
+
+    from atlas_pipeline.defs.automation.jobs import FORECAST_SELECTION, PARTITION_TAG
+
+    rebuilt = set(plan.before) | set(plan.after)
+    for key in graph.get_all_asset_keys():
+        name = (graph.get(key).tags or {}).get(PARTITION_TAG)
+        if name and plan.keys(name):
+            rebuilt.add(key)
+    if not rebuilt:
+        return set()
+    return set(FORECAST_SELECTION.resolve(graph)) & set(dg.AssetSelection.assets(*rebuilt).downstream().resolve(graph))
+
+
+def _forecasts_needed(run: PipelineRun, plan: RunPlan, dates: list[str]) -> tuple[list[str], list | None]:
+    """The as-of dates whose forecasts must be (re)made, and which forecast assets (None: all):
+    every date when the warehouse changed, only the forecasts downstream of what changed; every date
+    and forecast when a forecast asset is stale (code, forecast.yaml / budgets.yaml); else the
+    dates never forecast."""
     import dagster as dg
 
     from atlas_pipeline.defs.automation.jobs import FORECAST_SELECTION
 
     graph = run.definitions.resolve_asset_graph()
     forecast_keys = FORECAST_SELECTION.resolve(graph)
-    if plan.warehouse_changes or any(k in plan.stale and plan.stale[k] != "never built" for k in forecast_keys):
-        return dates
-    needed = []
-    for as_of in dates:
-        partitioned = [k for k in forecast_keys if graph.get(k).is_materializable
-                       and isinstance(graph.get(k).partitions_def, dg.DynamicPartitionsDefinition)]
-        if any(as_of not in run.instance.get_materialized_partitions(k) for k in partitioned):
-            needed.append(as_of)
-    return needed
+    if any(k in plan.stale and plan.stale[k] != "never built" for k in forecast_keys):
+        return dates, None
+    partitioned = [k for k in forecast_keys if graph.get(k).is_materializable
+                   and isinstance(graph.get(k).partitions_def, dg.DynamicPartitionsDefinition)]
+    never_made = [d for d in dates if any(d not in run.instance.get_materialized_partitions(k) for k in partitioned)]
+    if plan.warehouse_changes:
+        affected = affected_forecasts(graph, plan)
+        if never_made:  # a new as-of date: every forecast of it
+            return dates, None
+        return (dates, sorted(affected, key=str)) if affected else ([], None)
+    return never_made, None
 
 
 def _reports_needed(run: PipelineRun, plan: RunPlan, anything_ran: bool) -> bool:
@@ -458,15 +480,16 @@ def run_pipeline(paths: AtlasPaths, options: RunOptions, out: TerminalProgress, 
 
     if run.ok and run.paths.warehouse.exists():
         dates = run.step("forecast as-of dates", lambda: _forecast_dates(run)) or []
-        needed = _forecasts_needed(run, plan, dates) if run.ok else []
+        needed, selection = _forecasts_needed(run, plan, dates) if run.ok else ([], None)
         if run.ok and not dates:
             out.line("– forecasts    no cost or GPU-hours history in the warehouse: nothing to forecast")
         for as_of in needed:
             if not run.ok:
                 break
             with out.stage("forecasts") as stage:
-                result = run.execute(stage, "forecast_job", tags={"dagster/partition": as_of})
-                stage.summary = f"as of {as_of}: " + result_summary([result])
+                result = run.execute(stage, "forecast_job", tags={"dagster/partition": as_of}, asset_selection=selection)
+                which = "" if selection is None else " (" + ", ".join(k.to_user_string() for k in selection) + ")"
+                stage.summary = f"as of {as_of}{which}: " + result_summary([result])
             anything_ran = True
     if run.ok and _reports_needed(run, plan, anything_ran):
         with out.stage("reports") as stage:

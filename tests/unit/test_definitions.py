@@ -113,3 +113,20 @@ def test_workspace_yaml_loads_the_same_definitions():
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=180,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_run_refits_only_the_forecasts_downstream_of_what_changed():
+    """`atlas run`: a new telemetry day refits the GPU-hours forecast only; a restated billing month
+    the spend forecast with its anomalies and budgets, not the GPU-hours one; nothing rebuilt, none."""
+    from atlas_pipeline.lib.pipeline_run import affected_forecasts
+    from atlas_pipeline.lib.run_plan import RunPlan
+
+    graph = _defs().resolve_asset_graph()
+
+    def names(plan: RunPlan) -> set[str]:
+        return {k.to_user_string() for k in affected_forecasts(graph, plan)}
+
+    assert names(RunPlan(partitions={"telemetry_days": ["2026-10-31"]})) == {"forecast_gpu_hours_daily"}
+    assert names(RunPlan(partitions={"billing_periods": ["2026-12"]})) == {
+        "forecast_cost_daily", "cost_anomalies", "budget_status"}
+    assert names(RunPlan(partitions={"billing_periods": [], "telemetry_days": []})) == set()
