@@ -3,6 +3,7 @@ warehouse, list its tables, open the Dagster UI or the dashboard."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -270,13 +271,15 @@ def sql(
     import duckdb
 
     from atlas_pipeline.lib.sql_output import money_columns, rounded
-    from atlas_pipeline.lib.warehouse import connect
+    from atlas_pipeline.lib.warehouse import connect_reader
 
     target = _reader_target()
     if target is None:
         return 2
-    with connect(target, read_only=True) as con:
+    # Locked down (lib/warehouse.py): queries only, no file, extension or setting outside the snapshot.
+    with contextlib.ExitStack() as stack:
         try:
+            con = stack.enter_context(connect_reader(target))
             relation = con.sql(query)
         except duckdb.Error as exc:
             _err(f"error: {exc}")
@@ -310,12 +313,12 @@ def tables(
     from rich.table import Table
 
     from atlas_pipeline.lib.table_catalog import list_relations
-    from atlas_pipeline.lib.warehouse import connect
+    from atlas_pipeline.lib.warehouse import connect_reader
 
     target = _reader_target()
     if target is None:
         return 2
-    with connect(target, read_only=True) as con:
+    with connect_reader(target) as con:
         relations = list_relations(con, schemas=schema, everything=all_schemas)
     table = Table(show_lines=False, box=None, pad_edge=False, header_style="bold")
     for column, justify in (("relation", "left"), ("kind", "left"), ("rows", "right"), ("what it holds", "left")):

@@ -1,4 +1,5 @@
-"""The dashboard's only way to the warehouse: the published snapshot, opened read-only.
+"""The dashboard's only way to the warehouse: the published snapshot, opened read-only and locked
+down (`connect_reader`: queries only, no file or extension outside the snapshot).
 
 Queries are cached per snapshot: the cache key includes the snapshot file's identity (inode,
 size, mtime), so a newly published snapshot (swapped in atomically by `os.replace`) is read on the
@@ -16,7 +17,7 @@ import streamlit as st
 
 from atlas_pipeline.lib import report_queries as q
 from atlas_pipeline.lib.settings import AtlasPaths
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse import connect_reader
 
 
 def snapshot_path() -> Path:
@@ -35,7 +36,7 @@ def snapshot_stamp() -> tuple[int, int, int] | None:
 
 @st.cache_data(ttl=600, max_entries=2000, show_spinner=False)
 def _cached_rows(stamp: tuple[int, int, int], sql: str, params: tuple) -> list[dict[str, Any]]:
-    with connect(snapshot_path(), read_only=True) as con:
+    with connect_reader(snapshot_path()) as con:
         return q.rows(con, q.Query("cached", sql, params))
 
 

@@ -12,7 +12,7 @@ import duckdb
 from dagster_dbt import DbtCliResource
 
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse import connect, run_lock
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -29,6 +29,16 @@ class Warehouse(dg.ConfigurableResource):
             home = Path(self.atlas_home).resolve()
             return AtlasPaths(home=home, exports=AtlasPaths.from_env().exports).ensure()
         return AtlasPaths.from_env().ensure()
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["Warehouse"]:
+        """A run holds the ATLAS_HOME run lock from start to end (lib/warehouse.py `run_lock`): a
+        second run at once is refused naming the first. Sensors (no run) only read: no lock."""
+        if context.run is None:
+            yield self
+            return
+        with run_lock(self.paths().home, context.run.job_name):
+            yield self
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

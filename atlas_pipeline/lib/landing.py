@@ -31,6 +31,7 @@ import duckdb
 
 from atlas_pipeline.lib.contracts import contract_for
 from atlas_pipeline.lib.file_validation import land_file
+from atlas_pipeline.lib.landed_integrity import seal_version_folder
 from atlas_pipeline.lib.manifests import DeliveryManifest, ManifestError, read_manifest
 from atlas_pipeline.lib.object_store import (
     LocationNotFound,
@@ -294,7 +295,7 @@ def _listed_exports(
     the delivery manifests (when the source declares them)."""
     include = glob_to_regex(source.include)
     listed = store.list()
-    objects, refused = [], []
+    objects, refused = [], [why for key, why in getattr(store, "refused", {}).items() if include.match(key)]
     for obj in listed:
         if not include.match(obj.key):
             continue
@@ -436,6 +437,7 @@ def land_source(
         # Publish the version folder whole, then record it: a crash leaves no half version current.
         shutil.rmtree(final_dir, ignore_errors=True)
         staging_dir.rename(final_dir)
+        seal_version_folder(con, final_dir)  # read-only files, typed parquet digests (lib/landed_integrity.py)
         con.executemany(
             "insert into landing.manifest (source, object_key, period, export_version, size_bytes, fingerprint, sha256, "
             "last_modified, landed_path, landed_at, status, row_count, message, original_path) "

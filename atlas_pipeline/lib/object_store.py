@@ -11,6 +11,7 @@ errors (connection resets, 5xx, throttling) are retried with backoff by each SDK
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import re
 import shutil
@@ -36,6 +37,11 @@ class StoredObject:
 
 
 class ObjectStore(Protocol):
+    """List a location; fetch one listed object. A fetch is pinned to what the listing saw: an
+    object deleted or replaced since raises ObjectChanged, never lands other bytes under the
+    listed fingerprint. A store may also keep `refused` ({key: reason}): objects the listing
+    skipped because serving them would be unsafe (the local store's symlinks out of its folder)."""
+
     def list(self) -> list[StoredObject]: ...
 
     def fetch(self, key: str, destination: Path) -> None: ...
@@ -77,38 +83,79 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
 
 
 class LocalStore:
-    """A local folder laid out like a bucket (the default: `$ATLAS_EXPORTS`)."""
+    """A local folder laid out like a bucket (the default: `$ATLAS_EXPORTS`).
+
+    A symbolic link is followed only when it resolves inside the folder: one that leads out of it
+    (`nodes.csv -> /etc/passwd`, a link to another export's file) is skipped and kept in `refused`
+    with the reason. Linked folders are not descended into."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.refused: dict[str, str] = {}
+        self._listed: dict[str, str] = {}  # key -> fingerprint, what fetch must find
+
+    def _outside(self, path: Path) -> str | None:
+        """Where `path` really leads when that is outside the folder (None: inside)."""
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a loop of links (Python 3.11 raises RuntimeError)
+            return "a loop of links"
+        return None if target.is_relative_to(self.root.resolve()) else str(target)
 
     def list(self) -> list[StoredObject]:
         if not self.root.is_dir():
             # An empty folder is a source with nothing yet; a missing one is a wrong location.
             raise LocationNotFound(f"{self.root} does not exist (or is not a folder)")
-        objects = []
+        objects, self.refused = [], {}
         for path in sorted(self.root.rglob("*")):
+            key = path.relative_to(self.root).as_posix()
+            if path.is_symlink() and (target := self._outside(path)) is not None:
+                self.refused[key] = (
+                    f"refusing {key!r}: a symbolic link to {target}, outside the export folder {self.root}"
+                )
+                continue
             if not path.is_file():
                 continue
             stat = path.stat()
             objects.append(
                 StoredObject(
-                    key=path.relative_to(self.root).as_posix(),
+                    key=key,
                     size=stat.st_size,
                     fingerprint=f"{stat.st_size}-{stat.st_mtime_ns}",
                     last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
                 )
             )
+        self._listed = {o.key: o.fingerprint for o in objects}
         return objects
 
     def fetch(self, key: str, destination: Path) -> None:
-        shutil.copyfile(self.root / safe_relative_key(key), destination)
+        path = self.root / safe_relative_key(key)
+        where = f"{self.root}/{key}"
+        if not path.exists():
+            raise _vanished(where)
+        if (target := self._outside(path)) is not None:  # swapped for a link since the listing
+            raise ObjectChanged(f"{where} became a symbolic link to {target}, outside the export folder{_NEXT_RUN}")
+        shutil.copyfile(path, destination)
+        stat = path.stat()
+        if key in self._listed and f"{stat.st_size}-{stat.st_mtime_ns}" != self._listed[key]:
+            raise _replaced(where)
 
 
 def max_attempts() -> int:
-    """Attempts per request, including the first, for every SDK (their backoff is exponential with
+    """Attempts per request, including the first, for S3 and Azure (their backoff is exponential with
     jitter): `ATLAS_STORE_MAX_ATTEMPTS` (default 5), read when a store opens, not at import."""
     return int(os.environ.get("ATLAS_STORE_MAX_ATTEMPTS", "5"))
+
+
+def retry_seconds() -> float:
+    """How long the GCS client keeps retrying one request (google-api-core retries by deadline, not
+    by count; backoff 1 s doubling): `ATLAS_STORE_RETRY_SECONDS` (default 60)."""
+    return float(os.environ.get("ATLAS_STORE_RETRY_SECONDS", "60"))
+
+
+# Objects per listing request, the same for every store (S3's maximum, GCS's default; Azure's default
+# is 5,000): a listing of a big export is many pages, and every page is read before anything lands.
+LIST_PAGE_SIZE = 1000
 
 
 class StoreUnavailable(RuntimeError):
@@ -117,6 +164,22 @@ class StoreUnavailable(RuntimeError):
 
 class LocationNotFound(StoreUnavailable):
     """The declared location does not exist: a typo or a moved export, never an empty estate."""
+
+
+class ObjectChanged(StoreUnavailable):
+    """A listed object was deleted or replaced before it was fetched: the provider is writing the
+    location right now. Nothing of it lands this run; the next listing sees the new state."""
+
+
+def _vanished(where: str) -> ObjectChanged:
+    return ObjectChanged(f"{where} was listed but no longer exists{_NEXT_RUN}")
+
+
+def _replaced(where: str) -> ObjectChanged:
+    return ObjectChanged(f"{where} was replaced or deleted since it was listed{_NEXT_RUN}")
+
+
+_NEXT_RUN = " (the provider is writing this location now): nothing of it landed, the next run lists it again"
 
 
 def _split(location: str) -> tuple[str, str]:
@@ -140,15 +203,30 @@ class S3Store:
 
         self.location = location
         self.bucket, self.prefix = _split(location)
-        config = Config(retries={"mode": "standard", "max_attempts": max_attempts()}, connect_timeout=5, read_timeout=60)
-        self.client = boto3.client("s3", config=config)
+        config = Config(retries={"mode": "standard", "total_max_attempts": max_attempts()}, connect_timeout=5,
+                        read_timeout=60)
+        # A session per store: credentials are resolved now (rotated keys, a refreshed profile), not
+        # cached from the first store this process opened.
+        self.client = boto3.session.Session().client("s3", config=config)
+        self._etags: dict[str, str] = {}  # key -> ETag as listed: a fetch must get that version
+        # boto3's download (s3transfer: HEAD, then ranged GETs, with its own retries) takes no IfMatch
+        # argument; this handler adds it to each of those requests, so S3 answers 412 if the object changed.
+        for operation in ("HeadObject", "GetObject"):
+            self.client.meta.events.register(f"before-parameter-build.s3.{operation}", self._pin_listed_version)
+
+    def _pin_listed_version(self, params: dict, **_: object) -> None:
+        key = str(params.get("Key", ""))
+        if key.startswith(self.prefix) and (etag := self._etags.get(key[len(self.prefix):])):
+            params.setdefault("IfMatch", f'"{etag}"')
 
     def list(self) -> list[StoredObject]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         objects = []
         try:
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix, PaginationConfig={"PageSize": LIST_PAGE_SIZE}
+            )
             for page in pages:
                 for item in page.get("Contents", []):
                     if item["Key"].endswith("/"):
@@ -163,6 +241,7 @@ class S3Store:
                     )
         except (BotoCoreError, ClientError) as exc:
             raise StoreUnavailable(f"cannot list {self.location}: {type(exc).__name__}: {exc}") from None
+        self._etags = {o.key: o.fingerprint for o in objects}
         return objects
 
     def fetch(self, key: str, destination: Path) -> None:
@@ -170,7 +249,14 @@ class S3Store:
 
         try:
             self.client.download_file(self.bucket, self.prefix + key, str(destination))
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in ("404", "NoSuchKey"):
+                raise _vanished(f"{self.location}/{key}") from None
+            if code in ("412", "PreconditionFailed"):
+                raise _replaced(f"{self.location}/{key}") from None
+            raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {exc}") from None
+        except BotoCoreError as exc:
             raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {exc}") from None
 
 
@@ -179,46 +265,66 @@ class GcsStore:
     emulator: STORAGE_EMULATOR_HOST, where the client goes anonymous)."""
 
     def __init__(self, location: str) -> None:
+        from google.auth.exceptions import GoogleAuthError
         from google.cloud import storage
 
         self.location = location
         self.bucket_name, self.prefix = _split(location)
         emulated = bool(os.environ.get("STORAGE_EMULATOR_HOST"))
         project = os.environ.get("GOOGLE_CLOUD_PROJECT") or ("atlas-local" if emulated else None)
-        self.client = storage.Client(project=project)
+        try:
+            self.client = storage.Client(project=project)
+        except GoogleAuthError as exc:  # no Application Default Credentials at all
+            raise StoreUnavailable(f"cannot open {location}: {type(exc).__name__}: {_first_line(exc)}") from None
+        self._listed: dict[str, tuple[int, str | None]] = {}  # key -> (generation, md5) as listed
 
     def _retry(self):
         from google.cloud.storage.retry import DEFAULT_RETRY
 
-        return DEFAULT_RETRY.with_timeout(60.0)
+        return DEFAULT_RETRY.with_timeout(retry_seconds())
 
     def list(self) -> list[StoredObject]:
         from google.api_core.exceptions import GoogleAPIError
+        from google.auth.exceptions import GoogleAuthError
 
         try:
-            blobs = self.client.list_blobs(self.bucket_name, prefix=self.prefix, retry=self._retry())
-            return [
-                StoredObject(
-                    key=_relative(blob.name, self.prefix),
-                    size=blob.size,
-                    fingerprint=f"{blob.generation}-{blob.md5_hash}",
-                    last_modified=blob.updated.astimezone(UTC),
-                    md5=base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else None,
-                )
-                for blob in blobs
-                if not blob.name.endswith("/")
-            ]
-        except (GoogleAPIError, OSError) as exc:
-            raise StoreUnavailable(f"cannot list {self.location}: {type(exc).__name__}: {exc}") from None
+            listing = self.client.list_blobs(self.bucket_name, prefix=self.prefix, page_size=LIST_PAGE_SIZE,
+                                             retry=self._retry())
+            blobs = [b for b in listing if not b.name.endswith("/")]
+        except (GoogleAPIError, GoogleAuthError, OSError) as exc:
+            raise StoreUnavailable(f"cannot list {self.location}: {_gcs_problem(exc)}") from None
+        objects = [
+            StoredObject(
+                key=_relative(blob.name, self.prefix),
+                size=blob.size,
+                fingerprint=f"{blob.generation}-{blob.md5_hash}",
+                last_modified=blob.updated.astimezone(UTC),
+                md5=base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else None,
+            )
+            for blob in blobs
+        ]
+        self._listed = {o.key: (blob.generation, o.md5) for o, blob in zip(objects, blobs, strict=True)}
+        return objects
 
     def fetch(self, key: str, destination: Path) -> None:
-        from google.api_core.exceptions import GoogleAPIError
+        from google.api_core.exceptions import GoogleAPIError, NotFound, PreconditionFailed
+        from google.auth.exceptions import GoogleAuthError
 
+        generation, md5 = self._listed.get(key, (None, None))
         try:
             blob = self.client.bucket(self.bucket_name).blob(self.prefix + key)
-            blob.download_to_filename(str(destination), retry=self._retry())
-        except (GoogleAPIError, OSError) as exc:
-            raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {exc}") from None
+            # GCS answers 412 when the generation is no longer live; the client has checked the bytes
+            # against the hash the server sent, so an MD5 other than the listed one is a newer object
+            # (what an emulator without preconditions shows).
+            blob.download_to_filename(str(destination), retry=self._retry(), if_generation_match=generation)
+            if md5 and _md5_of(destination) != md5:
+                raise PreconditionFailed("the object's MD5 is not the one listed")
+        except NotFound:
+            raise _vanished(f"{self.location}/{key}") from None
+        except PreconditionFailed:
+            raise _replaced(f"{self.location}/{key}") from None
+        except (GoogleAPIError, GoogleAuthError, OSError) as exc:
+            raise StoreUnavailable(f"cannot read {self.location}/{key}: {_gcs_problem(exc)}") from None
 
 
 class AzureBlobStore:
@@ -230,6 +336,7 @@ class AzureBlobStore:
         from azure.storage.blob import BlobServiceClient
 
         self.location = location
+        self._etags: dict[str, str] = {}  # key -> ETag as listed: a fetch must get that version
         container, self.prefix = _split(location)
         account_url = os.environ.get("AZURE_STORAGE_ACCOUNT_URL")
         if "@" in container:  # abfs://container@account.dfs.core.windows.net
@@ -260,8 +367,10 @@ class AzureBlobStore:
         from azure.core.exceptions import AzureError
 
         try:
-            blobs = self.service.get_container_client(self.container).list_blobs(name_starts_with=self.prefix)
-            return [
+            blobs = self.service.get_container_client(self.container).list_blobs(
+                name_starts_with=self.prefix, results_per_page=LIST_PAGE_SIZE
+            )
+            objects = [
                 StoredObject(
                     key=_relative(blob.name, self.prefix),
                     size=blob.size,
@@ -274,16 +383,41 @@ class AzureBlobStore:
             ]
         except AzureError as exc:
             raise StoreUnavailable(f"cannot list {self.location}: {type(exc).__name__}: {_first_line(exc)}") from None
+        self._etags = {o.key: o.fingerprint for o in objects}
+        return objects
 
     def fetch(self, key: str, destination: Path) -> None:
-        from azure.core.exceptions import AzureError
+        from azure.core import MatchConditions
+        from azure.core.exceptions import AzureError, ResourceModifiedError, ResourceNotFoundError
 
+        etag = self._etags.get(key)
+        pinned = {"etag": f'"{etag}"', "match_condition": MatchConditions.IfNotModified} if etag else {}
         try:
-            downloader = self.service.get_blob_client(self.container, self.prefix + key).download_blob()
+            downloader = self.service.get_blob_client(self.container, self.prefix + key).download_blob(**pinned)
             with open(destination, "wb") as handle:
                 downloader.readinto(handle)
+        except ResourceNotFoundError:
+            raise _vanished(f"{self.location}/{key}") from None
+        except ResourceModifiedError:
+            raise _replaced(f"{self.location}/{key}") from None
         except AzureError as exc:
             raise StoreUnavailable(f"cannot read {self.location}/{key}: {type(exc).__name__}: {_first_line(exc)}") from None
+
+
+def _gcs_problem(exc: Exception) -> str:
+    from google.auth.exceptions import GoogleAuthError
+
+    if isinstance(exc, GoogleAuthError):  # GCS answered 401 and google-auth could not get a new token
+        return f"GCS refused our credentials (check Application Default Credentials): {type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _md5_of(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _first_line(exc: Exception) -> str:

@@ -71,12 +71,23 @@ def server(cmd: list[str], ready_url: str, log: Path, cwd: Path | None = None) -
                 proc.wait()
 
 
+# What each failure answers: S3's and Azure's XML error shape (GCS reads the status code).
+_ERROR_BODIES = {
+    503: b"<Error><Code>ServiceUnavailable</Code><Message>try again</Message></Error>",
+    401: b"<Error><Code>Unauthorized</Code><Message>invalid credentials</Message></Error>",
+    403: b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+}
+
+
 class FailingFront:
     """An HTTP front on 127.0.0.1 for an emulator: answers the first `failures` requests with
     503 Service Unavailable (a store under load), then forwards everything unchanged — so the
-    SDKs' own retry policies are exercised over a real socket, not a mock."""
+    SDKs' own retry policies are exercised over a real socket, not a mock. `status` answers another
+    code instead (401, 403: a store refusing our credentials); `when(method, path)` picks which
+    requests may fail (e.g. only a listing's second page)."""
 
-    def __init__(self, upstream: str, failures: int) -> None:
+    def __init__(self, upstream: str, failures: int, status: int = 503,
+                 when: Callable[[str, str], bool] | None = None) -> None:
         import http.client
         import http.server
         import threading
@@ -86,6 +97,7 @@ class FailingFront:
         front = self
         self.remaining = failures
         self.failed = 0
+        self.requests: list[tuple[str, str, int | None]] = []  # (method, path, status it failed with)
         self.forwarded = 0
         self.lock = threading.Lock()
 
@@ -98,12 +110,13 @@ class FailingFront:
             def _handle(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with front.lock:
-                    fail = front.remaining > 0
+                    fail = front.remaining > 0 and (when is None or when(self.command, self.path))
                     front.remaining -= fail
                     front.failed += fail
+                    front.requests.append((self.command, self.path, status if fail else None))
                 if fail:
-                    payload = b"<Error><Code>ServiceUnavailable</Code><Message>try again</Message></Error>"
-                    self.send_response(503)
+                    payload = _ERROR_BODIES.get(status, _ERROR_BODIES[503])
+                    self.send_response(status)
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
@@ -150,6 +163,15 @@ class Bucket:
     put: Callable[[str, bytes], None]
     env: dict[str, str]
     restart: Callable[[], contextlib.AbstractContextManager] | None = None
+    delete: Callable[[str], None] | None = None
+    endpoint_variable: str = ""  # the env variable that points the SDK at the emulator
+
+    @property
+    def upstream(self) -> str:
+        """The emulator's http://127.0.0.1:port, for a FailingFront in front of it."""
+        import re
+
+        return re.search(r"http://127\.0\.0\.1:\d+", self.env[self.endpoint_variable]).group(0)
 
 
 @pytest.fixture(scope="session")
@@ -209,7 +231,9 @@ def bucket(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> B
         client = boto3.client("s3")
         client.create_bucket(Bucket=name)
         return Bucket("s3", f"s3://{name}/exports", lambda key, body: client.put_object(
-            Bucket=name, Key=f"exports/{key}", Body=body), env)
+            Bucket=name, Key=f"exports/{key}", Body=body), env,
+            delete=lambda key: client.delete_object(Bucket=name, Key=f"exports/{key}"),
+            endpoint_variable="AWS_ENDPOINT_URL_S3")
     if request.param == "gs":
         from google.cloud import storage
 
@@ -219,7 +243,8 @@ def bucket(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> B
             monkeypatch.setenv(k, v)
         gcs_bucket = storage.Client(project="atlas-local").create_bucket(name)
         return Bucket("gs", f"gs://{name}/exports", lambda key, body: gcs_bucket.blob(f"exports/{key}").upload_from_string(
-            body), env)
+            body), env, delete=lambda key: gcs_bucket.blob(f"exports/{key}").delete(),
+            endpoint_variable="STORAGE_EMULATOR_HOST")
     from azure.storage.blob import BlobServiceClient
 
     conn = request.getfixturevalue("azurite_connection_string")
@@ -228,4 +253,5 @@ def bucket(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> B
         monkeypatch.setenv(k, v)
     container = BlobServiceClient.from_connection_string(conn).create_container(name)
     return Bucket("az", f"az://{name}/exports", lambda key, body: container.upload_blob(
-        f"exports/{key}", body, overwrite=True), env)
+        f"exports/{key}", body, overwrite=True), env, delete=lambda key: container.delete_blob(f"exports/{key}"),
+        endpoint_variable="AZURE_STORAGE_CONNECTION_STRING")

@@ -202,7 +202,8 @@ def test_atlas_run_after_a_failure_ends_in_a_summary_with_the_log_path(tmp_path,
     summary = captured.out[captured.out.index("Atlas run summary"):]
     assert "Result: FAILED" in summary
     assert "plan FAILED" in summary
-    assert "  step plan failed: IOException:" in summary and "Could not set lock" in summary
+    assert "  step plan failed: WarehouseBusy: the warehouse " in summary
+    assert "is in use by process" in summary and "Wait for that run to finish" in summary
     assert "Cost per provider" not in summary and "Rows per mart" not in summary
     lines = summary.rstrip().splitlines()
     log_line = lines[-1]

@@ -9,12 +9,13 @@ period's current delivery."""
 import dagster as dg
 
 from atlas_pipeline.defs.catalog import BILLING, GPU_FLEET, source_domain
+from atlas_pipeline.defs.ingest.landing_checks import integrity_check, landing_check_specs, store_check
 from atlas_pipeline.defs.ingest.partitions import PARTITIONS_BY_PARTITIONING, SINGLE_RUN
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.contracts import contract_for, input_names
 from atlas_pipeline.lib.dbt_project import billing_raw_sources
-from atlas_pipeline.lib.landing import SourceLocationError, ensure_manifest, land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import open_store
+from atlas_pipeline.lib.landing import LandingReport, SourceLocationError, ensure_manifest, land_source, refresh_raw_view
+from atlas_pipeline.lib.object_store import StoreUnavailable, open_store
 from atlas_pipeline.lib.raw_relations import empty_view_sql
 from atlas_pipeline.lib.sources import ExportSource, load_sources
 
@@ -43,16 +44,21 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
             f"period as the view `raw.{source.name}`. {scope} Declared in `{source.declared_in}`."
         ),
         metadata={"format": source.format, "partitioning": source.partitioning, "declared_in": source.declared_in},
+        check_specs=landing_check_specs(dg.AssetKey(["raw", source.name])),
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         paths = warehouse.paths()
-        store = open_store(source.resolved_location())
+        unreachable = None
         periods = list(context.partition_keys) if partitions_def else None
         with warehouse.connect() as con:
             try:
+                store = open_store(source.resolved_location())
                 report = land_source(con, source, store, paths.landing, paths.quarantine, periods=periods)
             except SourceLocationError as exc:
                 raise dg.Failure(description=str(exc)) from exc
+            except StoreUnavailable as exc:  # down, refusing our credentials, or changing under us: skip, warn
+                unreachable, report = str(exc), LandingReport(source=source.name)
+                context.log.warning(f"{source.name}: skipped this run: {exc}")
             context.log.info(report.summary())
             for item in report.quarantined:
                 context.log.warning(f"quarantined {item['file']}: {item['problem']}")
@@ -73,7 +79,9 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
             [(delivered_at,)] = con.execute(
                 "select max(last_modified) from landing.current_files where source = ? and status = 'landed'", [source.name]
             ).fetchall()
+            checks = [store_check(source, unreachable), integrity_check(con, source)]
         return dg.MaterializeResult(
+            check_results=checks,
             metadata={
                 # A partition's own rows (every period's when unpartitioned).
                 "rows": dg.MetadataValue.int(rows),
@@ -91,7 +99,7 @@ def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:
                 "refused_keys": dg.MetadataValue.json(report.refused),
                 "held_back_deliveries": dg.MetadataValue.json(report.held_back),
                 "left_over_files": dg.MetadataValue.json(report.stale),
-                "summary": dg.MetadataValue.text(report.summary()),
+                "summary": dg.MetadataValue.text(report.summary() if unreachable is None else f"skipped: {unreachable}"),
                 "absent": dg.MetadataValue.bool(not view["files"]),
             }
             # An optional source with nothing delivered has no delivery time: it stays "never updated".

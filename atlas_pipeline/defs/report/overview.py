@@ -10,6 +10,7 @@ from atlas_pipeline.defs.forecast.assets import forecast_job
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib import report_queries
 from atlas_pipeline.lib.overview_report import build_overview, stage_of_asset, write_overview
+from atlas_pipeline.lib.warehouse import connect_reader
 
 # What the page reads: the report models (dbt_project/models/reports).
 UPSTREAM = (
@@ -66,7 +67,8 @@ def atlas_overview(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
     same run. Rebuilt after every successful refresh or forecast run.
     """
     paths = warehouse.paths()
-    with warehouse.connect(read_only=True) as con:
+    # As every reader: locked down, queries only (the page is built from SQL results, nothing else).
+    with connect_reader(paths.warehouse) as con:
         report = build_overview(con, generated_at=datetime.now(UTC), last_loads=_last_loads(context))
         totals = con.execute(report_queries.spend_by_provider_currency().sql).fetchall()
     path = write_overview(report, paths.overview_report)
