@@ -6,6 +6,7 @@ events at every level, dbt's per-node lines) in the run's log file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -452,15 +453,29 @@ def refresh_warehouse(paths: AtlasPaths, instance: dg.DagsterInstance, definitio
 def run_pipeline(paths: AtlasPaths, options: RunOptions, out: TerminalProgress, log: RunLog,
                  atlas_command: str = "atlas") -> int:
     """The whole `atlas run`; returns the exit code."""
-    from atlas_pipeline.lib import run_state
-    from atlas_pipeline.lib.dbt_project import manifest_is_stale, refresh_manifest
-    from atlas_pipeline.lib.settings import declarations_dir
+    from atlas_pipeline.lib.warehouse import run_lock
 
     started = time.monotonic()
     run = PipelineRun(paths, options, out, log)
     if not _check_declarations(run):
         out.error(f"Not run: fix the declarations above (`{atlas_command} check` checks them again).")
         return 1
+    # One run at a time per ATLAS_HOME, planning included (lib/warehouse.py): another run holding the
+    # lock refuses this one with a sentence naming it; the jobs below re-enter the lock.
+    lock = contextlib.ExitStack()
+    run.step("run lock", lambda: lock.enter_context(run_lock(paths.home, "atlas run")))
+    if not run.ok:
+        return _finish(run, None, atlas_command, started)
+    with lock:
+        return _run_locked(run, atlas_command, started)
+
+
+def _run_locked(run: PipelineRun, atlas_command: str, started: float) -> int:
+    from atlas_pipeline.lib import run_state
+    from atlas_pipeline.lib.dbt_project import manifest_is_stale, refresh_manifest
+    from atlas_pipeline.lib.settings import declarations_dir
+
+    paths, options, out, log = run.paths, run.options, run.out, run.log
     if _fast_nothing_new(run):
         out.line(f"Nothing new: the warehouse and its published snapshot are as the last run left them "
                  f"({time.monotonic() - started:.1f} s). Query it: {atlas_command} sql \"…\"  |  log: {log.path}")
