@@ -17,7 +17,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # dagster-dbt runs the `dbt` executable: the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install run test ui dashboard docs atlas lint lock clean bench bench-incremental focus-validate
+.PHONY: install run test test-py312 ui dashboard docs atlas lint lock clean bench bench-incremental bench-peer focus-validate
 
 install: $(STAMP)
 
@@ -46,10 +46,20 @@ $(CHROMIUM):
 		|| echo "could not install chromium: the browser test will be skipped"; \
 	else echo "apt-get unavailable or not root: chromium not installed, the browser test will be skipped"; fi
 
+# Debian's PostgreSQL server for the Dagster-on-Postgres tests (tests/integration, marker `postgres`):
+# installed only when no initdb is found; without apt-get (or root) those tests skip and say why.
+.PHONY: postgresql
+postgresql:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) \
+		|| echo "could not install postgresql: the Dagster-on-Postgres tests will be skipped"; \
+	else echo "PostgreSQL not installed and apt-get unavailable or not root: the Postgres tests will be skipped"; fi
+
 run: install
 	$(BIN)/atlas run
 
-test: install $(AZURITE) $(CHROMIUM)
+test: install $(AZURITE) $(CHROMIUM) postgresql
 	$(BIN)/python -m pytest
 
 # Billing-path benchmark: SCALE = smoke | 1M | 10M | 30M line items per month (see bench/).
@@ -62,6 +72,12 @@ bench: install
 MONTHS ?= 12
 bench-incremental: install
 	$(BIN)/python bench/incremental_runs.py --scale $(SCALE) --months $(MONTHS)
+
+# Atlas beside the FinOps Foundation's focus-converter and DuckDB on one resampled legacy CUR,
+# in one run: ROWS = smoke | 100k | 1M (focus-converter gets its own venv under $(ATLAS_HOME)).
+ROWS ?= 1M
+bench-peer: install
+	$(BIN)/python bench/focus_peer.py --rows $(ROWS)
 
 ui: install
 	$(BIN)/atlas ui
@@ -86,6 +102,17 @@ dashboard: install
 focus-validate: install
 	$(BIN)/python tools/focus_validate.py
 
+# The same lock on Python 3.12 (supported; the lock is compiled and CI runs on 3.11): a second venv,
+# then the fast unit tests. Not at the same time as another test run in this folder (dbt's target/).
+PY312 ?= python3.12
+VENV312 := .venv-py312
+test-py312:
+	$(PY312) -m venv $(VENV312)
+	$(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	UV_COMPILE_BYTECODE=1 $(VENV312)/bin/uv pip sync --quiet --python $(VENV312)/bin/python requirements.lock.txt
+	$(VENV312)/bin/uv pip install --quiet --python $(VENV312)/bin/python --no-deps -e .
+	PATH=$(CURDIR)/$(VENV312)/bin:$$PATH $(VENV312)/bin/python -m pytest tests/unit -m "not e2e and not browser and not postgres"
+
 lint: install
 	$(BIN)/ruff check atlas_pipeline tests bench
 
@@ -93,4 +120,4 @@ lock:
 	$(BIN)/uv pip compile requirements.in -p 3.11 -o requirements.lock.txt --no-header
 
 clean:
-	rm -rf $(VENV) .tools .atlas dbt_project/target dbt_project/logs
+	rm -rf $(VENV) $(VENV312) .tools .atlas dbt_project/target dbt_project/logs

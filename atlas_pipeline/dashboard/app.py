@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from atlas_pipeline.dashboard import commitments, data, entities, forecasts, gpu, quality, spend
+from atlas_pipeline.dashboard import commitments, data, entities, forecasts, gpu, gpu_insight, quality, spend
 
 # No page_icon: a Material icon as favicon is fetched from a font CDN (the browser test checks offline).
 st.set_page_config(page_title="Atlas", layout="wide")
@@ -30,6 +30,7 @@ navigation = st.navigation(
         ],
         "GPU fleet": [
             st.Page(gpu.render, title="GPU fleet", url_path="gpu"),
+            st.Page(gpu_insight.render, title="Placement and idle", url_path="gpu-insight"),
             st.Page(entities.cluster_page, title="Cluster", url_path="cluster"),
         ],
         "Outlook and health": [

@@ -39,7 +39,7 @@ from atlas_pipeline.lib.raw_relations import (
     sql_literal,
 )
 from atlas_pipeline.lib.sources import ExportSource
-from atlas_pipeline.lib.typed_columns import Check, parsed, rule_check, type_checks
+from atlas_pipeline.lib.typed_columns import Check, cleaned, parsed, rule_check, type_checks
 
 SAMPLE = 5  # offending rows named per rule
 _BOM = b"\xef\xbb\xbf"
@@ -155,7 +155,7 @@ def _previous_columns(con: duckdb.DuckDBPyConnection, source: ExportSource) -> s
 class _Plan:
     """How one file's columns become the landed columns."""
 
-    inner: str  # every delivered column, plus `__t<i>` typed values and x_source_row
+    inner: str  # every delivered column, plus `__t<i>` typed values (`__t<i>_text` cleaned) and x_source_row
     outputs: list[str]  # the landed projection over `inner`
     checks: list[Check]
     renamed: dict[str, str]  # delivered name -> contract name (where they differ)
@@ -172,25 +172,30 @@ def _plan(contract: FileContract | None, described: list[tuple[str, str]], relat
         if found is not None:
             resolved[spec.name.lower()] = found
     spec_of = {resolved[s.name.lower()]: s for s in (contract.columns if contract else ()) if s.name.lower() in resolved}
-    typed_sql, extra, checks = {}, [], []
+    # Each typed column's text is cleaned once (`__t<i>_text`), parsed once (`__t<i>`), and the
+    # checks read both: nothing is computed twice per row.
+    typed_sql, readings, texts, cleaned_sql, extra, checks = {}, {}, {}, [], [], []
     for i, (column, spec) in enumerate(spec_of.items()):
         if not spec.typed:
             continue
-        alias = f"__t{i}"
-        extra.append(f"{parsed(spec, column, physical[column])} as {alias}")
-        typed_sql[spec.name.lower()] = alias
-        checks += type_checks(spec, column, alias)
+        alias, text = f"__t{i}", f"__t{i}_text"
+        cleaned_sql.append(f"{cleaned(quote_identifier(column))} as {text}")
+        extra.append(f"{parsed(spec, column, physical[column], text)} as {alias}")
+        key = spec.name.lower()
+        typed_sql[key], texts[key], readings[key] = alias, text, parsed(spec, column, physical[column])
+        checks += type_checks(spec, column, alias, text)
     # Rules name contract columns; the file may spell them as an alias, or hold columns the
     # contract does not type (telemetry), which rules read by their delivered name.
     rule_columns = {name.lower(): name for name, _ in described} | resolved
     for rule in contract.validation_rules() if contract else ():
-        check = rule_check(rule, contract, rule_columns, bounds, typed_sql)
+        check = rule_check(rule, contract, rule_columns, bounds, typed_sql, texts, readings)
         if check:
             checks.append(check)
     delivered = ", ".join(quote_identifier(name) for name, _ in described)
     inner = (
         f"(select row_number() over () as x_source_row, * from "
-        f"(select {delivered}{''.join(', ' + e for e in extra)} from {relation}))"
+        f"(select *{''.join(', ' + e for e in extra)} from "
+        f"(select {delivered}{''.join(', ' + c for c in cleaned_sql)} from {relation})))"
     )
     outputs, renamed = [], {}
     for name, _ in described:

@@ -446,6 +446,137 @@ def gpu_hours_forecast(clusters: Sequence[str] = ()) -> Query:
     )
 
 
+# --- GPU placement, idle causes, scores, fault drills (issue 22) -----------------------------------
+
+
+def gpu_fragmentation_by_cluster(where: Slice) -> Query:
+    """Per cluster over the slice: stranded GPU-hours and cost, and jobs placed wider than needed."""
+    condition, params = where.where("usage_date", ("cluster",))
+    return Query(
+        "gpu_fragmentation_by_cluster",
+        f"""select cluster, currency,
+                   round(sum(gpu_hours_stranded), 1) as gpu_hours_stranded,
+                   round(sum(stranded_cost), 2) as stranded_cost,
+                   round(sum(gpu_hours_free_on_partly_used_nodes), 1) as gpu_hours_free_on_partly_used_nodes,
+                   round(sum(gpu_hours_waited), 1) as gpu_hours_waited,
+                   sum(multi_gpu_jobs_started) as multi_gpu_jobs_started,
+                   sum(jobs_started_wider) as jobs_started_wider,
+                   round(sum(gpu_hours_placed_wider), 1) as gpu_hours_placed_wider,
+                   round(sum(cost_placed_wider), 2) as cost_placed_wider
+            from {SCHEMA}.rpt_gpu_fragmentation_daily where {condition}
+            group by all order by cluster, currency""",
+        tuple(params),
+    )
+
+
+def gpu_fragmentation_daily(where: Slice) -> Query:
+    """Stranded and placed-wider GPU-hours per day (summed over the slice's clusters)."""
+    condition, params = where.where("usage_date", ("cluster",))
+    return Query(
+        "gpu_fragmentation_daily",
+        f"""select usage_date,
+                   round(sum(gpu_hours_stranded), 1) as gpu_hours_stranded,
+                   round(sum(gpu_hours_placed_wider), 1) as gpu_hours_placed_wider,
+                   round(sum(gpu_hours_waited), 1) as gpu_hours_waited
+            from {SCHEMA}.rpt_gpu_fragmentation_daily where {condition}
+            group by usage_date order by usage_date""",
+        tuple(params),
+    )
+
+
+def gpu_jobs_placed_wider(where: Slice, limit: int = 50) -> Query:
+    """Multi-GPU jobs started in the slice that were placed wider than needed, costliest first."""
+    condition, params = where.where("usage_date", GPU_COLUMNS)
+    return Query(
+        "gpu_jobs_placed_wider",
+        f"""select job_key, cluster, team, started_at, job_gpus, wider_on,
+                   nodes_used, fewest_nodes, racks_used, fewest_racks, leaf_switches_used, fewest_leaf_switches,
+                   nvlink_domains_used, fewest_nvlink_domains, currency,
+                   round(gpu_hours_allocated, 1) as gpu_hours, round(allocated_cost, 2) as allocated_cost
+            from {SCHEMA}.rpt_gpu_job_placement where is_wider_than_needed and {condition}
+            order by allocated_cost desc nulls last, job_key limit {int(limit)}""",
+        tuple(params),
+    )
+
+
+def gpu_idle_causes(where: Slice, by: str | None = None) -> Query:
+    """Allocated-but-idle GPU-hours and cost per cause (and per cluster or team), largest first."""
+    assert by is None or by in GPU_COLUMNS, by
+    condition, params = where.where("usage_date", GPU_COLUMNS)
+    keys = f"{by}, " if by else ""
+    return Query(
+        f"gpu_idle_causes{'_by_' + by if by else ''}",
+        f"""select {keys}idle_cause, currency,
+                   round(sum(gpu_hours_idle), 1) as gpu_hours_idle,
+                   round(sum(idle_cost), 2) as idle_cost
+            from {SCHEMA}.rpt_gpu_idle_causes_daily where {condition}
+            group by all order by {keys}idle_cost desc, idle_cause""",
+        tuple(params),
+    )
+
+
+def gpu_idle_cause_jobs(cause: str, where: Slice, limit: int = TOP_N) -> Query:
+    """The jobs whose GPUs sat idle longest for one cause."""
+    condition, params = where.where("usage_date", GPU_COLUMNS)
+    return Query(
+        f"gpu_idle_jobs_{cause}",
+        f"""select job_key, cluster, team, any_value(job_name) as job_name, currency,
+                   round(sum(gpu_hours_idle), 1) as gpu_hours_idle, round(sum(idle_cost), 2) as idle_cost
+            from {SCHEMA}.rpt_gpu_idle_causes_daily where idle_cause = ? and {condition}
+            group by all order by idle_cost desc, job_key limit {int(limit)}""",
+        (cause, *params),
+    )
+
+
+def gpu_score_days() -> Query:
+    return Query(
+        "gpu_score_days",
+        f"select distinct usage_date as value from {SCHEMA}.rpt_gpu_node_scores_daily order by 1 desc",
+    )
+
+
+def gpu_node_scores(day: date, where: Slice = Slice()) -> Query:
+    """Every node's score on a day, worst first, with what Slurm and Kubernetes are told."""
+    condition, params = Slice(None, None, where.values).where(None, ("cluster",))
+    return Query(
+        "gpu_node_scores",
+        f"""select cluster, hostname, score, health, worst_gpu_index, gpus_below_100, gpus_missing, slurm_weight,
+                   k8s_label_score as "atlas.gpu/score", k8s_label_health as "atlas.gpu/health", scheduler
+            from {SCHEMA}.rpt_gpu_node_scores_daily where usage_date = ? and {condition}
+            order by score, cluster, hostname""",
+        (day, *params),
+    )
+
+
+def gpu_fault_drill_classes(where: Slice) -> Query:
+    """Per drill and fault class: injected, detected, missed, seconds to detect."""
+    condition, params = where.where("usage_date", ("cluster",))
+    return Query(
+        "gpu_fault_drill_classes",
+        f"""select drill_id, fault_class, count(*) as injected,
+                   count(*) filter (where is_detected) as detected,
+                   count(*) filter (where not is_detected) as missed,
+                   min(seconds_to_detect) as min_seconds_to_detect,
+                   round(avg(seconds_to_detect), 1) as mean_seconds_to_detect,
+                   max(seconds_to_detect) as max_seconds_to_detect
+            from {SCHEMA}.rpt_gpu_fault_drills where {condition}
+            group by all order by drill_id, fault_class""",
+        tuple(params),
+    )
+
+
+def gpu_fault_drill_injections(where: Slice) -> Query:
+    condition, params = where.where("usage_date", ("cluster",))
+    return Query(
+        "gpu_fault_drill_injections",
+        f"""select drill_id, hostname, gpu_index, fault_class, field_name, injected_value, injected_at,
+                   duration_seconds, is_detected, detected_as, seconds_to_detect, missed_reason
+            from {SCHEMA}.rpt_gpu_fault_drills where {condition}
+            order by drill_id, injected_at, hostname, gpu_index""",
+        tuple(params),
+    )
+
+
 # --- forecasts, anomalies, budgets ---------------------------------------------------------------
 
 

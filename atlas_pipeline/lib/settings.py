@@ -73,6 +73,11 @@ class AtlasPaths:
         return self.reports / "atlas_overview.html"
 
     @property
+    def scheduler_hints(self) -> Path:
+        """Per-GPU scores as files schedulers consume (Slurm weights, Kubernetes labels), per day."""
+        return self.reports / "scheduler"
+
+    @property
     def landing(self) -> Path:
         """Immutable, checksummed copies of delivered export files."""
         return self.home / "landing"

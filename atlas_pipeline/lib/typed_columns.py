@@ -34,18 +34,44 @@ _NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYIN
 def cleaned(expr: str) -> str:
     """The value as trimmed text; NULL when it is spelled as a null (NULL_SPELLINGS)."""
     text = f"trim(cast({expr} as varchar))"
-    spellings = ", ".join(lit(s) for s in NULL_SPELLINGS)
-    return f"(case when lower({text}) in ({spellings}) then null else {text} end)"
+    # Spelled out rather than `lower(text) in (...)`: DuckDB plans an IN list of 5 or more
+    # constants as a join over every row; this tests the short texts only.
+    longest = max(len(s) for s in NULL_SPELLINGS)
+    spellings = " or ".join(f"lower({text}) = {lit(s)}" for s in NULL_SPELLINGS)
+    return f"(case when length({text}) <= {longest} and ({spellings}) then null else {text} end)"
+
+
+_DECIMAL = re.compile(r"^\s*DECIMAL\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)\s*$", re.IGNORECASE)
+# The widest DECIMAL DuckDB stores in 64 bits. Text -> DECIMAL(38, s) parses into a 128-bit
+# integer, 20-50x slower than text -> DECIMAL(18, s) (README "Performance").
+_NARROW_WIDTH = 18
+
+
+def exact_decimal(text: str, target: str) -> str:
+    """SQL: `try_cast(text as target)`, computed fast. For a wide DECIMAL(w, s) (w > 18), the text
+    is first read as DECIMAL(18, s) — the same value at the same scale, rounded the same way, for
+    every amount under 10^(18-s) — and only text that does not fit (or does not parse) goes
+    through the wide cast; COALESCE evaluates its second argument only for those rows. One
+    exception (DuckDB 1.5): with an exponent, the 64-bit reading drops the mantissa's digits past
+    the 18th instead of rounding them (`-8.506032474180714057e5`), so such text takes the wide
+    cast; at most 19 bytes, an exponent leaves at most 17 digits to the mantissa.
+    tests/unit/test_exact_decimal_parse.py holds both readings equal."""
+    match = _DECIMAL.match(target)
+    if not match or int(match[1]) <= _NARROW_WIDTH or int(match[2]) >= _NARROW_WIDTH:
+        return f"try_cast({text} as {target})"
+    narrow = f"decimal({_NARROW_WIDTH}, {match[2]})"
+    safe = f"strlen({text}) <= 19 or not (contains({text}, 'e') or contains({text}, 'E'))"
+    return f"coalesce(case when {safe} then try_cast({text} as {narrow}) end, try_cast({text} as {target}))"
 
 
 def _number(text: str, target: str, formats: tuple[str, ...]) -> str:
     readings = []
     if not formats or "plain" in formats:
-        readings.append(f"try_cast({text} as {target})")
+        readings.append(exact_decimal(text, target))
     if "us_currency" in formats:
+        plain = f"replace(replace({text}, '$', ''), ',', '')"
         readings.append(
-            f"case when regexp_full_match({text}, {lit(US_CURRENCY_REGEX)}) "
-            f"then try_cast(replace(replace({text}, '$', ''), ',', '') as {target}) end"
+            f"case when regexp_full_match({text}, {lit(US_CURRENCY_REGEX)}) then {exact_decimal(plain, target)} end"
         )
     return readings[0] if len(readings) == 1 else f"coalesce({', '.join(readings)})"
 
@@ -73,28 +99,29 @@ def _nulls(expr: str) -> str:
     return f"((length({text}) - length(replace({text}, 'NULL', ''))) // 4)"
 
 
-def parsed(spec: ColumnSpec, column: str, physical: str) -> str:
+def parsed(spec: ColumnSpec, column: str, physical: str, text: str | None = None) -> str:
     """SQL: the file's `column` (of DuckDB type `physical`) as the declared type; NULL when absent,
-    spelled as a null, or not of that type (the type check tells those apart)."""
+    spelled as a null, or not of that type (the type check tells those apart). `text`: SQL naming
+    the column's `cleaned` text where the caller computed it once (default: computed here)."""
     ref = q(column)
     physical = physical.upper()
     target = spec.duckdb_type
+    text = text or cleaned(ref)
     if spec.type in ("money", "decimal", "integer", "double"):
         # Through text: a float's shortest round-trip text is the value the provider wrote, and
         # NaN (how pandas writes a missing float) reads as the null it means.
-        return _number(cleaned(ref), target, spec.formats)
+        return _number(text, target, spec.formats)
     if spec.type in ("date", "timestamp"):
         if physical.startswith(("TIMESTAMP", "DATE")):
             moment = f"cast({ref} as timestamp with time zone)"
         else:
-            moment = _moment(cleaned(ref), spec.formats)
+            moment = _moment(text, spec.formats)
         return f"cast({moment} as date)" if spec.type == "date" else moment
     if spec.type == "json":
         if physical == "JSON":
             return ref
         if physical.startswith(("MAP", "STRUCT")) or physical.endswith("]"):
             return f"to_json({ref})"
-        text = cleaned(ref)
         if "python_literal" in spec.formats:  # single quotes -> double; None/True/False -> JSON null
             text = f"regexp_replace(replace({text}, chr(39), '\"'), '\\b(None|True|False)\\b', 'null', 'g')"
         if spec.wrap_object:  # older Azure exports write tags without the enclosing braces
@@ -111,8 +138,10 @@ def parsed(spec: ColumnSpec, column: str, physical: str) -> str:
 
 @dataclass(frozen=True)
 class Check:
-    """One rule on one column: `offends` is a SQL predicate true for an offending row; `observed`
-    the value to show for it."""
+    """One rule on one column: `offends` is a SQL predicate true for an offending row (false or NULL
+    otherwise: every use — CASE WHEN, WHERE, FILTER — reads NULL as false); `observed` the value to
+    show for it. Conjunctions put the cheap, rarely true test first: the landing pass evaluates each
+    of them once per row, and DuckDB evaluates a later term only for the rows still in question."""
 
     label: str  # e.g. "decimal(Cost)"
     column: str  # the contract's (canonical) column name
@@ -121,9 +150,10 @@ class Check:
     observed: str
 
 
-def type_checks(spec: ColumnSpec, column: str, typed: str) -> list[Check]:
+def type_checks(spec: ColumnSpec, column: str, typed: str, text: str | None = None) -> list[Check]:
     """The offending rows of a typed column: a value that is there (not spelled as a null) but does
-    not parse as its type; for money, also an amount no line item has (>= MAX_ABS_MONEY)."""
+    not parse as its type; for money, also an amount no line item has (>= MAX_ABS_MONEY). `text`:
+    SQL naming the column's `cleaned` text where the caller computed it once."""
     if not spec.typed:
         return []
     ref, observed = q(column), f"cast({q(column)} as varchar)"
@@ -132,19 +162,22 @@ def type_checks(spec: ColumnSpec, column: str, typed: str) -> list[Check]:
         return [Check(f"type({spec.name})", spec.name, spec.duckdb_type, offends, observed)]
     kind = {"money": "decimal", "double": "number", "json": "JSON"}.get(spec.type, spec.type)
     expectation = kind + (f" ({', '.join(spec.formats)})" if spec.formats else "")
-    present_but_unparsed = f"{cleaned(ref)} is not null and {typed} is null"
+    present_but_unparsed = f"{typed} is null and {text or cleaned(ref)} is not null"
     checks = [Check(f"{kind}({spec.name})", spec.name, expectation, present_but_unparsed, observed)]
     if spec.type == "money":
         checks.append(Check(f"money_range({spec.name})", spec.name, f"|amount| < {MAX_ABS_MONEY:.0e}",
-                            f"coalesce(abs({typed}) >= {MAX_ABS_MONEY}, false)", observed))
+                            f"({typed} >= {MAX_ABS_MONEY} or {typed} <= -{MAX_ABS_MONEY})", observed))
     return checks
 
 
 def rule_check(rule: Rule, contract: FileContract | None, columns: dict[str, str], bounds: tuple[date, date] | None,
-               typed: dict[str, str]) -> Check | None:
+               typed: dict[str, str], texts: dict[str, str] | None = None,
+               typed_sql: dict[str, str] | None = None) -> Check | None:
     """The offending rows of one declared rule, over the file's columns (`columns`: lowercased
     contract name -> the file's column) and the typed values (`typed`: lowercased name -> SQL).
-    None when the file lacks the rule's column (or a `when` column)."""
+    None when the file lacks the rule's column (or a `when` column). Optional, to compute nothing
+    twice: `texts` (lowercased name -> SQL naming the column's `cleaned` text) and `typed_sql`
+    (lowercased name -> the SQL that computed `typed[name]`)."""
     name = rule.column.lower()
     struct, _, member = name.partition(".")
     if name in columns:
@@ -163,9 +196,17 @@ def rule_check(rule: Rule, contract: FileContract | None, columns: dict[str, str
         if value is not None and not rule.formats:
             return None  # a typed column: its type check covers it
         spec = ColumnSpec(rule.column, "money" if rule.expect == "decimal" else rule.expect, formats=rule.formats)
-        pred = f"{text} is not null{allowed} and {parsed(spec, columns[name], 'VARCHAR')} is null"
+        reading = parsed(spec, columns[name], "VARCHAR")
+        if value is not None and (typed_sql or {}).get(name) == reading:
+            reading = value  # the column's typed value is this very reading: not parsed twice
+        pred = f"{reading} is null and {text} is not null{allowed}"
     elif rule.expect == "not_null":  # spelled as a null counts as missing; unparseable is the type check's
-        pred = f"{cleaned(ref)} is null" if value is not None else f"{text} is null"
+        if value is not None:
+            pred = f"{(texts or {}).get(name) or cleaned(ref)} is null"
+        else:  # `{text} is null` without trimming every value: one starting with a visible ASCII character is there
+            raw = f"cast({ref} as varchar)"
+            pred = f"case when {raw} is null then true when ascii({raw}) between 33 and 127 then false " \
+                   f"else trim({raw}) = '' end"
     elif rule.expect == "in_set":
         pred = f"{text} is not null and {text} not in ({', '.join(lit(v) for v in rule.values)})"
     elif rule.expect == "currency_code":
@@ -181,13 +222,15 @@ def rule_check(rule: Rule, contract: FileContract | None, columns: dict[str, str
             moment = value
         else:
             moment = _moment(text, rule.formats)
-        day = f"cast({moment} as date)"
-        outside = f"{day} < date {lit(start.isoformat())} or {day} >= date {lit(end.isoformat())}"
-        pred = f"{text} is not null{allowed} and ({outside})"
+        # The day (in the session's time zone) outside [start, end), compared as instants: the same
+        # test as `cast(moment as date) < start`, without converting every value to a date.
+        first, after = (f"cast(date {lit(d.isoformat())} as timestamp with time zone)" for d in (start, end))
+        outside = f"{moment} < {first} or {moment} >= {after}"
+        pred = f"({outside}) and {text} is not null{allowed}"
         expectation += f" [{start}, {end})"
     for column, values in rule.when.items():
         when = q(columns[column.lower()])
         pred = f"({pred}) and cast({when} as varchar) in ({', '.join(lit(v) for v in values)})"
         expectation += f" when {column} in {list(values)}"
-    return Check(f"{rule.expect}({rule.column})", rule.column, expectation, f"coalesce({pred}, false)",
+    return Check(f"{rule.expect}({rule.column})", rule.column, expectation, f"({pred})",
                  f"cast({ref} as varchar)")

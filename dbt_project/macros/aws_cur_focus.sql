@@ -25,47 +25,55 @@ units as (
     select * from {{ ref('pricing_units') }} where provider = 'aws'
 ),
 
-charges as (
+{#- Every line item once, and each commitment fee (RIFee, SavingsPlanRecurringFee) a second time
+    for its unused part: a join to two rows, so that the line items are read once (DuckDB writes a
+    CTE read twice — here every column of every line item — to a buffer first). -#}
+split as (
     select
         line_items.*,
-        false as is_unused_commitment,
-        line_items.unblended_cost as billed_cost,
-        case line_items.line_item_type
-            when 'SavingsPlanCoveredUsage' then coalesce(line_items.savings_plan_effective_cost, 0)
-            when 'DiscountedUsage' then coalesce(line_items.reservation_effective_cost, 0)
-            when 'SavingsPlanNegation' then 0
-            when 'SavingsPlanRecurringFee' then 0
-            when 'SavingsPlanUpfrontFee' then 0
-            when 'RIFee' then 0
-            when 'Fee' then
-                case when line_items.reservation_arn is not null or line_items.savings_plan_arn is not null
-                    then 0 else line_items.unblended_cost end
-            else line_items.unblended_cost
-        end as effective_cost
+        unused.is_unused_commitment
     from line_items
+    inner join (select false as is_unused_commitment union all select true as is_unused_commitment) as unused
+        on not unused.is_unused_commitment
+        or line_items.line_item_type in ('RIFee', 'SavingsPlanRecurringFee')
 ),
 
-unused_commitments as (
+costed as (
     select
-        line_items.*,
-        true as is_unused_commitment,
-        cast(0 as {{ money_type() }}) as billed_cost,
-        case line_items.line_item_type
-            when 'RIFee' then
-                coalesce(line_items.reservation_unused_amortized_upfront_fee, 0)
-                + coalesce(line_items.reservation_unused_recurring_fee, 0)
+        split.*,
+        case when split.is_unused_commitment then cast(0 as {{ money_type() }}) else split.unblended_cost end
+            as billed_cost,
+        case
+            when split.is_unused_commitment then
+                case split.line_item_type
+                    when 'RIFee' then
+                        coalesce(split.reservation_unused_amortized_upfront_fee, 0)
+                        + coalesce(split.reservation_unused_recurring_fee, 0)
+                    else
+                        coalesce(split.savings_plan_total_commitment_to_date, 0)
+                        - coalesce(split.savings_plan_used_commitment, 0)
+                end
             else
-                coalesce(line_items.savings_plan_total_commitment_to_date, 0)
-                - coalesce(line_items.savings_plan_used_commitment, 0)
+                case split.line_item_type
+                    when 'SavingsPlanCoveredUsage' then coalesce(split.savings_plan_effective_cost, 0)
+                    when 'DiscountedUsage' then coalesce(split.reservation_effective_cost, 0)
+                    when 'SavingsPlanNegation' then 0
+                    when 'SavingsPlanRecurringFee' then 0
+                    when 'SavingsPlanUpfrontFee' then 0
+                    when 'RIFee' then 0
+                    when 'Fee' then
+                        case when split.reservation_arn is not null or split.savings_plan_arn is not null
+                            then 0 else split.unblended_cost end
+                    else split.unblended_cost
+                end
         end as effective_cost
-    from line_items
-    where line_items.line_item_type in ('RIFee', 'SavingsPlanRecurringFee')
+    from split
 ),
 
+-- The unused part of a commitment only where some of it went unused.
 all_rows as (
-    select * from charges
-    union all
-    select * from unused_commitments where effective_cost <> 0
+    select * from costed
+    where not costed.is_unused_commitment or costed.effective_cost <> 0
 ),
 
 classified as (
@@ -229,14 +237,13 @@ focus as (
         c.x_export_version,
         case when c.is_unused_commitment then c.line_item_type || ':unused' else c.line_item_type end
             as x_provider_line_type,
-        {{ normalized_tags('c.resource_tags', 'user[_:]') }} as x_tags
+        {{ normalized_tag_map('c.resource_tags', 'user[_:]') }} as x_tag_map
     from quantified as c
     left join services on services.service_key = c.service_code
 )
 
 select
-    *,
-    x_tags ->> 'team' as x_team,
-    x_tags ->> 'project' as x_project
+    * exclude (x_tag_map),
+    {{ tag_columns('x_tag_map') }}
 from focus
 {%- endmacro %}

@@ -86,13 +86,12 @@ select
     end as "PricingCategory",
     coalesce("Tags", cast('{}' as json)) as "Tags",
     coalesce(x_charge_type, "ChargeCategory") as x_provider_line_type,
-    {{ normalized_tags(json_to_tag_map('coalesce("Tags", cast(\'{}\' as json))')) }} as x_tags
+    {{ normalized_tag_map(json_to_tag_map('coalesce("Tags", cast(\'{}\' as json))')) }} as x_tag_map
 from rows
 )
 
 select
-    *,
-    x_tags ->> 'team' as x_team,
-    x_tags ->> 'project' as x_project
+    * exclude (x_tag_map),
+    {{ tag_columns('x_tag_map') }}
 from conformed
 {%- endmacro %}

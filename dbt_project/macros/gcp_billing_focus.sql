@@ -128,7 +128,7 @@ focus as (
         all_rows.billing_period as x_billing_period,
         all_rows.x_export_version,
         all_rows.provider_line_type as x_provider_line_type,
-        {{ normalized_tags('all_rows.label_map') }} as x_tags
+        {{ normalized_tag_map('all_rows.label_map') }} as x_tag_map
     from all_rows
     left join services on services.service_key = all_rows.service_description
     left join units as consumed_units on consumed_units.provider_unit = all_rows.usage_unit
@@ -136,8 +136,7 @@ focus as (
 )
 
 select
-    *,
-    x_tags ->> 'team' as x_team,
-    x_tags ->> 'project' as x_project
+    * exclude (x_tag_map),
+    {{ tag_columns('x_tag_map') }}
 from focus
 {%- endmacro %}

@@ -39,6 +39,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 PAGES = {  # url path -> title on the page
     "": "Spend", "team": "Team", "provider": "Provider", "commitments": "Commitments", "gpu": "GPU fleet",
+    "gpu-insight": "GPU placement and idle",
     "cluster": "Cluster", "forecasts": "Forecasts, anomalies and budgets", "quality": "Data quality and freshness",
 }
 # ../shared/notes/toolchain.md §6: flags that work as root with no network.

@@ -62,6 +62,11 @@ TELEMETRY_SUBGRAPH = (
     "int_gpu_job_activity_hourly", "int_gpu_node_hours", "int_gpu_node_hourly_cost", "int_gpu_health_episodes",
     "fct_gpu_hours_daily", "fct_gpu_capacity_daily", "fct_gpu_usage_hourly", "fct_gpu_job_usage",
     "fct_gpu_cost_allocation", "fct_gpu_health_daily", "gpu_health_events", "gpu_idle_cost_daily",
+    # issue 22: placement and fragmentation, input-bound idle, scores, fault drills
+    "node_io_signals", "dcgm_fault_fields", "stg_prometheus__node_io_samples", "stg_drills__gpu_fault_injections",
+    "int_gpu_job_hourly_cost", "int_gpu_pending_job_shapes", "int_gpu_node_occupancy_intervals", "int_node_io_rates",
+    "int_gpu_idle_causes_hourly", "fct_gpu_job_placement", "fct_gpu_fragmentation_daily", "fct_gpu_idle_cost_by_cause",
+    "fct_gpu_scores_daily", "fct_gpu_node_scores_daily", "fct_gpu_fault_drill_injections", "fct_gpu_fault_drills",
 )
 
 def stand_in_absent_relations(warehouse: Path) -> None:

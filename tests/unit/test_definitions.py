@@ -28,6 +28,7 @@ def test_graph_reads_left_to_right_by_stage():
         # optional billing inputs (required: false)
         "raw/aws_cur_legacy", "raw/aws_focus", "raw/gcp_billing_detailed", "raw/azure_focus", "raw/saas_focus",
         "raw/dcgm_prometheus_exports", "raw/nvidia_smi_logs",
+        "raw/node_exporter_prometheus_exports", "raw/gpu_fault_injections",
         "raw/gpu_pricing", "raw/kubernetes_teams", "raw/slurm_node_lists", "raw/slurm_report_files",
     }
     assert groups["stg_aws__cur2_line_items"] == "staging"
@@ -88,7 +89,9 @@ def test_jobs_and_schedules_snapshot():
     report = defs.resolve_job_def("report_job")
     reported = {k.to_user_string() for k in report.asset_layer.selected_asset_keys}
     assert "atlas_overview" in reported and {"rpt_spend_daily", "rpt_budget_status", "rpt_gpu_cost_daily"} <= reported
-    assert reported - {"atlas_overview"} == {k for k in reported if k.startswith("rpt_")}
+    # ... and the files schedulers apply (per-GPU scores as Slurm weights and Kubernetes labels)
+    assert "gpu_scheduler_hints" in reported
+    assert reported - {"atlas_overview", "gpu_scheduler_hints"} == {k for k in reported if k.startswith("rpt_")}
     sensor = defs.resolve_sensor_def("rebuild_overview_report")
     assert sensor.job_name == "report_job"
     # Forecast partitions are the as-of dates the landed history supports, added after each refresh.

@@ -65,6 +65,14 @@ GOOD_ROWS: dict[str, dict] = {
         }
         for dataset in ("actual", "amortized")
     },
+    "raw_node_exporter_prometheus_exports": {
+        "x_source_file": "node_exporter/train-a/2026-11-02/a-node-00.json.gz", "x_period": "2026-11-02",
+        "samples": 1440, "unnamed_samples": 0, "unparsed_timestamps": 0,
+    },
+    "raw_gpu_fault_injections": {
+        "drill_id": "drill-1", "hostname": "lab-00", "injected_at": "2026-11-03 01:00:20+00", "gpu_index": 0,
+        "field_id": 230,
+    },
 }
 
 

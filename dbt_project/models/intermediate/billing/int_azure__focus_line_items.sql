@@ -139,14 +139,13 @@ focus as (
         all_rows.billing_period as x_billing_period,
         all_rows.x_export_version,
         all_rows.charge_type || '/' || coalesce(all_rows.pricing_model, '') as x_provider_line_type,
-        {{ normalized_tags(json_to_tag_map('all_rows.tags')) }} as x_tags
+        {{ normalized_tag_map(json_to_tag_map('all_rows.tags')) }} as x_tag_map
     from all_rows
     left join services on services.service_key = all_rows.meter_category
     left join units on units.provider_unit = all_rows.unit_of_measure
 )
 
 select
-    *,
-    x_tags ->> 'team' as x_team,
-    x_tags ->> 'project' as x_project
+    * exclude (x_tag_map),
+    {{ tag_columns('x_tag_map') }}
 from focus

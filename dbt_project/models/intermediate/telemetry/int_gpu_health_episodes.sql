@@ -18,7 +18,10 @@
                       consecutive readings; measure = ΔW, with dP/dt and the sampling interval
                       (a coarser interval hides faster transients).
     xid_fatal / xid_nonfatal  one event per new XID (the DCGM field is a gauge holding the last
-                      error), classified by seeds/xid_codes.csv. -#}
+                      error), classified by seeds/xid_codes.csv.
+    ecc_double_bit    an uncorrectable ECC error: the GPU's double-bit ECC counter rose
+                      (int_gpu_reading_states); measure = new errors. Memory the GPU cannot correct
+                      (the driver also raises XID 48 and retires or remaps the row). -#}
 {%- set window = var('straggler_window_seconds', 3600) -%}
 {%- set tolerance = var('straggler_tolerance', 0.15) -%}
 {%- set min_windows = var('straggler_min_windows', 2) -%}
@@ -360,6 +363,29 @@ xid_events as (
     where states.is_xid_raised
 ),
 
+-- uncorrectable ECC: one event per reading the counter rose
+
+ecc_events as (
+    select
+        'ecc_double_bit' as event_type,
+        states.hostname,
+        states.gpu_index,
+        {{ dbt.concat(['nodes.cluster', "':'", 'states.hpc_job_id']) }} as peer_group,
+        states.sample_at as started_at,
+        states.sample_at as ended_at,
+        0 as duration_seconds,
+        states.interval_seconds,
+        cast(states.ecc_dbe_new_errors as double) as measure_value,
+        'new uncorrectable ECC errors' as measure_unit,
+        cast(null as double) as delta_w,
+        cast(null as double) as dp_dt_w_per_s,
+        'uncorrectable (double-bit) ECC error: DCGM_FI_DEV_ECC_DBE counter rose' as detail
+    from labelled_states as states
+    inner join nodes
+        on states.hostname = nodes.hostname
+    where states.is_ecc_dbe_raised
+),
+
 unioned as (
     select * from idle_node_events
     union all
@@ -370,6 +396,8 @@ unioned as (
     select * from power_events
     union all
     select * from xid_events
+    union all
+    select * from ecc_events
 ),
 
 final as (

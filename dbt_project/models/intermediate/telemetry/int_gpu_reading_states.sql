@@ -10,6 +10,10 @@
                     temperature (gpu_model_specs; HW slowdown engages there).
     power_throttled the same from DCGM_FI_DEV_POWER_VIOLATION, or the SW power cap / HW power
                     brake bits (0x4, 0x80).
+    ecc_dbe_raised  an uncorrectable (double-bit) ECC error: DCGM_FI_DEV_ECC_DBE_VOL_TOTAL (else the
+                    aggregate DCGM_FI_DEV_ECC_DBE_AGG_TOTAL) rose since the previous reading. The
+                    volatile counter restarts at 0 when the driver reloads: a decrease is a reset,
+                    not an error (the first reading of a GPU is not judged: no baseline).
     xid_raised      the DCGM XID field is a gauge holding the last error: a new error is a change
                     to a non-zero value from the previous reading of the GPU (the first reading of
                     a GPU showing one counts too), so one error is one event at any scrape interval.
@@ -58,7 +62,11 @@ ordered as (
             as power_counter_step,
         samples.power_violation_counter,
         lag(samples.xid_last) over (partition by samples.hostname, samples.gpu_index order by samples.sample_at)
-            as previous_xid
+            as previous_xid,
+        coalesce(samples.ecc_dbe_volatile_total, samples.ecc_dbe_aggregate_total)
+            - lag(coalesce(samples.ecc_dbe_volatile_total, samples.ecc_dbe_aggregate_total))
+                over (partition by samples.hostname, samples.gpu_index order by samples.sample_at)
+            as ecc_dbe_step
     from samples
     left join specs
         on samples.gpu_model = specs.gpu_model
@@ -117,7 +125,9 @@ final as (
             when coalesce(temperature_c >= slowdown_temp_c, false) then 'slowdown temperature'
         end as thermal_evidence,
         coalesce(xid_last, 0) <> 0 and xid_last is distinct from previous_xid as is_xid_raised,
-        xid_last
+        xid_last,
+        coalesce(ecc_dbe_step > 0, false) as is_ecc_dbe_raised,
+        case when ecc_dbe_step > 0 then ecc_dbe_step else 0 end as ecc_dbe_new_errors
     from fractions
 )
 

@@ -3,6 +3,7 @@
     incremental_strategy='delete+insert',
     unique_key='sample_date',
     schema='intermediate',
+    on_schema_change='append_new_columns',
 ) }}
 {#- One row per GPU and reading time, from every telemetry source: dcgm-exporter scrapes (text
     exposition), Prometheus range-query exports and nvidia-smi CSV logs, pivoted to one column per
@@ -21,6 +22,9 @@
     'DCGM_FI_DEV_SM_CLOCK': 'sm_clock_mhz',
     'DCGM_FI_DEV_THERMAL_VIOLATION': 'thermal_violation_counter',
     'DCGM_FI_DEV_POWER_VIOLATION': 'power_violation_counter',
+    'DCGM_FI_PROF_PCIE_RX_BYTES': 'pcie_rx_bytes_per_second',
+    'DCGM_FI_DEV_ECC_DBE_VOL_TOTAL': 'ecc_dbe_volatile_total',
+    'DCGM_FI_DEV_ECC_DBE_AGG_TOTAL': 'ecc_dbe_aggregate_total',
 } -%}
 with
 
@@ -90,6 +94,9 @@ nvidia_smi as (
         sm_clock_mhz,
         cast(null as double) as thermal_violation_counter,
         cast(null as double) as power_violation_counter,
+        cast(null as double) as pcie_rx_bytes_per_second,
+        cast(null as double) as ecc_dbe_volatile_total,
+        cast(null as double) as ecc_dbe_aggregate_total,
         cast(throttle_reasons as bigint) as throttle_reasons,
         cast(null as integer) as xid_last
     from {{ ref('stg_nvidia_smi__gpu_samples') }}
@@ -157,6 +164,12 @@ final as (
         readings.thermal_violation_counter,
         readings.power_violation_counter,
         readings.throttle_reasons,
+        -- host-to-device PCIe traffic, bytes per second (a rate DCGM computes; the profiling field)
+        readings.pcie_rx_bytes_per_second,
+        -- uncorrectable (double-bit) ECC errors: volatile since the driver loaded, and aggregate
+        -- over the GPU's life (counters; a new error is an increase, int_gpu_reading_states)
+        readings.ecc_dbe_volatile_total,
+        readings.ecc_dbe_aggregate_total,
         -- the XID gauge as read: a new error shows as a change of value (int_gpu_reading_states)
         readings.xid_last
     from readings

@@ -55,8 +55,12 @@ select
     '{{ var("reporting_currency") }}' as x_reporting_currency,
     fx_rates.rate as x_fx_rate,
     fx_rates.rate_date as x_fx_rate_date,
-    cast(unioned."BilledCost" * fx_rates.rate as {{ money_type() }}) as x_billed_cost_reporting,
-    cast(unioned."EffectiveCost" * fx_rates.rate as {{ money_type() }}) as x_effective_cost_reporting,
+    -- Billed in the reporting currency (rate 1): the amount itself, exactly what the product
+    -- gives, without a 128-bit multiplication and rescale per row.
+    case when fx_rates.rate = 1 then unioned."BilledCost"
+        else cast(unioned."BilledCost" * fx_rates.rate as {{ money_type() }}) end as x_billed_cost_reporting,
+    case when fx_rates.rate = 1 then unioned."EffectiveCost"
+        else cast(unioned."EffectiveCost" * fx_rates.rate as {{ money_type() }}) end as x_effective_cost_reporting,
     {{ run_started_at_utc() }} as x_loaded_at,
     -- false: the current delivery of this row's input and period lost a file to quarantine, so the
     -- period is incomplete (landing.current_files); the pane and fct_cost_daily say so

@@ -1,8 +1,8 @@
 {#- GPU cost per UTC day, cluster, team, project and job, reconciling to what the GPU nodes cost.
 
-    Per node and hour (int_gpu_node_hourly_cost: EffectiveCost from focus_cost_and_usage, or the
-    declared on-prem price), for Slurm allocations on every node of their NodeList and Kubernetes
-    pods (int_gpu_job_hours):
+    Per node and hour (int_gpu_job_hourly_cost over int_gpu_node_hourly_cost: EffectiveCost from
+    focus_cost_and_usage, or the declared on-prem price), for Slurm allocations on every node of
+    their NodeList and Kubernetes pods (int_gpu_job_hours):
       allocated cost     = the job's GPU-seconds in the hour x the node's price per GPU-second
                            (GPU-hours x price per GPU-hour, the OpenCost way);
       utilization-weighted cost = allocated cost x active / sampled GPU-hours of the job on the
@@ -18,42 +18,9 @@ node_hours as (
     select * from {{ ref('int_gpu_node_hourly_cost') }}
 ),
 
-job_hours as (
-    select * from {{ ref('int_gpu_job_hours') }}
-),
-
-activity as (
-    select * from {{ ref('int_gpu_job_activity_hourly') }}
-),
-
+-- per job, node and hour: allocated, utilization-weighted and idle cost (the one cost definition)
 job_costs as (
-    select
-        job_hours.usage_date,
-        job_hours.cluster,
-        job_hours.team,
-        job_hours.project,
-        job_hours.job_key,
-        job_hours.job_name,
-        node_hours.currency,
-        node_hours.price_source,
-        job_hours.allocation_source,
-        job_hours.gpu_seconds / 3600.0 as gpu_hours_allocated,
-        activity.gpu_hours_active,
-        -- the share of the sampled GPU time that was active (one definition: int_gpu_job_activity_hourly)
-        activity.gpu_hours_active / nullif(activity.gpu_hours_sampled, 0) as utilization,
-        cast(round(
-            node_hours.cost * job_hours.gpu_seconds / (node_hours.gpu_count * 3600), 12
-        ) as {{ money_type() }}) as allocated_cost,
-        job_hours.hostname,
-        job_hours.hour_start
-    from job_hours
-    inner join node_hours
-        on job_hours.hostname = node_hours.hostname
-        and job_hours.hour_start = node_hours.hour_start
-    left join activity
-        on job_hours.job_key = activity.job_key
-        and job_hours.hostname = activity.hostname
-        and job_hours.hour_start = activity.hour_start
+    select * from {{ ref('int_gpu_job_hourly_cost') }}
 ),
 
 node_hour_allocated as (
@@ -96,9 +63,7 @@ job_daily as (
         sum(gpu_hours_active) as gpu_hours_active,
         sum(allocated_cost) as allocated_cost,
         -- NULL as soon as one hour of the job has no GPU-level telemetry
-        case when count(utilization) = count(*) then
-            sum(cast(round(allocated_cost * utilization, 12) as {{ money_type() }}))
-        end as utilization_weighted_cost
+        case when count(utilization) = count(*) then sum(utilization_weighted_cost) end as utilization_weighted_cost
     from job_costs
     group by usage_date, cluster, team, project, job_key
 ),

@@ -85,7 +85,9 @@ gpu_episodes as (
         sum(case when episodes.event_type = 'xid_fatal' and episodes.event_date = days.usage_date then 1 else 0 end)
             as xid_fatal_errors,
         sum(case when episodes.event_type = 'xid_nonfatal' and episodes.event_date = days.usage_date then 1 else 0 end)
-            as xid_nonfatal_errors
+            as xid_nonfatal_errors,
+        sum(case when episodes.event_type = 'ecc_double_bit' and episodes.event_date = days.usage_date
+            then episodes.measure_value else 0 end) as ecc_dbe_errors
     from episodes
     inner join days
         on days.usage_date >= episodes.event_date
@@ -199,6 +201,7 @@ final as (
         gpu_days.max_temperature_c,
         coalesce(gpu_episodes.xid_fatal_errors, 0) as xid_fatal_errors,
         coalesce(gpu_episodes.xid_nonfatal_errors, 0) as xid_nonfatal_errors,
+        cast(coalesce(gpu_episodes.ecc_dbe_errors, 0) as integer) as ecc_dbe_errors,
 
         -- power transients of the GPU's node and rack
         node_daily.node_max_power_step_w_per_s,
@@ -207,7 +210,8 @@ final as (
 
         -- summary
         case
-            when coalesce(gpu_episodes.xid_fatal_errors, 0) > 0 then 'failed'
+            when coalesce(gpu_episodes.xid_fatal_errors, 0) > 0 or coalesce(gpu_episodes.ecc_dbe_errors, 0) > 0
+                then 'failed'
             when coalesce(gpu_episodes.straggler_episodes, 0) > 0
                 or coalesce(gpu_episodes.thermal_throttle_episodes, 0) > 0
                 or (baselines.fleet_gpus >= 3

@@ -19,6 +19,7 @@ source as (
         "Account" as account_text,
         "Partition" as partition_text,
         "AllocTRES" as alloc_tres_text,
+        "ReqTRES" as req_tres_text,
         "Submit" as submit_text,
         "Start" as start_text,
         "End" as end_text,
@@ -34,7 +35,7 @@ source as (
             {{ telemetry_columns_or_null(source('raw_telemetry', 'slurm_jobs'), {
                 'JobID': 'varchar', 'JobIDRaw': 'varchar', 'Cluster': 'varchar', 'JobName': 'varchar',
                 'User': 'varchar', 'Account': 'varchar', 'Partition': 'varchar', 'AllocTRES': 'varchar',
-                'Submit': 'varchar', 'Start': 'varchar', 'End': 'varchar', 'Elapsed': 'varchar', 'State': 'varchar',
+                'ReqTRES': 'varchar', 'Submit': 'varchar', 'Start': 'varchar', 'End': 'varchar', 'Elapsed': 'varchar', 'State': 'varchar',
                 'ExitCode': 'varchar', 'NodeList': 'varchar', 'WCKey': 'varchar', 'x_source_file': 'varchar',
             }, required=['JobID', 'JobName', 'User', 'Account', 'Partition', 'AllocTRES', 'Submit', 'Start', 'End',
                          'Elapsed', 'State', 'ExitCode', 'NodeList', 'x_source_file']) }}
@@ -85,6 +86,14 @@ renamed as (
         nullif(regexp_extract(alloc_tres_text, '(?:^|,)gres/gpu:([^=,]+)=', 1), '') as gpu_type,
         try_cast(regexp_extract(alloc_tres_text, '(?:^|,)cpu=(\d+)', 1) as integer) as cpu_count,
         try_cast(regexp_extract(alloc_tres_text, '(?:^|,)node=(\d+)', 1) as integer) as node_count,
+        -- what the job asked for (sacct's ReqTRES, when exported): the shape of a job still pending
+        coalesce(
+            try_cast(regexp_extract(req_tres_text, '(?:^|,)gres/gpu=(\d+)', 1) as integer),
+            list_sum(list_transform(
+                regexp_extract_all(req_tres_text, '(?:^|,)gres/gpu:[^=,]+=(\d+)', 1), x -> cast(x as integer)
+            ))
+        ) as requested_gpu_count,
+        try_cast(regexp_extract(req_tres_text, '(?:^|,)node=(\d+)', 1) as integer) as requested_node_count,
 
         -- state
         upper({{ dbt.split_part('trim(state_text)', "' '", 1) }}) as state,
@@ -143,6 +152,8 @@ final as (
         cpu_count,
         node_count,
         alloc_tres,
+        requested_gpu_count,
+        requested_node_count,
 
         -- state
         state,
