@@ -1,8 +1,10 @@
 # Atlas: two commands do everything on a fresh machine.
-#   make run   — install, generate the sample estate, materialize the whole graph, print a summary
+#   make run   — install, generate the sample estate, build what changed, print a summary
 #   make test  — install, run the test suite
-#   make ui    — open the Dagster UI on the same definitions (http://127.0.0.1:3000)
+#   make ui    — open the Dagster UI on the same definitions (`dg dev`, http://127.0.0.1:3000)
 #   make dashboard — the interactive dashboard on the published snapshot (http://127.0.0.1:8501)
+#   make docs  — generate the dbt docs site (dbt docs generate) from the warehouse
+#   make atlas ARGS='sql "select 1"' — any `atlas` command (the same as .venv/bin/atlas …)
 PY ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -15,7 +17,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # dagster-dbt runs the `dbt` executable: the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install run test test-py312 ui dashboard lint lock clean bench bench-peer focus-validate
+.PHONY: install run test test-py312 ui dashboard docs atlas lint lock clean bench bench-incremental bench-peer focus-validate
 
 install: $(STAMP)
 
@@ -65,6 +67,12 @@ SCALE ?= 1M
 bench: install
 	$(BIN)/python bench/billing_pipeline.py --scale $(SCALE)
 
+# `atlas run` as users see it: the full build, then a no-op run, a restated month and a new
+# telemetry day, each as a fraction of the full build (bench/incremental_runs.py).
+MONTHS ?= 12
+bench-incremental: install
+	$(BIN)/python bench/incremental_runs.py --scale $(SCALE) --months $(MONTHS)
+
 # Atlas beside the FinOps Foundation's focus-converter and DuckDB on one resampled legacy CUR,
 # in one run: ROWS = smoke | 100k | 1M (focus-converter gets its own venv under $(ATLAS_HOME)).
 ROWS ?= 1M
@@ -73,6 +81,16 @@ bench-peer: install
 
 ui: install
 	$(BIN)/atlas ui
+
+# dbt's docs site (models, columns with their types, lineage) from the warehouse `make run` built:
+# dbt_project/target/index.html + catalog.json. `make docs SERVE=1` also serves it on :8080.
+docs: install
+	$(BIN)/atlas docs $(if $(SERVE),--serve,)
+
+# `atlas` without activating the venv: make atlas ARGS='tables'
+ARGS ?= --help
+atlas: install
+	@$(BIN)/atlas $(ARGS)
 
 DASHBOARD_HOST ?= 127.0.0.1
 DASHBOARD_PORT ?= 8501

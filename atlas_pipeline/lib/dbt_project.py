@@ -6,10 +6,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-
-from dagster_dbt import DbtProject
+from typing import TYPE_CHECKING
 
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
+
+if TYPE_CHECKING:
+    from dagster_dbt import DbtProject
+
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
 def dbt_env(paths: AtlasPaths | None = None) -> dict[str, str]:
@@ -22,14 +26,54 @@ def dbt_env(paths: AtlasPaths | None = None) -> dict[str, str]:
     }
 
 
+def dbt_project_vars() -> dict:
+    """The `vars` of dbt_project.yml (the one list of billing inputs lives there)."""
+    import yaml
+
+    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text()).get("vars") or {}
+
+
+def billing_inputs() -> list[dict]:
+    """dbt var `billing_inputs`: one entry per FOCUS intermediate model with its raw sources and
+    staging models (dbt_project.yml says what each field means)."""
+    return list(dbt_project_vars().get("billing_inputs") or [])
+
+
+def billing_raw_sources() -> set[str]:
+    """Every raw source that is a billing input (its `raw` name)."""
+    return {source["raw"] for entry in billing_inputs() for source in entry["sources"]}
+
+
 def atlas_dbt_project() -> DbtProject:
+    from dagster_dbt import DbtProject  # ~1 s to import: only where dbt runs
+
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def manifest_is_stale() -> bool:
+    """True when the manifest is missing or older than a file of the dbt project (models, macros,
+    seeds, tests, dbt_project.yml, profiles.yml)."""
+    manifest = MANIFEST_PATH
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        sources += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    return any(p.stat().st_mtime > built for p in sources if p.exists())
+
+
+def refresh_manifest() -> bool:
+    """Parse the project when the manifest is stale (`dbt parse` costs seconds); True when it did."""
+    if not manifest_is_stale():
+        return False
+    prepare_manifest(force=True)
+    return True
 
 
 def prepare_manifest(force: bool = False) -> Path:
     """Run `dbt parse` so `target/manifest.json` exists before definitions load."""
-    project = atlas_dbt_project()
-    if force or not project.manifest_path.exists():
+    if force or not MANIFEST_PATH.exists():
         dbt = Path(sys.executable).parent / "dbt"
         subprocess.run(
             [str(dbt) if dbt.exists() else "dbt", "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
@@ -37,4 +81,4 @@ def prepare_manifest(force: bool = False) -> Path:
             check=True,
             env={**os.environ, **dbt_env()},
         )
-    return project.manifest_path
+    return MANIFEST_PATH

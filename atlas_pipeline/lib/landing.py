@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -339,8 +340,10 @@ def land_source(
     store: ObjectStore,
     landing_root: Path,
     quarantine_root: Path,
+    periods: Collection[str] | None = None,
 ) -> LandingReport:
-    """Fetch what is new or changed for `source` into immutable landing and record it."""
+    """Fetch what is new or changed for `source` into immutable landing and record it; with
+    `periods`, only those periods' deliveries (a partitioned run lands its own partitions)."""
     ensure_manifest(con)
     report = LandingReport(source=source.name)
     known_versions = _known_versions(con, source)
@@ -368,6 +371,8 @@ def land_source(
 
     deliveries, report.waiting, report.stale = _group_deliveries(source, objects, manifests)
     for period, period_objects in sorted(deliveries.items()):
+        if periods is not None and period not in periods:
+            continue
         version = _version_of(source, period, period_objects)
         if (period, version) in known_versions:
             report.unchanged_periods += 1

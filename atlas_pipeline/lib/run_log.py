@@ -18,31 +18,44 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 class _Tee:
-    """A text stream writing to the terminal's stream and to the log file (without colour codes)."""
+    """A text stream writing to the log file (without colour codes) and, when echoing, to the
+    terminal's stream too."""
 
-    def __init__(self, stream: IO[str], log: IO[str]) -> None:
+    def __init__(self, stream: IO[str], log: IO[str], echo: bool = True) -> None:
         self._stream = stream
         self._log = log
+        self._echo = echo
 
     def write(self, text: str) -> int:
         self._log.write(_ANSI.sub("", text))
-        return self._stream.write(text)
+        return self._stream.write(text) if self._echo else len(text)
 
     def flush(self) -> None:
         self._log.flush()
-        self._stream.flush()
+        if self._echo:
+            self._stream.flush()
 
-    def __getattr__(self, name: str):  # isatty, encoding, fileno …: the terminal's
+    def isatty(self) -> bool:
+        return self._echo and self._stream.isatty()
+
+    def __getattr__(self, name: str):  # encoding, fileno …: the terminal's
         return getattr(self._stream, name)
 
 
 class RunLog:
     """`with RunLog(paths.logs) as log:` copies stdout and stderr to `log.path` until the block ends;
-    `log.append_event_log(instance, run_id, job)` adds a finished job's event log."""
+    `log.append_event_log(instance, run_id, job)` adds a finished job's event log.
 
-    def __init__(self, folder: Path) -> None:
+    With `echo=False` what the run prints (Dagster's console log, dbt's per-node lines, warnings)
+    goes to the log file only, and the terminal shows what is written to `log.terminal` (the
+    progress display)."""
+
+    def __init__(self, folder: Path, echo: bool = True) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.path = Path(folder) / f"atlas-run-{stamp}-{os.getpid()}.log"
+        self.echo = echo
+        self.terminal: IO[str] = sys.stdout
+        self.terminal_err: IO[str] = sys.stderr
         self._file: IO[str] | None = None
         self._saved: tuple[IO[str], IO[str]] | None = None
 
@@ -50,9 +63,16 @@ class RunLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.path, "a", encoding="utf-8")  # closed in __exit__
         self._saved = (sys.stdout, sys.stderr)
-        sys.stdout = _Tee(sys.stdout, self._file)  # type: ignore[assignment]
-        sys.stderr = _Tee(sys.stderr, self._file)  # type: ignore[assignment]
+        self.terminal, self.terminal_err = sys.stdout, sys.stderr
+        sys.stdout = _Tee(sys.stdout, self._file, self.echo)  # type: ignore[assignment]
+        sys.stderr = _Tee(sys.stderr, self._file, self.echo)  # type: ignore[assignment]
         return self
+
+    def write_line(self, line: str) -> None:
+        """A line in the log file only (e.g. the progress display's stage lines)."""
+        if self._file is not None:
+            self._file.write(_ANSI.sub("", line) + "\n")
+            self._file.flush()
 
     def __exit__(self, *exc_info: object) -> None:
         if self._saved:

@@ -225,16 +225,21 @@ def format_summary(
     checks: CheckOutcomes,
     published: Path | None = None,
     log_path: Path | None = None,
+    atlas_command: str = "atlas",
+    problems: Sequence[str] = (),
 ) -> str:
     """The summary. After a failure it says what failed and where the log is, and shows no totals:
-    nothing was published, so numbers from a half-refreshed warehouse would mislead."""
-    ok = bool(runs) and all(run.success for run in runs)
+    nothing was published, so numbers from a half-refreshed warehouse would mislead. `atlas_command`
+    is how this shell runs `atlas` (e.g. `.venv/bin/atlas` when it is not on PATH); `problems` are
+    failures found before any job ran (a source whose location vanished)."""
+    ok = bool(runs) and all(run.success for run in runs) and not problems
     lines = ["", "Atlas run summary", "================="]
     if ok:
         lines.append(f"Result: succeeded ({', '.join(dict.fromkeys(r.job_name for r in runs))})")
         lines += _warehouse_lines(warehouse)
     else:
         lines.append("Result: FAILED")
+        lines += [f"  {problem}" for problem in problems]
         lines += failure_lines(runs)
     lines.append("Checks:")
     lines += [f"  {line}" for line in check_lines(checks)]
@@ -242,7 +247,8 @@ def format_summary(
         lines.append(f"Warehouse: {warehouse}")
         if published:
             lines.append(f"Published read-only snapshot (what readers query): {published}")
-        lines.append('Query it:  atlas sql "select * from focus_cost_and_usage limit 5"')
+        lines.append(f'Query it:  {atlas_command} sql "select * from focus_cost_and_usage limit 5"')
+        lines.append(f"           {atlas_command} tables   (what each table holds, with row counts)")
         if published:
             lines.append(f"       or:  any DuckDB client, read-only: duckdb -readonly {published}")
     else:

@@ -20,7 +20,8 @@ def e2e_instance() -> dg.DagsterInstance:
 
 @pytest.fixture(scope="session")
 def materialized(tmp_path_factory: pytest.TempPathFactory, e2e_instance: dg.DagsterInstance):
-    """Generate the estate, run the refresh job and the forecast job once for the session."""
+    """Generate the estate, refresh the warehouse (billing and telemetry partitions, then the rest) and
+    run the forecast job once for the session."""
     mp = pytest.MonkeyPatch()
     home = tmp_path_factory.mktemp("e2e_home")
     (home / "dagster").mkdir()
@@ -35,18 +36,16 @@ def materialized(tmp_path_factory: pytest.TempPathFactory, e2e_instance: dg.Dags
     generate_estate(paths.exports, SPEC)
 
     from atlas_pipeline.definitions import defs
+    from atlas_pipeline.lib.pipeline_run import refresh_warehouse
 
     definitions = defs()
-    refresh = definitions.resolve_job_def("warehouse_refresh_job").execute_in_process(
-        instance=e2e_instance, raise_on_error=False
-    )
+    # As `atlas run` does: the billing periods, the telemetry days, then what depends on them.
+    refresh = refresh_warehouse(paths, e2e_instance, definitions)
     as_of = (SPEC.end_exclusive).isoformat()
-    # As `atlas run` does: the forecast partitions are the as-of dates the landed history supports.
-    from atlas_pipeline.defs.forecast.partitions import register_history_as_of_dates
-    from atlas_pipeline.lib.warehouse import connect
+    # As `atlas run` does: the as-of date to forecast becomes a forecast partition.
+    from atlas_pipeline.defs.forecast.partitions import add_as_of_dates
 
-    with connect(paths.warehouse, read_only=True) as con:
-        register_history_as_of_dates(e2e_instance, con)
+    add_as_of_dates(e2e_instance, [as_of])
     forecast = definitions.resolve_job_def("forecast_job").execute_in_process(
         instance=e2e_instance, partition_key=as_of, raise_on_error=False
     )

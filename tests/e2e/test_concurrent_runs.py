@@ -54,7 +54,7 @@ def test_two_atlas_runs_at_once_one_refuses_and_nothing_corrupts(tmp_path: Path)
 
     # Nothing corrupt: the snapshot reads, and holds what the live warehouse holds.
     query = "select count(*) as n, sum(BilledCost) as billed from focus_cost_and_usage"
-    published = subprocess.run(_atlas("sql", query, "--format", "json"), env=env, capture_output=True, text=True,
+    published = subprocess.run(_atlas("sql", query, "--format", "json", "--exact"), env=env, capture_output=True, text=True,
                                timeout=120)
     assert published.returncode == 0, published.stderr
     import duckdb

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from e2e_spec import SPEC
 
+from atlas_pipeline.lib.pipeline_run import refresh_warehouse
 from atlas_pipeline.lib.warehouse import connect
 
 pytestmark = pytest.mark.e2e
@@ -142,29 +143,21 @@ def test_gpu_hours_match_slurm_allocations(materialized):
     assert capacity == pytest.approx(gpus * 24 * days)
 
 
-def test_rerun_is_idempotent(materialized):
-    """A second refresh with nothing new lands nothing and leaves every total unchanged."""
+def test_rerun_is_idempotent(materialized, e2e_instance):
+    """A second refresh with nothing new runs nothing: no partition, no model; every total and the
+    landing manifest stay as they were."""
     paths, _, _ = materialized
     with connect(paths.warehouse, read_only=True) as con:
         before = con.execute('select count(*), sum("BilledCost") from main.focus_cost_and_usage').fetchone()
         manifest_before = con.execute("select count(*) from landing.manifest").fetchone()[0]
-    from atlas_pipeline.definitions import defs
-
-    result = defs().resolve_job_def("warehouse_refresh_job").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
-    )
-    assert result.success
+    again = refresh_warehouse(paths, e2e_instance)
+    assert again.success and again.results == []
+    assert again.plan.reasons == [] and not again.plan.warehouse_changes
     with connect(paths.warehouse, read_only=True) as con:
         after = con.execute('select count(*), sum("BilledCost") from main.focus_cost_and_usage').fetchone()
         manifest_after = con.execute("select count(*) from landing.manifest").fetchone()[0]
     assert after == before
     assert manifest_after == manifest_before
-    downloads = [
-        event.event_specific_data.materialization.metadata["objects_downloaded"].value
-        for event in result.get_asset_materialization_events()
-        if "objects_downloaded" in event.event_specific_data.materialization.metadata
-    ]
-    assert downloads and all(d == 0 for d in downloads)
 
 
 
@@ -257,7 +250,7 @@ def test_quality_summary_covers_every_source_and_mart(materialized):
     assert {"2026-08", "2026-09"} <= periods  # the GX suites report per billing period
 
 
-def test_restated_month_rebuilds_only_that_period_and_replaces_it(materialized):
+def test_restated_month_rebuilds_only_that_period_and_replaces_it(materialized, e2e_instance):
     """AWS restates September (a new export version, 10% of its line items gone): the next run
     rebuilds September only — August keeps its rows and its x_loaded_at — and September's totals
     are the restated file's, never the sum of both deliveries. (Runs last: it changes the estate.)"""
@@ -282,12 +275,13 @@ def test_restated_month_rebuilds_only_that_period_and_replaces_it(materialized):
             "select sum(\"BilledCost\") from main.focus_cost_and_usage "
             "where x_billing_period = '2026-09' and \"ProviderName\" = 'Amazon Web Services'"
         ).fetchone()[0]
-    from atlas_pipeline.definitions import defs
-
-    result = defs().resolve_job_def("warehouse_refresh_job").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
-    )
+    result = refresh_warehouse(paths, e2e_instance)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
+    # Exactly one billing partition ran: the restated month's; no telemetry day.
+    [billing] = result.job_results("billing_job")
+    assert billing.dagster_run.tags.get("dagster/partition") == "2026-09"
+    assert result.job_results("telemetry_job") == []
+    assert e2e_instance.get_materialized_partitions(dg.AssetKey("focus_cost_and_usage")) >= {"2026-08", "2026-09"}
     with connect(paths.warehouse, read_only=True) as con:
         loaded_after, august_after = periods_and_august(con)
         billed = con.execute(

@@ -17,10 +17,12 @@ def _options(argv: list[str]) -> dict[str, str]:
     return {argv[i]: argv[i + 1] for i in range(3, len(argv) - 1, 2)}
 
 
-def test_the_command_serves_the_app_on_loopback_by_default() -> None:
-    args = cli.build_parser().parse_args(["dashboard"])
-    assert (args.host, args.port) == ("127.0.0.1", 8501)
-    argv = streamlit_command(args.host, args.port)
+def test_the_command_serves_the_app_on_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr(cli.os, "execv", lambda path, argv: seen.append(argv))
+    assert cli.main(["dashboard"]) == 0
+    assert seen[0] == streamlit_command("127.0.0.1", 8501)
+    argv = seen[0]
     assert argv[1:3] == ["run", str(APP)] and APP.exists()
     options = _options(argv)
     assert options["--server.address"] == "127.0.0.1" and options["--server.port"] == "8501"

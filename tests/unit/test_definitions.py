@@ -47,16 +47,36 @@ def test_graph_reads_left_to_right_by_stage():
     assert dg.AssetKey(["raw", "aws_cur2"]) in graph.get(dg.AssetKey("stg_aws__cur2_line_items")).parent_keys
 
 
-def test_every_asset_has_a_description():
+def test_every_asset_has_a_description_owners_a_domain_and_kinds():
+    """The catalog a user reads: a real description (a dbt model's from its yml, never dagster-dbt's
+    "dbt model <name>" fallback), owners and a `domain` tag, and kinds, on every materializable asset."""
+    from atlas_pipeline.defs.catalog import DOMAINS
+
     graph = _defs().resolve_asset_graph()
-    missing = [k.to_user_string() for k in graph.get_all_asset_keys() if not graph.get(k).description]
-    assert missing == []
+    keys = [k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable]
+    assert len(keys) > 80
+    problems = []
+    for key in keys:
+        node = graph.get(key)
+        description = node.description or ""
+        if not description or description.startswith(("dbt model ", "(no description")):
+            problems.append(f"{key.to_user_string()}: description {description!r}")
+        if not node.owners:
+            problems.append(f"{key.to_user_string()}: no owners")
+        domain = (node.tags or {}).get("domain")
+        if domain not in DOMAINS or list(DOMAINS[domain].owners) != list(node.owners):
+            problems.append(f"{key.to_user_string()}: domain tag {domain!r}, owners {node.owners}")
+        if not node.kinds:
+            problems.append(f"{key.to_user_string()}: no kinds")
+    assert problems == []
 
 
 def test_jobs_and_schedules_snapshot():
     defs = _defs()
     schedules = {s.name: (s.cron_schedule, s.job_name) for s in defs.schedules or []}
-    assert schedules["warehouse_refresh_daily"] == ("0 4 * * *", "warehouse_refresh_job")
+    assert schedules["warehouse_refresh_daily"] == ("0 5 * * *", "warehouse_refresh_job")
+    assert schedules["billing_deliveries_daily"] == ("0 4 * * *", "billing_job")
+    assert schedules["telemetry_deliveries_hourly"] == ("15 * * * *", "telemetry_job")
     forecast = [s for s in defs.schedules or [] if s.job_name == "forecast_job"]
     assert len(forecast) == 1 and forecast[0].cron_schedule.startswith("0 6 ")
     refresh = defs.resolve_job_def("warehouse_refresh_job")
@@ -96,3 +116,20 @@ def test_workspace_yaml_loads_the_same_definitions():
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=180,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_run_refits_only_the_forecasts_downstream_of_what_changed():
+    """`atlas run`: a new telemetry day refits the GPU-hours forecast only; a restated billing month
+    the spend forecast with its anomalies and budgets, not the GPU-hours one; nothing rebuilt, none."""
+    from atlas_pipeline.lib.pipeline_run import affected_forecasts
+    from atlas_pipeline.lib.run_plan import RunPlan
+
+    graph = _defs().resolve_asset_graph()
+
+    def names(plan: RunPlan) -> set[str]:
+        return {k.to_user_string() for k in affected_forecasts(graph, plan)}
+
+    assert names(RunPlan(partitions={"telemetry_days": ["2026-10-31"]})) == {"forecast_gpu_hours_daily"}
+    assert names(RunPlan(partitions={"billing_periods": ["2026-12"]})) == {
+        "forecast_cost_daily", "cost_anomalies", "budget_status"}
+    assert names(RunPlan(partitions={"billing_periods": [], "telemetry_days": []})) == set()

@@ -67,7 +67,10 @@ def test_ordinary_queries_read_the_snapshot_and_its_landed_files(snapshot, capsy
         "select n.hostname, n.gpu_count, sum(c.cost) as cost from raw.gpu_nodes as n "
         "join costs as c using (hostname) group by all order by 1", capsys)
     assert (code, err) == (0, "")
-    assert out.splitlines() == ["hostname,gpu_count,cost", "node-1,8,12.345000000000", "node-2,8,1E-12"]
+    # Money in cents by default (issue 18), every digit with --exact.
+    assert out.splitlines() == ["hostname,gpu_count,cost", "node-1,8,12.35", "node-2,8,0.00"]
+    assert main(["sql", "select hostname, cost from costs order by 1", "--format", "csv", "--exact"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["node-1,12.345000000000", "node-2,0.000000000001"]
     for query in ("describe costs", "show tables", "summarize costs", "explain select * from costs",
                   "with t as (select 1 as a) select * from t", "from costs select count(*)"):
         assert sql(query, capsys)[0] == 0, query

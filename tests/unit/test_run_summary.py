@@ -186,8 +186,9 @@ def locked_warehouse():
 
 
 def test_atlas_run_after_a_failure_ends_in_a_summary_with_the_log_path(tmp_path, monkeypatch, capsys, locked_warehouse):
-    """A real `atlas run` whose warehouse another process holds: the summary names the failed steps
-    and the log file (which holds the stack), prints no totals, exits 1 — no traceback at the end."""
+    """A real `atlas run` whose warehouse another process holds: the summary names the failed step
+    (planning cannot read the warehouse) and the log file (which holds the stack), prints no totals,
+    exits 1 — no traceback at the end."""
     folder = tmp_path / "declarations"
     (folder / "sources").mkdir(parents=True)
     (tmp_path / "sacct").mkdir()
@@ -200,22 +201,30 @@ def test_atlas_run_after_a_failure_ends_in_a_summary_with_the_log_path(tmp_path,
     captured = capsys.readouterr()
     summary = captured.out[captured.out.index("Atlas run summary"):]
     assert "Result: FAILED" in summary
-    assert "warehouse_refresh_job FAILED (run " in summary
-    assert "  step raw__slurm_jobs failed: WarehouseBusy: the warehouse " in summary
+    assert "plan FAILED" in summary
+    assert "  step plan failed: WarehouseBusy: the warehouse " in summary
     assert "is in use by process" in summary and "Wait for that run to finish" in summary
     assert "Cost per provider" not in summary and "Rows per mart" not in summary
-    log_line = summary.splitlines()[-1]
+    lines = summary.rstrip().splitlines()
+    log_line = lines[-1]
     assert log_line.startswith("Full log (everything printed, and every run's Dagster event log): ")
     log = Path(log_line.rsplit(": ", 1)[1])
     assert log.parent == AtlasPaths.from_env().logs and "Could not set lock" in log.read_text()
+    assert "Traceback" in log.read_text() and "Traceback" not in captured.out + captured.err
     assert captured.err.rstrip().splitlines()[-1].startswith("The run did not succeed: see the summary above")
 
 
 def test_a_job_that_cannot_start_is_a_failed_outcome_with_its_traceback_in_the_log(tmp_path: Path):
-    from atlas_pipeline.cli import _execute
+    from atlas_pipeline.lib.pipeline_run import PipelineRun, RunOptions
+    from atlas_pipeline.lib.progress import Stage, TerminalProgress
 
-    with RunLog(tmp_path) as log:
-        outcome = _execute("no_such_job", log)
+    with RunLog(tmp_path) as log, dg.instance_for_test() as instance:
+        run = PipelineRun(AtlasPaths.from_env(), RunOptions(), TerminalProgress(log.terminal), log,
+                          definitions=dg.Definitions(assets=ASSETS), instance=instance)
+        stage = Stage("warehouse")
+        assert run.execute(stage, "no_such_job") is None
+        [outcome] = run.runs
+    assert not stage.ok and "no_such_job could not start" in stage.summary
     assert not outcome.success and outcome.run_id == ""
     [failure] = outcome.failures
     assert failure.step == "no_such_job" and "no_such_job" in failure.message

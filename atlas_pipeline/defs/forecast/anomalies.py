@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from atlas_pipeline.defs.catalog import FORECASTING
 from atlas_pipeline.defs.forecast.assets import (
     EXCLUDED_CHARGE_CATEGORIES,
     _ensure_table,
@@ -15,6 +16,8 @@ from atlas_pipeline.defs.forecast.assets import (
 from atlas_pipeline.defs.forecast.partitions import forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.forecast_settings import SERIES_COLUMNS, load_forecast_settings
+from atlas_pipeline.lib.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.settings import declaration_file
 from atlas_pipeline.lib.warehouse import relation_exists
 
 # Each partition (as-of date D) re-examines the days D-14 .. D-1: late-landing data and forecasts
@@ -193,10 +196,12 @@ def find_anomalies(
 
 @dg.asset(
     group_name="forecasts",
+    owners=list(FORECASTING.owners),
+    tags=FORECASTING.tags,
     partitions_def=forecast_partitions,
     deps=[forecast_cost_daily, dg.AssetKey("fct_cost_daily")],
     kinds={"duckdb"},
-    metadata={"table": "main.cost_anomalies"},
+    metadata={"table": "main.cost_anomalies", DECLARATION_FILE_KEY: "forecast.yaml"},
     check_specs=[dg.AssetCheckSpec("no_cost_anomalies", asset="cost_anomalies")],
 )
 def cost_anomalies(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -234,6 +239,7 @@ def cost_anomalies(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
     )  # fmt: skip
     return dg.MaterializeResult(
         metadata={
+            DECLARATION_SHA_KEY: declaration_sha256(declaration_file("forecast.yaml")),
             "window": f"{first} .. {last}",
             "anomalies": dg.MetadataValue.int(len(anomalies)),
             "by_severity": dg.MetadataValue.json({k: int(v) for k, v in counts.items()}),

@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from atlas_pipeline.defs.catalog import FORECASTING
 from atlas_pipeline.defs.forecast.partitions import add_as_of_dates, forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.forecast_settings import ForecastSettings, load_forecast_settings
@@ -15,6 +16,8 @@ from atlas_pipeline.lib.forecasting import (
     interval_columns,
     period_end_projection,
 )
+from atlas_pipeline.lib.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.settings import declaration_file
 from atlas_pipeline.lib.spend_trend import excluded_charge_categories
 
 # One partition per as-of date (defs/forecast/partitions.py); the partition's forecast uses history
@@ -201,12 +204,15 @@ def _preview(forecasts: pd.DataFrame, settings: ForecastSettings, rows_per_serie
 
 @dg.asset(
     group_name="forecasts",
+    owners=list(FORECASTING.owners),
+    tags=FORECASTING.tags,
     partitions_def=forecast_partitions,
     deps=[dg.AssetKey("fct_cost_daily")],
     kinds={"sktime", "duckdb"},
     metadata={
         "declared_in": "forecast.yaml of the declarations folder ($ATLAS_ASSETS, else assets/)",
         "tables": "main.forecast_cost_daily, main.forecast_runs, main.forecast_backtest_metrics",
+        DECLARATION_FILE_KEY: "forecast.yaml",
     },
 )
 def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -289,6 +295,7 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
 
     return dg.MaterializeResult(
         metadata={
+            DECLARATION_SHA_KEY: declaration_sha256(declaration_file("forecast.yaml")),
             "as_of_date": as_of.isoformat(),
             "history_through": stale.isoformat(),
             "declared_in": settings.declared_in,

@@ -6,11 +6,14 @@ from decimal import Decimal
 import dagster as dg
 import pandas as pd
 
+from atlas_pipeline.defs.catalog import FORECASTING
 from atlas_pipeline.defs.forecast.assets import _ensure_table, forecast_cost_daily, replace_rows
 from atlas_pipeline.defs.forecast.partitions import forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.budgets import budgets_file, load_budgets, overrun_probability
 from atlas_pipeline.lib.forecasting import period_bounds
+from atlas_pipeline.lib.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.settings import declaration_file
 
 _COLUMNS = {
     "budget_name": "varchar",
@@ -57,12 +60,15 @@ def budget_month(as_of: date) -> tuple[date, date]:
 
 @dg.asset(
     group_name="forecasts",
+    owners=list(FORECASTING.owners),
+    tags=FORECASTING.tags,
     partitions_def=forecast_partitions,
     deps=[forecast_cost_daily, dg.AssetKey("fct_cost_daily")],
     kinds={"duckdb"},
     metadata={
         "declared_in": "budgets.yaml of the declarations folder ($ATLAS_ASSETS, else assets/)",
         "table": "main.budget_status",
+        DECLARATION_FILE_KEY: "budgets.yaml",
     },
 )
 def budget_status(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -135,6 +141,7 @@ def budget_status(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     preview = status[["budget_name", "budget_amount", "actual_to_date", "projected_month_end", "overrun_probability"]]
     return dg.MaterializeResult(
         metadata={
+            DECLARATION_SHA_KEY: declaration_sha256(declaration_file("budgets.yaml")),
             "declared_in": str(declared_in or "(no budgets.yaml in the declarations folder)"),
             "budget_month": start.strftime("%Y-%m"),
             "budgets": dg.MetadataValue.int(len(rows)),

@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from atlas_pipeline.defs.catalog import FORECASTING
 from atlas_pipeline.defs.forecast.assets import (
     _RUN_COLUMNS,
     _backtest_summary,
@@ -17,6 +18,8 @@ from atlas_pipeline.defs.forecast.partitions import forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.forecast_settings import ForecastSettings, load_forecast_settings
 from atlas_pipeline.lib.forecasting import forecast_frame, interval_columns
+from atlas_pipeline.lib.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.settings import declaration_file
 
 DIMENSION = "gpu_cluster"
 MEASURE = "gpu_hours_allocated"
@@ -44,12 +47,15 @@ def _columns(settings: ForecastSettings) -> dict[str, str]:
 
 @dg.asset(
     group_name="forecasts",
+    owners=list(FORECASTING.owners),
+    tags=FORECASTING.tags,
     partitions_def=forecast_partitions,
     deps=[dg.AssetKey("fct_gpu_hours_daily")],
     kinds={"sktime", "duckdb"},
     metadata={
         "declared_in": "forecast.yaml of the declarations folder ($ATLAS_ASSETS, else assets/)",
         "tables": "main.forecast_gpu_hours_daily, main.forecast_runs, main.forecast_backtest_metrics",
+        DECLARATION_FILE_KEY: "forecast.yaml",
     },
 )
 def forecast_gpu_hours_daily(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -98,6 +104,7 @@ def forecast_gpu_hours_daily(context: dg.AssetExecutionContext, warehouse: Wareh
     models = {r.series_key: r.model_name for r in status.itertuples() if pd.notna(r.model_name)}
     return dg.MaterializeResult(
         metadata={
+            DECLARATION_SHA_KEY: declaration_sha256(declaration_file("forecast.yaml")),
             "as_of_date": as_of.isoformat(),
             "clusters_forecast": dg.MetadataValue.int(len(models)),
             "models": dg.MetadataValue.json(models),

@@ -1,6 +1,8 @@
-"""The forecasts' partitions: one per as-of date the landed history supports (Dagster dynamic
-partitions), added after every successful warehouse refresh, so any history — however old — can
-be forecast without a start date to fall outside of."""
+"""The forecasts' partitions: one per as-of date that is forecast (Dagster dynamic partitions), so
+the UI lists forecasts that exist, not every day of history as "missing". After each successful
+warehouse refresh the newest as-of date the history supports is added (the day after the last cost
+day); `atlas run` adds the dates it forecasts (and `--as-of`), the daily schedule yesterday's. Any
+older date with history can be added from the UI (add partition) or `atlas run --as-of`."""
 
 from collections.abc import Iterable
 
@@ -8,7 +10,7 @@ import dagster as dg
 import duckdb
 
 from atlas_pipeline.defs.automation.jobs import warehouse_refresh_job
-from atlas_pipeline.lib.forecast_as_of import FORECAST_PARTITIONS_NAME, as_of_dates, history_spans
+from atlas_pipeline.lib.forecast_as_of import FORECAST_PARTITIONS_NAME, as_of_dates, default_as_of, history_spans
 from atlas_pipeline.lib.settings import AtlasPaths
 from atlas_pipeline.lib.warehouse import connect
 
@@ -30,8 +32,15 @@ def add_as_of_dates(instance: dg.DagsterInstance, keys: Iterable[str]) -> list[s
 
 
 def register_history_as_of_dates(instance: dg.DagsterInstance, con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Add every as-of date the warehouse's daily histories support (see lib/forecast_as_of.py)."""
+    """Add every as-of date the warehouse's daily histories support (see lib/forecast_as_of.py): for
+    backfilling forecasts over a whole history."""
     return add_as_of_dates(instance, [d.isoformat() for d in as_of_dates(history_spans(con))])
+
+
+def supported_as_of_dates(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> list[str]:
+    """Those of `keys` the warehouse's history supports (there is history before the date)."""
+    supported = {d.isoformat() for d in as_of_dates(history_spans(con))}
+    return [k for k in keys if k in supported]
 
 
 @dg.run_status_sensor(
@@ -40,18 +49,18 @@ def register_history_as_of_dates(instance: dg.DagsterInstance, con: duckdb.DuckD
     monitored_jobs=[warehouse_refresh_job],
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "After a successful warehouse_refresh_job run, add a forecast partition for every as-of date "
-        "the landed cost and GPU-hours history supports (the day after its first day to the day after its last)."
+        "After a successful warehouse_refresh_job run, add the forecast partition of the newest as-of date "
+        "the landed history supports (the day after the last cost day)."
     ),
 )
 def forecast_as_of_dates_after_refresh(context: dg.RunStatusSensorContext) -> dg.SensorResult | dg.SkipReason:
     try:
         with connect(AtlasPaths.from_env().warehouse, read_only=True) as con:
-            keys = [d.isoformat() for d in as_of_dates(history_spans(con))]
+            newest = default_as_of(history_spans(con))
     except duckdb.Error as exc:  # e.g. another run holds the warehouse; the daily schedule adds its own date
         return dg.SkipReason(f"warehouse not readable now: {str(exc).splitlines()[0]}")
-    missing = missing_as_of_dates(context.instance, keys)
+    missing = missing_as_of_dates(context.instance, [newest.isoformat()] if newest else [])
     if not missing:
-        return dg.SkipReason(f"no new as-of dates after run {context.dagster_run.run_id}")
-    context.log.info(f"adding {len(missing)} forecast as-of dates: {missing[0]} .. {missing[-1]}")
+        return dg.SkipReason(f"no new as-of date after run {context.dagster_run.run_id}")
+    context.log.info(f"adding forecast as-of date {missing[0]}")
     return dg.SensorResult(dynamic_partitions_requests=[forecast_partitions.build_add_request(missing)])

@@ -3,8 +3,10 @@
 
 import dagster as dg
 
+from atlas_pipeline.defs.catalog import GPU_FLEET
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.gpu_pricing import GpuPrice, load_gpu_pricing, write_gpu_pricing
+from atlas_pipeline.lib.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
 from atlas_pipeline.lib.settings import declaration_file
 
 PRICING_FILE_NAME = "gpu_pricing.yaml"
@@ -19,7 +21,11 @@ def declared_gpu_prices() -> tuple[list[GpuPrice], str]:
     return load_gpu_pricing(path), str(path)
 
 
-@dg.asset(key=dg.AssetKey(["raw", "gpu_pricing"]), group_name="ingest", kinds={"duckdb"})
+@dg.asset(
+    key=dg.AssetKey(["raw", "gpu_pricing"]), group_name="ingest", kinds={"duckdb"},
+    owners=list(GPU_FLEET.owners), tags=GPU_FLEET.tags,
+    metadata={DECLARATION_FILE_KEY: PRICING_FILE_NAME, "dagster/table_name": "raw.gpu_pricing"},
+)
 def gpu_pricing(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Declared price per GPU-hour of clusters without a cloud bill (on-prem), from `gpu_pricing.yaml`
     of the declarations folder (`$ATLAS_ASSETS`, else the repository's `assets/`), as
@@ -28,7 +34,10 @@ def gpu_pricing(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.M
     with warehouse.connect() as con:
         rows = write_gpu_pricing(con, prices)
     context.log.info(f"{rows} declared GPU price(s) from {declared_in}")
-    return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows), "declared_in": declared_in})
+    return dg.MaterializeResult(metadata={
+        "rows": dg.MetadataValue.int(rows), "declared_in": declared_in,
+        DECLARATION_SHA_KEY: declaration_sha256(declaration_file(PRICING_FILE_NAME)),
+    })
 
 
 @dg.definitions

@@ -4,6 +4,7 @@ current deliveries (lib/slurm_nodelists.py), rebuilt after `raw/slurm_jobs` land
 
 import dagster as dg
 
+from atlas_pipeline.defs.catalog import GPU_FLEET
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.slurm_nodelists import write_slurm_node_lists, write_slurm_report_files
 
@@ -14,14 +15,14 @@ SACCT_SOURCE = "slurm_jobs"
     specs=[
         dg.AssetSpec(
             dg.AssetKey(["raw", "slurm_node_lists"]), deps=[dg.AssetKey(["raw", SACCT_SOURCE])], group_name="ingest",
-            kinds={"duckdb"},
+            kinds={"duckdb"}, owners=list(GPU_FLEET.owners), tags=GPU_FLEET.tags,
             description="Every sacct NodeList expanded to its hosts with python-hostlist (`gpu-node-[00-03,07]` -> "
                         "gpu-node-00 .. gpu-node-03, gpu-node-07), one row per host, as `raw.slurm_node_lists`; "
                         "a NodeList that does not parse keeps a row with its problem.",
         ),
         dg.AssetSpec(
             dg.AssetKey(["raw", "slurm_report_files"]), deps=[dg.AssetKey(["raw", SACCT_SOURCE])],
-            group_name="ingest", kinds={"duckdb"},
+            group_name="ingest", kinds={"duckdb"}, owners=list(GPU_FLEET.owners), tags=GPU_FLEET.tags,
             description="Every current sacct file, those listing no job included (a day a cluster reported with "
                         "nothing running is still reported), as `raw.slurm_report_files`.",
         ),

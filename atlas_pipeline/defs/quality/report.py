@@ -3,6 +3,7 @@ rows quarantined, as a table SQL users and the UI can read."""
 
 import dagster as dg
 
+from atlas_pipeline.defs.catalog import QUALITY
 from atlas_pipeline.lib.quality_report import CheckResult, ensure_report, record_results, status_of
 
 # The marts: the summary runs after them, at the end of the refresh job.
@@ -13,6 +14,8 @@ MARTS = ("focus_cost_and_usage", "fct_cost_daily", "fct_gpu_hours_daily", "fct_g
     key="data_quality_summary",
     group_name="reports",
     kinds={"duckdb"},
+    owners=list(QUALITY.owners),
+    tags=QUALITY.tags,
     deps=[dg.AssetKey(m) for m in MARTS],
     required_resource_keys={"warehouse"},
 )
@@ -20,13 +23,22 @@ def data_quality_summary(context: dg.AssetExecutionContext) -> dg.MaterializeRes
     """Data-quality report: for every asset and partition, the checks run, passed, failed (blocking)
     and warned, and the files and rows quarantined at landing (`main.data_quality_summary`).
 
-    GX suites record their own outcomes per partition as they run; this asset adds the run's
-    other checks (dbt tests, freshness) from the event log, then publishes the summary view."""
+    GX suites and dbt builds record their own outcomes per partition as they run (billing and
+    telemetry runs included); this asset adds the run's other checks (freshness) from the event
+    log, then publishes the summary view."""
+    with context.resources.warehouse.connect() as con:
+        ensure_report(con)
+        # GX checks and dbt tests record themselves (per partition) as they run.
+        recorded = set(con.execute(
+            "select asset_key, check_name from quality.check_results where run_id = ?", [context.run_id]
+        ).fetchall())
     results = []
     for record in context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = record.dagster_event.event_specific_data
         if evaluation.check_name.startswith("gx_"):
             continue  # recorded per partition by the GX check itself
+        if (evaluation.asset_key.to_user_string(), evaluation.check_name) in recorded:
+            continue
         results.append(
             CheckResult(
                 asset_key=evaluation.asset_key.to_user_string(),

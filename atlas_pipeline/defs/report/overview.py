@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from atlas_pipeline.defs.automation.jobs import REPORT_SELECTION, warehouse_refresh_job
+from atlas_pipeline.defs.catalog import REPORTING
 from atlas_pipeline.defs.forecast.assets import forecast_job
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib import report_queries
@@ -46,6 +47,8 @@ def _last_loads(context: dg.AssetExecutionContext) -> dict[str, datetime]:
     key="atlas_overview",
     group_name="reports",
     kinds={"html", "plotly"},
+    owners=list(REPORTING.owners),
+    tags=REPORTING.tags,
     deps=[dg.AssetKey(name) for name in UPSTREAM],
     metadata={"path": "$ATLAS_HOME/reports/atlas_overview.html"},
     # Under the daemon the publishing sensor may hold the warehouse for its copy at the same time

@@ -3,6 +3,7 @@ can apply (lib/gpu_scheduler_hints.py), rebuilt by report_job after every refres
 
 import dagster as dg
 
+from atlas_pipeline.defs.catalog import GPU_FLEET
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.gpu_scheduler_hints import newest_hints, write_hints
 from atlas_pipeline.lib.warehouse import connect_reader
@@ -12,6 +13,8 @@ from atlas_pipeline.lib.warehouse import connect_reader
     key="gpu_scheduler_hints",
     group_name="reports",
     kinds={"slurm", "kubernetes"},
+    owners=list(GPU_FLEET.owners),
+    tags=GPU_FLEET.tags,
     deps=[dg.AssetKey("fct_gpu_node_scores_daily"), dg.AssetKey("fct_gpu_scores_daily")],
     metadata={"path": "$ATLAS_HOME/reports/scheduler/latest/"},
     retry_policy=dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL),

@@ -1,25 +1,86 @@
-"""dbt models as Dagster assets; dbt tests surface as asset checks (blocking when severity error)."""
+"""dbt models as Dagster assets; dbt tests surface as asset checks (blocking when severity error).
+
+The project is three dagster-dbt asset definitions, one per partitioning (the models declare theirs
+as `meta.partitions`: dbt_project.yml for the billing folders, the yml beside each telemetry model):
+
+- `atlas_dbt_billing` — partitioned by billing period: the billing staging and intermediate
+  models, `focus_cost_and_usage` and `fct_cost_daily`. A run passes its periods to dbt as
+  `--vars '{billing_periods: [...]}'`; the incremental marts delete and insert exactly those
+  periods (macros/incremental.sql) and the tests read only them (macros/partition_scoped_tests.sql).
+- `atlas_dbt_telemetry` — partitioned by UTC day: the per-reading telemetry models and the
+  hourly GPU mart, `--vars '{telemetry_days: [...]}'`.
+- `atlas_dbt_models` — unpartitioned: seeds, the node inventory, Slurm jobs, the GPU marts built
+  from whole history (jobs span days), the quality ledgers, the views and the rpt_* reports.
+
+A billing month and a telemetry day meet only in unpartitioned models (GPU cost allocation reads
+both): those depend on every partition of each, so a new month or day rebuilds them whole.
+"""
 
 
+import json
 import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from atlas_pipeline.defs.catalog import BILLING, DOMAINS, GPU_FLEET, QUALITY, REFERENCE, REPORTING, Domain
+from atlas_pipeline.defs.ingest.partitions import (
+    BILLING_PERIODS,
+    SINGLE_RUN,
+    TELEMETRY_DAYS,
+    billing_periods,
+    telemetry_days,
+)
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.dbt_project import atlas_dbt_project, dbt_env, prepare_manifest
+from atlas_pipeline.lib import progress
+from atlas_pipeline.lib.dbt_catalog import code_version, column_descriptions, describe_column, warehouse_columns
+from atlas_pipeline.lib.dbt_project import atlas_dbt_project, dbt_env, dbt_project_vars, prepare_manifest
+from atlas_pipeline.lib.quality_report import CheckResult, record_results, status_of
 from atlas_pipeline.lib.table_metadata import describe_table
 
 LAYERS = ("staging", "intermediate", "marts", "reports")
+# The dbt selection of each partitioned definition: models declare `meta.partitions`.
+PARTITION_SELECT = {name: f"config.meta.partitions:{name}" for name in (BILLING_PERIODS, TELEMETRY_DAYS)}
+# The dbt var a partitioned run passes its partition keys in (read by macros/incremental.sql).
+PARTITION_VARS = {BILLING_PERIODS: "billing_periods", TELEMETRY_DAYS: "telemetry_days"}
+# Folder (below the layer) -> domain; a model may say its own with `meta.domain`.
+_FOLDER_DOMAINS = {
+    "aws": BILLING, "azure": BILLING, "gcp": BILLING, "saas": BILLING, "billing": BILLING, "finops": BILLING,
+    "telemetry": GPU_FLEET, "gpu": GPU_FLEET, "quality": QUALITY,
+}
+_FALLBACK_PREFIX = "dbt model "
+
+
+def dbt_domain(props: Mapping[str, Any]) -> Domain:
+    """The domain of a dbt node: `meta.domain`, else its folder's, else by layer."""
+    meta = props.get("meta") or props.get("config", {}).get("meta") or {}
+    if meta.get("domain") in DOMAINS:
+        return DOMAINS[meta["domain"]]
+    if props.get("resource_type") == "seed":
+        return REFERENCE
+    fqn = props.get("fqn", [])
+    for part in fqn[1:]:
+        if part in _FOLDER_DOMAINS:
+            return _FOLDER_DOMAINS[part]
+    if "reports" in fqn:
+        return REPORTING
+    return GPU_FLEET if "gpu" in props.get("name", "") else BILLING
 
 
 class AtlasDbtTranslator(DagsterDbtTranslator):
     """Groups follow the dbt folder layer; raw sources map onto the ingest assets' `raw/<name>` keys,
     sources that name their asset (`meta.dagster.asset_key`: the forecast and quality outputs the
-    report models read) onto that asset."""
+    report models read) onto that asset. Owners and the `domain` tag come from the model's domain;
+    the code version covers the macros and vars a model uses, so `atlas run` rebuilds a model whose
+    macro changed."""
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
+        self._vars = dbt_project_vars()
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
@@ -31,54 +92,149 @@ class AtlasDbtTranslator(DagsterDbtTranslator):
         # Seeds are reference tables read by staging and intermediate models.
         layer = "staging" if props["resource_type"] == "seed" else None
         layer = layer or next((part for part in props.get("fqn", [])[1:] if part in LAYERS), "marts")
-        return spec.replace_attributes(key=dg.AssetKey([props["name"]]), group_name=layer)
+        domain = dbt_domain(props)
+        partitions = (props.get("config", {}).get("meta") or {}).get("partitions")
+        description = spec.description or ""
+        if description.startswith(_FALLBACK_PREFIX):  # no yml description: say so plainly
+            description = f"(no description in the model's yml) {props['resource_type']} {props['name']}"
+        return spec.replace_attributes(
+            key=dg.AssetKey([props["name"]]),
+            group_name=layer,
+            owners=list(domain.owners),
+            tags={**spec.tags, **domain.tags, **({"partitioned_by": partitions} if partitions else {})},
+            description=description,
+            code_version=code_version(manifest, props, self._vars) or spec.code_version,
+        ).merge_attributes(metadata={"partitioned_by": partitions or "unpartitioned"})
 
 
 prepare_manifest()
+_TRANSLATOR = AtlasDbtTranslator()
 
 
 class DbtBuildConfig(dg.Config):
-    """Run configuration of the dbt build (Launchpad: ops.atlas_dbt_models.config)."""
+    """Run configuration of a dbt build (Launchpad: ops.<definition>.config)."""
 
     full_refresh: bool = False
-    """Rebuild incremental billing marts for every billing period, not only the periods with new
-    deliveries (needed after changing the mappings or the seeds, e.g. fx_rates)."""
+    """Rebuild the incremental models from scratch (needed after changing the mappings or the seeds,
+    e.g. fx_rates). A partitioned run honours it only when it covers every partition (a backfill
+    of all billing periods): dropping the table while building some periods would lose the others."""
 
 
-@dbt_assets(
-    manifest=atlas_dbt_project().manifest_path,
-    project=atlas_dbt_project(),
-    dagster_dbt_translator=AtlasDbtTranslator(),
-)
-def atlas_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtBuildConfig
+def _build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: Warehouse,
+    config: DbtBuildConfig,
+    partitions_def: dg.DynamicPartitionsDefinition | None = None,
 ) -> Iterator:
-    """Build and test the warehouse models (staging, intermediate, marts) with `dbt build`.
+    """`dbt build` of the selected models (and their tests), the run's partitions passed as vars.
 
-    The billing marts are incremental: only billing periods with a delivery landed since their
-    last build are rebuilt (whole), unless `full_refresh` is set. Mart materializations carry row
-    count, cost totals per currency, period covered and a preview of the top rows, queried once
-    dbt has finished."""
+    Every event waits until dbt exits before it is yielded: DuckDB's file lock belongs to the dbt
+    process while it runs, and each model's materialization then carries its columns and types as
+    the warehouse has them (and for marts row count, cost totals, period covered and a preview)."""
     # dbt runs as a subprocess that inherits this environment; profiles.yml reads ATLAS_WAREHOUSE.
     os.environ.update(dbt_env(warehouse.paths()))
-    # Mart events wait until dbt exits: DuckDB's file lock belongs to the dbt process while it runs
-    # (which is also why dagster-dbt's fetch_row_counts(), querying during the build, is not used).
-    # From the first mart on everything waits, so events keep dbt's (topological) order.
+    # A test runs with the models it reads: when all of them are built in this invocation or
+    # upstream of it (a billing run does not test the GPU allocation against billing; the
+    # unpartitioned run that rebuilds the allocation does).
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
+    # dbt unit tests check the SQL against fixed inputs: they run in the test suite
+    # (tests/unit/test_empty_estate_and_dbt_unit_tests.py), never against a user's estate.
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    keys: list[str] = []
+    full_refresh = config.full_refresh
+    if partitions_def is not None:
+        keys = list(context.partition_keys)
+        args += ["--vars", json.dumps({PARTITION_VARS[partitions_def.name]: keys})]
+        if full_refresh and set(keys) != set(context.instance.get_dynamic_partitions(partitions_def.name)):
+            context.log.warning("full_refresh ignored: this run builds some partitions, each replaced whole; "
+                                "backfill every partition to rebuild the tables from scratch")
+            full_refresh = False
+        context.log.info(f"dbt builds {PARTITION_VARS[partitions_def.name]} {', '.join(keys)}")
+    if full_refresh:
+        args.append("--full-refresh")
+    if partitions_def is None:
+        _ensure_partitioned_relations(context, dbt, warehouse)
+    planned = len(context.selected_output_names)  # models, seeds and their tests
+    tracker = progress.current().task(f"dbt {context.op_def.name.removeprefix('atlas_dbt_')}", total=planned)
     held: list = []
     try:
-        # dbt unit tests check the SQL against fixed inputs: they run in the test suite
-        # (tests/unit/test_dbt_unit_tests.py), never against a user's estate.
-        args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if config.full_refresh else [])]
         for event in dbt.cli(args, context=context).stream():
-            if held or _is_mart_event(context, event):
-                held.append(event)
-            else:
-                yield event
+            tracker.advance(_event_label(context, event))
+            held.append(event)
     except Exception:
-        # dbt failed: the marts it did build are still recorded (without the extra metadata).
+        # dbt failed: what it did build is still recorded (without the warehouse metadata).
+        tracker.close()
         yield from held
         raise
-    yield from _with_table_metadata(context, warehouse, held)
+    tracker.close()
+    _record_check_results(context, warehouse, held, keys)
+    yield from _with_warehouse_metadata(context, warehouse, held, partitions_def, keys)
+
+
+def _ensure_partitioned_relations(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> None:
+    """Partitioned models this build reads that were never built — no billing month or telemetry day
+    delivered yet, so no partition ever ran (any subset of sources is an estate) — are created
+    empty first: `dbt run` with no partitions named builds each with no rows (and the raw views of
+    declared sources that delivered nothing, empty with their contract's columns). The first
+    partition run then fills them."""
+    manifest = json.loads(atlas_dbt_project().manifest_path.read_text())
+    nodes = manifest["nodes"]
+    selected = {key.path[-1] for key in context.selected_asset_keys}
+    wanted: set[str] = set()
+    stack = [uid for uid, n in nodes.items() if n["resource_type"] == "model" and n["name"] in selected]
+    seen: set[str] = set()
+    while stack:
+        uid = stack.pop()
+        if uid in seen or uid not in nodes:
+            continue
+        seen.add(uid)
+        node = nodes[uid]
+        if (node.get("config", {}).get("meta") or {}).get("partitions"):
+            wanted.add(uid)
+        stack.extend(node.get("depends_on", {}).get("nodes", []))
+    if not wanted:
+        return
+    from atlas_pipeline.lib.contracts import contract_for
+    from atlas_pipeline.lib.landing import ensure_manifest
+    from atlas_pipeline.lib.raw_relations import empty_view_sql
+    from atlas_pipeline.lib.sources import load_sources
+
+    with warehouse.connect() as con:
+        present = {(s.lower(), n.lower()) for s, n in con.execute(
+            "select table_schema, table_name from information_schema.tables").fetchall()}
+        missing = sorted(nodes[uid]["name"] for uid in wanted
+                         if (nodes[uid]["schema"].lower(), (nodes[uid].get("alias") or nodes[uid]["name"]).lower())
+                         not in present)
+        if not missing:
+            return
+        ensure_manifest(con)
+        for source in load_sources():
+            if ("raw", source.name.lower()) not in present:
+                con.execute(empty_view_sql(source.name, contract_for(source.name)))
+    context.log.info(f"no partition of {', '.join(missing)} was ever built (nothing delivered yet): creating them empty")
+    empty = json.dumps({name: [] for name in PARTITION_VARS.values()})
+    dbt.cli(["run", "--select", " ".join(missing), "--vars", empty], manifest=manifest, raise_on_error=True).wait()
+
+
+def _record_check_results(context: dg.AssetExecutionContext, warehouse: Warehouse, events: list, keys: list[str]) -> None:
+    """The dbt tests' outcomes into the data-quality report, per partition the run built."""
+    results = [
+        CheckResult(event.asset_key.to_user_string(), key, event.check_name,
+                    status_of(event.passed, event.severity == dg.AssetCheckSeverity.ERROR))
+        for event in events if isinstance(event, dg.AssetCheckResult) and event.asset_key is not None
+        for key in keys or ["all"]
+    ]
+    try:
+        with warehouse.connect() as con:
+            record_results(con, context.run_id, results)
+    except duckdb.Error as exc:
+        context.log.warning(f"dbt test outcomes not recorded in the quality report: {exc}")
+
+
+def _event_label(context: dg.AssetExecutionContext, event: Any) -> str:
+    key = _event_asset_key(context, event)
+    return key.to_user_string() if key else type(event).__name__
 
 
 def _event_asset_key(context: dg.AssetExecutionContext, event: Any) -> dg.AssetKey | None:
@@ -87,31 +243,154 @@ def _event_asset_key(context: dg.AssetExecutionContext, event: Any) -> dg.AssetK
     return getattr(event, "asset_key", None)
 
 
-def _is_mart_event(context: dg.AssetExecutionContext, event: Any) -> bool:
-    key = _event_asset_key(context, event)
-    spec = context.assets_def.specs_by_key.get(key) if key else None
-    return spec is not None and spec.group_name == "marts"
-
-
-def _with_table_metadata(context: dg.AssetExecutionContext, warehouse: Warehouse, events: list) -> Iterator:
-    """The held mart events, each Output enriched with what its table holds."""
-    names = {e.output_name: context.asset_key_for_output(e.output_name).path[-1] for e in events if isinstance(e, dg.Output)}
-    facts: dict[str, dict[str, Any] | None] = {}
-    try:
-        with warehouse.connect(read_only=True) as con:
-            facts = {output: describe_table(con, "main", name) for output, name in names.items()}
-    except duckdb.Error as exc:  # e.g. another run holds the writer lock; the build itself succeeded
-        context.log.warning(f"mart metadata skipped, warehouse not readable now: {exc}")
+def _relations(context: dg.AssetExecutionContext, events: list) -> dict[str, tuple[str, str, dict]]:
+    """output name -> (schema, relation name, dbt node) of each model or seed the events built."""
+    manifest = atlas_dbt_project().manifest_path
+    nodes = {n["name"]: n for n in json.loads(manifest.read_text())["nodes"].values()
+             if n["resource_type"] in ("model", "seed")}
+    found = {}
     for event in events:
-        found = facts.get(event.output_name) if isinstance(event, dg.Output) else None
-        if found:
-            extra: dict[str, Any] = {
-                "dagster/row_count": dg.MetadataValue.int(found["row_count"]),
-                "preview": dg.MetadataValue.md(found["preview"]),
-            }
-            if "period" in found:
-                extra["period_covered"] = dg.MetadataValue.json(found["period"])
-            if "cost_totals" in found:
-                extra["cost_totals"] = dg.MetadataValue.json(found["cost_totals"])
-            event = event.with_metadata({**event.metadata, **extra})
+        if isinstance(event, dg.Output):
+            node = nodes.get(context.asset_key_for_output(event.output_name).path[-1])
+            if node:
+                found[event.output_name] = (node["schema"], node.get("alias") or node["name"], node)
+    return found
+
+
+def _column_schema(columns: list[tuple[str, str]], node: dict, described: dict[str, str]) -> dg.TableSchema:
+    """The warehouse's columns and types, each described by the model's yml, else by the same column
+    documented elsewhere in the project."""
+    own = {name.lower(): (c.get("description") or "").strip() for name, c in (node.get("columns") or {}).items()}
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=name, type=kind, description=own.get(name.lower()) or describe_column(name, described))
+        for name, kind in columns
+    ])
+
+
+def _partition_rows(con: duckdb.DuckDBPyConnection, schema: str, name: str, columns: list[tuple[str, str]],
+                    partitions_def: dg.DynamicPartitionsDefinition | None, keys: list[str]) -> int | None:
+    """Rows of a table (a partitioned table: rows of the run's partitions). None for views, whose
+    count would re-read their sources."""
+    kind = con.execute(
+        "select table_type from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+    ).fetchone()
+    if not kind or kind[0] != "BASE TABLE":
+        return None
+    present = {c.lower(): c for c, _ in columns}
+    where = ""
+    if partitions_def is not None and keys:
+        billing = partitions_def.name == BILLING_PERIODS
+        candidates = ("x_billing_period", "billing_period") if billing else ("sample_date", "usage_date")
+        column = next((present[c] for c in candidates if c in present), None)
+        if column:
+            where = f' where cast("{column}" as varchar) in (' + ", ".join(f"'{k}'" for k in keys) + ")"
+    return con.execute(f'select count(*) from "{schema}"."{name}"{where}').fetchone()[0]
+
+
+def _with_warehouse_metadata(context: dg.AssetExecutionContext, warehouse: Warehouse, events: list,
+                             partitions_def: dg.DynamicPartitionsDefinition | None, keys: list[str]) -> Iterator:
+    """The held events, each model's Output enriched with its columns (and rows; marts: totals)."""
+    relations = _relations(context, events)
+    extra: dict[str, dict[str, Any]] = {}
+    try:
+        manifest = json.loads(atlas_dbt_project().manifest_path.read_text())
+        described = column_descriptions(manifest)
+        with warehouse.connect(read_only=True) as con:
+            columns = warehouse_columns(con, [(s, n) for s, n, _ in relations.values()])
+            for output, (schema, name, node) in relations.items():
+                found = columns.get((schema.lower(), name.lower()))
+                if not found:
+                    continue
+                meta: dict[str, Any] = {"dagster/column_schema": _column_schema(found, node, described)}
+                rows = _partition_rows(con, schema, name, found, partitions_def, keys)
+                if rows is not None:
+                    meta["dagster/row_count"] = dg.MetadataValue.int(rows)
+                # A mart's whole table as it stands after the build (every period, for a partitioned one).
+                facts = describe_table(con, schema, name) if "marts" in node.get("fqn", []) else None
+                if facts:
+                    meta["preview"] = dg.MetadataValue.md(facts["preview"])
+                    if "period" in facts:
+                        meta["period_covered"] = dg.MetadataValue.json(facts["period"])
+                    if "cost_totals" in facts:
+                        meta["cost_totals"] = dg.MetadataValue.json(facts["cost_totals"])
+                    if partitions_def is not None:
+                        meta["table_rows_all_partitions"] = dg.MetadataValue.int(facts["row_count"])
+                extra[output] = meta
+    except duckdb.Error as exc:  # e.g. another run holds the writer lock; the build itself succeeded
+        context.log.warning(f"model metadata skipped, warehouse not readable now: {exc}")
+    for event in events:
+        if isinstance(event, dg.Output) and event.output_name in extra:
+            event = event.with_metadata({**event.metadata, **extra[event.output_name]})
         yield event
+
+
+_MANIFEST = atlas_dbt_project().manifest_path
+
+
+def _partition_select(manifest_path: Path, partitions: str) -> str:
+    """The dbt selection of a partitioned definition: its models, and the tests on them that also
+    read a seed the models do not (e.g. focus_service_subcategory_is_allowed reads the FOCUS
+    subcategory list): indirect selection (`buildable`) would leave those out, and Dagster would
+    plan a check that never runs. Seeds are built before any partition run."""
+    nodes = json.loads(manifest_path.read_text())["nodes"]
+
+    def in_partition(uid: str) -> bool:
+        return ((nodes.get(uid) or {}).get("config", {}).get("meta") or {}).get("partitions") == partitions
+
+    tests = []
+    for node in nodes.values():
+        parents = node.get("depends_on", {}).get("nodes", [])
+        others = [p for p in parents if not in_partition(p)]
+        if (node["resource_type"] == "test" and len(others) < len(parents) and others
+                and all(p.startswith("seed.") for p in others)):
+            tests.append(node["name"])
+    return " ".join([PARTITION_SELECT[partitions], *sorted(tests)])
+
+
+@dbt_assets(
+    manifest=_MANIFEST,
+    project=atlas_dbt_project(),
+    select=_partition_select(_MANIFEST, BILLING_PERIODS),
+    partitions_def=billing_periods,
+    backfill_policy=SINGLE_RUN,
+    dagster_dbt_translator=_TRANSLATOR,
+    name="atlas_dbt_billing",
+)
+def atlas_dbt_billing(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtBuildConfig
+) -> Iterator:
+    """Build and test the billing models for the run's billing periods: staging, FOCUS intermediate
+    models, `focus_cost_and_usage` and `fct_cost_daily` (each period deleted and inserted whole)."""
+    yield from _build(context, dbt, warehouse, config, billing_periods)
+
+
+@dbt_assets(
+    manifest=_MANIFEST,
+    project=atlas_dbt_project(),
+    select=_partition_select(_MANIFEST, TELEMETRY_DAYS),
+    partitions_def=telemetry_days,
+    backfill_policy=SINGLE_RUN,
+    dagster_dbt_translator=_TRANSLATOR,
+    name="atlas_dbt_telemetry",
+)
+def atlas_dbt_telemetry(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtBuildConfig
+) -> Iterator:
+    """Build and test the per-reading GPU telemetry models for the run's UTC days (each day deleted
+    and inserted whole in `int_gpu_samples` and `fct_gpu_usage_hourly`)."""
+    yield from _build(context, dbt, warehouse, config, telemetry_days)
+
+
+@dbt_assets(
+    manifest=_MANIFEST,
+    project=atlas_dbt_project(),
+    exclude=" ".join(PARTITION_SELECT.values()),
+    dagster_dbt_translator=_TRANSLATOR,
+    name="atlas_dbt_models",
+)
+def atlas_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtBuildConfig
+) -> Iterator:
+    """Build and test the unpartitioned models: seeds, node inventory, Slurm jobs, the GPU marts
+    built from whole history, the quality ledgers, the views and the rpt_* report views."""
+    yield from _build(context, dbt, warehouse, config)

@@ -6,8 +6,9 @@
 ) }}
 {#- One row per GPU and reading time, from every telemetry source: dcgm-exporter scrapes (text
     exposition), Prometheus range-query exports and nvidia-smi CSV logs, pivoted to one column per
-    reading. Incremental by UTC day: a run rebuilds the newest day already here and every later
-    one (late files for older days need `--full-refresh`). `interval_seconds` is the host's scrape
+    reading. Incremental by UTC day: a run builds the days named by its telemetry-day partitions
+    (var telemetry_days: Dagster's partitions, so a late file for an old day rebuilds that day);
+    without them, the newest day already here and every later one. `interval_seconds` is the host's scrape
     interval that day (the smallest gap between its readings), so missed scrapes are not counted. -#}
 {%- set dcgm_fields = {
     'DCGM_FI_DEV_GPU_UTIL': 'gpu_util_pct',
@@ -38,9 +39,9 @@ dcgm_window as (
     where sample_at is not null
         and hostname is not null
         and gpu_index is not null
-    {% if is_incremental() %}
-        and sample_date >= (select max(sample_date) from {{ this }})
-    {% endif %}
+        -- the days being built (their files only: DuckDB skips the others), macros/incremental.sql
+        and {{ telemetry_files_for_days('x_period') }}
+        and {{ telemetry_days_to_build('sample_date', 'sample_date') }}
 ),
 
 dcgm_pivoted as (
@@ -98,9 +99,8 @@ nvidia_smi as (
         cast(throttle_reasons as bigint) as throttle_reasons,
         cast(null as integer) as xid_last
     from {{ ref('stg_nvidia_smi__gpu_samples') }}
-    {% if is_incremental() %}
-    where sample_date >= (select max(sample_date) from {{ this }})
-    {% endif %}
+    where {{ telemetry_files_for_days('x_period') }}
+        and {{ telemetry_days_to_build('sample_date', 'sample_date') }}
 ),
 
 readings as (

@@ -1,19 +1,20 @@
 {#- Daily cost for analysis and forecasting: day × provider × account × service × region × team
     × charge category, in the billing currency (never summed across currencies here).
-    Incremental like its source: the billing periods rebuilt in focus_cost_and_usage since this
-    table last read it (its `loaded_at`, the FOCUS rows' x_loaded_at) are replaced whole. -#}
+    Incremental like its source: the run's billing-period partitions (var billing_periods), else the
+    billing periods rebuilt in focus_cost_and_usage since this table last read it (its `loaded_at`,
+    the FOCUS rows' x_loaded_at), are replaced whole. -#}
 {{ config(materialized='incremental', on_schema_change='append_new_columns', **replace_by_key('billing_period')) }}
-{%- if is_incremental() %}
-    {%- set periods = billing_periods_rebuilt_since(ref('focus_cost_and_usage'), this, 'loaded_at',
-                                                    [('delivery_complete', 'boolean')]) %}
-    {%- do log('fct_cost_daily: rebuilding billing periods ' ~ (periods | join(', ') or 'none'), info=True) %}
+{%- set periods = billing_periods_rebuilt_since(ref('focus_cost_and_usage'), this, 'loaded_at',
+                                                [('delivery_complete', 'boolean')]) %}
+{%- if periods is not none %}
+    {%- do log('fct_cost_daily: building billing periods ' ~ (periods | join(', ') or 'none'), info=True) %}
 {%- endif %}
 with
 
 {# The periods are a literal list (not a subquery) so DuckDB skips the other periods' row groups. #}
 focus as (
     select * from {{ ref('focus_cost_and_usage') }}
-    {%- if is_incremental() %}
+    {%- if periods is not none %}
     where {{ in_billing_periods('x_billing_period', periods) }}
     {%- endif %}
 ),

@@ -8,10 +8,12 @@
     still reconcile per invoice. No rate -> NULL, which a blocking test rejects. -#}
 {{ config(materialized='incremental', on_schema_change='append_new_columns', **replace_by_key('x_billing_period')) }}
 {%- set incomplete = incomplete_billing_deliveries() %}
-{%- if is_incremental() %}
-    {%- set periods = billing_periods_landed_since(
-        this, 'x_loaded_at', focus_columns() + focus_extension_columns() + [('x_delivery_complete', 'boolean')]) %}
-    {%- do log('focus_cost_and_usage: rebuilding billing periods ' ~ (periods | join(', ') or 'none'), info=True) %}
+{#- The periods to build: the run's billing-period partitions (var billing_periods), else those
+    landed since the last build, else (first or full build) every period: macros/incremental.sql. -#}
+{%- set periods = billing_periods_to_build(
+    this, 'x_loaded_at', focus_columns() + focus_extension_columns() + [('x_delivery_complete', 'boolean')]) %}
+{%- if periods is not none %}
+    {%- do log('focus_cost_and_usage: building billing periods ' ~ (periods | join(', ') or 'none'), info=True) %}
 {%- endif %}
 with
 
@@ -24,11 +26,11 @@ unioned as (
     {%- endfor %}
 ),
 
-{# Incremental runs read only the periods to rebuild: the literal filter reaches the landed parquet
+{# A build of named periods reads only those periods: the literal filter reaches the landed parquet
    files' x_period column, whose statistics let DuckDB skip the other months' row groups. #}
 in_scope as (
     select * from unioned
-    {%- if is_incremental() %}
+    {%- if periods is not none %}
     where {{ in_billing_periods('x_billing_period', periods) }}
     {%- endif %}
 ),

@@ -4,15 +4,14 @@
 ) }}
 {#- GPU x UTC hour: how the GPU was used, from int_gpu_samples. Each reading stands for its
     host's scrape interval (seconds sampled, energy, throttle seconds). Incremental by UTC day:
-    a run rebuilds the newest day already here and every later one. p95 is the interpolated
-    percentile (quantile_continuous: DuckDB's quantile_cont, Spark's percentile). -#}
+    a run builds the days of its telemetry-day partitions (var telemetry_days), else the newest day
+    already here and every later one. p95 is the interpolated percentile (quantile_continuous:
+    DuckDB's quantile_cont, Spark's percentile). -#}
 with
 
 samples as (
     select * from {{ ref('int_gpu_samples') }}
-    {% if is_incremental() %}
-    where sample_date >= (select max(usage_date) from {{ this }})
-    {% endif %}
+    where {{ telemetry_days_to_build('sample_date', 'usage_date') }}
 ),
 
 nodes as (

@@ -7,14 +7,16 @@ with
 source as (
     select
         line,
-        x_source_file
+        x_source_file,
+        x_period
     from {{ source('raw_telemetry', 'dcgm_samples') }}
 ),
 
 sample_lines as (
     select
         line,
-        x_source_file
+        x_source_file,
+        x_period
     from source
     where line is not null
         and trim(line) <> ''
@@ -41,7 +43,8 @@ labelled as (
             when {{ dbt.position("'}'", 'line') }} > 0 then regexp_extract(line, '\}([^}]*)$', 1)
             else regexp_extract(line, '^\s*[a-zA-Z_:][a-zA-Z0-9_:]*(.*)$', 1)
         end as sample_text,
-        x_source_file
+        x_source_file,
+        x_period
     from sample_lines
 ),
 
@@ -59,6 +62,7 @@ values_split as (
         k8s_pod,
         k8s_container,
         x_source_file,
+        x_period,
         regexp_extract(sample_text, '^\s*(\S+)', 1) as value_text,
         nullif(regexp_extract(sample_text, '^\s*\S+\s+(-?\d+)', 1), '') as timestamp_ms_text
     from labelled
@@ -96,7 +100,8 @@ final as (
         cast({{ timestamp_from_epoch_ms('timestamp_ms') }} as date) as sample_date,
 
         -- lineage
-        x_source_file
+        x_source_file,
+        x_period
     from typed
 )
 

@@ -16,7 +16,7 @@
     'clocks_event_reasons.hw_thermal_slowdown': 'varchar', 'clocks_throttle_reasons.hw_thermal_slowdown': 'varchar',
     'clocks_event_reasons.hw_power_brake_slowdown': 'varchar',
     'clocks_throttle_reasons.hw_power_brake_slowdown': 'varchar',
-    'x_source_file': 'varchar',
+    'x_source_file': 'varchar', 'x_period': 'varchar',
 } -%}
 with
 
@@ -64,8 +64,9 @@ renamed as (
         -- timestamps: `YYYY/MM/DD HH:MM:SS.mmm`
         {{ try_parse_timestamp('trim("timestamp")', '%Y/%m/%d %H:%M:%S.%g') }} as sample_at,
 
-        -- lineage
-        x_source_file
+        -- lineage (x_period: the file's delivery day)
+        x_source_file,
+        x_period
     from source
 ),
 

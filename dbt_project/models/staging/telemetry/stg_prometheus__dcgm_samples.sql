@@ -9,7 +9,8 @@ source as (
         metric_labels,
         timestamp_text,
         value_text,
-        x_source_file
+        x_source_file,
+        x_period
     from {{ source('raw_telemetry', 'dcgm_prometheus_exports') }}
 ),
 
@@ -29,7 +30,8 @@ labelled as (
         try_cast(value_text as double) as raw_value,
         value_text,
         try_cast(timestamp_text as double) as epoch_seconds,
-        x_source_file
+        x_source_file,
+        x_period
     from source
 ),
 
@@ -57,7 +59,8 @@ final as (
         cast({{ timestamp_from_epoch_seconds('epoch_seconds') }} as date) as sample_date,
 
         -- lineage
-        x_source_file
+        x_source_file,
+        x_period
     from labelled
     where metric_name is not null
 )
