@@ -36,7 +36,7 @@ costed as (
         node_hours.currency,
         node_hours.price_source,
         job_hours.allocation_source,
-        job_hours.gpu_seconds / 3600.0 as gpu_hours_allocated,
+        job_hours.gpu_seconds / cast(3600 as double) as gpu_hours_allocated,
         activity.gpu_hours_sampled,
         activity.gpu_hours_active,
         -- the share of the sampled GPU time that was active (one definition: int_gpu_job_activity_hourly)
