@@ -23,6 +23,7 @@ import dagster as dg
 import pytest
 
 from atlas_pipeline.defs.ingest.assets import build_ingest_asset
+from atlas_pipeline.defs.ingest.partitions import SINGLE_RUN, add_partitions, billing_periods, range_tags
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.object_store import LocalStore, ObjectChanged, StoreUnavailable, open_store
@@ -103,13 +104,16 @@ class Refresh:
 def refresh(*sources) -> Refresh:
     ingests = [build_ingest_asset(s) for s in sources]
 
-    @dg.asset(deps=[i.key for i in ingests])
+    @dg.asset(deps=[i.key for i in ingests], partitions_def=billing_periods, backfill_policy=SINGLE_RUN)
     def billing_model() -> None:
         """Stands in for the dbt models downstream of every raw view."""
 
     with dg.DagsterInstance.ephemeral() as instance:
+        # The ingest assets are partitioned by billing period: one run over both months' partitions,
+        # as `atlas run` launches them (a single-run range).
+        add_partitions(instance, billing_periods, ["2026-08", "2026-09"])
         result = dg.materialize([*ingests, billing_model], resources={"warehouse": Warehouse()}, instance=instance,
-                                raise_on_error=False)
+                                tags=range_tags("2026-08", "2026-09"), raise_on_error=False)
         return Refresh(result, check_lines(check_outcomes(instance, [result.run_id])))
 
 
