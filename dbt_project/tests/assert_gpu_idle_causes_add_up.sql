@@ -1,5 +1,6 @@
 {#- Per job and day, the idle cost split by cause (fct_gpu_idle_cost_by_cause) adds up exactly to the
     allocated-but-unused idle cost fct_gpu_cost_allocation reports (where it reports one). -#}
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'fct_gpu_idle_cost_by_cause'}}}) }}
 with
 
 by_cause as (

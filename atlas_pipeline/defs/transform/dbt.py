@@ -175,9 +175,9 @@ def _build(
 def _ensure_partitioned_relations(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> None:
     """Partitioned models this build reads that were never built — no billing month or telemetry day
     delivered yet, so no partition ever ran (any subset of sources is an estate) — are created
-    empty first: `dbt run` with no partitions named builds each with no rows (and the raw views of
-    declared sources that delivered nothing, empty with their contract's columns). The first
-    partition run then fills them."""
+    empty first: the seeds they read are loaded, then `dbt run` with no partitions named builds each
+    with no rows (and the raw views of declared sources that delivered nothing, empty with their
+    contract's columns). The first partition run then fills them."""
     manifest = json.loads(atlas_dbt_project().manifest_path.read_text())
     nodes = manifest["nodes"]
     selected = {key.path[-1] for key in context.selected_asset_keys}
@@ -214,6 +214,10 @@ def _ensure_partitioned_relations(context: dg.AssetExecutionContext, dbt: DbtCli
                 con.execute(empty_view_sql(source.name, contract_for(source.name)))
     context.log.info(f"no partition of {', '.join(missing)} was ever built (nothing delivered yet): creating them empty")
     empty = json.dumps({name: [] for name in PARTITION_VARS.values()})
+    # The seeds they read (reference.*: FX rates, pricing units, service categories) first: this runs
+    # before the build that loads the seeds, and on a new warehouse there are none yet.
+    dbt.cli(["seed", "--select", " ".join(f"+{name}" for name in missing)], manifest=manifest,
+            raise_on_error=True).wait()
     dbt.cli(["run", "--select", " ".join(missing), "--vars", empty], manifest=manifest, raise_on_error=True).wait()
 
 
@@ -302,11 +306,13 @@ def _with_warehouse_metadata(context: dg.AssetExecutionContext, warehouse: Wareh
                 if not found:
                     continue
                 meta: dict[str, Any] = {"dagster/column_schema": _column_schema(found, node, described)}
-                rows = _partition_rows(con, schema, name, found, partitions_def, keys)
-                if rows is not None:
-                    meta["dagster/row_count"] = dg.MetadataValue.int(rows)
                 # A mart's whole table as it stands after the build (every period, for a partitioned one).
                 facts = describe_table(con, schema, name) if "marts" in node.get("fqn", []) else None
+                rows = _partition_rows(con, schema, name, found, partitions_def, keys)
+                if rows is None and facts:  # a mart that is a view: describe_table counted it already
+                    rows = facts["row_count"]
+                if rows is not None:
+                    meta["dagster/row_count"] = dg.MetadataValue.int(rows)
                 if facts:
                     meta["preview"] = dg.MetadataValue.md(facts["preview"])
                     if "period" in facts:
@@ -347,6 +353,44 @@ def _partition_select(manifest_path: Path, partitions: str) -> str:
     return " ".join([PARTITION_SELECT[partitions], *sorted(tests)])
 
 
+def _unpartitioned_selection(manifest_path: Path) -> tuple[str, str]:
+    """(select, exclude) of the unpartitioned definition, by name: its models, seeds and snapshots,
+    less the tests that are checks of a partitioned model (they run with their partition's build).
+
+    Not `--exclude config.meta.partitions:...`: dagster-dbt evaluates a selection with eager
+    indirect selection, under which excluding a partitioned model also excludes every test that
+    reads it, so a singular test of an unpartitioned model that also reads a partitioned one
+    (assert_gpu_cost_reconciles_to_billing: fct_gpu_cost_allocation against focus_cost_and_usage)
+    was no check of any definition, while `dbt build` (buildable indirect selection) still ran it.
+    Naming the nodes makes both readings agree: the test attaches to its model's definition, is a
+    check there (blocking when severity error) and runs in that build."""
+    manifest = json.loads(manifest_path.read_text())
+    nodes = manifest["nodes"]
+
+    def partitioned(uid: str) -> bool:
+        return bool(((nodes.get(uid) or {}).get("config", {}).get("meta") or {}).get("partitions"))
+
+    names = sorted(n["name"] for uid, n in nodes.items()
+                   if n["resource_type"] in ("model", "seed", "snapshot") and not partitioned(uid))
+    by_name = {n["name"]: uid for uid, n in nodes.items() if n["resource_type"] != "test"}
+    partition_tests = sorted(node["name"] for node in nodes.values()
+                             if node["resource_type"] == "test" and partitioned(_checked_node(node, by_name)))
+    return " ".join(names), " ".join(partition_tests)
+
+
+def _checked_node(test: Mapping[str, Any], by_name: Mapping[str, str]) -> str:
+    """The node a dbt test is a check of, as dagster-dbt decides (get_asset_check_key_for_test):
+    `meta.dagster.ref`, else its only parent, else the node a generic test is attached to."""
+    ref = ((test.get("config", {}).get("meta") or test.get("meta") or {}).get("dagster") or {}).get("ref") or {}
+    if ref.get("name"):
+        return by_name.get(ref["name"], "")
+    parents = test.get("depends_on", {}).get("nodes", [])
+    return parents[0] if len(parents) == 1 else test.get("attached_node") or ""
+
+
+_UNPARTITIONED_SELECT, _UNPARTITIONED_EXCLUDE = _unpartitioned_selection(_MANIFEST)
+
+
 @dbt_assets(
     manifest=_MANIFEST,
     project=atlas_dbt_project(),
@@ -384,7 +428,8 @@ def atlas_dbt_telemetry(
 @dbt_assets(
     manifest=_MANIFEST,
     project=atlas_dbt_project(),
-    exclude=" ".join(PARTITION_SELECT.values()),
+    select=_UNPARTITIONED_SELECT,
+    exclude=_UNPARTITIONED_EXCLUDE,
     dagster_dbt_translator=_TRANSLATOR,
     name="atlas_dbt_models",
 )
