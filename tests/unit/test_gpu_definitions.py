@@ -21,3 +21,19 @@ def test_gpu_marts_lineage_and_blocking_reconciliation_check():
         assert graph.get(dg.AssetKey(mart)).group_name == "marts"
     checks = {key for key in graph.asset_check_keys if key.asset_key == dg.AssetKey("fct_gpu_cost_allocation")}
     assert dg.AssetCheckKey(dg.AssetKey("fct_gpu_cost_allocation"), "assert_gpu_cost_reconciles_to_billing") in checks
+
+
+def test_every_dbt_test_is_a_check_of_one_definition():
+    """A dbt test whose parents span definitions (an unpartitioned mart checked against the billing
+    models) is still a check, of the definition holding the model it names; none is left out."""
+    import json
+
+    from atlas_pipeline.definitions import defs
+    from atlas_pipeline.lib.dbt_project import atlas_dbt_project
+
+    nodes = json.loads(atlas_dbt_project().manifest_path.read_text())["nodes"]
+    tests = {n["name"] for n in nodes.values() if n["resource_type"] == "test"}
+    graph = defs().resolve_asset_graph()
+    assert sorted(tests - {key.name for key in graph.asset_check_keys}) == []
+    blocking = {key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
+    assert {"assert_gpu_cost_reconciles_to_billing", "assert_cost_by_team_monthly_adds_up"} <= blocking
