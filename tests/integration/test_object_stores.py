@@ -249,15 +249,22 @@ def test_the_delivery_sensor_requests_a_run_per_new_delivery_and_then_stays_quie
     source = source_at(bucket.location)
     sensor = build_delivery_sensor(source)
     warehouse = Warehouse()
+    instance = dg.DagsterInstance.ephemeral()
     bucket.put(f"{AUGUST}/run-1/part_0_0001.csv", export(AUGUST, "1.00"))
 
     def tick():
-        with dg.build_sensor_context(resources={"warehouse": warehouse}) as context:
-            return sensor(context)
+        with dg.build_sensor_context(instance=instance, resources={"warehouse": warehouse}) as context:
+            result = sensor(context)
+        # what the daemon does with the sensor's result: add the new billing-period partitions
+        for add in getattr(result, "dynamic_partitions_requests", None) or []:
+            instance.add_dynamic_partitions(add.partitions_def_name, list(add.partition_keys))
+        return result
 
-    [request] = tick().run_requests
-    assert request.run_key == "azure_cost_details_actual:2026-08@run-1"
+    first = tick()
+    [request] = first.run_requests
     assert request.tags["atlas/periods"] == "2026-08"
+    assert request.tags["dagster/partition"] == "2026-08"  # exactly the delivered month's partition
+    assert instance.get_dynamic_partitions("billing_periods") == ["2026-08"]
 
     paths = warehouse.paths()
     with warehouse.connect() as con:
@@ -267,5 +274,8 @@ def test_the_delivery_sensor_requests_a_run_per_new_delivery_and_then_stays_quie
     bucket.put(f"{AUGUST}/run-2/part_0_0001.csv", export(AUGUST, "2.00"))  # a restatement
     bucket.put(f"{SEPTEMBER}/run-1/part_0_0001.csv", export(SEPTEMBER, "3.00"))
     [request] = tick().run_requests
-    assert request.run_key == "azure_cost_details_actual:2026-08@run-2,2026-09@run-1"
+    assert request.run_key != first.run_requests[0].run_key  # new deliveries, a new run key
     assert request.tags["atlas/periods"] == "2026-08,2026-09"
+    # the restated and the new month: neighbours, so one single-run range over both
+    assert (request.tags["dagster/asset_partition_range_start"],
+            request.tags["dagster/asset_partition_range_end"]) == ("2026-08", "2026-09")

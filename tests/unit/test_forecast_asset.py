@@ -206,7 +206,9 @@ def test_as_of_dates_come_from_the_data_however_old(tmp_path: Path):
 
 
 def test_refresh_sensor_adds_the_as_of_dates_of_the_landed_history(warehouse: Warehouse, monkeypatch):
-    """After a successful refresh run the sensor requests every missing as-of date, then nothing."""
+    """After a successful refresh run the sensor adds the newest as-of date the landed history
+    supports (partitions exist only for dates that are forecast, not one per day of history), then
+    nothing."""
     monkeypatch.setenv("ATLAS_HOME", warehouse.atlas_home)
 
     @dg.op
@@ -225,8 +227,8 @@ def test_refresh_sensor_adds_the_as_of_dates_of_the_landed_history(warehouse: Wa
         answer = forecast_as_of_dates_after_refresh(context)
         [request] = answer.dynamic_partitions_requests
         assert request.partitions_def_name == FORECAST_PARTITIONS_NAME
-        # build_warehouse: 2026-08-01 .. 2026-09-30 (the as-of day's row included).
-        assert request.partition_keys[0] == "2026-08-02" and request.partition_keys[-1] == "2026-10-01"
+        # build_warehouse: costs 2026-08-01 .. 2026-09-30, so the newest as-of date is the day after.
+        assert list(request.partition_keys) == ["2026-10-01"]
         instance.add_dynamic_partitions(FORECAST_PARTITIONS_NAME, list(request.partition_keys))
         assert isinstance(forecast_as_of_dates_after_refresh(context), dg.SkipReason)
 
