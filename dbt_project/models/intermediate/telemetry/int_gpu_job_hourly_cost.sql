@@ -9,6 +9,11 @@
                                   without GPU-level telemetry
       utilization-weighted cost = allocated cost x utilization (rounded to 12 places)
       idle, allocated but unused = allocated - utilization-weighted -#}
+{#- A table, not a view: utilization is a floating-point ratio, and a view evaluated once per reader
+    could round a cent's last (12th) place differently for fct_gpu_cost_allocation and
+    fct_gpu_idle_cost_by_cause (parallel float sums are not ordered); computed once, both read the
+    same amounts and assert_gpu_idle_causes_add_up holds exactly. -#}
+{{ config(materialized='table') }}
 with
 
 node_hours as (
