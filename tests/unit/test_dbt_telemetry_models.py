@@ -15,48 +15,14 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_support import dbt
-from gpu_warehouse_support import TELEMETRY_SUBGRAPH, stand_in_absent_relations
+from gpu_warehouse_support import TELEMETRY_SUBGRAPH, land_estate
 
 from atlas_pipeline.lib.sample_estate.spec import EstateSpec, default_fleet
 from atlas_pipeline.lib.sample_estate.telemetry import generate_telemetry
-from atlas_pipeline.lib.slurm_nodelists import write_slurm_tables
 
 INTERVAL = 3600
 DAY = 86_400
-
-
-def _list(paths: list[Path]) -> str:
-    return "[" + ", ".join(f"'{p}'" for p in paths) + "]"
-
-
-def create_raw_views(warehouse: Path, telemetry: Path) -> None:
-    """The raw views the ingest assets create, over the generated files."""
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute("create schema if not exists raw")
-        dcgm = sorted((telemetry / "dcgm").rglob("*.prom.gz"))
-        con.execute(
-            "create or replace view raw.dcgm_samples as select line, filename as x_source_file from "
-            f"read_csv({_list(dcgm)}, columns = {{'line': 'VARCHAR'}}, delim = '\x1f', quote = '', escape = '', "
-            "header = false, auto_detect = false, filename = true)"
-        )
-        sacct = sorted((telemetry / "slurm").rglob("*.sacct.txt"))
-        con.execute(
-            "create or replace view raw.slurm_jobs as select * exclude (filename), filename as x_source_file "
-            f"from read_csv({_list(sacct)}, delim = '|', header = true, all_varchar = true, filename = true)"
-        )
-        con.execute(
-            "create or replace view raw.gpu_nodes as select * exclude (filename), filename as x_source_file "
-            f"from read_csv('{telemetry / 'inventory' / 'nodes.csv'}', header = true, all_varchar = true, "
-            "filename = true)"
-        )
-        write_slurm_tables(con, "slurm_jobs")
-        # landing would list the sacct files that list no job too (raw.slurm_report_files)
-        con.execute("create or replace table raw.slurm_report_files as select unnest(?::varchar[]) as x_source_file",
-                    [[str(p) for p in sacct]])
-    finally:
-        con.close()
-    stand_in_absent_relations(warehouse)
+TELEMETRY_SOURCES = {"dcgm_samples", "slurm_jobs", "gpu_nodes"}
 
 
 def _epoch(text: str) -> int:
@@ -132,7 +98,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Est
     generate_telemetry(root / "exports", spec)
     telemetry = root / "exports" / "telemetry"
     db = root / "warehouse.duckdb"
-    create_raw_views(db, telemetry)
+    # Landed as the ingest assets land them (typed, with the x_source_file / x_period lineage the
+    # models read); the inputs this estate lacks get their typed empty views.
+    land_estate(root / "exports", db, root, names=TELEMETRY_SOURCES)
 
     result = dbt(db, root, "build", "--indirect-selection", "cautious", "--select", *TELEMETRY_SUBGRAPH)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
