@@ -11,15 +11,6 @@ import duckdb
 
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
 
-# Models whose yml does not yet describe every column they output (issue 21: a yml with every column
-# for every model). A ratchet: nothing may be added here; remove a model once its columns are documented.
-COLUMNS_NOT_YET_DOCUMENTED = frozenset({
-    "int_gpu_node_occupancy_intervals", "int_gpu_pending_job_shapes", "int_gpu_reading_states", "int_node_io_rates",
-    "int_slurm_job_nodes", "fct_gpu_fault_drill_injections", "fct_gpu_fault_drills", "fct_gpu_health_daily",
-    "fct_gpu_node_scores_daily", "fct_gpu_scores_daily", "fct_gpu_usage_hourly", "rpt_gpu_fault_drills",
-    "rpt_gpu_health_daily", "rpt_gpu_node_scores_daily", "stg_drills__gpu_fault_injections",
-})
-
 
 def dbt(warehouse: Path, work: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run `dbt <args>` on `warehouse` with target and logs under `work`; returns the finished

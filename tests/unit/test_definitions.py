@@ -78,8 +78,6 @@ def test_every_dbt_model_documents_its_columns_in_the_catalog():
     test_empty_estate_and_dbt_unit_tests.py checks that against the built warehouse."""
     import json
 
-    from dbt_support import COLUMNS_NOT_YET_DOCUMENTED
-
     from atlas_pipeline.defs.transform.dbt import atlas_dbt_project
     from atlas_pipeline.lib.dbt_catalog import column_descriptions, describe_column
 
@@ -94,8 +92,6 @@ def test_every_dbt_model_documents_its_columns_in_the_catalog():
         if not node["columns"]:
             problems.append(f"{node['name']}: no columns in its yml")
         for name, column in node["columns"].items():
-            if node["name"] in COLUMNS_NOT_YET_DOCUMENTED:
-                continue
             if not (column["description"].strip() or describe_column(name, described)):
                 problems.append(f"{node['name']}.{name}: no description")
     assert problems == []
