@@ -9,6 +9,8 @@ Moved rules, and why the remaining rule is the same or stricter:
 - raw `^[A-Z]{3}$` on a currency the contract checks with `currency_code`: only active ISO 4217
   codes pass (a subset of three capitals). The contract compares trimmed text; a padded " USD"
   still reaches staging untrimmed, where the staging suite's regex on billing_currency blocks it;
+- raw GCP cost_type in set: the contract's `in_set` holds the same values; the exact spelling
+  (a padded " tax") is the staging suite's, which holds the same values on the untrimmed column;
 - raw regexes on money and dates the contract types (`money`, `date`): a value that does not parse
   as its type rejects the file, so a typed raw column never holds anything else;
 - raw `gpu_index >= 0`: the contract's `non_negative` on the same integer column, no condition;
@@ -219,6 +221,7 @@ MOVED_TO_CONTRACT = [
     )],
     *[("gcp_billing", c, None, f"not_null({c})") for c in ("billing_account_id", "usage_start_time", "cost", "currency")],
     ("gcp_billing", "currency", "usd", "currency_code(currency)"),
+    ("gcp_billing", "cost_type", "discount", "in_set(cost_type)"),
     *[("gpu_fault_injections", c, None, f"not_null({c})") for c in ("drill_id", "hostname", "injected_at")],
     ("gpu_fault_injections", "gpu_index", -1, "non_negative(gpu_index)"),
     *[("gpu_nodes", c, None, f"not_null({c})") for c in ("hostname", "cluster")],
@@ -267,6 +270,18 @@ def test_a_padded_currency_the_contract_trims_is_blocked_at_staging(staging):
     only = dataclasses.replace(suite, expectations=(rule,), columns=("billing_currency",), partition_column=None)
     outcome = validate(only, pd.DataFrame({"billing_currency": ["USD", " USD"]}))
     assert not outcome.success and outcome.failed[0].unexpected_values == [" USD"]
+
+
+def test_a_padded_gcp_cost_type_the_contract_trims_is_blocked_at_staging():
+    """Same for GCP's cost types: the contract's in_set reads " tax" as tax; staging passes cost_type
+    through and its suite holds the same values, spelled exactly."""
+    [contract_rule] = [r for r in contract_for("gcp_billing").rules if r.expect == "in_set"]
+    [suite] = [s for s in _suites() if s.relation == "staging.stg_gcp__billing_line_items"]
+    [rule] = [e for e in suite.expectations if e.type == IN_SET and e.kwargs["column"] == "cost_type"]
+    assert set(rule.kwargs["value_set"]) == set(contract_rule.values) and suite.blocking
+    only = dataclasses.replace(suite, expectations=(rule,), columns=("cost_type",), partition_column=None)
+    outcome = validate(only, pd.DataFrame({"cost_type": ["tax", " tax"]}))
+    assert not outcome.success and outcome.failed[0].unexpected_values == [" tax"]
 
 
 # -- the moved staging and mart rules fire as dbt tests ------------------------------------------
