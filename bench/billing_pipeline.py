@@ -6,12 +6,18 @@ exact money casts, no FOCUS logic) that the FOCUS mart is compared with, and —
 the daily run: the last month re-delivered (as providers do every day until the month closes),
 landed, and the incremental marts rebuilt, as a fraction of the full build.
 
+With --engine spark the same models (billing staging + intermediate, the FOCUS mart, the daily mart)
+are built once more on Apache Spark (PySpark local mode, lib/spark_engine.py) from the same landed
+parquet, in the same run, and reported beside DuckDB's build and the floor.
+
     make bench SCALE=1M          # or smoke | 10M | 30M  (billing line items per month)
+    make bench SCALE=1M ENGINE=spark
     .venv/bin/python bench/billing_pipeline.py --scale 1M --months 12
 
 Writes the table to stdout and JSON to $ATLAS_HOME/bench/latest.json (compare across commits).
-Generation, the floor and dbt run as child processes: each peak is that child's high-water mark
-(VmHWM, polled from /proc); landing runs in this process, and its peak is this process's. GPU rollups: bench/gpu_rollup.py.
+Generation, the floor, dbt and Spark run as child processes: each peak is that child's high-water
+mark (VmHWM, polled from /proc; summed over the child and what it starts, e.g. Spark's JVM); landing
+runs in this process, and its peak is this process's. GPU rollups: bench/gpu_rollup.py.
 """
 
 from __future__ import annotations
@@ -116,20 +122,45 @@ def scan_and_sum(warehouse: str) -> None:
             con.execute(f'select count(*), sum(try_cast("{column}" as double)) from {_bare_scan_sql(formats[name], files)}')
 
 
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it (PySpark's JVM is a grandchild of the Python child)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                queue.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            pass
+    return found
+
+
+def _hwm_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
 def _run_child(cmd: list[str], env: dict[str, str]) -> float:
-    """Run `cmd`; returns its peak resident memory in MiB (VmHWM polled until it exits)."""
+    """Run `cmd`; returns its peak resident memory in MiB: the sum of the high-water marks (VmHWM,
+    polled until it exits) of it and its descendants (an upper bound when they peak apart)."""
     # Output goes to a file, not a pipe: a chatty child (DuckDB's progress bar) would fill a pipe
     # nobody reads while we poll, and block.
     with tempfile.TemporaryFile(mode="w+") as output:
         proc = subprocess.Popen(cmd, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
-        peak_kib = 0
+        peak_kib, tree_hwm, polls = 0, {}, {}
         while proc.poll() is None:
-            try:
-                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak_kib = max(peak_kib, int(line.split()[1]))
-            except (FileNotFoundError, ProcessLookupError):
-                pass
+            for pid in _process_tree(proc.pid):
+                tree_hwm[pid] = max(tree_hwm.get(pid, 0), _hwm_kib(pid))
+                polls[pid] = polls.get(pid, 0) + 1
+            # Only processes alive for ~0.5 s: a JVM forking to run `chmod` shows, for a moment, a
+            # child with the JVM's own high-water mark.
+            peak_kib = max(peak_kib, sum(h for pid, h in tree_hwm.items() if pid == proc.pid or polls[pid] >= 10))
             time.sleep(0.05)
         if proc.returncode != 0:
             output.seek(0)
@@ -191,6 +222,61 @@ def _rename_and_cast(paths: AtlasPaths, raw_rows: int, env: dict[str, str]) -> S
     return Stage("rename-and-cast (reference)", raw_rows, time.perf_counter() - started, peak)
 
 
+# The billing models the DuckDB stages build, in one dbt invocation.
+BILLING_MODELS = ["+focus_cost_and_usage", "fct_cost_daily"]
+
+
+def spark_build(warehouse: str, spark_dir: str) -> None:
+    """The DuckDB stages' models on Spark (child process): Spark session + `raw.*` over the landed
+    parquet, `dbt seed`, then `dbt run` of the billing models — each timed; times and the
+    per-model execution times (dbt's run_results.json) written to `spark_dir/bench.json`."""
+    from atlas_pipeline.lib.spark_engine import run_dbt_on_spark, start_spark
+
+    folder = Path(spark_dir)
+    times: dict[str, float] = {}
+    started = time.perf_counter()
+    start_spark(Path(warehouse), folder)
+    times["session_and_raw_seconds"] = time.perf_counter() - started
+    for step, args in (("seed_seconds", ["seed"]), ("build_seconds", ["run", "--select", *BILLING_MODELS])):
+        started = time.perf_counter()
+        if not run_dbt_on_spark(folder, args):
+            raise RuntimeError(f"dbt {' '.join(args)} failed on Spark (log: {folder / 'logs'})")
+        times[step] = time.perf_counter() - started
+    times["model_seconds"] = _model_seconds(folder / "target" / "run_results.json")
+    (folder / "bench.json").write_text(json.dumps(times))
+
+
+def _model_seconds(run_results: Path) -> float:
+    """Time dbt spent executing models (run_results.json), without its start-up, parse and exit."""
+    return sum(r["execution_time"] for r in json.loads(run_results.read_text())["results"])
+
+
+def _spark_stage(paths: AtlasPaths, home: Path, env: dict[str, str]) -> dict:
+    """Spark's build of the billing models, timed in a child process, and its marts' row counts
+    (read from the parquet Spark wrote)."""
+    spark_dir = home / "bench" / "spark"
+    if spark_dir.exists():
+        shutil.rmtree(spark_dir)
+    started = time.perf_counter()
+    peak = _in_child("spark_build", str(paths.warehouse), str(spark_dir), env={**env, "SPARK_LOCAL_IP": "127.0.0.1"})
+    wall = time.perf_counter() - started
+    times = json.loads((spark_dir / "bench.json").read_text())
+    rows = {}
+    with duckdb_memory() as con:
+        for mart in ("focus_cost_and_usage", "fct_cost_daily"):
+            folder = spark_dir / "warehouse" / "main.db" / mart
+            rows[mart] = con.execute(
+                f"select count(*) from read_parquet('{folder}/**/*.parquet', hive_partitioning = true, union_by_name = true)"
+            ).fetchone()[0]
+    return {**times, "child_wall_seconds": wall, "peak_mib": peak, "rows": rows}
+
+
+def duckdb_memory():
+    import duckdb
+
+    return duckdb.connect()
+
+
 def definitions_load_seconds(env: dict[str, str]) -> float:
     """Wall time of a fresh interpreter importing and building the Dagster definitions (what the
     UI and every run pay first), dbt manifest already prepared."""
@@ -201,7 +287,7 @@ def definitions_load_seconds(env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def run(scale: str, home: Path, months: int = 1) -> dict:
+def run(scale: str, home: Path, months: int = 1, engine: str = "duckdb") -> dict:
     paths = AtlasPaths(home=home, exports=home / "exports").ensure()
     started = time.perf_counter()
     generation_peak = _in_child("generate_estate", str(paths.exports), scale, str(months))
@@ -239,10 +325,13 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
     work = ["--target-path", str(home / "bench" / "target"), "--log-path", str(home / "bench" / "logs")]
     _run_child([*dbt[:1], "seed", *dbt[1:], *work], env)
 
+    duckdb_model_seconds: list[float] = []
+
     def dbt_stage(name: str, models: list[str], relation: str | None, rows: int) -> Stage:
         started = time.perf_counter()
         peak = _run_child([*dbt[:1], "run", *dbt[1:], "--select", *models, *work], env)
         seconds = time.perf_counter() - started
+        duckdb_model_seconds.append(_model_seconds(home / "bench" / "target" / "run_results.json"))
         if relation:
             with connect(paths.warehouse, read_only=True) as con:
                 rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
@@ -252,6 +341,11 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
         stages.append(dbt_stage(name, models, relation, raw_rows))
         if name == "staging + intermediate":
             stages.append(_rename_and_cast(paths, raw_rows, env))
+
+    # Spark builds the same models from the same landed files before the daily run re-delivers one.
+    spark = _spark_stage(paths, home, env) if engine == "spark" else None
+    duckdb_build = {"build_seconds": sum(s.seconds for s in stages[1:] if "reference" not in s.name),
+                    "model_seconds": sum(duckdb_model_seconds)}
 
     daily: list[Stage] = []
     daily_models: dict[str, float] = {}
@@ -277,6 +371,8 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
 
     result = {
         "scale": scale,
+        "engine": engine,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "line_items_per_month": SCALES[scale],
         "months": months,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -289,6 +385,23 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
             {**asdict(s), "rows_per_second": s.rows_per_second, "x_floor": s.seconds / floor.seconds} for s in stages
         ],
     }
+    result["duckdb_build"] = {
+        **duckdb_build, "x_floor": duckdb_build["build_seconds"] / floor.seconds,
+        "model_seconds_x_floor": duckdb_build["model_seconds"] / floor.seconds,
+    }
+    if spark:
+        with connect(paths.warehouse, read_only=True) as con:
+            duck_rows = {m: con.execute(f"select count(*) from main.{m}").fetchone()[0] for m in spark["rows"]}
+        result["spark_build"] = {
+            **spark,
+            "duckdb_rows": duck_rows,
+            "x_floor": spark["build_seconds"] / floor.seconds,
+            "model_seconds_x_floor": spark["model_seconds"] / floor.seconds,
+            "x_duckdb_build": spark["build_seconds"] / duckdb_build["build_seconds"],
+            "model_seconds_x_duckdb": spark["model_seconds"] / duckdb_build["model_seconds"],
+            "with_session_x_duckdb_build": (spark["session_and_raw_seconds"] + spark["build_seconds"])
+            / duckdb_build["build_seconds"],
+        }
     full = {s.name: s.seconds for s in stages}
     result["focus_mart_x_rename_and_cast"] = full["FOCUS mart"] / full["rename-and-cast (reference)"]
     if daily:
@@ -329,6 +442,25 @@ def format_table(result: dict) -> str:
     if result.get("daily_run_model_seconds"):
         inside = ", ".join(f"{m} {t:.2f} s" for m, t in result["daily_run_model_seconds"].items())
         lines.append(f"  (inside dbt: {inside}; the rest is dbt start-up and exit)")
+    build = result["duckdb_build"]
+    lines.append(
+        f"DuckDB build (3 dbt runs above): {build['build_seconds']:.2f} s = {build['x_floor']:.1f}x floor; "
+        f"inside dbt (model execution) {build['model_seconds']:.2f} s = {build['model_seconds_x_floor']:.1f}x floor"
+    )
+    spark = result.get("spark_build")
+    if spark:
+        lines.append(
+            f"Spark build (1 dbt run, local[2]): {spark['build_seconds']:.2f} s = {spark['x_floor']:.1f}x floor, "
+            f"{spark['x_duckdb_build']:.2f}x DuckDB's build; inside dbt {spark['model_seconds']:.2f} s = "
+            f"{spark['model_seconds_x_floor']:.1f}x floor, {spark['model_seconds_x_duckdb']:.2f}x DuckDB's"
+        )
+        lines.append(
+            f"  Spark session + raw tables {spark['session_and_raw_seconds']:.2f} s, seeds {spark['seed_seconds']:.2f} s "
+            f"(not in the build); with the session {spark['with_session_x_duckdb_build']:.2f}x DuckDB's build; "
+            f"peak {spark['peak_mib']:.0f} MiB (Python + JVM)"
+        )
+        counts = ", ".join(f"{m} {spark['rows'][m]:,} / {spark['duckdb_rows'][m]:,}" for m in spark["rows"])
+        lines.append(f"  rows Spark / DuckDB: {counts}")
     if "daily_run_fraction_of_full_build" in result:
         lines.append(
             f"daily run (landing + FOCUS mart + daily mart) / full build: {result['daily_run_fraction_of_full_build']:.1%}"
@@ -341,13 +473,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=sorted(SCALES), default="smoke")
     parser.add_argument("--months", type=int, default=1, help="billing months (>1 adds the incremental daily run)")
     parser.add_argument(
+        "--engine", choices=("duckdb", "spark"), default="duckdb",
+        help="spark: also build the same models on a local Spark, in this run, beside DuckDB's build",
+    )
+    parser.add_argument(
         "--home", type=Path, default=None, help="working ATLAS_HOME (default: $ATLAS_HOME/bench-run-<scale>)"
     )
     args = parser.parse_args(argv)
     home = args.home or Path(os.environ.get("ATLAS_HOME", REPO / ".atlas")) / f"bench-run-{args.scale}"
-    result = run(args.scale, home.resolve(), args.months)
+    result = run(args.scale, home.resolve(), args.months, args.engine)
     print(format_table(result))
-    print(f"JSON: {home / 'bench' / 'latest.json'}")
+    print(f"JSON: {home / 'bench' / 'latest.json'}  (load average at the end: {result['load_average']})")
     return 0
 
 
