@@ -86,3 +86,15 @@ def test_an_unknown_engine_is_a_usage_error(recorded, monkeypatch, capsys) -> No
     assert cli.main(["run"]) == 2
     assert "'postgres' is not one of 'duckdb', 'spark'" in capsys.readouterr().err
     assert recorded["pipeline_engine"] is None
+
+
+def test_dagsters_dbt_resource_builds_the_duckdb_warehouse_whatever_atlas_engine_says(monkeypatch) -> None:
+    import yaml
+
+    from atlas_pipeline.defs.resources import resources
+    from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
+
+    monkeypatch.setenv("ATLAS_ENGINE", "spark")  # `atlas ui` or the daemon started from such a shell
+    target = resources().resources["dbt"].target
+    outputs = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["atlas"]["outputs"]
+    assert outputs[target]["type"] == "duckdb"
