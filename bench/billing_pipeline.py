@@ -86,9 +86,10 @@ def _self_peak_mib() -> float:
 _CHILD = "import sys; sys.path.insert(0, sys.argv[1]); import billing_pipeline as b; getattr(b, sys.argv[2])(*sys.argv[3:])"
 
 
-def _in_child(function: str, *args: str, env: dict[str, str] | None = None) -> float:
+def _in_child(function: str, *args: str, env: dict[str, str] | None = None, usage: dict | None = None) -> float:
     """Call `function(*args)` of this module in a child process; returns its peak MiB."""
-    return _run_child([sys.executable, "-c", _CHILD, str(Path(__file__).parent), function, *args], env or dict(os.environ))
+    command = [sys.executable, "-c", _CHILD, str(Path(__file__).parent), function, *args]
+    return _run_child(command, env or dict(os.environ), usage)
 
 
 def generate_estate(exports: str, scale: str, months: str) -> None:
@@ -146,18 +147,38 @@ def _hwm_kib(pid: int) -> int:
     return 0
 
 
-def _run_child(cmd: list[str], env: dict[str, str]) -> float:
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds `pid` itself has used (/proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by `pid` and its live descendants (Spark's JVM included). On this
+    shared machine CPU time, not wall time, is what compares engines fairly."""
+    return sum(_cpu_seconds(p) for p in _process_tree(pid))
+
+
+def _run_child(cmd: list[str], env: dict[str, str], usage: dict | None = None) -> float:
     """Run `cmd`; returns its peak resident memory in MiB: the sum of the high-water marks (VmHWM,
-    polled until it exits) of it and its descendants (an upper bound when they peak apart)."""
+    polled until it exits) of it and its descendants (an upper bound when they peak apart). With
+    `usage`, its "cpu_seconds" is set: the tree's CPU time, as last polled (≤ 50 ms missed)."""
     # Output goes to a file, not a pipe: a chatty child (DuckDB's progress bar) would fill a pipe
     # nobody reads while we poll, and block.
     with tempfile.TemporaryFile(mode="w+") as output:
         proc = subprocess.Popen(cmd, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
-        peak_kib, tree_hwm, polls = 0, {}, {}
+        peak_kib, tree_hwm, polls, cpu = 0, {}, {}, {}
         while proc.poll() is None:
             for pid in _process_tree(proc.pid):
                 tree_hwm[pid] = max(tree_hwm.get(pid, 0), _hwm_kib(pid))
                 polls[pid] = polls.get(pid, 0) + 1
+                cpu[pid] = max(cpu.get(pid, 0.0), _cpu_seconds(pid))
             # Only processes alive for ~0.5 s: a JVM forking to run `chmod` shows, for a moment, a
             # child with the JVM's own high-water mark.
             peak_kib = max(peak_kib, sum(h for pid, h in tree_hwm.items() if pid == proc.pid or polls[pid] >= 10))
@@ -165,6 +186,8 @@ def _run_child(cmd: list[str], env: dict[str, str]) -> float:
         if proc.returncode != 0:
             output.seek(0)
             raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{output.read()[-4000:]}")
+    if usage is not None:
+        usage["cpu_seconds"] = sum(cpu.values())
     return peak_kib / 1024
 
 
@@ -234,14 +257,16 @@ def spark_build(warehouse: str, spark_dir: str) -> None:
 
     folder = Path(spark_dir)
     times: dict[str, float] = {}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), tree_cpu_seconds(os.getpid())
     start_spark(Path(warehouse), folder)
     times["session_and_raw_seconds"] = time.perf_counter() - started
-    for step, args in (("seed_seconds", ["seed"]), ("build_seconds", ["run", "--select", *BILLING_MODELS])):
-        started = time.perf_counter()
+    times["session_and_raw_cpu_seconds"] = tree_cpu_seconds(os.getpid()) - cpu
+    for step, args in (("seed", ["seed"]), ("build", ["run", "--select", *BILLING_MODELS])):
+        started, cpu = time.perf_counter(), tree_cpu_seconds(os.getpid())
         if not run_dbt_on_spark(folder, args):
             raise RuntimeError(f"dbt {' '.join(args)} failed on Spark (log: {folder / 'logs'})")
-        times[step] = time.perf_counter() - started
+        times[f"{step}_seconds"] = time.perf_counter() - started
+        times[f"{step}_cpu_seconds"] = tree_cpu_seconds(os.getpid()) - cpu
     times["model_seconds"] = _model_seconds(folder / "target" / "run_results.json")
     (folder / "bench.json").write_text(json.dumps(times))
 
@@ -304,15 +329,16 @@ def run(scale: str, home: Path, months: int = 1, engine: str = "duckdb") -> dict
     stages: list[Stage] = []
 
     # Landing runs in this process (generation ran in a child), so this process's peak is landing's.
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     _land(paths, sources)
     landing_seconds = time.perf_counter() - started
+    landing_cpu_seconds = time.process_time() - cpu
     landing_peak = _self_peak_mib()
     raw_rows = _raw_rows(paths)
     stages.append(Stage("landing", raw_rows, landing_seconds, landing_peak))
 
-    started = time.perf_counter()
-    floor_peak = _in_child("scan_and_sum", str(paths.warehouse), env=env)
+    started, floor_usage = time.perf_counter(), {}
+    floor_peak = _in_child("scan_and_sum", str(paths.warehouse), env=env, usage=floor_usage)
     floor = Stage("DuckDB scan-and-sum (floor)", raw_rows, time.perf_counter() - started, floor_peak)
 
     dbt = [
@@ -326,11 +352,13 @@ def run(scale: str, home: Path, months: int = 1, engine: str = "duckdb") -> dict
     _run_child([*dbt[:1], "seed", *dbt[1:], *work], env)
 
     duckdb_model_seconds: list[float] = []
+    duckdb_cpu_seconds: list[float] = []
 
     def dbt_stage(name: str, models: list[str], relation: str | None, rows: int) -> Stage:
-        started = time.perf_counter()
-        peak = _run_child([*dbt[:1], "run", *dbt[1:], "--select", *models, *work], env)
+        started, usage = time.perf_counter(), {}
+        peak = _run_child([*dbt[:1], "run", *dbt[1:], "--select", *models, *work], env, usage)
         seconds = time.perf_counter() - started
+        duckdb_cpu_seconds.append(usage["cpu_seconds"])
         duckdb_model_seconds.append(_model_seconds(home / "bench" / "target" / "run_results.json"))
         if relation:
             with connect(paths.warehouse, read_only=True) as con:
@@ -345,7 +373,7 @@ def run(scale: str, home: Path, months: int = 1, engine: str = "duckdb") -> dict
     # Spark builds the same models from the same landed files before the daily run re-delivers one.
     spark = _spark_stage(paths, home, env) if engine == "spark" else None
     duckdb_build = {"build_seconds": sum(s.seconds for s in stages[1:] if "reference" not in s.name),
-                    "model_seconds": sum(duckdb_model_seconds)}
+                    "model_seconds": sum(duckdb_model_seconds), "build_cpu_seconds": sum(duckdb_cpu_seconds[:3])}
 
     daily: list[Stage] = []
     daily_models: dict[str, float] = {}
@@ -380,7 +408,8 @@ def run(scale: str, home: Path, months: int = 1, engine: str = "duckdb") -> dict
         "generation_seconds": round(generation_seconds, 3),
         "generation_peak_mib": round(generation_peak, 1),
         "definitions_load_seconds": round(definitions_load_seconds(env), 3),
-        "floor": {**asdict(floor), "rows_per_second": floor.rows_per_second},
+        "floor": {**asdict(floor), "rows_per_second": floor.rows_per_second, "cpu_seconds": floor_usage["cpu_seconds"]},
+        "landing_cpu_seconds": landing_cpu_seconds,
         "stages": [
             {**asdict(s), "rows_per_second": s.rows_per_second, "x_floor": s.seconds / floor.seconds} for s in stages
         ],
@@ -388,6 +417,7 @@ def run(scale: str, home: Path, months: int = 1, engine: str = "duckdb") -> dict
     result["duckdb_build"] = {
         **duckdb_build, "x_floor": duckdb_build["build_seconds"] / floor.seconds,
         "model_seconds_x_floor": duckdb_build["model_seconds"] / floor.seconds,
+        "cpu_x_floor": duckdb_build["build_cpu_seconds"] / floor_usage["cpu_seconds"],
     }
     if spark:
         with connect(paths.warehouse, read_only=True) as con:
@@ -401,6 +431,8 @@ def run(scale: str, home: Path, months: int = 1, engine: str = "duckdb") -> dict
             "model_seconds_x_duckdb": spark["model_seconds"] / duckdb_build["model_seconds"],
             "with_session_x_duckdb_build": (spark["session_and_raw_seconds"] + spark["build_seconds"])
             / duckdb_build["build_seconds"],
+            "cpu_x_floor": spark["build_cpu_seconds"] / floor_usage["cpu_seconds"],
+            "cpu_x_duckdb_build": spark["build_cpu_seconds"] / duckdb_build["build_cpu_seconds"],
         }
     full = {s.name: s.seconds for s in stages}
     result["focus_mart_x_rename_and_cast"] = full["FOCUS mart"] / full["rename-and-cast (reference)"]
@@ -443,16 +475,21 @@ def format_table(result: dict) -> str:
         inside = ", ".join(f"{m} {t:.2f} s" for m, t in result["daily_run_model_seconds"].items())
         lines.append(f"  (inside dbt: {inside}; the rest is dbt start-up and exit)")
     build = result["duckdb_build"]
+    lines.append(f"CPU: floor {floor['cpu_seconds']:.2f} CPU-s (child process, interpreter start included), "
+                 f"landing {result['landing_cpu_seconds']:.1f} CPU-s (this process, DuckDB's threads included)")
     lines.append(
         f"DuckDB build (3 dbt runs above): {build['build_seconds']:.2f} s = {build['x_floor']:.1f}x floor; "
-        f"inside dbt (model execution) {build['model_seconds']:.2f} s = {build['model_seconds_x_floor']:.1f}x floor"
+        f"inside dbt (model execution) {build['model_seconds']:.2f} s = {build['model_seconds_x_floor']:.1f}x floor; "
+        f"{build['build_cpu_seconds']:.1f} CPU-s = {build['cpu_x_floor']:.1f}x floor's"
     )
     spark = result.get("spark_build")
     if spark:
         lines.append(
             f"Spark build (1 dbt run, local[2]): {spark['build_seconds']:.2f} s = {spark['x_floor']:.1f}x floor, "
             f"{spark['x_duckdb_build']:.2f}x DuckDB's build; inside dbt {spark['model_seconds']:.2f} s = "
-            f"{spark['model_seconds_x_floor']:.1f}x floor, {spark['model_seconds_x_duckdb']:.2f}x DuckDB's"
+            f"{spark['model_seconds_x_floor']:.1f}x floor, {spark['model_seconds_x_duckdb']:.2f}x DuckDB's; "
+            f"{spark['build_cpu_seconds']:.1f} CPU-s = {spark['cpu_x_floor']:.1f}x floor's, "
+            f"{spark['cpu_x_duckdb_build']:.2f}x DuckDB's"
         )
         lines.append(
             f"  Spark session + raw tables {spark['session_and_raw_seconds']:.2f} s, seeds {spark['seed_seconds']:.2f} s "
