@@ -59,8 +59,12 @@ postgresql:
 run: install
 	$(BIN)/atlas run
 
+# Both CI cores: modules sharing a session estate or the emulators stay on one worker (loadgroup).
+# The fast loop: `.venv/bin/pytest -m "not e2e and not spark and not postgres and not browser"`.
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 test: install $(AZURITE) $(CHROMIUM) postgresql
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Billing-path benchmark: SCALE = smoke | 1M | 10M | 30M line items per month (see bench/);
 # ENGINE=spark also builds the same models on a local Spark in the same run (ratios to DuckDB's).
