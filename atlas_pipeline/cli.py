@@ -250,10 +250,10 @@ def run(
 def _build_on_spark(paths: AtlasPaths, out, log) -> int:
     """`atlas run --engine spark`'s last stage: the dbt project on Spark from the landed parquet the
     run left (lib/spark_engine.py, in a child process), its output in the run's log file."""
-    from atlas_pipeline.lib.spark_engine import NOT_BUILT_ON_SPARK, build_in_subprocess
+    from atlas_pipeline.lib.spark_engine import NOT_BUILT_ON_SPARK, build_in_subprocess, java_available
 
     spark_dir = paths.home / "spark"
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    if not java_available():
         out.error("Spark needs a Java runtime (JDK 17): none on PATH and no JAVA_HOME. The DuckDB build above stands.")
         return 1
     with out.stage("spark") as stage:

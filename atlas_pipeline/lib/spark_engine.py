@@ -42,6 +42,11 @@ NOT_BUILT_ON_SPARK = (
 LANDING_RELATIONS = ("current_files",)
 
 
+def java_available() -> bool:
+    """Whether a Java runtime can start Spark's JVM (a `java` on PATH or JAVA_HOME set)."""
+    return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
+
+
 def _quote(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 

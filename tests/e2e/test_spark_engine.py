@@ -9,14 +9,12 @@ warehouse folder, read here with DuckDB."""
 from __future__ import annotations
 
 import math
-import os
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from atlas_pipeline.lib.spark_engine import build_in_subprocess
+from atlas_pipeline.lib.spark_engine import build_in_subprocess, java_available
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]
 
@@ -43,7 +41,7 @@ def spark_build(materialized, tmp_path_factory):
     Singular tests (reconciliation, conservation, no line in two files) run on Spark; the ~300
     generic column tests are left to the DuckDB build (same SQL through the same macros), to keep
     the suite inside CI's budget."""
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    if not java_available():
         pytest.skip("no Java runtime: Spark needs a JDK (17 on these machines)")
     paths, refresh, _ = materialized
     assert refresh.success
