@@ -170,7 +170,7 @@ def test_a_backfill_of_one_month_rebuilds_that_month_only(estate):
         run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)}
     assert partitions == {"2023-09"}
     messages = " ".join(e.message for e in instance.all_logs(run.run_id))
-    assert '--vars {"billing_periods": ["2023-09"]}' in messages
+    assert 'ATLAS_DBT_PARTITIONS={"billing_periods": ["2023-09"]}' in messages
     pytest.backfill_run_id = run.run_id
 
 
