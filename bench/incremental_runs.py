@@ -110,7 +110,10 @@ def redeliver_month(exports: Path, period: str) -> None:
 
 def restate_month(exports: Path, period: str, withdrawn: int) -> int:
     """`redeliver_month`, and each new Azure run folder withdraws the last `withdrawn` lines of its
-    CSV (its manifest says so: a restatement that shrank). Returns the lines withdrawn."""
+    CSV (its manifest says so: a restatement that shrank), its files written now (the newest
+    delivery is the one with the newest objects). Returns the lines withdrawn. Once per estate:
+    `redeliver_month` copies every run folder of the month, so a second call would deliver several
+    new runs at once."""
     folders = lambda: {p for p in exports.glob("azure/**/*-*/*") if p.is_dir()}  # noqa: E731
     before = folders()
     redeliver_month(exports, period)
@@ -138,6 +141,8 @@ def restate_month(exports: Path, period: str, withdrawn: int) -> int:
         manifest["byteCount"] = sum(b for b, _ in counts.values())
         manifest["dataRowCount"] = sum(r for _, r in counts.values())
         manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        for path in folder.iterdir():
+            os.utime(path)
     return removed
 
 
