@@ -300,7 +300,10 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
     `main.forecast_backtest_metrics` (series × candidate model × as-of date: MAE, MAPE, MASE against
     the weekly seasonal naive forecast, 80 % / 95 % interval coverage; the chosen model has the
     lowest MASE). Metadata holds month-end and quarter-end projections.
-    Re-materializing a partition replaces its rows.
+    Re-materializing a partition replaces its rows; a series whose input is unchanged since the
+    partition's last run (its history, the settings and the forecasting code: `input_sha256` in
+    `main.forecast_runs`) keeps its rows — the models are deterministic, a refit would write them
+    again — so a restated month refits only the series it changed.
     """
     as_of = date.fromisoformat(context.partition_key)
     settings = load_forecast_settings()
