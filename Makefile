@@ -59,13 +59,19 @@ postgresql:
 run: install
 	$(BIN)/atlas run
 
+# Both CI cores: modules sharing a session estate or the emulators stay on one worker (loadgroup).
+# The fast loop: `.venv/bin/pytest -m "not e2e and not spark and not postgres and not browser"`.
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 test: install $(AZURITE) $(CHROMIUM) postgresql
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-# Billing-path benchmark: SCALE = smoke | 1M | 10M | 30M line items per month (see bench/).
+# Billing-path benchmark: SCALE = smoke | 1M | 10M | 30M line items per month (see bench/);
+# ENGINE=spark also builds the same models on a local Spark in the same run (ratios to DuckDB's).
 SCALE ?= 1M
+ENGINE ?= duckdb
 bench: install
-	$(BIN)/python bench/billing_pipeline.py --scale $(SCALE)
+	$(BIN)/python bench/billing_pipeline.py --scale $(SCALE) --engine $(ENGINE)
 
 # `atlas run` as users see it: the full build, then a no-op run, a restated month and a new
 # telemetry day, each as a fraction of the full build (bench/incremental_runs.py).

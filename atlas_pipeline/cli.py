@@ -193,6 +193,11 @@ def accept(
     return 0
 
 
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 @app.command()
 def run(
     regenerate: Annotated[bool, typer.Option(help="Rewrite the sample estate first.")] = False,
@@ -206,10 +211,15 @@ def run(
     seed: Seed = _DEFAULTS.seed, start: Start = f"{_DEFAULTS.start_month:%Y-%m}", months: Months = _DEFAULTS.months,
     line_items: LineItems = _DEFAULTS.line_items_per_month, interval: Interval = _DEFAULTS.telemetry_interval_seconds,
     telemetry_days: TelemetryDays = _DEFAULTS.telemetry_days,
+    engine: Annotated[Engine, typer.Option(
+        envvar="ATLAS_ENGINE", case_sensitive=False,
+        help="spark: after the run, build the dbt project once more on Apache Spark from the same landed "
+             "parquet (marts as parquet under $ATLAS_HOME/spark; README \"Running on Apache Spark\").")] = Engine.duckdb,
 ) -> int:
     """Build the warehouse: land new deliveries and rebuild only what changed (billing periods,
     telemetry days, what depends on them, forecasts, reports), publish, print a summary. Generates
-    the sample estate first when there is no export folder content and no $ATLAS_ASSETS."""
+    the sample estate first when there is no export folder content and no $ATLAS_ASSETS.
+    With --engine spark (or ATLAS_ENGINE=spark) the dbt project is then built on Spark too."""
     from atlas_pipeline.lib.pipeline_run import RunOptions, prepare_environment, run_pipeline
     from atlas_pipeline.lib.progress import TerminalProgress
     from atlas_pipeline.lib.run_log import RunLog
@@ -217,6 +227,9 @@ def run(
     as_of = _iso_date(as_of)
     paths = AtlasPaths.from_env()
     prepare_environment(paths)
+    # The run itself lands and builds on DuckDB: profiles.yml picks dbt's target from ATLAS_ENGINE,
+    # and the Dagster jobs' dbt must not take the Spark one. Spark builds after, from the landing.
+    os.environ["ATLAS_ENGINE"] = Engine.duckdb.value
     command = atlas_command()
     # The sample estate only backs the repository's own declarations: a user's (ATLAS_ASSETS) never
     # gets sample data generated behind their back.
@@ -229,7 +242,28 @@ def run(
         out.line(f"Atlas run — {paths.home}  (log: {log.path})", "bold")
         code = run_pipeline(paths, RunOptions(full_refresh=full_refresh, as_of=as_of, verbose=verbose), out, log,
                             atlas_command=command)
+        if code == 0 and engine == Engine.spark:
+            code = _build_on_spark(paths, out, log)
     return code
+
+
+def _build_on_spark(paths: AtlasPaths, out, log) -> int:
+    """`atlas run --engine spark`'s last stage: the dbt project on Spark from the landed parquet the
+    run left (lib/spark_engine.py, in a child process), its output in the run's log file."""
+    from atlas_pipeline.lib.spark_engine import NOT_BUILT_ON_SPARK, build_in_subprocess, java_available
+
+    spark_dir = paths.home / "spark"
+    if not java_available():
+        out.error("Spark needs a Java runtime (JDK 17): none on PATH and no JAVA_HOME. The DuckDB build above stands.")
+        return 1
+    with out.stage("spark") as stage:
+        ok, last = build_in_subprocess(paths.warehouse, spark_dir, record=log.write_line)
+        stage.ok = ok
+        stage.summary = f"dbt build on Spark: {last}" if ok else f"dbt build on Spark FAILED: {last} (see {log.path})"
+    if ok:
+        out.line(f"Spark marts (parquet): {spark_dir / 'warehouse' / 'main.db'}/<model>/")
+        out.line(NOT_BUILT_ON_SPARK[0].upper() + NOT_BUILT_ON_SPARK[1:] + ".")
+    return 0 if ok else 1
 
 
 # -- reading the warehouse -----------------------------------------------------------------------

@@ -6,12 +6,18 @@ exact money casts, no FOCUS logic) that the FOCUS mart is compared with, and —
 the daily run: the last month re-delivered (as providers do every day until the month closes),
 landed, and the incremental marts rebuilt, as a fraction of the full build.
 
+With --engine spark the same models (billing staging + intermediate, the FOCUS mart, the daily mart)
+are built once more on Apache Spark (PySpark local mode, lib/spark_engine.py) from the same landed
+parquet, in the same run, and reported beside DuckDB's build and the floor.
+
     make bench SCALE=1M          # or smoke | 10M | 30M  (billing line items per month)
+    make bench SCALE=1M ENGINE=spark
     .venv/bin/python bench/billing_pipeline.py --scale 1M --months 12
 
 Writes the table to stdout and JSON to $ATLAS_HOME/bench/latest.json (compare across commits).
-Generation, the floor and dbt run as child processes: each peak is that child's high-water mark
-(VmHWM, polled from /proc); landing runs in this process, and its peak is this process's. GPU rollups: bench/gpu_rollup.py.
+Generation, the floor, dbt and Spark run as child processes: each peak is that child's high-water
+mark (VmHWM, polled from /proc; summed over the child and what it starts, e.g. Spark's JVM); landing
+runs in this process, and its peak is this process's. GPU rollups: bench/gpu_rollup.py.
 """
 
 from __future__ import annotations
@@ -80,9 +86,10 @@ def _self_peak_mib() -> float:
 _CHILD = "import sys; sys.path.insert(0, sys.argv[1]); import billing_pipeline as b; getattr(b, sys.argv[2])(*sys.argv[3:])"
 
 
-def _in_child(function: str, *args: str, env: dict[str, str] | None = None) -> float:
+def _in_child(function: str, *args: str, env: dict[str, str] | None = None, usage: dict | None = None) -> float:
     """Call `function(*args)` of this module in a child process; returns its peak MiB."""
-    return _run_child([sys.executable, "-c", _CHILD, str(Path(__file__).parent), function, *args], env or dict(os.environ))
+    command = [sys.executable, "-c", _CHILD, str(Path(__file__).parent), function, *args]
+    return _run_child(command, env or dict(os.environ), usage)
 
 
 def generate_estate(exports: str, scale: str, months: str) -> None:
@@ -116,24 +123,71 @@ def scan_and_sum(warehouse: str) -> None:
             con.execute(f'select count(*), sum(try_cast("{column}" as double)) from {_bare_scan_sql(formats[name], files)}')
 
 
-def _run_child(cmd: list[str], env: dict[str, str]) -> float:
-    """Run `cmd`; returns its peak resident memory in MiB (VmHWM polled until it exits)."""
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it (PySpark's JVM is a grandchild of the Python child)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                queue.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            pass
+    return found
+
+
+def _hwm_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds `pid` itself has used (/proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by `pid` and its live descendants (Spark's JVM included). On this
+    shared machine CPU time, not wall time, is what compares engines fairly."""
+    return sum(_cpu_seconds(p) for p in _process_tree(pid))
+
+
+def _run_child(cmd: list[str], env: dict[str, str], usage: dict | None = None) -> float:
+    """Run `cmd`; returns its peak resident memory in MiB: the sum of the high-water marks (VmHWM,
+    polled until it exits) of it and its descendants (an upper bound when they peak apart). With
+    `usage`, its "cpu_seconds" is set: the tree's CPU time, as last polled (≤ 50 ms missed)."""
     # Output goes to a file, not a pipe: a chatty child (DuckDB's progress bar) would fill a pipe
     # nobody reads while we poll, and block.
     with tempfile.TemporaryFile(mode="w+") as output:
         proc = subprocess.Popen(cmd, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
-        peak_kib = 0
+        peak_kib, tree_hwm, polls, cpu = 0, {}, {}, {}
         while proc.poll() is None:
-            try:
-                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak_kib = max(peak_kib, int(line.split()[1]))
-            except (FileNotFoundError, ProcessLookupError):
-                pass
+            for pid in _process_tree(proc.pid):
+                tree_hwm[pid] = max(tree_hwm.get(pid, 0), _hwm_kib(pid))
+                polls[pid] = polls.get(pid, 0) + 1
+                cpu[pid] = max(cpu.get(pid, 0.0), _cpu_seconds(pid))
+            # Only processes alive for ~0.5 s: a JVM forking to run `chmod` shows, for a moment, a
+            # child with the JVM's own high-water mark.
+            peak_kib = max(peak_kib, sum(h for pid, h in tree_hwm.items() if pid == proc.pid or polls[pid] >= 10))
             time.sleep(0.05)
         if proc.returncode != 0:
             output.seek(0)
             raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{output.read()[-4000:]}")
+    if usage is not None:
+        usage["cpu_seconds"] = sum(cpu.values())
     return peak_kib / 1024
 
 
@@ -191,6 +245,63 @@ def _rename_and_cast(paths: AtlasPaths, raw_rows: int, env: dict[str, str]) -> S
     return Stage("rename-and-cast (reference)", raw_rows, time.perf_counter() - started, peak)
 
 
+# The billing models the DuckDB stages build, in one dbt invocation.
+BILLING_MODELS = ["+focus_cost_and_usage", "fct_cost_daily"]
+
+
+def spark_build(warehouse: str, spark_dir: str) -> None:
+    """The DuckDB stages' models on Spark (child process): Spark session + `raw.*` over the landed
+    parquet, `dbt seed`, then `dbt run` of the billing models — each timed; times and the
+    per-model execution times (dbt's run_results.json) written to `spark_dir/bench.json`."""
+    from atlas_pipeline.lib.spark_engine import run_dbt_on_spark, start_spark
+
+    folder = Path(spark_dir)
+    times: dict[str, float] = {}
+    started, cpu = time.perf_counter(), tree_cpu_seconds(os.getpid())
+    start_spark(Path(warehouse), folder)
+    times["session_and_raw_seconds"] = time.perf_counter() - started
+    times["session_and_raw_cpu_seconds"] = tree_cpu_seconds(os.getpid()) - cpu
+    for step, args in (("seed", ["seed"]), ("build", ["run", "--select", *BILLING_MODELS])):
+        started, cpu = time.perf_counter(), tree_cpu_seconds(os.getpid())
+        if not run_dbt_on_spark(folder, args):
+            raise RuntimeError(f"dbt {' '.join(args)} failed on Spark (log: {folder / 'logs'})")
+        times[f"{step}_seconds"] = time.perf_counter() - started
+        times[f"{step}_cpu_seconds"] = tree_cpu_seconds(os.getpid()) - cpu
+    times["model_seconds"] = _model_seconds(folder / "target" / "run_results.json")
+    (folder / "bench.json").write_text(json.dumps(times))
+
+
+def _model_seconds(run_results: Path) -> float:
+    """Time dbt spent executing models (run_results.json), without its start-up, parse and exit."""
+    return sum(r["execution_time"] for r in json.loads(run_results.read_text())["results"])
+
+
+def _spark_stage(paths: AtlasPaths, home: Path, env: dict[str, str]) -> dict:
+    """Spark's build of the billing models, timed in a child process, and its marts' row counts
+    (read from the parquet Spark wrote)."""
+    spark_dir = home / "bench" / "spark"
+    if spark_dir.exists():
+        shutil.rmtree(spark_dir)
+    started = time.perf_counter()
+    peak = _in_child("spark_build", str(paths.warehouse), str(spark_dir), env={**env, "SPARK_LOCAL_IP": "127.0.0.1"})
+    wall = time.perf_counter() - started
+    times = json.loads((spark_dir / "bench.json").read_text())
+    rows = {}
+    with duckdb_memory() as con:
+        for mart in ("focus_cost_and_usage", "fct_cost_daily"):
+            folder = spark_dir / "warehouse" / "main.db" / mart
+            rows[mart] = con.execute(
+                f"select count(*) from read_parquet('{folder}/**/*.parquet', hive_partitioning = true, union_by_name = true)"
+            ).fetchone()[0]
+    return {**times, "child_wall_seconds": wall, "peak_mib": peak, "rows": rows}
+
+
+def duckdb_memory():
+    import duckdb
+
+    return duckdb.connect()
+
+
 def definitions_load_seconds(env: dict[str, str]) -> float:
     """Wall time of a fresh interpreter importing and building the Dagster definitions (what the
     UI and every run pay first), dbt manifest already prepared."""
@@ -201,7 +312,7 @@ def definitions_load_seconds(env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def run(scale: str, home: Path, months: int = 1) -> dict:
+def run(scale: str, home: Path, months: int = 1, engine: str = "duckdb") -> dict:
     paths = AtlasPaths(home=home, exports=home / "exports").ensure()
     started = time.perf_counter()
     generation_peak = _in_child("generate_estate", str(paths.exports), scale, str(months))
@@ -218,15 +329,16 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
     stages: list[Stage] = []
 
     # Landing runs in this process (generation ran in a child), so this process's peak is landing's.
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     _land(paths, sources)
     landing_seconds = time.perf_counter() - started
+    landing_cpu_seconds = time.process_time() - cpu
     landing_peak = _self_peak_mib()
     raw_rows = _raw_rows(paths)
     stages.append(Stage("landing", raw_rows, landing_seconds, landing_peak))
 
-    started = time.perf_counter()
-    floor_peak = _in_child("scan_and_sum", str(paths.warehouse), env=env)
+    started, floor_usage = time.perf_counter(), {}
+    floor_peak = _in_child("scan_and_sum", str(paths.warehouse), env=env, usage=floor_usage)
     floor = Stage("DuckDB scan-and-sum (floor)", raw_rows, time.perf_counter() - started, floor_peak)
 
     dbt = [
@@ -239,10 +351,15 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
     work = ["--target-path", str(home / "bench" / "target"), "--log-path", str(home / "bench" / "logs")]
     _run_child([*dbt[:1], "seed", *dbt[1:], *work], env)
 
+    duckdb_model_seconds: list[float] = []
+    duckdb_cpu_seconds: list[float] = []
+
     def dbt_stage(name: str, models: list[str], relation: str | None, rows: int) -> Stage:
-        started = time.perf_counter()
-        peak = _run_child([*dbt[:1], "run", *dbt[1:], "--select", *models, *work], env)
+        started, usage = time.perf_counter(), {}
+        peak = _run_child([*dbt[:1], "run", *dbt[1:], "--select", *models, *work], env, usage)
         seconds = time.perf_counter() - started
+        duckdb_cpu_seconds.append(usage["cpu_seconds"])
+        duckdb_model_seconds.append(_model_seconds(home / "bench" / "target" / "run_results.json"))
         if relation:
             with connect(paths.warehouse, read_only=True) as con:
                 rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
@@ -252,6 +369,11 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
         stages.append(dbt_stage(name, models, relation, raw_rows))
         if name == "staging + intermediate":
             stages.append(_rename_and_cast(paths, raw_rows, env))
+
+    # Spark builds the same models from the same landed files before the daily run re-delivers one.
+    spark = _spark_stage(paths, home, env) if engine == "spark" else None
+    duckdb_build = {"build_seconds": sum(s.seconds for s in stages[1:] if "reference" not in s.name),
+                    "model_seconds": sum(duckdb_model_seconds), "build_cpu_seconds": sum(duckdb_cpu_seconds[:3])}
 
     daily: list[Stage] = []
     daily_models: dict[str, float] = {}
@@ -277,6 +399,8 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
 
     result = {
         "scale": scale,
+        "engine": engine,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "line_items_per_month": SCALES[scale],
         "months": months,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -284,11 +408,32 @@ def run(scale: str, home: Path, months: int = 1) -> dict:
         "generation_seconds": round(generation_seconds, 3),
         "generation_peak_mib": round(generation_peak, 1),
         "definitions_load_seconds": round(definitions_load_seconds(env), 3),
-        "floor": {**asdict(floor), "rows_per_second": floor.rows_per_second},
+        "floor": {**asdict(floor), "rows_per_second": floor.rows_per_second, "cpu_seconds": floor_usage["cpu_seconds"]},
+        "landing_cpu_seconds": landing_cpu_seconds,
         "stages": [
             {**asdict(s), "rows_per_second": s.rows_per_second, "x_floor": s.seconds / floor.seconds} for s in stages
         ],
     }
+    result["duckdb_build"] = {
+        **duckdb_build, "x_floor": duckdb_build["build_seconds"] / floor.seconds,
+        "model_seconds_x_floor": duckdb_build["model_seconds"] / floor.seconds,
+        "cpu_x_floor": duckdb_build["build_cpu_seconds"] / floor_usage["cpu_seconds"],
+    }
+    if spark:
+        with connect(paths.warehouse, read_only=True) as con:
+            duck_rows = {m: con.execute(f"select count(*) from main.{m}").fetchone()[0] for m in spark["rows"]}
+        result["spark_build"] = {
+            **spark,
+            "duckdb_rows": duck_rows,
+            "x_floor": spark["build_seconds"] / floor.seconds,
+            "model_seconds_x_floor": spark["model_seconds"] / floor.seconds,
+            "x_duckdb_build": spark["build_seconds"] / duckdb_build["build_seconds"],
+            "model_seconds_x_duckdb": spark["model_seconds"] / duckdb_build["model_seconds"],
+            "with_session_x_duckdb_build": (spark["session_and_raw_seconds"] + spark["build_seconds"])
+            / duckdb_build["build_seconds"],
+            "cpu_x_floor": spark["build_cpu_seconds"] / floor_usage["cpu_seconds"],
+            "cpu_x_duckdb_build": spark["build_cpu_seconds"] / duckdb_build["build_cpu_seconds"],
+        }
     full = {s.name: s.seconds for s in stages}
     result["focus_mart_x_rename_and_cast"] = full["FOCUS mart"] / full["rename-and-cast (reference)"]
     if daily:
@@ -329,6 +474,30 @@ def format_table(result: dict) -> str:
     if result.get("daily_run_model_seconds"):
         inside = ", ".join(f"{m} {t:.2f} s" for m, t in result["daily_run_model_seconds"].items())
         lines.append(f"  (inside dbt: {inside}; the rest is dbt start-up and exit)")
+    build = result["duckdb_build"]
+    lines.append(f"CPU: floor {floor['cpu_seconds']:.2f} CPU-s (child process, interpreter start included), "
+                 f"landing {result['landing_cpu_seconds']:.1f} CPU-s (this process, DuckDB's threads included)")
+    lines.append(
+        f"DuckDB build (3 dbt runs above): {build['build_seconds']:.2f} s = {build['x_floor']:.1f}x floor; "
+        f"inside dbt (model execution) {build['model_seconds']:.2f} s = {build['model_seconds_x_floor']:.1f}x floor; "
+        f"{build['build_cpu_seconds']:.1f} CPU-s = {build['cpu_x_floor']:.1f}x floor's"
+    )
+    spark = result.get("spark_build")
+    if spark:
+        lines.append(
+            f"Spark build (1 dbt run, local[2]): {spark['build_seconds']:.2f} s = {spark['x_floor']:.1f}x floor, "
+            f"{spark['x_duckdb_build']:.2f}x DuckDB's build; inside dbt {spark['model_seconds']:.2f} s = "
+            f"{spark['model_seconds_x_floor']:.1f}x floor, {spark['model_seconds_x_duckdb']:.2f}x DuckDB's; "
+            f"{spark['build_cpu_seconds']:.1f} CPU-s = {spark['cpu_x_floor']:.1f}x floor's, "
+            f"{spark['cpu_x_duckdb_build']:.2f}x DuckDB's"
+        )
+        lines.append(
+            f"  Spark session + raw tables {spark['session_and_raw_seconds']:.2f} s, seeds {spark['seed_seconds']:.2f} s "
+            f"(not in the build); with the session {spark['with_session_x_duckdb_build']:.2f}x DuckDB's build; "
+            f"peak {spark['peak_mib']:.0f} MiB (Python + JVM)"
+        )
+        counts = ", ".join(f"{m} {spark['rows'][m]:,} / {spark['duckdb_rows'][m]:,}" for m in spark["rows"])
+        lines.append(f"  rows Spark / DuckDB: {counts}")
     if "daily_run_fraction_of_full_build" in result:
         lines.append(
             f"daily run (landing + FOCUS mart + daily mart) / full build: {result['daily_run_fraction_of_full_build']:.1%}"
@@ -341,13 +510,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=sorted(SCALES), default="smoke")
     parser.add_argument("--months", type=int, default=1, help="billing months (>1 adds the incremental daily run)")
     parser.add_argument(
+        "--engine", choices=("duckdb", "spark"), default="duckdb",
+        help="spark: also build the same models on a local Spark, in this run, beside DuckDB's build",
+    )
+    parser.add_argument(
         "--home", type=Path, default=None, help="working ATLAS_HOME (default: $ATLAS_HOME/bench-run-<scale>)"
     )
     args = parser.parse_args(argv)
     home = args.home or Path(os.environ.get("ATLAS_HOME", REPO / ".atlas")) / f"bench-run-{args.scale}"
-    result = run(args.scale, home.resolve(), args.months)
+    result = run(args.scale, home.resolve(), args.months, args.engine)
     print(format_table(result))
-    print(f"JSON: {home / 'bench' / 'latest.json'}")
+    print(f"JSON: {home / 'bench' / 'latest.json'}  (load average at the end: {result['load_average']})")
     return 0
 
 

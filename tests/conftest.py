@@ -12,6 +12,13 @@ import pytest
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
+# pytest-xdist workers run under execnet, whose __main__ has neither __spec__ nor __file__: PySpark's
+# Spark Connect module (imported by great_expectations) takes that for its own doctest run and calls
+# sys.exit(0) mid-import, failing every GX check in that worker.
+_main = sys.modules["__main__"]
+if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = "<pytest-xdist worker>"
+
 
 @pytest.fixture(autouse=True)
 def _isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -28,7 +35,32 @@ def _isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Parse the dbt project once, so definitions never load a stale manifest."""
+    """Parse the dbt project once, so definitions never load a stale manifest.
+
+    Under pytest-xdist this runs in the controller before the workers start; the workers only read
+    the manifest (two `dbt parse` writing one target folder at once would corrupt it)."""
+    if hasattr(session.config, "workerinput"):
+        return
     from atlas_pipeline.lib.dbt_project import prepare_manifest
 
     prepare_manifest(force=True)
+
+
+# Tests that share an expensive session fixture run on one xdist worker, so it is built once.
+_SHARED_SESSION_FIXTURES = {
+    "materialized": "e2e_estate",
+    "reported": "e2e_estate",
+    "s3_endpoint": "emulators",
+    "gcs_endpoint": "emulators",
+    "azurite_connection_string": "emulators",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give each test that uses a shared session fixture the xdist group of that fixture
+    (`make test` runs `-n 2 --dist loadgroup`; without xdist the mark does nothing)."""
+    for item in items:
+        groups = {_SHARED_SESSION_FIXTURES[name] for name in getattr(item, "fixturenames", ())
+                  if name in _SHARED_SESSION_FIXTURES}
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(sorted(groups)[0]))

@@ -62,6 +62,9 @@ def resources() -> dg.Definitions:
                 project_dir=str(DBT_PROJECT_DIR),
                 profiles_dir=str(DBT_PROJECT_DIR),
                 dbt_executable=_dbt_executable(),
+                # The DuckDB warehouse, whatever ATLAS_ENGINE says: the Spark build needs raw.*
+                # registered in its own session (lib/spark_engine.py), after the run.
+                target="local",
             ),
         }
     )

@@ -31,7 +31,7 @@ import duckdb
 
 from atlas_pipeline.lib.contracts import contract_for
 from atlas_pipeline.lib.file_validation import land_file
-from atlas_pipeline.lib.landed_integrity import seal_version_folder
+from atlas_pipeline.lib.landed_integrity import file_digests, seal_version_folder
 from atlas_pipeline.lib.manifests import DeliveryManifest, ManifestError, read_manifest
 from atlas_pipeline.lib.object_store import (
     LocationNotFound,
@@ -158,23 +158,14 @@ def _flatten(key: str) -> str:
     return str(safe_relative_key(key)).replace("/", "__")
 
 
-def _digests(path: Path) -> tuple[str, str]:
-    """(sha256, md5) of a file in one read: sha256 is landing's checksum, md5 what stores record."""
-    sha, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(chunk)
-            md5.update(chunk)
-    return sha.hexdigest(), md5.hexdigest()
-
-
 def _transfer_problem(obj: StoredObject, staged: Path) -> tuple[str | None, str | None]:
     """What is wrong with a transferred file (None: it is whole), and its sha256 (None when the
-    size is already wrong: not worth reading)."""
+    size is already wrong: not worth reading). sha256 is landing's checksum; the MD5 is computed
+    (in the same read) only when the store recorded one to compare with."""
     size = staged.stat().st_size
     if size != obj.size:
         return f"size mismatch: store listed {obj.size} bytes, received {size}", None
-    sha, md5 = _digests(staged)
+    sha, md5 = file_digests(staged, md5=bool(obj.md5))
     if obj.md5 and md5 != obj.md5:
         return f"checksum mismatch: store recorded MD5 {obj.md5}, received {md5}", sha
     return None, sha

@@ -15,6 +15,7 @@ dbt runs in this process, in the Spark session that registered the raw tables (o
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,9 +26,25 @@ from atlas_pipeline.lib.raw_relations import sql_literal
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
 
 SPARK_TARGET = "spark"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# What `atlas run --engine spark` builds on Spark (and tests/e2e/test_spark_engine.py proves): every
+# model but the report views, and the singular tests (reconciliation, conservation, no line in two
+# files). The rpt_* views read forecast tables Dagster's Python assets write into DuckDB; the ~300
+# generic column tests and the dbt unit tests check the same SQL in the DuckDB build.
+SPARK_BUILD_ARGS = ("build", "--exclude", "reports", "test_type:generic", "--exclude-resource-type", "unit_test")
+NOT_BUILT_ON_SPARK = (
+    "not on Spark: rpt_* report views, forecasts/anomalies/budgets (Dagster's Python assets), generic column "
+    "tests and dbt unit tests (run in the DuckDB build); `atlas sql`, the dashboard and the published snapshot "
+    "read DuckDB's warehouse"
+)
 # Besides raw.*, the models read the landing manifest's current deliveries (incremental billing
 # marts, delivery completeness): a parquet copy of it.
 LANDING_RELATIONS = ("current_files",)
+
+
+def java_available() -> bool:
+    """Whether a Java runtime can start Spark's JVM (a `java` on PATH or JAVA_HOME set)."""
+    return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
 
 
 def _quote(name: str) -> str:
@@ -154,11 +171,9 @@ def _keep_ansi_mode() -> None:
     SparkCredentials._atlas_ansi = True
 
 
-def build_on_spark(warehouse: Path, spark_dir: Path, dbt_args: Sequence[str] = ("build",)) -> bool:
-    """Register `raw.*` (from the DuckDB warehouse's landing) in Spark, then run `dbt <dbt_args>` on
-    the `spark` target, in this process; True when every node succeeded."""
-    from dbt.cli.main import dbtRunner
-
+def start_spark(warehouse: Path, spark_dir: Path):
+    """The Spark session dbt will run in, with `raw.*` (from the DuckDB warehouse's landing) and the
+    landing manifest registered; the environment set for the `spark` dbt target."""
     spark_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update({"ATLAS_ENGINE": "spark", "ATLAS_SPARK_DIR": str(spark_dir)})
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -166,11 +181,58 @@ def build_on_spark(warehouse: Path, spark_dir: Path, dbt_args: Sequence[str] = (
     spark = spark_session(spark_dir)
     for statement in raw_table_statements(warehouse, spark_dir):
         spark.sql(statement)
+    return spark
+
+
+def run_dbt_on_spark(spark_dir: Path, dbt_args: Sequence[str]) -> bool:
+    """`dbt <dbt_args>` on the `spark` target, in this process's Spark session (start_spark first);
+    True when every node succeeded. run_results.json lands in `spark_dir/target`."""
+    from dbt.cli.main import dbtRunner
+
     result = dbtRunner().invoke([
         *dbt_args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target", SPARK_TARGET, "--target-path", str(spark_dir / "target"), "--log-path", str(spark_dir / "logs"),
     ])
     return bool(result.success)
+
+
+def build_on_spark(warehouse: Path, spark_dir: Path, dbt_args: Sequence[str] = ("build",)) -> bool:
+    """Register `raw.*` (from the DuckDB warehouse's landing) in Spark, then run `dbt <dbt_args>` on
+    the `spark` target, in this process; True when every node succeeded."""
+    start_spark(warehouse, spark_dir)
+    return run_dbt_on_spark(spark_dir, dbt_args)
+
+
+def spark_build_command(warehouse: Path, spark_dir: Path, dbt_args: Sequence[str] = SPARK_BUILD_ARGS) -> list[str]:
+    """The command that builds the dbt project on Spark in its own process (its JVM ends with it)."""
+    import sys
+
+    return [sys.executable, "-m", "atlas_pipeline.lib.spark_engine", str(warehouse), str(spark_dir), *dbt_args]
+
+
+def build_in_subprocess(warehouse: Path, spark_dir: Path, record=print,
+                        dbt_args: Sequence[str] = SPARK_BUILD_ARGS) -> tuple[bool, str]:
+    """Build on Spark in a child process, a fresh Spark warehouse each time (the catalog lives for one
+    build: tables over existing folders would be refused); every output line goes to `record`.
+    Returns (success, dbt's closing "Done. PASS=… ERROR=…" line or the last line printed)."""
+    import subprocess
+
+    shutil.rmtree(spark_dir / "warehouse", ignore_errors=True)
+    spark_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", "127.0.0.1"),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    done, last = "", ""
+    with subprocess.Popen(spark_build_command(warehouse, spark_dir, dbt_args), env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            record(line)
+            text = _ANSI.sub("", line).strip()
+            last = text or last
+            if "Done. PASS=" in text:
+                done = text[text.index("Done. PASS="):]
+    return proc.returncode == 0, done or last
 
 
 def main(argv: Sequence[str] | None = None) -> int:

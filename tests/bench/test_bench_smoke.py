@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 HARNESS = Path(__file__).parents[2] / "bench" / "billing_pipeline.py"
 
@@ -36,6 +37,14 @@ def test_harness_reports_every_stage_with_rows_time_memory_and_floor_ratio(tmp_p
     assert focus["rows"] >= result["stages"][0]["rows"] // 2
     assert result["focus_mart_x_rename_and_cast"] > 0 and result["definitions_load_seconds"] > 0
     assert "FOCUS mart" in capsys.readouterr().out
+    # DuckDB's build beside the floor, in wall, in-dbt and CPU time (`--engine spark` adds Spark's:
+    # not run here, a Spark start costs more than this whole test).
+    assert result["engine"] == "duckdb" and "spark_build" not in result
+    build = result["duckdb_build"]
+    dbt_stages = ("staging + intermediate", "FOCUS mart", "daily mart")
+    assert build["build_seconds"] == pytest.approx(sum(s["seconds"] for s in result["stages"] if s["name"] in dbt_stages))
+    assert 0 < build["model_seconds"] < build["build_seconds"]
+    assert build["build_cpu_seconds"] > 0 and result["floor"]["cpu_seconds"] > 0 and result["landing_cpu_seconds"] > 0
 
     # With two months the harness re-delivers the second and times the incremental daily run: the
     # FOCUS mart then holds both months once, with only the second rebuilt.

@@ -2,20 +2,19 @@
 once more on a real local Spark (PySpark in local mode, dbt-spark's session method, the machine's
 JDK), reading the same landed parquet; its marts equal DuckDB's row for row and to the cent.
 
-Spark runs in a subprocess (`python -m atlas_pipeline.lib.spark_engine`), so its JVM ends with the
-build; the tables it wrote are parquet under the Spark warehouse folder, read here with DuckDB."""
+Spark runs in a subprocess (`python -m atlas_pipeline.lib.spark_engine`, as `atlas run --engine
+spark` starts it), so its JVM ends with the build; the tables it wrote are parquet under the Spark
+warehouse folder, read here with DuckDB."""
 
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from atlas_pipeline.lib.spark_engine import build_in_subprocess, java_available
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]
 
@@ -42,17 +41,15 @@ def spark_build(materialized, tmp_path_factory):
     Singular tests (reconciliation, conservation, no line in two files) run on Spark; the ~300
     generic column tests are left to the DuckDB build (same SQL through the same macros), to keep
     the suite inside CI's budget."""
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    if not java_available():
         pytest.skip("no Java runtime: Spark needs a JDK (17 on these machines)")
     paths, refresh, _ = materialized
     assert refresh.success
     spark_dir = tmp_path_factory.mktemp("spark")
-    done = subprocess.run(
-        [sys.executable, "-m", "atlas_pipeline.lib.spark_engine", str(paths.warehouse), str(spark_dir),
-         "build", "--exclude", "reports", "test_type:generic", "--exclude-resource-type", "unit_test"],
-        capture_output=True, text=True, timeout=900, env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"},
-    )
-    return paths.warehouse, spark_dir, done
+    # What `atlas run --engine spark` runs after the DuckDB build (cli.py), selection included.
+    lines: list[str] = []
+    ok, last = build_in_subprocess(paths.warehouse, spark_dir, record=lines.append)
+    return paths.warehouse, spark_dir, (ok, last, lines)
 
 
 def _spark_table(spark_dir: Path, name: str) -> str:
@@ -62,10 +59,10 @@ def _spark_table(spark_dir: Path, name: str) -> str:
 
 
 def test_every_model_and_test_passes_on_spark(spark_build):
-    _, _, done = spark_build
-    tail = "\n".join((done.stdout + done.stderr).splitlines()[-60:])
-    assert done.returncode == 0, tail
-    assert "ERROR=0" in done.stdout, tail
+    _, _, (ok, last, lines) = spark_build
+    tail = "\n".join(lines[-60:])
+    assert ok, tail
+    assert last.startswith("Done. PASS=") and "ERROR=0" in last, tail
 
 
 def _rows(con: duckdb.DuckDBPyConnection, relation: str, items: list[str]) -> list[tuple]:

@@ -1,21 +1,43 @@
-"""The Dagster graph loads and is reviewed: asset keys, groups, jobs and schedules are snapshotted
-here, so graph changes show up in review."""
+"""The Dagster graph loads and is reviewed: asset keys, deps, groups, partitions, checks (and
+whether each blocks), jobs, schedules and sensors are snapshotted in `tests/snapshots/definitions.yaml`,
+so any graph change shows up in review as a diff of that file.
+
+After an intended change, rewrite the snapshot and commit it with the change:
+
+    ATLAS_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/unit/test_definitions.py -k snapshot
+"""
 
 from __future__ import annotations
 
+import difflib
+import functools
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import yaml
 
 from atlas_pipeline.lib.settings import REPO_ROOT
 
+SNAPSHOT = Path(__file__).resolve().parents[1] / "snapshots" / "definitions.yaml"
+UPDATE_FLAG = "ATLAS_UPDATE_SNAPSHOTS"
 
+
+@functools.cache
 def _defs() -> dg.Definitions:
+    """The definitions of the repository's own declarations (`assets/`, never a developer's
+    $ATLAS_ASSETS), loaded once for the module: a load takes seconds (dbt manifest, GX suites)."""
     from atlas_pipeline.definitions import defs
 
-    return defs()
+    own = os.environ.pop("ATLAS_ASSETS", None)
+    try:
+        return defs()
+    finally:
+        if own is not None:
+            os.environ["ATLAS_ASSETS"] = own
 
 
 def test_graph_reads_left_to_right_by_stage():
@@ -159,3 +181,113 @@ def test_a_run_rebuilds_only_the_reports_downstream_of_what_changed():
     stale = RunPlan(stale={dg.AssetKey("rpt_gpu_health_daily"): "code changed since its last build"})
     assert names(stale) == {"rpt_gpu_health_daily", "atlas_overview"}
     assert names(RunPlan()) == set()
+
+
+def _partitions(partitions_def: dg.PartitionsDefinition | None) -> str | None:
+    """A stable one-line name of a partitions definition (no object ids, no current time)."""
+    if partitions_def is None:
+        return None
+    if isinstance(partitions_def, dg.DynamicPartitionsDefinition):
+        return f"dynamic {partitions_def.name}"
+    if isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
+        return (f"time window cron={partitions_def.cron_schedule!r} start={partitions_def.start.isoformat()} "
+                f"timezone={partitions_def.timezone} fmt={partitions_def.fmt!r}")
+    if isinstance(partitions_def, dg.StaticPartitionsDefinition):
+        return "static " + ",".join(partitions_def.get_partition_keys())
+    if isinstance(partitions_def, dg.MultiPartitionsDefinition):
+        return "multi " + " x ".join(
+            f"{dim.name}=({_partitions(dim.partitions_def)})" for dim in partitions_def.partitions_defs)
+    return type(partitions_def).__name__
+
+
+def graph_snapshot(defs: dg.Definitions) -> dict[str, Any]:
+    """The reviewable shape of the graph: plain, sorted data with no paths, ids or times in it."""
+    graph = defs.resolve_asset_graph()
+    checks_by_asset: dict[str, dict[str, str]] = {}
+    for check_key in graph.asset_check_keys:
+        check = graph.get(check_key)
+        checks_by_asset.setdefault(check_key.asset_key.to_user_string(), {})[check_key.name] = (
+            "blocking" if check.blocking else "warn")
+    assets: dict[str, Any] = {}
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        entry: dict[str, Any] = {"group": node.group_name}
+        if node.is_external:
+            entry["kind"] = "observable source" if node.is_observable else "external"
+        if node.partitions_def is not None:
+            entry["partitions"] = _partitions(node.partitions_def)
+        deps = sorted(parent.to_user_string() for parent in node.parent_keys)
+        if deps:
+            entry["deps"] = deps
+        mappings = {parent.to_user_string(): type(mapping).__name__
+                    for parent, mapping in node.partition_mappings.items()}
+        if mappings:
+            entry["partition_mappings"] = dict(sorted(mappings.items()))
+        checks = checks_by_asset.get(key.to_user_string())
+        if checks:
+            entry["checks"] = dict(sorted(checks.items()))
+        assets[key.to_user_string()] = entry
+    jobs: dict[str, Any] = {}
+    for job in sorted(defs.resolve_all_job_defs(), key=lambda j: j.name):
+        if job.name.startswith("__"):  # Dagster's implicit all-assets job
+            continue
+        entry = {"assets": sorted(k.to_user_string() for k in job.asset_layer.selected_asset_keys)}
+        if job.partitions_def is not None:
+            entry["partitions"] = _partitions(job.partitions_def)
+        jobs[job.name] = entry
+    schedules = {
+        s.name: {"cron": s.cron_schedule, "timezone": s.execution_timezone, "job": s.job_name,
+                 "default_status": s.default_status.value}
+        for s in sorted(defs.schedules or [], key=lambda s: s.name)
+    }
+    sensors: dict[str, Any] = {}
+    for sensor in sorted(defs.sensors or [], key=lambda s: s.name):
+        entry = {"type": sensor.sensor_type.value, "default_status": sensor.default_status.value,
+                 "minimum_interval_seconds": sensor.minimum_interval_seconds}
+        if sensor.has_jobs:
+            entry["jobs"] = sorted(job.name for job in sensor.jobs)
+        selection = sensor.asset_selection
+        if isinstance(selection, dg.AssetSelection):
+            monitored = selection.resolve_checks(graph)
+            if monitored:
+                entry["monitors_checks"] = sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in monitored)
+        sensors[sensor.name] = entry
+    return {"assets": assets, "jobs": jobs, "schedules": schedules, "sensors": sensors}
+
+
+def _render(snapshot: dict[str, Any]) -> str:
+    header = ("# The Dagster graph as tests/unit/test_definitions.py sees it. Do not edit by hand:\n"
+              f"#   {UPDATE_FLAG}=1 .venv/bin/pytest tests/unit/test_definitions.py -k snapshot\n")
+    return header + yaml.safe_dump(snapshot, sort_keys=True, default_flow_style=False, width=200)
+
+
+def test_definitions_match_the_reviewed_snapshot():
+    """Any change to the graph (an asset, a dep, a group, a partitions definition, a check or its
+    blocking, a job's selection, a schedule, a sensor) changes tests/snapshots/definitions.yaml."""
+    live = _render(graph_snapshot(_defs()))
+    if os.environ.get(UPDATE_FLAG) == "1":
+        SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
+        SNAPSHOT.write_text(live)
+    committed = SNAPSHOT.read_text() if SNAPSHOT.exists() else ""
+    if committed != live:
+        diff = "".join(difflib.unified_diff(
+            committed.splitlines(keepends=True), live.splitlines(keepends=True),
+            fromfile=f"{SNAPSHOT.relative_to(REPO_ROOT)} (committed)", tofile="live definitions"))
+        raise AssertionError(
+            f"The Dagster graph differs from its reviewed snapshot. If the change is intended, run\n"
+            f"  {UPDATE_FLAG}=1 .venv/bin/pytest tests/unit/test_definitions.py -k snapshot\n"
+            f"and commit the snapshot with it.\n\n{diff}")
+
+
+def test_snapshot_names_partitions_and_blocking_checks_stably():
+    """The snapshot is plain data a reviewer can read: a partitioned asset says which partitions,
+    a blocking check says so, and nothing in it depends on this machine (paths, object ids)."""
+    snapshot = graph_snapshot(_defs())
+    assets = snapshot["assets"]
+    assert assets["focus_cost_and_usage"]["partitions"] == "dynamic billing_periods"
+    assert assets["raw/aws_cur2"]["checks"]["gx_raw_aws_cur2"] == "blocking"
+    assert "warn" in {v for a in assets.values() for v in a.get("checks", {}).values()}
+    assert snapshot["jobs"]["billing_job"]["partitions"] == "dynamic billing_periods"
+    text = _render(snapshot)
+    assert str(REPO_ROOT) not in text and " at 0x" not in text
+    assert yaml.safe_load(text) == snapshot

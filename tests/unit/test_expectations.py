@@ -23,7 +23,10 @@ from atlas_pipeline.lib.expectations import (
 from atlas_pipeline.lib.settings import CHECKS_DIR
 from atlas_pipeline.lib.sources import DeclarationError
 
-AWS_SUITE = CHECKS_DIR / "raw" / "aws_cur2.json"
+# The GX wrapper's tests run on a fuller suite than the bundled raw one: the CUR 2.0 suite as it was
+# before its not-null and currency rules moved to their one home, the file contract
+# (checks/files/aws_cur2.yaml; tests/unit/test_one_home_per_rule.py).
+AWS_SUITE = Path(__file__).resolve().parents[1] / "fixtures" / "gx" / "aws_cur2_full_suite.json"
 T0 = datetime(2026, 8, 1, tzinfo=UTC)
 T1 = datetime(2026, 8, 1, 1, tzinfo=UTC)
 
@@ -103,11 +106,17 @@ def test_bundled_suites_load_and_are_blocking():
         "warn_tag_coverage", "warn_daily_cost_spike", "warn_telemetry_gaps"
     }
     assert all(s.declared_in.parent.name == "warn" for s in suites.values() if not s.blocking)
-    not_null = {e.kwargs["column"] for e in aws.expectations if e.type == "expect_column_values_to_not_be_null"}
+    # The mandatory CUR columns are never null: a rule of the file contract (one home), not repeated here.
+    from atlas_pipeline.lib.file_validation import contract_for
+
+    contract = contract_for("aws_cur2")
+    not_null = {c.name for c in contract.columns if c.required and c.not_null}
     assert not_null >= {
         "identity_line_item_id", "line_item_line_item_type", "line_item_usage_start_date",
         "bill_payer_account_id", "line_item_unblended_cost",
     }
+    repeated = {e.kwargs.get("column") for e in aws.expectations if e.type == "expect_column_values_to_not_be_null"}
+    assert not (repeated & not_null)
 
 
 @pytest.mark.parametrize("name", sorted(GOOD_ROWS))

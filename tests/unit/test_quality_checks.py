@@ -12,7 +12,6 @@ import dagster as dg
 from atlas_pipeline.defs.quality.checks import build_suite_checks, quality
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.expectations import load_suites
-from atlas_pipeline.lib.settings import CHECKS_DIR
 from atlas_pipeline.lib.warehouse import connect
 
 GOOD = [
@@ -28,10 +27,11 @@ BAD = [
 
 
 def _checks_dir(tmp_path: Path, blocking: bool = True) -> Path:
-    """A checks folder holding a copy of the bundled CUR 2.0 suite."""
+    """A checks folder holding a CUR 2.0 suite: the fuller one the GX wrapper's tests use (the bundled
+    raw suite leaves not-null ids and currencies to the file contract, their one home)."""
     folder = tmp_path / "checks" / "raw"
     folder.mkdir(parents=True)
-    data = json.loads((CHECKS_DIR / "raw" / "aws_cur2.json").read_text())
+    data = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "gx" / "aws_cur2_full_suite.json").read_text())
     data["meta"]["atlas"]["blocking"] = blocking
     (folder / "aws_cur2.json").write_text(json.dumps(data))
     return folder.parent
