@@ -5,7 +5,9 @@ nothing to do costs, as a fraction of the full build of the same estate.
 2. no-op: `atlas run` again, nothing delivered (the saved fingerprint answers: no Dagster load);
 3. no-op, planned: the same with the fingerprint removed (Dagster's records and the stores decide);
 4. restated month: the last billing month re-delivered by every provider (AWS/GCP rewrite the
-   month's files, Azure writes a new run folder), as they do daily until the month closes;
+   month's files, Azure writes a new run folder), as they do daily until the month closes; Azure's
+   new run withdraws its last lines (`--withdrawn`), so the month's numbers really change and what
+   is built from them (forecasts included) must be redone, not found unchanged;
 5. new telemetry day: the held-back day's DCGM, Prometheus, nvidia-smi and sacct files arrive.
 
 Each is a separate `atlas run` process (interpreter start-up included: what users wait for), timed
@@ -22,6 +24,7 @@ Scales are billing line items per month (as bench/billing_pipeline.py); telemetr
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -105,7 +108,45 @@ def redeliver_month(exports: Path, period: str) -> None:
     redeliver(exports, period)
 
 
-def run(scale: str, months: int, home: Path, telemetry_days: int) -> dict:
+def restate_month(exports: Path, period: str, withdrawn: int) -> int:
+    """`redeliver_month`, and each new Azure run folder withdraws the last `withdrawn` lines of its
+    CSV (its manifest says so: a restatement that shrank), its files written now (the newest
+    delivery is the one with the newest objects). Returns the lines withdrawn. Once per estate:
+    `redeliver_month` copies every run folder of the month, so a second call would deliver several
+    new runs at once."""
+    folders = lambda: {p for p in exports.glob("azure/**/*-*/*") if p.is_dir()}  # noqa: E731
+    before = folders()
+    redeliver_month(exports, period)
+    removed = 0
+    for folder in sorted(folders() - before) if withdrawn else []:
+        manifest_path = folder / "manifest.json"
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8-sig"))
+        counts = {}
+        for part in sorted(folder.glob("*.csv")):
+            with open(part, newline="", encoding="utf-8-sig") as handle:
+                header, *rows = list(csv.reader(handle))
+            kept = rows[:-withdrawn] if len(rows) > withdrawn else rows
+            removed += len(rows) - len(kept)
+            with open(part, "w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows([header, *kept])
+            counts[part.name] = (part.stat().st_size, len(kept))
+        old_run = manifest.get("runInfo", {}).get("runId")
+        manifest.setdefault("runInfo", {})["runId"] = folder.name
+        for blob in manifest.get("blobs", []):
+            name = blob["blobName"].rsplit("/", 1)[-1]
+            if old_run:
+                blob["blobName"] = blob["blobName"].replace(old_run, folder.name)
+            if name in counts:
+                blob["byteCount"], blob["dataRowCount"] = counts[name]
+        manifest["byteCount"] = sum(b for b, _ in counts.values())
+        manifest["dataRowCount"] = sum(r for _, r in counts.values())
+        manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        for path in folder.iterdir():
+            os.utime(path)
+    return removed
+
+
+def run(scale: str, months: int, home: Path, telemetry_days: int, withdrawn: int = 3) -> dict:
     start = date(2026, 1, 1) if months > 3 else date(2026, 8, 1)
     if home.exists():
         shutil.rmtree(home)
@@ -122,8 +163,8 @@ def run(scale: str, months: int, home: Path, telemetry_days: int) -> dict:
     (home / "state" / "last_run.json").unlink(missing_ok=True)
     results.append(_atlas_run(home, exports, "no-op, planned from Dagster's records"))
     last_month = f"{start.year + (start.month - 1 + months - 1) // 12:04d}-{(start.month - 1 + months - 1) % 12 + 1:02d}"
-    redeliver_month(exports, last_month)
-    results.append(_atlas_run(home, exports, f"restated month ({last_month})"))
+    removed = restate_month(exports, last_month, withdrawn)
+    results.append(_atlas_run(home, exports, f"restated month ({last_month}, {removed} lines withdrawn)"))
     if day:
         _move_day(exports, held, day, back=True)
         results.append(_atlas_run(home, exports, f"new telemetry day ({day}, {held_files} files)"))
@@ -157,11 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=sorted(SCALES), default="sample")
     parser.add_argument("--months", type=int, default=3)
     parser.add_argument("--telemetry-days", type=int, default=31, help="days of telemetry (the last N of the estate)")
+    parser.add_argument("--withdrawn", type=int, default=3,
+                        help="lines the restated month's Azure re-delivery withdraws (0: the same lines again)")
     parser.add_argument("--home", type=Path, default=None, help="work folder (default $ATLAS_HOME/bench-incremental-…)")
     args = parser.parse_args(argv)
     base = Path(os.environ.get("ATLAS_HOME", REPO / ".atlas"))
     home = args.home or base / f"bench-incremental-{args.scale}-{args.months}m"
-    result = run(args.scale, args.months, home.resolve(), args.telemetry_days)
+    result = run(args.scale, args.months, home.resolve(), args.telemetry_days, args.withdrawn)
     print(format_table(result))
     print(f"JSON: {home / 'bench' / 'incremental.json'}")
     return 0

@@ -339,22 +339,47 @@ def _forecast_dates(run: PipelineRun) -> list[str]:
     return dates
 
 
-def affected_forecasts(graph, plan: RunPlan) -> set:
-    """The forecast assets downstream of what `plan` rebuilds: a new telemetry day refits the
-    GPU-hours forecast, not the spend forecast; a restated billing month the spend forecast, its
-    anomalies and budgets, not the GPU-hours one (unless GPU cost rebuilt from billing feeds it)."""
-    import dagster as dg
-
-    from atlas_pipeline.defs.automation.jobs import FORECAST_SELECTION, PARTITION_TAG
+def _rebuilt(graph, plan: RunPlan) -> set:
+    """The warehouse assets `plan` rebuilds: its unpartitioned assets and every asset of a
+    partitions definition with partitions to build."""
+    from atlas_pipeline.defs.automation.jobs import PARTITION_TAG
 
     rebuilt = set(plan.before) | set(plan.after)
     for key in graph.get_all_asset_keys():
         name = (graph.get(key).tags or {}).get(PARTITION_TAG)
         if name and plan.keys(name):
             rebuilt.add(key)
+    return rebuilt
+
+
+def affected_forecasts(graph, plan: RunPlan) -> set:
+    """The forecast assets downstream of what `plan` rebuilds: a new telemetry day refits the
+    GPU-hours forecast, not the spend forecast; a restated billing month the spend forecast, its
+    anomalies and budgets, not the GPU-hours one (unless GPU cost rebuilt from billing feeds it)."""
+    import dagster as dg
+
+    from atlas_pipeline.defs.automation.jobs import FORECAST_SELECTION
+
+    rebuilt = _rebuilt(graph, plan)
     if not rebuilt:
         return set()
     return set(FORECAST_SELECTION.resolve(graph)) & set(dg.AssetSelection.assets(*rebuilt).downstream().resolve(graph))
+
+
+def affected_reports(graph, plan: RunPlan, forecasts: Iterable) -> set:
+    """The report assets (rpt_* views, the overview, the scheduler hints) to rebuild: those
+    downstream of what this run rebuilt — the plan's assets and the `forecasts` it made — and of the
+    reports that no longer stand (never built, code changed, relation missing). A report view whose
+    inputs were not rebuilt is current as it is (a view reads its inputs when queried) and its tests
+    would read the rows they passed on last time: a restated billing month leaves the GPU health and
+    utilization reports alone, a new telemetry day the spend reports."""
+    import dagster as dg
+
+    from atlas_pipeline.defs.automation.jobs import REPORT_SELECTION
+
+    reports = set(REPORT_SELECTION.resolve(graph))
+    rebuilt = _rebuilt(graph, plan) | set(forecasts) | (reports & set(plan.stale))
+    return reports & set(dg.AssetSelection.assets(*rebuilt).downstream().resolve(graph)) if rebuilt else set()
 
 
 def _forecasts_needed(run: PipelineRun, plan: RunPlan, dates: list[str]) -> tuple[list[str], list | None]:
@@ -381,11 +406,16 @@ def _forecasts_needed(run: PipelineRun, plan: RunPlan, dates: list[str]) -> tupl
     return never_made, None
 
 
-def _reports_needed(run: PipelineRun, plan: RunPlan, anything_ran: bool) -> bool:
-    from atlas_pipeline.defs.automation.jobs import REPORT_SELECTION
+def _reports_needed(run: PipelineRun, plan: RunPlan, forecasts: Iterable) -> list:
+    """The report assets this run rebuilds (see affected_reports); the overview too when its file is
+    missing."""
+    import dagster as dg
 
-    keys = REPORT_SELECTION.resolve(run.definitions.resolve_asset_graph())
-    return anything_ran or any(k in plan.stale for k in keys) or not run.paths.overview_report.exists()
+    graph = run.definitions.resolve_asset_graph()
+    needed = affected_reports(graph, plan, forecasts)
+    if not run.paths.overview_report.exists():
+        needed.add(dg.AssetKey("atlas_overview"))
+    return sorted(needed, key=str)
 
 
 def warehouse_stages(run: PipelineRun, plan: RunPlan) -> None:
@@ -490,12 +520,18 @@ def _run_locked(run: PipelineRun, atlas_command: str, started: float) -> int:
     if plan is None or plan.problems:
         return _finish(run, plan, atlas_command, started)
 
+    from atlas_pipeline.defs.automation.jobs import FORECAST_SELECTION, REPORT_SELECTION
+
     anything_ran = plan.warehouse_changes
+    forecasts_made: set = set()
     warehouse_stages(run, plan)
 
     if run.ok and run.paths.warehouse.exists():
         dates = run.step("forecast as-of dates", lambda: _forecast_dates(run)) or []
         needed, selection = _forecasts_needed(run, plan, dates) if run.ok else ([], None)
+        if needed:
+            forecasts_made |= set(FORECAST_SELECTION.resolve(run.definitions.resolve_asset_graph())
+                                  if selection is None else selection)
         if run.ok and not dates:
             out.line("– forecasts    no cost or GPU-hours history in the warehouse: nothing to forecast")
         for as_of in needed:
@@ -506,10 +542,12 @@ def _run_locked(run: PipelineRun, atlas_command: str, started: float) -> int:
                 which = "" if selection is None else " (" + ", ".join(k.to_user_string() for k in selection) + ")"
                 stage.summary = f"as of {as_of}{which}: " + result_summary([result])
             anything_ran = True
-    if run.ok and _reports_needed(run, plan, anything_ran):
+    reports = _reports_needed(run, plan, forecasts_made) if run.ok else []
+    if reports:
         with out.stage("reports") as stage:
-            result = run.execute(stage, "report_job")
-            stage.summary = "rpt_* views and the overview: " + result_summary([result])
+            result = run.execute(stage, "report_job", asset_selection=reports)
+            stage.summary = (f"{len(reports)} of {len(REPORT_SELECTION.resolve(run.definitions.resolve_asset_graph()))} "
+                             "report assets (what changed feeds them): " + result_summary([result]))
         anything_ran = True
     if run.ok and (anything_ran or not paths.published_warehouse.exists()):
         from atlas_pipeline.lib.publish import publish_snapshot

@@ -24,7 +24,7 @@ _SYSTEM_SCHEMAS = ("information_schema", "pg_catalog")
 
 PYTHON_TABLES = {
     ("main", "forecast_runs"): "Per forecast series and as-of date: the model chosen and its backtest error, "
-                               "or why no forecast was made.",
+                               "or why no forecast was made; the fingerprint of its input.",
     ("main", "forecast_backtest_metrics"): "Per series, candidate model and as-of date: MAE, MAPE, MASE and "
                                            "interval coverage of the expanding-window backtest.",
     ("quality", "check_results"): "One row per check evaluation (asset x partition x check): passed, failed, "

@@ -2,7 +2,7 @@
 
     Which periods: the dbt var `billing_periods` when it is set — Dagster runs the billing models
     as assets partitioned by billing period and passes the run's partitions
-    (`--vars '{billing_periods: [2026-09, 2026-10]}'`), and the model then builds exactly those
+    (`ATLAS_DBT_PARTITIONS='{"billing_periods": ["2026-09", "2026-10"]}'`, or `--vars` by hand), and the model then builds exactly those
     periods, on its first build too. Without the var (a plain `dbt build`), the periods whose current
     delivery changed since the model was last built: the watermark is the model's own `loaded_at`
     column (dbt's run start time, stamped on every row it writes), and a delivery that became current
@@ -12,10 +12,17 @@
     --full-refresh`, a backfill of every partition, `dbt build --full-refresh`) rebuilds all
     periods: needed after changing the mappings or the seeds (fx_rates, service categories). -#}
 
-{#- The run's partitions from the dbt var `name` (a list, or a comma-separated string), or none
-    when the var is not set. -#}
+{#- The run's partitions from the dbt var `name` (a list, or a comma-separated string), else from
+    the JSON object in the environment variable ATLAS_DBT_PARTITIONS (`{"billing_periods": [...]}`,
+    what Dagster passes), or none when neither names them. The environment variable is read only
+    when executing: dbt's partial parsing keeps working (any change of `--vars` makes dbt re-parse
+    the whole project, seconds per run), and the keys never shape a parsed node (configs, refs). -#}
 {% macro partition_keys_var(name) -%}
     {%- set keys = var(name, none) -%}
+    {%- if keys is none and execute -%}
+        {%- set passed = fromjson(env_var('ATLAS_DBT_PARTITIONS', '') or '{}') -%}
+        {%- set keys = passed.get(name) if passed is mapping else none -%}
+    {%- endif -%}
     {%- if keys is none -%}{{ return(none) }}{%- endif -%}
     {%- if keys is string -%}{%- set keys = keys.split(',') -%}{%- endif -%}
     {{ return(keys | map('string') | map('trim') | list) }}

@@ -7,7 +7,8 @@ estate of three billing months from three providers (tests/e2e/real_estates.py):
   (and a new month: adds its partition first);
 - a backfill of that one month, launched the way the UI launches it (`dagster asset materialize
   --partition`, a real run on the instance), rebuilds that month only: its rows are the restated
-  delivery's, the other months keep their rows and their load stamps; dbt got the month as a var;
+  delivery's, the other months keep their rows and their load stamps; dbt got the month (in
+  ATLAS_DBT_PARTITIONS); the marts are then exactly what a full rebuild of every month builds;
 - after the partition run, `warehouse_after_partitions` refreshes exactly what depends on it;
 - a new telemetry day is one telemetry partition, and the other days stay as they were.
 """
@@ -170,7 +171,7 @@ def test_a_backfill_of_one_month_rebuilds_that_month_only(estate):
         run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)}
     assert partitions == {"2023-09"}
     messages = " ".join(e.message for e in instance.all_logs(run.run_id))
-    assert '--vars {"billing_periods": ["2023-09"]}' in messages
+    assert 'ATLAS_DBT_PARTITIONS={"billing_periods": ["2023-09"]}' in messages
     pytest.backfill_run_id = run.run_id
 
 
@@ -189,6 +190,30 @@ def test_after_the_partition_run_the_downstream_refresh_is_exactly_what_depends_
     selected = {k.to_user_string() for k in request.asset_selection}
     assert {"cost_by_team_monthly", "billing_row_conservation", "data_quality_summary"} <= selected
     assert not selected & {"fx_rates", "raw/gpu_nodes", "stg_cluster__gpu_nodes", "focus_cost_and_usage"}
+
+
+def test_the_restated_month_built_alone_equals_a_full_rebuild(estate):
+    """After the one-month backfill, the billing marts (and the views over them) hold exactly what a
+    full refresh of every period from the same deliveries builds, the build stamps aside."""
+    paths, instance, definitions, _, _ = estate
+    from atlas_pipeline.lib.pipeline_run import refresh_warehouse
+
+    queries = {
+        "focus_cost_and_usage": "select * exclude (x_loaded_at) from main.focus_cost_and_usage order by all",
+        "fct_cost_daily": "select * exclude (loaded_at) from main.fct_cost_daily order by all",
+        "cost_by_team_monthly": "select * from main.cost_by_team_monthly order by all",
+    }
+
+    def marts() -> dict[str, list[tuple]]:
+        return {name: _query(paths.warehouse, sql) for name, sql in queries.items()}
+
+    incremental = marts()
+    assert {p for p, *_ in _query(paths.warehouse, "select distinct billing_period from main.fct_cost_daily")} == {
+        "2022-08", "2023-09", "2023-11"}
+    rebuilt = refresh_warehouse(paths, instance, definitions, full_refresh=True)
+    assert rebuilt.success, [e.message for e in rebuilt.all_events if e.is_failure]
+    assert sorted(rebuilt.plan.keys("billing_periods")) == ["2022-08", "2023-09", "2023-11"]
+    assert marts() == incremental
 
 
 def _shift_prometheus_day(source: Path, target: Path, seconds: int) -> None:

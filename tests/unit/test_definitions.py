@@ -191,6 +191,32 @@ def test_a_run_refits_only_the_forecasts_downstream_of_what_changed():
     assert names(RunPlan(partitions={"billing_periods": [], "telemetry_days": []})) == set()
 
 
+def test_a_run_rebuilds_only_the_reports_downstream_of_what_changed():
+    """`atlas run`: a restated billing month rebuilds the spend, forecast and GPU cost reports and the
+    overview, not the GPU health/utilization reports; a new telemetry day not the spend reports; a
+    report whose code changed is rebuilt (and the overview that reads it) although nothing feeds it."""
+    import dagster as dg
+
+    from atlas_pipeline.lib.pipeline_run import affected_forecasts, affected_reports
+    from atlas_pipeline.lib.run_plan import RunPlan
+
+    graph = _defs().resolve_asset_graph()
+
+    def names(plan: RunPlan) -> set[str]:
+        return {k.to_user_string() for k in affected_reports(graph, plan, affected_forecasts(graph, plan))}
+
+    billing = names(RunPlan(partitions={"billing_periods": ["2026-12"]}, after={dg.AssetKey("data_quality_summary")}))
+    assert {"rpt_spend_daily", "rpt_forecast_cost_daily", "rpt_cost_anomalies", "rpt_gpu_cost_daily",
+            "atlas_overview"} <= billing
+    assert not billing & {"rpt_gpu_health_daily", "rpt_gpu_utilization_daily", "rpt_forecast_gpu_hours_daily"}
+    telemetry = names(RunPlan(partitions={"telemetry_days": ["2026-10-31"]}))
+    assert {"rpt_gpu_utilization_daily", "rpt_forecast_gpu_hours_daily", "atlas_overview"} <= telemetry
+    assert not telemetry & {"rpt_spend_daily", "rpt_spend_monthly", "rpt_forecast_cost_daily"}
+    stale = RunPlan(stale={dg.AssetKey("rpt_gpu_health_daily"): "code changed since its last build"})
+    assert names(stale) == {"rpt_gpu_health_daily", "atlas_overview"}
+    assert names(RunPlan()) == set()
+
+
 def _partitions(partitions_def: dg.PartitionsDefinition | None) -> str | None:
     """A stable one-line name of a partitions definition (no object ids, no current time)."""
     if partitions_def is None:

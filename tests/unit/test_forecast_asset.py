@@ -269,3 +269,42 @@ def test_forecast_settings_come_from_atlas_assets_else_the_repository(tmp_path: 
     (tmp_path / "forecast.yaml").write_text("horizon_days: 7\ncoverages: [0.9]\nmin_history_days: 14\nseries: [team]\n")
     settings = load_forecast_settings()
     assert (settings.horizon_days, settings.series, settings.declared_in) == (7, ("team",), str(tmp_path / "forecast.yaml"))
+
+
+def _forecast_tables(warehouse: Warehouse) -> dict[str, list]:
+    with warehouse.connect(read_only=True) as con:
+        return {
+            "forecasts": con.execute("select * from main.forecast_cost_daily order by all").fetchall(),
+            "runs": con.execute("select * from main.forecast_runs order by all").fetchall(),
+            "metrics": con.execute("select * from main.forecast_backtest_metrics order by all").fetchall(),
+        }
+
+
+def test_a_rerun_refits_only_the_series_whose_history_changed_and_equals_a_fresh_fit(tmp_path: Path):
+    """A restated day of Google Cloud's spend: the partition re-run keeps the forecasts of the series
+    whose input is unchanged and refits the others; the tables are then exactly those of a first
+    fit on the restated history (another warehouse)."""
+    restate = "update main.fct_cost_daily set effective_cost = effective_cost + 75 " \
+              "where provider_name = 'Google Cloud' and charge_date = ?"
+    rerun, fresh = Warehouse(atlas_home=str(tmp_path / "rerun")), Warehouse(atlas_home=str(tmp_path / "fresh"))
+    for w in (rerun, fresh):
+        Path(w.atlas_home).mkdir()
+        build_warehouse(Path(w.atlas_home) / "warehouse.duckdb")
+    instance = dg.DagsterInstance.ephemeral()
+
+    def kept(result: dg.ExecuteInProcessResult) -> int:
+        return result.asset_materializations_for_node("forecast_cost_daily")[0].metadata["series_kept"].value
+
+    assert kept(materialize(rerun, instance)) == 0
+    first = _forecast_tables(rerun)
+    assert kept(materialize(rerun, instance)) == 6  # nothing changed: every series kept, the tables as they were
+    assert _forecast_tables(rerun) == first
+    for w in (rerun, fresh):
+        with w.connect() as con:
+            con.execute(restate, [AS_OF - timedelta(days=3)])
+    # Google Cloud, and the service and team series that sum it, are refitted; AWS, Microsoft, Oracle kept.
+    assert kept(materialize(rerun, instance)) == 3
+    assert kept(materialize(fresh, dg.DagsterInstance.ephemeral())) == 0
+    restated = _forecast_tables(rerun)
+    assert restated == _forecast_tables(fresh)
+    assert restated["forecasts"] != first["forecasts"]

@@ -1,6 +1,8 @@
 """The daily spend forecast per declared series (provider for now), its job and its schedule."""
 
+import hashlib
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -51,7 +53,15 @@ _RUN_COLUMNS = {
     "model_name": "varchar",
     "backtest_mae": "double",  # an error measure, not money
     "refused_reason": "varchar",
+    # What the series' forecast was made from (see input_fingerprints): a re-run of the partition
+    # whose input is unchanged keeps that series' rows instead of refitting it.
+    "input_sha256": "varchar",
 }
+
+# The forecasting method: the model code and this asset's. A change to either refits every series.
+_METHOD_SHA = hashlib.sha256(
+    b"".join(p.read_bytes() for p in (Path(__file__), Path(__file__).parents[2] / "lib" / "forecasting.py"))
+).hexdigest()
 
 
 def _metric_columns(settings: ForecastSettings) -> dict[str, str]:
@@ -146,21 +156,80 @@ def _forecast_dimension(
     return forecasts, status.sort_values("series_key", ignore_index=True), metrics
 
 
-def replace_rows(con: duckdb.DuckDBPyConnection, where: str, params: list, frames: dict[str, pd.DataFrame]) -> None:
+def input_fingerprints(daily: pd.DataFrame, dimension: str, as_of: date, settings: ForecastSettings) -> dict[str, str]:
+    """Per series of one dimension: the sha256 of everything its forecast is computed from — its
+    daily history before `as_of` (day, currency, cost), the as-of date, the settings and the
+    forecasting code. The models are deterministic, so an equal fingerprint means an equal forecast."""
+    fixed = "|".join(str(v) for v in (_METHOD_SHA, dimension, as_of, settings.horizon_days, list(settings.coverages),
+                                      settings.min_history_days))
+    out = {}
+    for key, group in daily.groupby("series_key", sort=True):
+        rows = group[["usage_date", "billing_currency", "effective_cost"]].astype(str)
+        rows = rows.sort_values(["usage_date", "billing_currency"])
+        text = fixed + "\n" + "\n".join("|".join(r) for r in rows.itertuples(index=False))
+        out[str(key)] = hashlib.sha256(text.encode()).hexdigest()
+    return out
+
+
+def _previous_fingerprints(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[tuple[str, str], str]:
+    """(dimension, series) -> input fingerprint of this as-of date's last spend forecast ({} if none)."""
+    try:
+        rows = con.execute(
+            "select series_dimension, series_key, input_sha256 from main.forecast_runs "
+            "where as_of_date = ? and series_dimension <> 'gpu_cluster' and input_sha256 is not null", [as_of]
+        ).fetchall()
+    except duckdb.Error:  # no table, or written before fingerprints were kept
+        return {}
+    return {(d, k): sha for d, k, sha in rows}
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection, where: str, params: list, frames: dict[str, pd.DataFrame],
+    keep: pd.DataFrame | None = None,
+) -> None:
     """Per table: delete the rows `where` selects and insert the frame's, in one transaction
-    (readers see either the old or the new rows; a re-run replaces, never duplicates)."""
+    (readers see either the old or the new rows; a re-run replaces, never duplicates). Rows whose
+    (series_dimension, series_key) is in `keep` stay as they are."""
     con.execute("begin transaction")
     try:
+        if keep is not None:
+            con.register("_atlas_keep", keep[["series_dimension", "series_key"]])
         for table, frame in frames.items():
-            con.execute(f"delete from {table} where {where}", params)
+            unless = "" if keep is None else (
+                f" and not exists (select 1 from _atlas_keep k where k.series_dimension = {table}.series_dimension"
+                f" and k.series_key = {table}.series_key)")
+            con.execute(f"delete from {table} where {where}{unless}", params)
             if len(frame):
                 con.register("_atlas_rows", frame)
                 con.execute(f"insert into {table} by name select * from _atlas_rows")
                 con.unregister("_atlas_rows")
+        if keep is not None:
+            con.unregister("_atlas_keep")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
+
+
+def _partition_rows(
+    con: duckdb.DuckDBPyConnection, as_of: date, settings: ForecastSettings
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """This as-of date's spend forecasts, runs and backtest metrics as stored (money as floats)."""
+    forecast_columns = ", ".join(_forecast_columns(settings))
+    forecasts = con.execute(
+        f"select {forecast_columns} from main.forecast_cost_daily where as_of_date = ? "
+        "order by series_dimension, series_key, forecast_date", [as_of]).df()
+    status = con.execute(
+        f"select {', '.join(_RUN_COLUMNS)} from main.forecast_runs where as_of_date = ? and series_dimension <> "
+        "'gpu_cluster' order by series_dimension, series_key", [as_of]).df()
+    metrics = con.execute(
+        f"select {', '.join(_metric_columns(settings))} from main.forecast_backtest_metrics "
+        "where as_of_date = ? and measure = 'effective_cost' order by all", [as_of]).df()
+    for frame in (forecasts, status, metrics):
+        for column in ("as_of_date", "forecast_date"):
+            if column in frame:
+                frame[column] = pd.to_datetime(frame[column]).dt.date
+    return forecasts, status, metrics
 
 
 def _backtest_summary(metrics: pd.DataFrame) -> str:
@@ -231,7 +300,10 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
     `main.forecast_backtest_metrics` (series × candidate model × as-of date: MAE, MAPE, MASE against
     the weekly seasonal naive forecast, 80 % / 95 % interval coverage; the chosen model has the
     lowest MASE). Metadata holds month-end and quarter-end projections.
-    Re-materializing a partition replaces its rows.
+    Re-materializing a partition replaces its rows; a series whose input is unchanged since the
+    partition's last run (its history, the settings and the forecasting code: `input_sha256` in
+    `main.forecast_runs`) keeps its rows — the models are deterministic, a refit would write them
+    again — so a restated month refits only the series it changed.
     """
     as_of = date.fromisoformat(context.partition_key)
     settings = load_forecast_settings()
@@ -240,28 +312,48 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
             dailies = {dim: _read_daily(con, settings.series_column(dim), as_of) for dim in settings.series}
         except duckdb.CatalogException as exc:
             raise dg.Failure(description=f"main.fct_cost_daily is missing: materialize the marts first ({exc})") from exc
+        previous = _previous_fingerprints(con, as_of)
 
     for dim, daily in dailies.items():
         if daily.empty:
             context.log.warning(f"no {dim} cost rows before {as_of} in main.fct_cost_daily: nothing to forecast")
-    results = [_forecast_dimension(daily, dim, as_of, settings) for dim, daily in dailies.items()]
+    # A series whose input is what this partition's last forecast of it was made from keeps that
+    # forecast (a restated month that left its daily spend as it was); the others are refitted.
+    fingerprints = {dim: input_fingerprints(daily, dim, as_of, settings) for dim, daily in dailies.items()}
+    kept = pd.DataFrame(
+        [(dim, key) for dim, fps in fingerprints.items() for key, sha in fps.items() if previous.get((dim, key)) == sha],
+        columns=["series_dimension", "series_key"],
+    )
+    results = [
+        _forecast_dimension(daily[~daily["series_key"].isin(kept.loc[kept["series_dimension"] == dim, "series_key"])],
+                            dim, as_of, settings)
+        for dim, daily in dailies.items()
+    ]
     forecasts = pd.concat([f for f, _, _ in results], ignore_index=True)
     status = pd.concat([s for _, s, _ in results], ignore_index=True)
     metrics = pd.concat([m for _, _, m in results], ignore_index=True)
+    status["input_sha256"] = [fingerprints[d].get(k)
+                              for d, k in zip(status["series_dimension"], status["series_key"], strict=True)]
 
     with warehouse.connect() as con:
         _ensure_table(con, "main.forecast_cost_daily", _forecast_columns(settings))
         _ensure_table(con, "main.forecast_runs", _RUN_COLUMNS)
         _ensure_table(con, "main.forecast_backtest_metrics", _metric_columns(settings))
-        replace_rows(con, "as_of_date = ?", [as_of], {"main.forecast_cost_daily": forecasts})
+        replace_rows(con, "as_of_date = ?", [as_of], {"main.forecast_cost_daily": forecasts}, keep=kept)
         # forecast_runs also holds the GPU-hours forecast's runs (series_dimension 'gpu_cluster').
-        replace_rows(con, "as_of_date = ? and series_dimension <> 'gpu_cluster'", [as_of], {"main.forecast_runs": status})
+        replace_rows(con, "as_of_date = ? and series_dimension <> 'gpu_cluster'", [as_of], {"main.forecast_runs": status},
+                     keep=kept)
         replace_rows(
             con,
             "as_of_date = ? and measure = 'effective_cost'",
             [as_of],
             {"main.forecast_backtest_metrics": metrics},
+            keep=kept,
         )
+        if len(kept):  # the kept series' rows, for the metadata below (every series, as a full refit shows it)
+            forecasts, status, metrics = _partition_rows(con, as_of, settings)
+    context.log.info(f"as of {as_of}: {len(kept)} series unchanged since their last forecast (kept), "
+                     f"{sum(len(f) for f in fingerprints.values()) - len(kept)} fitted")
 
     models: dict[str, dict] = {}
     refused: dict[str, dict] = {}
@@ -308,6 +400,7 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
             "quarter_end_projection": dg.MetadataValue.json(quarter),
             "backtest": dg.MetadataValue.md(_backtest_summary(metrics)),
             "forecast_rows": dg.MetadataValue.int(len(forecasts)),
+            "series_kept": dg.MetadataValue.int(len(kept)),
             "preview": dg.MetadataValue.md(_preview(forecasts, settings)),
             "plot": dg.MetadataValue.md(_plots(dailies[settings.series[0]], forecasts, settings.series[0])),
         }

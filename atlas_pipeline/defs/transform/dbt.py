@@ -4,11 +4,12 @@ The project is three dagster-dbt asset definitions, one per partitioning (the mo
 as `meta.partitions`: dbt_project.yml for the billing folders, the yml beside each telemetry model):
 
 - `atlas_dbt_billing` — partitioned by billing period: the billing staging and intermediate
-  models, `focus_cost_and_usage` and `fct_cost_daily`. A run passes its periods to dbt as
-  `--vars '{billing_periods: [...]}'`; the incremental marts delete and insert exactly those
+  models, `focus_cost_and_usage` and `fct_cost_daily`. A run passes its periods to dbt in the
+  environment, `ATLAS_DBT_PARTITIONS='{"billing_periods": [...]}'` (not `--vars`: changed vars
+  make dbt re-parse the whole project on every run); the incremental marts delete and insert exactly those
   periods (macros/incremental.sql) and the tests read only them (macros/partition_scoped_tests.sql).
 - `atlas_dbt_telemetry` — partitioned by UTC day: the per-reading telemetry models and the
-  hourly GPU mart, `--vars '{telemetry_days: [...]}'`.
+  hourly GPU mart, `{"telemetry_days": [...]}`.
 - `atlas_dbt_models` — unpartitioned: seeds, the node inventory, Slurm jobs, the GPU marts built
   from whole history (jobs span days), the quality ledgers, the views and the rpt_* reports.
 
@@ -20,6 +21,7 @@ both): those depend on every partition of each, so a new month or day rebuilds t
 import json
 import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,23 @@ LAYERS = ("staging", "intermediate", "marts", "reports")
 PARTITION_SELECT = {name: f"config.meta.partitions:{name}" for name in (BILLING_PERIODS, TELEMETRY_DAYS)}
 # The dbt var a partitioned run passes its partition keys in (read by macros/incremental.sql).
 PARTITION_VARS = {BILLING_PERIODS: "billing_periods", TELEMETRY_DAYS: "telemetry_days"}
+# The environment variable that passes a run's partitions to dbt (macros/incremental.sql).
+PARTITIONS_ENV = "ATLAS_DBT_PARTITIONS"
+
+
+@contextmanager
+def _partitions_env(partitions: dict[str, list[str]] | None) -> Iterator[None]:
+    """ATLAS_DBT_PARTITIONS set to `partitions` (JSON) for the dbt invocations started inside (they
+    copy the environment when they start); unset when None."""
+    before = os.environ.pop(PARTITIONS_ENV, None)
+    if partitions is not None:
+        os.environ[PARTITIONS_ENV] = json.dumps(partitions)
+    try:
+        yield
+    finally:
+        os.environ.pop(PARTITIONS_ENV, None)
+        if before is not None:
+            os.environ[PARTITIONS_ENV] = before
 # Folder (below the layer) -> domain; a model may say its own with `meta.domain`.
 _FOLDER_DOMAINS = {
     "aws": BILLING, "azure": BILLING, "gcp": BILLING, "saas": BILLING, "billing": BILLING, "finops": BILLING,
@@ -142,15 +161,17 @@ def _build(
     # (tests/unit/test_empty_estate_and_dbt_unit_tests.py), never against a user's estate.
     args = ["build", "--exclude-resource-type", "unit_test"]
     keys: list[str] = []
+    partitions = None
     full_refresh = config.full_refresh
     if partitions_def is not None:
         keys = list(context.partition_keys)
-        args += ["--vars", json.dumps({PARTITION_VARS[partitions_def.name]: keys})]
+        partitions = {PARTITION_VARS[partitions_def.name]: keys}
         if full_refresh and set(keys) != set(context.instance.get_dynamic_partitions(partitions_def.name)):
             context.log.warning("full_refresh ignored: this run builds some partitions, each replaced whole; "
                                 "backfill every partition to rebuild the tables from scratch")
             full_refresh = False
-        context.log.info(f"dbt builds {PARTITION_VARS[partitions_def.name]} {', '.join(keys)}")
+        context.log.info(f"dbt builds {PARTITION_VARS[partitions_def.name]} {', '.join(keys)} "
+                         f"({PARTITIONS_ENV}={json.dumps(partitions)})")
     if full_refresh:
         args.append("--full-refresh")
     if partitions_def is None:
@@ -159,7 +180,9 @@ def _build(
     tracker = progress.current().task(f"dbt {context.op_def.name.removeprefix('atlas_dbt_')}", total=planned)
     held: list = []
     try:
-        for event in dbt.cli(args, context=context).stream():
+        with _partitions_env(partitions):
+            invocation = dbt.cli(args, context=context)
+        for event in invocation.stream():
             tracker.advance(_event_label(context, event))
             held.append(event)
     except Exception:
@@ -213,12 +236,14 @@ def _ensure_partitioned_relations(context: dg.AssetExecutionContext, dbt: DbtCli
             if ("raw", source.name.lower()) not in present:
                 con.execute(empty_view_sql(source.name, contract_for(source.name)))
     context.log.info(f"no partition of {', '.join(missing)} was ever built (nothing delivered yet): creating them empty")
-    empty = json.dumps({name: [] for name in PARTITION_VARS.values()})
+    empty = {name: [] for name in PARTITION_VARS.values()}
     # The seeds they read (reference.*: FX rates, pricing units, service categories) first: this runs
     # before the build that loads the seeds, and on a new warehouse there are none yet.
     dbt.cli(["seed", "--select", " ".join(f"+{name}" for name in missing)], manifest=manifest,
             raise_on_error=True).wait()
-    dbt.cli(["run", "--select", " ".join(missing), "--vars", empty], manifest=manifest, raise_on_error=True).wait()
+    with _partitions_env(empty):
+        invocation = dbt.cli(["run", "--select", " ".join(missing)], manifest=manifest, raise_on_error=True)
+    invocation.wait()
 
 
 def _record_check_results(context: dg.AssetExecutionContext, warehouse: Warehouse, events: list, keys: list[str]) -> None:
