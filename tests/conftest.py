@@ -14,10 +14,16 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 # pytest-xdist workers run under execnet, whose __main__ has neither __spec__ nor __file__: PySpark's
 # Spark Connect module (imported by great_expectations) takes that for its own doctest run and calls
-# sys.exit(0) mid-import, failing every GX check in that worker.
+# sys.exit(0) mid-import, failing every GX check in that worker. Import GX's PySpark shim once with a
+# placeholder __file__, then take it away again: multiprocessing's spawn (Dagster's multiprocess
+# executor) would try to re-run a __main__ that has a __file__.
 _main = sys.modules["__main__"]
 if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
     _main.__file__ = "<pytest-xdist worker>"
+    try:
+        import great_expectations.compatibility.pyspark  # noqa: F401
+    finally:
+        del _main.__file__
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +62,7 @@ _SHARED_SESSION_FIXTURES = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks into node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Give each test that uses a shared session fixture the xdist group of that fixture
     (`make test` runs `-n 2 --dist loadgroup`; without xdist the mark does nothing)."""

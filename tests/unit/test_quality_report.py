@@ -13,9 +13,9 @@ from atlas_pipeline.defs.quality.report import data_quality_summary
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.expectations import load_suites
 from atlas_pipeline.lib.quality_report import ensure_report
-from atlas_pipeline.lib.settings import CHECKS_DIR
 from atlas_pipeline.lib.warehouse import connect
 
+FULL_SUITE = Path(__file__).parents[1] / "fixtures" / "gx" / "aws_cur2_full_suite.json"
 ROWS = [  # (id, currency, period): September has one row with a lowercase currency
     ("a1", "USD", "2026-08"), ("a2", "USD", "2026-08"), ("a3", "USD", "2026-09"), ("a4", "usd", "2026-09"),
 ]
@@ -24,7 +24,8 @@ ROWS = [  # (id, currency, period): September has one row with a lowercase curre
 def checks_dir(tmp_path: Path, blocking: bool) -> Path:
     folder = tmp_path / "checks" / "raw"
     folder.mkdir(parents=True)
-    data = json.loads((CHECKS_DIR / "raw" / "aws_cur2.json").read_text())
+    # The fuller CUR 2.0 suite (with the currency regex the file contract now holds): a GX rule to fail.
+    data = json.loads(FULL_SUITE.read_text())
     data["meta"]["atlas"] |= {"blocking": blocking, "partition_column": "x_period"}
     (folder / "aws_cur2.json").write_text(json.dumps(data))
     return folder.parent
