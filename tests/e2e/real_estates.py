@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -219,3 +220,12 @@ def write_estate(name: str, exports: Path, assets: Path) -> Expected:
             "    effective_from: 2026-01-01\n    note: 8x H100 lab nodes, 3-year depreciation + power\n"
         )
     return expected
+
+
+def query_warehouse(warehouse: Path, sql: str) -> list[tuple]:
+    """Rows of `sql` on a built warehouse, opened read-only (the e2e modules' assertions)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

@@ -26,23 +26,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
-from real_estates import FIXTURES, write_estate
+from real_estates import FIXTURES, query_warehouse, write_estate
 
 from atlas_pipeline.lib.settings import REPO_ROOT, AtlasPaths
 
 pytestmark = pytest.mark.e2e
 
 AZURE_SEPTEMBER = "azure/costexports/atlas/atlas-actual/20230901-20230930"
-
-
-def _query(warehouse: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -136,12 +127,13 @@ def test_a_backfill_of_one_month_rebuilds_that_month_only(estate):
     assert restated is not None, "runs after test_the_delivery_sensor_requests_exactly_the_restated_and_the_new_month"
 
     def by_period() -> dict[str, tuple]:
-        return {p: (n, loaded) for p, n, loaded in _query(
+        return {p: (n, loaded) for p, n, loaded in query_warehouse(
             paths.warehouse,
             "select x_billing_period, count(*), max(x_loaded_at) from main.focus_cost_and_usage group by 1")}
 
     def daily_loaded() -> dict[str, object]:
-        return dict(_query(paths.warehouse, "select billing_period, max(loaded_at) from main.fct_cost_daily group by 1"))
+        return dict(query_warehouse(
+            paths.warehouse, "select billing_period, max(loaded_at) from main.fct_cost_daily group by 1"))
 
     before, daily_before = by_period(), daily_loaded()
     dagster = Path(sys.executable).parent / "dagster"
@@ -160,7 +152,7 @@ def test_a_backfill_of_one_month_rebuilds_that_month_only(estate):
     assert others(after) == others(before) and set(others(after)) == {"2022-08", "2023-11"}
     assert daily_after["2023-09"] > daily_before["2023-09"]
     assert others(daily_after) == others(daily_before)
-    cost = Decimal(str(_query(paths.warehouse, "select sum(\"BilledCost\") from main.focus_cost_and_usage "
+    cost = Decimal(str(query_warehouse(paths.warehouse, "select sum(\"BilledCost\") from main.focus_cost_and_usage "
                                                "where x_billing_period = '2023-09'")[0][0]))
     header = list(csv.reader(io.StringIO((FIXTURES / "azure_ea_actualcost_2023-09.csv").read_text("utf-8-sig"))))[0]
     assert cost == sum(Decimal(r[header.index("Cost")]) for r in restated)
@@ -205,10 +197,10 @@ def test_the_restated_month_built_alone_equals_a_full_rebuild(estate):
     }
 
     def marts() -> dict[str, list[tuple]]:
-        return {name: _query(paths.warehouse, sql) for name, sql in queries.items()}
+        return {name: query_warehouse(paths.warehouse, sql) for name, sql in queries.items()}
 
     incremental = marts()
-    assert {p for p, *_ in _query(paths.warehouse, "select distinct billing_period from main.fct_cost_daily")} == {
+    assert {p for p, *_ in query_warehouse(paths.warehouse, "select distinct billing_period from main.fct_cost_daily")} == {
         "2022-08", "2023-09", "2023-11"}
     rebuilt = refresh_warehouse(paths, instance, definitions, full_refresh=True)
     assert rebuilt.success, [e.message for e in rebuilt.all_events if e.is_failure]
@@ -241,7 +233,7 @@ def test_a_new_telemetry_day_is_one_partition_and_the_other_days_stay(tmp_path, 
         assert first.success, [e.message for e in first.all_events if e.is_failure]
         assert instance.get_dynamic_partitions("telemetry_days") == ["2026-06-10"]
         hourly = "select usage_date, count(*), sum(energy_kwh) from main.fct_gpu_usage_hourly group by 1 order by 1"
-        day_one = _query(paths.warehouse, hourly)
+        day_one = query_warehouse(paths.warehouse, hourly)
         for path in (home / "exports/telemetry/prometheus").glob("*/2026-06-10/*.json.gz"):
             _shift_prometheus_day(path, path.parent.parent / "2026-06-11" / path.name, 86_400)
         second = refresh_warehouse(paths, instance)
@@ -249,6 +241,6 @@ def test_a_new_telemetry_day_is_one_partition_and_the_other_days_stay(tmp_path, 
         [telemetry] = second.job_results("telemetry_job")
         assert telemetry.dagster_run.tags.get("dagster/partition") == "2026-06-11"
         assert second.job_results("billing_job") == []
-        both = _query(paths.warehouse, hourly)
+        both = query_warehouse(paths.warehouse, hourly)
         assert both[0] == day_one[0] and [str(r[0]) for r in both] == ["2026-06-10", "2026-06-11"]
         assert instance.get_dynamic_partitions("telemetry_days") == ["2026-06-10", "2026-06-11"]

@@ -11,19 +11,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
-from real_estates import ESTATES, ONPREM, ONPREM_PRICE, write_estate
+from real_estates import ESTATES, ONPREM, ONPREM_PRICE, query_warehouse, write_estate
 
 pytestmark = pytest.mark.e2e
-
-
-def _query(warehouse: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture()
@@ -59,19 +50,19 @@ def test_estate_runs_end_to_end(estate: str, tmp_path: Path, monkeypatch: pytest
     }
 
     warehouse = home / "warehouse.duckdb"
-    got = {s: (n, c) for s, n, c in _query(
+    got = {s: (n, c) for s, n, c in query_warehouse(
         warehouse, "select x_source, count(distinct x_source_row || x_source_file), sum(\"BilledCost\") "
                    "from main.focus_cost_and_usage group by 1")}
     assert got == {s: (expected.rows[s], expected.cost[s]) for s in expected.rows}
-    unaccounted = _query(warehouse, "select * from main.billing_row_conservation where rows_unaccounted <> 0")
+    unaccounted = query_warehouse(warehouse, "select * from main.billing_row_conservation where rows_unaccounted <> 0")
     assert unaccounted == []
 
     if expected.gpu_hours:
-        [(hours,)] = _query(
+        [(hours,)] = query_warehouse(
             warehouse, f"select sum(gpu_hours_allocated) from main.fct_gpu_hours_daily where cluster = '{ONPREM}'"
         )
         assert Decimal(str(round(hours, 6))) == expected.gpu_hours[ONPREM]
-        [(cost, job_hours)] = _query(
+        [(cost, job_hours)] = query_warehouse(
             warehouse,
             f"select sum(allocated_cost), sum(gpu_hours_allocated) from main.fct_gpu_cost_allocation "
             f"where cluster = '{ONPREM}' and allocation_type = 'job'",

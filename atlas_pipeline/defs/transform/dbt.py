@@ -416,38 +416,38 @@ def _checked_node(test: Mapping[str, Any], by_name: Mapping[str, str]) -> str:
 _UNPARTITIONED_SELECT, _UNPARTITIONED_EXCLUDE = _unpartitioned_selection(_MANIFEST)
 
 
-@dbt_assets(
-    manifest=_MANIFEST,
-    project=atlas_dbt_project(),
-    select=_partition_select(_MANIFEST, BILLING_PERIODS),
-    partitions_def=billing_periods,
-    backfill_policy=SINGLE_RUN,
-    dagster_dbt_translator=_TRANSLATOR,
-    name="atlas_dbt_billing",
-)
-def atlas_dbt_billing(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtBuildConfig
-) -> Iterator:
+def _partitioned_dbt_assets(partitions_def: dg.DynamicPartitionsDefinition, name: str, doc: str):
+    """The dbt models whose partitions are `partitions_def`'s keys, as one partitioned definition
+    (Dagster needs one decorated function per partitions definition; they differ only in these)."""
+
+    def build(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtBuildConfig
+    ) -> Iterator:
+        yield from _build(context, dbt, warehouse, config, partitions_def)
+
+    build.__doc__ = doc  # the op's description in the UI
+    return dbt_assets(
+        manifest=_MANIFEST,
+        project=atlas_dbt_project(),
+        select=_partition_select(_MANIFEST, partitions_def.name),
+        partitions_def=partitions_def,
+        backfill_policy=SINGLE_RUN,
+        dagster_dbt_translator=_TRANSLATOR,
+        name=name,
+    )(build)
+
+
+atlas_dbt_billing = _partitioned_dbt_assets(
+    billing_periods, "atlas_dbt_billing",
     """Build and test the billing models for the run's billing periods: staging, FOCUS intermediate
-    models, `focus_cost_and_usage` and `fct_cost_daily` (each period deleted and inserted whole)."""
-    yield from _build(context, dbt, warehouse, config, billing_periods)
-
-
-@dbt_assets(
-    manifest=_MANIFEST,
-    project=atlas_dbt_project(),
-    select=_partition_select(_MANIFEST, TELEMETRY_DAYS),
-    partitions_def=telemetry_days,
-    backfill_policy=SINGLE_RUN,
-    dagster_dbt_translator=_TRANSLATOR,
-    name="atlas_dbt_telemetry",
+    models, `focus_cost_and_usage` and `fct_cost_daily` (each period deleted and inserted whole).""",
 )
-def atlas_dbt_telemetry(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtBuildConfig
-) -> Iterator:
+
+atlas_dbt_telemetry = _partitioned_dbt_assets(
+    telemetry_days, "atlas_dbt_telemetry",
     """Build and test the per-reading GPU telemetry models for the run's UTC days (each day deleted
-    and inserted whole in `int_gpu_samples` and `fct_gpu_usage_hourly`)."""
-    yield from _build(context, dbt, warehouse, config, telemetry_days)
+    and inserted whole in `int_gpu_samples` and `fct_gpu_usage_hourly`).""",
+)
 
 
 @dbt_assets(
