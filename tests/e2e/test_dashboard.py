@@ -47,6 +47,9 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 TIMEOUT_MS = 60_000
+# expect() waits 5 s by default, not the page's timeout: a re-render after a filter takes longer than
+# that while the other test worker builds an estate beside it.
+playwright_api.expect.set_options(timeout=TIMEOUT_MS)
 
 
 def _free_port() -> int:
