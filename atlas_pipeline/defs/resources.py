@@ -3,7 +3,7 @@
 
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,6 +46,32 @@ class Warehouse(dg.ConfigurableResource):
             yield con
 
 
+# `dbt --version` per executable, asked once per process (the resource is re-created for every run).
+_DBT_VERSIONS: dict[str, object] = {}
+
+
+class AtlasDbtCli(DbtCliResource):
+    """dagster-dbt's dbt CLI resource without two costs of every invocation that Atlas never uses.
+
+    - dagster-dbt builds a dbt adapter in this process before each invocation (it loads the profile,
+      the project and dbt's macros: ≈2 CPU-s a call, holding the GIL) for its optional
+      `fetch_column_metadata()` / `fetch_row_counts()`; Atlas reads columns, row counts and totals
+      from the warehouse itself once dbt exits (defs/transform/dbt.py `_with_warehouse_metadata`).
+    - it runs `dbt --version` (a ≈2 s subprocess) once per resource instance, i.e. once per run.
+
+    Both hooks are private to dagster-dbt (pinned in requirements.lock.txt); tests/unit/test_dbt_resource.py
+    fails when an upgrade renames them."""
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]):  # noqa: ARG002 - the base's signature
+        return None
+
+    @property
+    def _cli_version(self):
+        if self.dbt_executable not in _DBT_VERSIONS:
+            _DBT_VERSIONS[self.dbt_executable] = DbtCliResource._cli_version.func(self)
+        return _DBT_VERSIONS[self.dbt_executable]
+
+
 def _dbt_executable() -> str:
     # dagster-dbt shells out to `dbt`; prefer the one installed beside this interpreter so a
     # non-activated venv (`.venv/bin/python -m pytest`) still finds it.
@@ -58,7 +84,7 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "warehouse": Warehouse(),
-            "dbt": DbtCliResource(
+            "dbt": AtlasDbtCli(
                 project_dir=str(DBT_PROJECT_DIR),
                 profiles_dir=str(DBT_PROJECT_DIR),
                 dbt_executable=_dbt_executable(),

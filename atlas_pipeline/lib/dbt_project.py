@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +28,37 @@ def dbt_env(paths: AtlasPaths | None = None) -> dict[str, str]:
         "ATLAS_WAREHOUSE": str(paths.warehouse),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+
+
+# dbt's saved parse state: dbt reads it from the target folder and skips parsing unchanged files.
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+@contextmanager
+def warm_parse(paths: AtlasPaths) -> Iterator[Path]:
+    """A fresh dbt target folder (under dbt_project/target/) seeded with this warehouse's last parse
+    state; the state dbt leaves there is kept for the next invocation.
+
+    dbt re-parses the whole project (≈3 CPU-s) when the profile's connection differs from the
+    saved state's, and the DuckDB path is part of it: the parse state of `dbt parse` (another
+    ATLAS_HOME, in CI the test session's) never matches a warehouse's own. Kept per warehouse in
+    `ATLAS_HOME/dbt/`, every dbt call after a warehouse's first skips parsing unchanged files (changed
+    files are re-parsed: dbt compares each file's hash). Replaced atomically: concurrent runs on one
+    ATLAS_HOME each read a whole file."""
+    kept = paths.home / "dbt" / PARTIAL_PARSE_FILE
+    target = DBT_PROJECT_DIR / "target" / f"atlas-{uuid.uuid4().hex[:12]}"
+    target.mkdir(parents=True, exist_ok=True)
+    if kept.exists():
+        shutil.copyfile(kept, target / PARTIAL_PARSE_FILE)
+    try:
+        yield target
+    finally:
+        left = target / PARTIAL_PARSE_FILE
+        if left.exists():
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            staged = kept.with_name(f".{PARTIAL_PARSE_FILE}.{uuid.uuid4().hex[:8]}")
+            shutil.copyfile(left, staged)
+            os.replace(staged, kept)
 
 
 def dbt_project_vars() -> dict:

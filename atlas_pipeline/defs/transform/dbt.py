@@ -40,7 +40,13 @@ from atlas_pipeline.defs.ingest.partitions import (
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib import progress
 from atlas_pipeline.lib.dbt_catalog import code_version, column_descriptions, describe_column, warehouse_columns
-from atlas_pipeline.lib.dbt_project import atlas_dbt_project, dbt_env, dbt_project_vars, prepare_manifest
+from atlas_pipeline.lib.dbt_project import (
+    atlas_dbt_project,
+    dbt_env,
+    dbt_project_vars,
+    prepare_manifest,
+    warm_parse,
+)
 from atlas_pipeline.lib.quality_report import CheckResult, record_results, status_of
 from atlas_pipeline.lib.table_metadata import describe_table
 
@@ -180,11 +186,12 @@ def _build(
     tracker = progress.current().task(f"dbt {context.op_def.name.removeprefix('atlas_dbt_')}", total=planned)
     held: list = []
     try:
-        with _partitions_env(partitions):
-            invocation = dbt.cli(args, context=context)
-        for event in invocation.stream():
-            tracker.advance(_event_label(context, event))
-            held.append(event)
+        with warm_parse(warehouse.paths()) as target:
+            with _partitions_env(partitions):
+                invocation = dbt.cli(args, context=context, target_path=target)
+            for event in invocation.stream():
+                tracker.advance(_event_label(context, event))
+                held.append(event)
     except Exception:
         # dbt failed: what it did build is still recorded (without the warehouse metadata).
         tracker.close()
@@ -237,13 +244,14 @@ def _ensure_partitioned_relations(context: dg.AssetExecutionContext, dbt: DbtCli
                 con.execute(empty_view_sql(source.name, contract_for(source.name)))
     context.log.info(f"no partition of {', '.join(missing)} was ever built (nothing delivered yet): creating them empty")
     empty = {name: [] for name in PARTITION_VARS.values()}
-    # The seeds they read (reference.*: FX rates, pricing units, service categories) first: this runs
-    # before the build that loads the seeds, and on a new warehouse there are none yet.
-    dbt.cli(["seed", "--select", " ".join(f"+{name}" for name in missing)], manifest=manifest,
-            raise_on_error=True).wait()
-    with _partitions_env(empty):
-        invocation = dbt.cli(["run", "--select", " ".join(missing)], manifest=manifest, raise_on_error=True)
-    invocation.wait()
+    # With the seeds they read (reference.*: FX rates, pricing units, service categories): this runs
+    # before the build that loads the seeds, and on a new warehouse there are none yet. One dbt
+    # invocation (seeds before models, in dependency order), no tests: nothing is in them yet.
+    seeds = [f"+{name},resource_type:seed" for name in missing]
+    with warm_parse(warehouse.paths()) as target, _partitions_env(empty):
+        dbt.cli(["build", "--select", " ".join([*missing, *seeds]), "--exclude-resource-type", "test",
+                 "--exclude-resource-type", "unit_test"], manifest=manifest, raise_on_error=True,
+                target_path=target).wait()
 
 
 def _record_check_results(context: dg.AssetExecutionContext, warehouse: Warehouse, events: list, keys: list[str]) -> None:
