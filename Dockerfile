@@ -29,7 +29,7 @@ COPY checks ./checks
 # and /opt/atlas is the same path in the runtime stage. The manifest is parsed once here, not at startup.
 RUN uv pip install --no-cache --python /opt/venv/bin/python --no-deps -e . \
  && ATLAS_HOME=/tmp/atlas-build /opt/venv/bin/python -c \
-      "from atlas_pipeline.lib.dbt_project import prepare_manifest; prepare_manifest(force=True)" \
+      "from atlas_pipeline.lib.warehouse.dbt_project import prepare_manifest; prepare_manifest(force=True)" \
  && rm -rf /tmp/atlas-build dbt_project/logs
 
 # ---- runtime: no build tools, a non-root user ------------------------------------------------------

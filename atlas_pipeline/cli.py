@@ -18,8 +18,8 @@ from typing import Annotated
 
 import typer
 
-from atlas_pipeline.lib.sample_estate.spec import EstateSpec
 from atlas_pipeline.lib.settings import REPO_ROOT, AtlasPaths
+from atlas_pipeline.sample_estate.spec import EstateSpec
 
 app = typer.Typer(
     name="atlas",
@@ -132,7 +132,7 @@ def _spec(seed: int, start: str, months: int, line_items: int, interval: int, te
 
 
 def _generate(out: Path, spec) -> None:
-    from atlas_pipeline.lib.sample_estate.estate import generate_estate
+    from atlas_pipeline.sample_estate.estate import generate_estate
 
     summary = generate_estate(out, spec)
     print(f"Sample estate written to {out}: {len(summary.files)} files")
@@ -156,7 +156,7 @@ def generate(
 @app.command()
 def check() -> int:
     """Validate every declaration ($ATLAS_ASSETS or assets/): one line per problem, exit 1 on errors."""
-    from atlas_pipeline.lib.declaration_check import check_declarations
+    from atlas_pipeline.lib.ingest.declaration_check import check_declarations
 
     report = check_declarations()
     for line in report.lines():
@@ -175,9 +175,9 @@ def accept(
 
     import duckdb
 
-    from atlas_pipeline.lib import run_state
-    from atlas_pipeline.lib.landing import accept_delivery
-    from atlas_pipeline.lib.warehouse import connect
+    from atlas_pipeline.lib.ingest.landing import accept_delivery
+    from atlas_pipeline.lib.run import run_state
+    from atlas_pipeline.lib.warehouse.connections import connect
 
     paths = AtlasPaths.from_env()
     try:
@@ -220,9 +220,9 @@ def run(
     telemetry days, what depends on them, forecasts, reports), publish, print a summary. Generates
     the sample estate first when there is no export folder content and no $ATLAS_ASSETS.
     With --engine spark (or ATLAS_ENGINE=spark) the dbt project is then built on Spark too."""
-    from atlas_pipeline.lib.pipeline_run import RunOptions, prepare_environment, run_pipeline
-    from atlas_pipeline.lib.progress import TerminalProgress
-    from atlas_pipeline.lib.run_log import RunLog
+    from atlas_pipeline.lib.run.pipeline_run import RunOptions, prepare_environment, run_pipeline
+    from atlas_pipeline.lib.run.progress import TerminalProgress
+    from atlas_pipeline.lib.run.run_log import RunLog
 
     as_of = _iso_date(as_of)
     paths = AtlasPaths.from_env()
@@ -249,8 +249,8 @@ def run(
 
 def _build_on_spark(paths: AtlasPaths, out, log) -> int:
     """`atlas run --engine spark`'s last stage: the dbt project on Spark from the landed parquet the
-    run left (lib/spark_engine.py, in a child process), its output in the run's log file."""
-    from atlas_pipeline.lib.spark_engine import NOT_BUILT_ON_SPARK, build_in_subprocess, java_available
+    run left (lib/warehouse/spark_engine.py, in a child process), its output in the run's log file."""
+    from atlas_pipeline.lib.warehouse.spark_engine import NOT_BUILT_ON_SPARK, build_in_subprocess, java_available
 
     spark_dir = paths.home / "spark"
     if not java_available():
@@ -304,13 +304,13 @@ def sql(
     cents, half away from zero, unless --exact; unit prices, rates and quantities keep every digit."""
     import duckdb
 
-    from atlas_pipeline.lib.sql_output import money_columns, rounded
-    from atlas_pipeline.lib.warehouse import connect_reader
+    from atlas_pipeline.lib.warehouse.connections import connect_reader
+    from atlas_pipeline.lib.warehouse.sql_output import money_columns, rounded
 
     target = _reader_target()
     if target is None:
         return 2
-    # Locked down (lib/warehouse.py): queries only, no file, extension or setting outside the snapshot.
+    # Locked down (lib/warehouse/connections.py): queries only, no file, extension or setting outside the snapshot.
     with contextlib.ExitStack() as stack:
         try:
             con = stack.enter_context(connect_reader(target))
@@ -346,8 +346,8 @@ def tables(
     from rich.console import Console
     from rich.table import Table
 
-    from atlas_pipeline.lib.table_catalog import list_relations
-    from atlas_pipeline.lib.warehouse import connect_reader
+    from atlas_pipeline.lib.warehouse.connections import connect_reader
+    from atlas_pipeline.lib.warehouse.table_catalog import list_relations
 
     target = _reader_target()
     if target is None:
@@ -374,8 +374,8 @@ def ui(
     port: Annotated[int, typer.Option(help="Port.")] = 3000,
 ) -> int:
     """Open the Dagster UI on the Atlas definitions (`dg dev`), sharing `atlas run`'s history."""
-    from atlas_pipeline.lib.dbt_project import refresh_manifest
-    from atlas_pipeline.lib.pipeline_run import prepare_environment
+    from atlas_pipeline.lib.run.pipeline_run import prepare_environment
+    from atlas_pipeline.lib.warehouse.dbt_project import refresh_manifest
 
     paths = AtlasPaths.from_env()
     prepare_environment(paths)
@@ -417,8 +417,8 @@ def docs(
     dbt_project/target/, from the live warehouse."""
     import subprocess
 
-    from atlas_pipeline.lib.dbt_project import dbt_env
     from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
+    from atlas_pipeline.lib.warehouse.dbt_project import dbt_env
 
     paths = AtlasPaths.from_env()
     if not paths.warehouse.exists():

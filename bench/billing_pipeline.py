@@ -7,7 +7,7 @@ the daily run: the last month re-delivered (as providers do every day until the 
 landed, and the incremental marts rebuilt, as a fraction of the full build.
 
 With --engine spark the same models (billing staging + intermediate, the FOCUS mart, the daily mart)
-are built once more on Apache Spark (PySpark local mode, lib/spark_engine.py) from the same landed
+are built once more on Apache Spark (PySpark local mode, lib/warehouse/spark_engine.py) from the same landed
 parquet, in the same run, and reported beside DuckDB's build and the floor.
 
     make bench SCALE=1M          # or smoke | 10M | 30M  (billing line items per month)
@@ -39,15 +39,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from atlas_pipeline.lib.contracts import contract_for  # noqa: E402
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view  # noqa: E402
-from atlas_pipeline.lib.object_store import open_store  # noqa: E402
-from atlas_pipeline.lib.raw_relations import json_read_columns  # noqa: E402
-from atlas_pipeline.lib.sample_estate.estate import generate_billing  # noqa: E402
-from atlas_pipeline.lib.sample_estate.spec import EstateSpec  # noqa: E402
+from atlas_pipeline.lib.ingest.contracts import contract_for  # noqa: E402
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view  # noqa: E402
+from atlas_pipeline.lib.ingest.object_store import open_store  # noqa: E402
+from atlas_pipeline.lib.ingest.raw_relations import json_read_columns  # noqa: E402
+from atlas_pipeline.lib.ingest.sources import load_sources  # noqa: E402
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, DECLARATIONS_DIR, AtlasPaths  # noqa: E402
-from atlas_pipeline.lib.sources import load_sources  # noqa: E402
-from atlas_pipeline.lib.warehouse import connect  # noqa: E402
+from atlas_pipeline.lib.warehouse.connections import connect  # noqa: E402
+from atlas_pipeline.sample_estate.estate import generate_billing  # noqa: E402
+from atlas_pipeline.sample_estate.spec import EstateSpec  # noqa: E402
 
 SCALES = {"smoke": 3_000, "1M": 1_000_000, "10M": 10_000_000, "30M": 30_000_000}
 START_MONTH = date(2026, 8, 1)
@@ -253,7 +253,7 @@ def spark_build(warehouse: str, spark_dir: str) -> None:
     """The DuckDB stages' models on Spark (child process): Spark session + `raw.*` over the landed
     parquet, `dbt seed`, then `dbt run` of the billing models — each timed; times and the
     per-model execution times (dbt's run_results.json) written to `spark_dir/bench.json`."""
-    from atlas_pipeline.lib.spark_engine import run_dbt_on_spark, start_spark
+    from atlas_pipeline.lib.warehouse.spark_engine import run_dbt_on_spark, start_spark
 
     folder = Path(spark_dir)
     times: dict[str, float] = {}

@@ -13,7 +13,7 @@ a shared machine — touches every stage alike; the table shows medians:
 - DuckDB plain conversion: read the CSV with DuckDB's own type detection (money as DOUBLE, not
   exact), rename, cast and CASE to 34 FOCUS columns, written as a table — what a bare conversion costs.
 - Atlas landing: the file copied into landing, checksummed, read once, typed (exact DECIMAL), every
-  contract rule checked, written as parquet (lib/landing.py, a fresh warehouse each round).
+  contract rule checked, written as parquet (lib/ingest/landing.py, a fresh warehouse each round).
 - Atlas FOCUS build: `dbt run` of focus_cost_and_usage and its parents from the landed parquet
   (seeds loaded beforehand, untimed); the time inside dbt (run_results.json) is shown apart from
   dbt's start-up.
@@ -271,11 +271,11 @@ def plain_conversion(csv_path: str, database: str) -> None:
 
 def land(home: str) -> None:
     """Atlas's landing of every declared billing source into `home` (a fresh warehouse)."""
-    from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-    from atlas_pipeline.lib.object_store import open_store
+    from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+    from atlas_pipeline.lib.ingest.object_store import open_store
+    from atlas_pipeline.lib.ingest.sources import load_sources
     from atlas_pipeline.lib.settings import DECLARATIONS_DIR, AtlasPaths
-    from atlas_pipeline.lib.sources import load_sources
-    from atlas_pipeline.lib.warehouse import connect
+    from atlas_pipeline.lib.warehouse.connections import connect
 
     paths = AtlasPaths(home=Path(home), exports=Path(home) / "exports").ensure()
     sources = [s for s in load_sources(DECLARATIONS_DIR / "sources") if s.provider in ("aws", "gcp", "azure", "saas")]

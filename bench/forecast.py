@@ -28,8 +28,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from atlas_pipeline.lib.forecast_settings import load_forecast_settings  # noqa: E402
-from atlas_pipeline.lib.forecasting import MAX_JOBS, forecast_frame  # noqa: E402
+from atlas_pipeline.lib.forecast.forecast_settings import load_forecast_settings  # noqa: E402
+from atlas_pipeline.lib.forecast.forecasting import MAX_JOBS, forecast_frame  # noqa: E402
 from atlas_pipeline.lib.settings import AtlasPaths  # noqa: E402
 
 DAYS = 730

@@ -27,11 +27,11 @@ import duckdb
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from atlas_pipeline.lib.sample_estate.gpu_jobs import simulate_jobs  # noqa: E402
-from atlas_pipeline.lib.sample_estate.gpu_samples_parquet import write_sample_days  # noqa: E402
-from atlas_pipeline.lib.sample_estate.node_inventory import render_inventory  # noqa: E402
-from atlas_pipeline.lib.sample_estate.spec import EstateSpec, scaled_fleet  # noqa: E402
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR  # noqa: E402
+from atlas_pipeline.sample_estate.gpu_jobs import simulate_jobs  # noqa: E402
+from atlas_pipeline.sample_estate.gpu_samples_parquet import write_sample_days  # noqa: E402
+from atlas_pipeline.sample_estate.node_inventory import render_inventory  # noqa: E402
+from atlas_pipeline.sample_estate.spec import EstateSpec, scaled_fleet  # noqa: E402
 
 
 def peak_rss_mib() -> float:

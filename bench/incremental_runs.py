@@ -59,8 +59,8 @@ class Measured:
 
 
 def _generate(exports: Path, scale: str, months: int, start: date, telemetry_days: int) -> None:
-    from atlas_pipeline.lib.sample_estate.estate import generate_estate
-    from atlas_pipeline.lib.sample_estate.spec import EstateSpec
+    from atlas_pipeline.sample_estate.estate import generate_estate
+    from atlas_pipeline.sample_estate.spec import EstateSpec
 
     spec = EstateSpec(seed=7, start_month=start, months=months, line_items_per_month=SCALES[scale],
                       telemetry_days=telemetry_days)

@@ -8,7 +8,7 @@ files (the floor: parse every JSON document, nothing more).
 
 Stages (each in its own child process, so each peak is its own):
 - floor: `read_json_objects` of every file, the documents' length summed;
-- raw view: the `raw.dcgm_prometheus_exports` reader (lib/raw_telemetry.py) over all files,
+- raw view: the `raw.dcgm_prometheus_exports` reader (lib/ingest/raw_telemetry.py) over all files,
   aggregated per file in SQL as the raw GX check does (gx_raw_dcgm_prometheus_exports);
 - streaming converter: `write_prometheus_range_parquet` (ijson) on every file, one after another.
 
@@ -33,9 +33,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from atlas_pipeline.lib.sample_estate import dcgm, prometheus_range  # noqa: E402
-from atlas_pipeline.lib.sample_estate.gpu_jobs import simulate_jobs  # noqa: E402
-from atlas_pipeline.lib.sample_estate.spec import EstateSpec, scaled_fleet  # noqa: E402
+from atlas_pipeline.sample_estate import dcgm, prometheus_range  # noqa: E402
+from atlas_pipeline.sample_estate.gpu_jobs import simulate_jobs  # noqa: E402
+from atlas_pipeline.sample_estate.spec import EstateSpec, scaled_fleet  # noqa: E402
 
 DAY = date(2026, 9, 30)
 DISTINCT_HOSTS = 4
@@ -72,7 +72,7 @@ def _sql_list(paths: list[Path]) -> str:
 def _stage(name: str, paths: list[Path], threads: int, memory_limit: str, out: mp.Queue) -> None:
     import duckdb
 
-    from atlas_pipeline.lib.raw_telemetry import telemetry_reader_sql, write_prometheus_range_parquet
+    from atlas_pipeline.lib.ingest.raw_telemetry import telemetry_reader_sql, write_prometheus_range_parquet
 
     start = time.perf_counter()
     if name == "floor":

@@ -47,7 +47,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     the manifest (two `dbt parse` writing one target folder at once would corrupt it)."""
     if hasattr(session.config, "workerinput"):
         return
-    from atlas_pipeline.lib.dbt_project import prepare_manifest
+    from atlas_pipeline.lib.warehouse.dbt_project import prepare_manifest
 
     prepare_manifest(force=True)
 

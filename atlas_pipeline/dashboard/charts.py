@@ -9,8 +9,8 @@ import streamlit as st
 
 from atlas_pipeline.dashboard import data
 from atlas_pipeline.dashboard.widgets import num, plot, table
-from atlas_pipeline.lib import report_queries as q
-from atlas_pipeline.lib.forecast_settings import SERIES_COLUMNS
+from atlas_pipeline.lib.forecast.forecast_settings import SERIES_COLUMNS
+from atlas_pipeline.lib.report import report_queries as q
 
 HISTORY_DAYS = 42
 

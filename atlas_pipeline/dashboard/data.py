@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from atlas_pipeline.lib import report_queries as q
+from atlas_pipeline.lib.report import report_queries as q
 from atlas_pipeline.lib.settings import AtlasPaths
-from atlas_pipeline.lib.warehouse import connect_reader
+from atlas_pipeline.lib.warehouse.connections import connect_reader
 
 
 def snapshot_path() -> Path:

@@ -19,7 +19,7 @@ from atlas_pipeline.dashboard.widgets import (
     plot,
     table,
 )
-from atlas_pipeline.lib import report_queries as q
+from atlas_pipeline.lib.report import report_queries as q
 
 
 def _gpu_metrics(where: q.Slice, paid_label: str = "GPU cost paid") -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from atlas_pipeline.dashboard import data
 from atlas_pipeline.dashboard.charts import forecast_chart, gpu_hours_forecast_chart
 from atlas_pipeline.dashboard.widgets import budget_chart, period_filter, table
-from atlas_pipeline.lib import report_queries as q
+from atlas_pipeline.lib.report import report_queries as q
 
 
 def render() -> None:

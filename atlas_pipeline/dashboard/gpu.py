@@ -9,7 +9,7 @@ import streamlit as st
 from atlas_pipeline.dashboard import data
 from atlas_pipeline.dashboard.charts import capacity_chart, gpu_hours_forecast_chart
 from atlas_pipeline.dashboard.widgets import gpu_month_select, num, page_link, period_filter, plot, table
-from atlas_pipeline.lib import report_queries as q
+from atlas_pipeline.lib.report import report_queries as q
 
 
 def worst_gpus_section(where: q.Slice, name: str) -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from atlas_pipeline.dashboard import data
 from atlas_pipeline.dashboard.widgets import num, period_filter, plot, table
-from atlas_pipeline.lib import report_queries as q
+from atlas_pipeline.lib.report import report_queries as q
 
 # Causes in the order a reader acts on them (stalls first, then the idle share of busy GPUs).
 CAUSE_ORDER = ("waiting_on_input", "job_idle", "idle_with_some_io", "io_not_measured", "gpu_not_reporting",

@@ -6,7 +6,7 @@ import streamlit as st
 
 from atlas_pipeline.dashboard import data
 from atlas_pipeline.dashboard.widgets import table
-from atlas_pipeline.lib import report_queries as q
+from atlas_pipeline.lib.report import report_queries as q
 
 
 def render() -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from atlas_pipeline.dashboard import data
 from atlas_pipeline.dashboard.widgets import Period, change, money, num, page_link, period_filter, plot, table
-from atlas_pipeline.lib import report_queries as q
+from atlas_pipeline.lib.report import report_queries as q
 
 # Filters on this page: label -> rpt_spend_* column (and the URL parameter).
 FILTERS = {"provider": "provider_name", "team": "team", "billing account": "billing_account_id",

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from atlas_pipeline.dashboard import data
-from atlas_pipeline.lib import report_queries as q
+from atlas_pipeline.lib.report import report_queries as q
 
 ALL = "All data"
 CUSTOM = "Custom range"

@@ -12,7 +12,7 @@ import duckdb
 from dagster_dbt import DbtCliResource
 
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
-from atlas_pipeline.lib.warehouse import connect, run_lock
+from atlas_pipeline.lib.warehouse.connections import connect, run_lock
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -32,7 +32,7 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["Warehouse"]:
-        """A run holds the ATLAS_HOME run lock from start to end (lib/warehouse.py `run_lock`): a
+        """A run holds the ATLAS_HOME run lock from start to end (lib/warehouse/connections.py `run_lock`): a
         second run at once is refused naming the first. Sensors (no run) only read: no lock."""
         if context.run is None:
             yield self
@@ -89,7 +89,7 @@ def resources() -> dg.Definitions:
                 profiles_dir=str(DBT_PROJECT_DIR),
                 dbt_executable=_dbt_executable(),
                 # The DuckDB warehouse, whatever ATLAS_ENGINE says: the Spark build needs raw.*
-                # registered in its own session (lib/spark_engine.py), after the run.
+                # registered in its own session (lib/warehouse/spark_engine.py), after the run.
                 target="local",
             ),
         }

@@ -1,7 +1,7 @@
 {#- SQL that differs between engines, one macro per thing it does: `duckdb__` is the embedded
     warehouse's spelling, `spark__` (or `default__`) Apache Spark's through dbt-spark. Models call
     the plain name; dbt picks the variant for the target (adapter.dispatch). Spark runs with ANSI
-    mode, "double-quoted" identifiers and raw regex literals (atlas_pipeline/lib/spark_engine.py). -#}
+    mode, "double-quoted" identifiers and raw regex literals (atlas_pipeline/lib/warehouse/spark_engine.py). -#}
 
 {#- A declared column type (contracts, FOCUS columns: DuckDB's names) in the target's spelling. -#}
 {% macro sql_type(type_name) -%}
@@ -335,7 +335,7 @@
     {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': [key], 'file_format': 'parquet'}) }}
 {%- endmacro %}
 
-{#- dbt-spark's seed loader with try_cast: Atlas runs Spark in ANSI mode (lib/spark_engine.py), where
+{#- dbt-spark's seed loader with try_cast: Atlas runs Spark in ANSI mode (lib/warehouse/spark_engine.py), where
     cast('None' as double) — an empty CSV cell as dbt-spark binds it — is an error, not NULL. -#}
 {% macro spark__load_csv_rows(model, agate_table) %}
   {% set batch_size = get_batch_size() %}

@@ -7,8 +7,8 @@ import dagster as dg
 import pytest
 from e2e_spec import SPEC
 
-from atlas_pipeline.lib.sample_estate.estate import generate_estate
 from atlas_pipeline.lib.settings import AtlasPaths
+from atlas_pipeline.sample_estate.estate import generate_estate
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +36,7 @@ def materialized(tmp_path_factory: pytest.TempPathFactory, e2e_instance: dg.Dags
     generate_estate(paths.exports, SPEC)
 
     from atlas_pipeline.definitions import defs
-    from atlas_pipeline.lib.pipeline_run import refresh_warehouse
+    from atlas_pipeline.lib.run.pipeline_run import refresh_warehouse
 
     definitions = defs()
     # As `atlas run` does: the billing periods, the telemetry days, then what depends on them.
@@ -58,7 +58,7 @@ def reported(materialized, e2e_instance: dg.DagsterInstance):
     """The report job after the shared refresh and forecast runs (as the sensor does): the rpt_*
     views and the overview; then the snapshot is published as `atlas run` does."""
     from atlas_pipeline.definitions import defs
-    from atlas_pipeline.lib.publish import publish_snapshot
+    from atlas_pipeline.lib.warehouse.publish import publish_snapshot
 
     paths, _, _ = materialized
     result = defs().resolve_job_def("report_job").execute_in_process(instance=e2e_instance, raise_on_error=False)

@@ -29,9 +29,9 @@ import pytest
 from e2e_spec import SPEC
 
 from atlas_pipeline.dashboard.server import streamlit_command
-from atlas_pipeline.lib.budgets import load_budgets
+from atlas_pipeline.lib.forecast.budgets import load_budgets
 from atlas_pipeline.lib.settings import REPO_ROOT, AtlasPaths
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -78,8 +78,8 @@ def dashboard_home(reported, tmp_path_factory: pytest.TempPathFactory) -> AtlasP
 
     from atlas_pipeline.defs.forecast.budgets import budget_status
     from atlas_pipeline.defs.resources import Warehouse
-    from atlas_pipeline.lib.forecast_as_of import FORECAST_PARTITIONS_NAME
-    from atlas_pipeline.lib.publish import publish_snapshot
+    from atlas_pipeline.lib.forecast.forecast_as_of import FORECAST_PARTITIONS_NAME
+    from atlas_pipeline.lib.warehouse.publish import publish_snapshot
 
     paths, result = reported
     assert result.success

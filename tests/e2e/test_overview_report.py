@@ -21,9 +21,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from atlas_pipeline.lib.overview_report import build_overview
+from atlas_pipeline.lib.report.overview_report import build_overview
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, REPO_ROOT
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
 
 pytestmark = pytest.mark.e2e
 

@@ -51,7 +51,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory):
     paths = AtlasPaths.from_env().ensure()
     (paths.dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     from atlas_pipeline.definitions import defs
-    from atlas_pipeline.lib.pipeline_run import refresh_warehouse
+    from atlas_pipeline.lib.run.pipeline_run import refresh_warehouse
 
     definitions = defs()
     with dg.DagsterInstance.get() as instance:
@@ -85,7 +85,7 @@ def test_the_delivery_sensor_requests_exactly_the_restated_and_the_new_month(est
     paths, instance, definitions, _, _ = estate
     from atlas_pipeline.defs.ingest.sensors import build_delivery_sensor
     from atlas_pipeline.defs.resources import Warehouse
-    from atlas_pipeline.lib.sources import load_sources
+    from atlas_pipeline.lib.ingest.sources import load_sources
 
     [azure] = [s for s in load_sources() if s.name == "azure_cost_details_actual"]
     sensor = build_delivery_sensor(azure)
@@ -169,7 +169,7 @@ def test_a_backfill_of_one_month_rebuilds_that_month_only(estate):
 
 def test_after_the_partition_run_the_downstream_refresh_is_exactly_what_depends_on_it(estate):
     paths, instance, definitions, _, _ = estate
-    from atlas_pipeline.defs.automation.downstream import warehouse_after_partitions
+    from atlas_pipeline.defs.transform.downstream import warehouse_after_partitions
 
     run = instance.get_run_by_id(pytest.backfill_run_id)
     context = dg.build_run_status_sensor_context(
@@ -188,7 +188,7 @@ def test_the_restated_month_built_alone_equals_a_full_rebuild(estate):
     """After the one-month backfill, the billing marts (and the views over them) hold exactly what a
     full refresh of every period from the same deliveries builds, the build stamps aside."""
     paths, instance, definitions, _, _ = estate
-    from atlas_pipeline.lib.pipeline_run import refresh_warehouse
+    from atlas_pipeline.lib.run.pipeline_run import refresh_warehouse
 
     queries = {
         "focus_cost_and_usage": "select * exclude (x_loaded_at) from main.focus_cost_and_usage order by all",
@@ -226,7 +226,7 @@ def test_a_new_telemetry_day_is_one_partition_and_the_other_days_stay(tmp_path, 
         monkeypatch.setenv(key, value)
     write_estate("gpu_telemetry_only", home / "exports", assets)
     paths = AtlasPaths.from_env().ensure()
-    from atlas_pipeline.lib.pipeline_run import refresh_warehouse
+    from atlas_pipeline.lib.run.pipeline_run import refresh_warehouse
 
     with dg.instance_for_test() as instance:
         first = refresh_warehouse(paths, instance)

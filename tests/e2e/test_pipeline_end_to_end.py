@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from e2e_spec import SPEC
 
-from atlas_pipeline.lib.pipeline_run import refresh_warehouse
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.run.pipeline_run import refresh_warehouse
+from atlas_pipeline.lib.warehouse.connections import connect
 
 pytestmark = pytest.mark.e2e
 
@@ -171,7 +171,7 @@ _PROVIDER_NAMES = {"aws": "Amazon Web Services", "gcp": "Google Cloud", "azure":
 def test_effective_cost_equals_the_generators_amortized_cost_to_the_cent(materialized, tmp_path):
     """Σ EffectiveCost per provider × account × period = the amortized cost the generator wrote
     (same seed, so the same files); AWS's differs from its billed cost (the RI's upfront fee)."""
-    from atlas_pipeline.lib.sample_estate.estate import generate_billing
+    from atlas_pipeline.sample_estate.estate import generate_billing
 
     paths, _, _ = materialized
     summary = generate_billing(tmp_path / "again", SPEC)

@@ -33,7 +33,7 @@ def test_estate_runs_end_to_end(estate: str, tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("ATLAS_ASSETS", str(tmp_path / "assets"))
     expected = write_estate(estate, home / "exports", tmp_path / "assets")
 
-    from atlas_pipeline.lib.pipeline_run import refresh_warehouse
+    from atlas_pipeline.lib.run.pipeline_run import refresh_warehouse
     from atlas_pipeline.lib.settings import AtlasPaths
 
     result = refresh_warehouse(AtlasPaths.from_env().ensure(), instance)

@@ -2,7 +2,7 @@
 once more on a real local Spark (PySpark in local mode, dbt-spark's session method, the machine's
 JDK), reading the same landed parquet; its marts equal DuckDB's row for row and to the cent.
 
-Spark runs in a subprocess (`python -m atlas_pipeline.lib.spark_engine`, as `atlas run --engine
+Spark runs in a subprocess (`python -m atlas_pipeline.lib.warehouse.spark_engine`, as `atlas run --engine
 spark` starts it), so its JVM ends with the build; the tables it wrote are parquet under the Spark
 warehouse folder, read here with DuckDB."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from atlas_pipeline.lib.spark_engine import build_in_subprocess, java_available
+from atlas_pipeline.lib.warehouse.spark_engine import build_in_subprocess, java_available
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]
 

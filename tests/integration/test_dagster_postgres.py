@@ -19,10 +19,10 @@ import dagster as dg
 import pytest
 import yaml
 
-from atlas_pipeline.lib.sample_estate import EstateSpec
-from atlas_pipeline.lib.sample_estate.estate import generate_estate
 from atlas_pipeline.lib.settings import REPO_ROOT, AtlasPaths
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
+from atlas_pipeline.sample_estate import EstateSpec
+from atlas_pipeline.sample_estate.estate import generate_estate
 
 from .conftest import _restore_signals, free_port, stop_group
 from .postgres_server import PostgresServer, postgres_server, unavailable_reason
@@ -103,7 +103,7 @@ def test_refresh_job_runs_on_the_postgres_instance(pg_instance: dg.DagsterInstan
     [(status, job_name)] = _sql(pg, "select status, pipeline_name from runs where run_id = %s", result.run_id)
     assert (status, job_name) == ("SUCCESS", "warehouse_refresh_job")
 
-    from atlas_pipeline.lib.pipeline_run import refresh_warehouse
+    from atlas_pipeline.lib.run.pipeline_run import refresh_warehouse
 
     refresh = refresh_warehouse(paths, pg_instance)
     assert refresh.success, [e.message for e in refresh.all_events if e.is_failure]

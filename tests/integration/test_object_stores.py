@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import S3Store, StoreUnavailable, open_store
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.object_store import S3Store, StoreUnavailable, open_store
+from atlas_pipeline.lib.ingest.sources import parse_source
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.sources import parse_source
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
 
 from .conftest import AWS_SECRET, BIN, FailingFront, free_port, server
 

@@ -25,12 +25,12 @@ import pytest
 from atlas_pipeline.defs.ingest.assets import build_ingest_asset
 from atlas_pipeline.defs.ingest.partitions import SINGLE_RUN, add_partitions, billing_periods, range_tags
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import LocalStore, ObjectChanged, StoreUnavailable, open_store
-from atlas_pipeline.lib.run_summary import check_lines, check_outcomes
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.object_store import LocalStore, ObjectChanged, StoreUnavailable, open_store
+from atlas_pipeline.lib.ingest.sources import parse_source
+from atlas_pipeline.lib.run.run_summary import check_lines, check_outcomes
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR, AtlasPaths
-from atlas_pipeline.lib.sources import parse_source
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
 
 from .conftest import AWS_SECRET, AZURITE, AZURITE_KEY, BIN, Bucket, FailingFront, free_port, server
 
@@ -502,10 +502,10 @@ def test_a_manifest_delivery_counts_only_once_every_file_it_names_is_there(bucke
 @pytest.mark.parametrize("empty", ["header only", "zero bytes", "empty gzip"])
 def test_an_empty_re_delivery_is_held_back_through_every_store(bucket: Bucket, empty):
     """Finding 1 through the real stores: the good month stays current, the run says it held the
-    re-delivery back (lib/landing.py's judgement), and `accept` makes it current."""
+    re-delivery back (lib/ingest/landing.py's judgement), and `accept` makes it current."""
     import gzip
 
-    from atlas_pipeline.lib.landing import accept_delivery
+    from atlas_pipeline.lib.ingest.landing import accept_delivery
 
     source = source_at(bucket.location)
     bucket.put(PART, export(AUGUST, "100.00", "23.45"))

@@ -39,9 +39,9 @@ def land_typed(con: duckdb.DuckDBPyConnection, source_name: str, path: Path, per
     """Land one file of a declared source through the real landing reader (read once, typed by its
     contract, lineage columns added) and return the typed parquet, for tests that build their own
     raw views. A rejected file fails the test with its reason."""
-    from atlas_pipeline.lib.file_validation import land_file
+    from atlas_pipeline.lib.ingest.file_validation import land_file
+    from atlas_pipeline.lib.ingest.sources import parse_source
     from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-    from atlas_pipeline.lib.sources import parse_source
 
     source = parse_source(DECLARATIONS_DIR / "sources" / f"{source_name}.yaml")
     typed = Path(str(path) + ".typed.parquet")

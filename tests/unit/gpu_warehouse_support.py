@@ -6,15 +6,15 @@ from pathlib import Path
 
 import duckdb
 
-from atlas_pipeline.lib.contracts import contract_for, input_names
-from atlas_pipeline.lib.gpu_pricing import load_gpu_pricing, write_gpu_pricing
-from atlas_pipeline.lib.kubernetes_teams import load_kubernetes_teams, write_kubernetes_teams
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import open_store
-from atlas_pipeline.lib.raw_relations import empty_view_sql
+from atlas_pipeline.lib.ingest.contracts import contract_for, input_names
+from atlas_pipeline.lib.ingest.gpu_pricing import load_gpu_pricing, write_gpu_pricing
+from atlas_pipeline.lib.ingest.kubernetes_teams import load_kubernetes_teams, write_kubernetes_teams
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.object_store import open_store
+from atlas_pipeline.lib.ingest.raw_relations import empty_view_sql
+from atlas_pipeline.lib.ingest.slurm_nodelists import write_slurm_tables
+from atlas_pipeline.lib.ingest.sources import load_sources
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.slurm_nodelists import write_slurm_tables
-from atlas_pipeline.lib.sources import load_sources
 
 
 def land_estate(
@@ -71,7 +71,7 @@ TELEMETRY_SUBGRAPH = (
 
 def stand_in_absent_relations(warehouse: Path) -> None:
     """What ingest does for the inputs an estate lacks, for tests that create some raw views by hand:
-    every input without a raw relation gets its contract's typed empty view (lib/raw_relations.py),
+    every input without a raw relation gets its contract's typed empty view (lib/ingest/raw_relations.py),
     and the lookup tables the GPU models join on exist (empty when nothing declares them)."""
     con = duckdb.connect(str(warehouse))
     try:

@@ -17,9 +17,9 @@ from atlas_pipeline.defs.forecast.assets import forecast_cost_daily
 from atlas_pipeline.defs.forecast.budgets import budget_status
 from atlas_pipeline.defs.forecast.partitions import add_as_of_dates
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.budgets import load_budgets, overrun_probability
-from atlas_pipeline.lib.sources import DeclarationError
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.forecast.budgets import load_budgets, overrun_probability
+from atlas_pipeline.lib.ingest.sources import DeclarationError
+from atlas_pipeline.lib.warehouse.connections import connect
 
 START = date(2026, 7, 1)
 AS_OF = date(2026, 9, 26)  # forecast partition: history 2026-07-01 .. 2026-09-25

@@ -29,12 +29,12 @@ import pytest
 from dbt_support import dbt
 from saas_focus_support import SCENARIOS, deliver_by_billing_period, money
 
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import open_store
-from atlas_pipeline.lib.sample_estate import EstateSpec
-from atlas_pipeline.lib.sample_estate.estate import generate_billing
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.object_store import open_store
+from atlas_pipeline.lib.ingest.sources import load_sources
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.sources import load_sources
+from atlas_pipeline.sample_estate import EstateSpec
+from atlas_pipeline.sample_estate.estate import generate_billing
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "billing"
 CENT = Decimal("0.01")
@@ -262,7 +262,7 @@ def test_every_real_sample_reached_the_focus_table(warehouse: Path) -> None:
 def test_optional_input_staging_suites_pass_on_the_real_samples(warehouse: Path, model: str) -> None:
     """The GX suites of the optional inputs see rows only here (the sample estate has none): each
     validates real rows and passes."""
-    from atlas_pipeline.lib.expectations import fetch_frame, load_suites, validate
+    from atlas_pipeline.lib.quality.expectations import fetch_frame, load_suites, validate
     from atlas_pipeline.lib.settings import CHECKS_DIR
 
     [suite] = [s for s in load_suites(CHECKS_DIR) if s.asset == (model,)]

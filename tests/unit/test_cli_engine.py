@@ -12,8 +12,9 @@ import os
 import pytest
 
 from atlas_pipeline import cli
-from atlas_pipeline.lib import pipeline_run, spark_engine
+from atlas_pipeline.lib.run import pipeline_run
 from atlas_pipeline.lib.settings import AtlasPaths
+from atlas_pipeline.lib.warehouse import spark_engine
 
 
 @pytest.fixture

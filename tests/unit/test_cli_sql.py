@@ -11,8 +11,8 @@ import pytest
 
 from atlas_pipeline.cli import main
 from atlas_pipeline.lib.settings import AtlasPaths
-from atlas_pipeline.lib.sql_output import is_money
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
+from atlas_pipeline.lib.warehouse.sql_output import is_money
 
 
 @pytest.fixture()

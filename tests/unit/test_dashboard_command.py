@@ -10,7 +10,7 @@ import pytest
 
 from atlas_pipeline import cli
 from atlas_pipeline.dashboard.server import APP, streamlit_command
-from atlas_pipeline.lib import report_queries as q
+from atlas_pipeline.lib.report import report_queries as q
 
 
 def _options(argv: list[str]) -> dict[str, str]:

@@ -1,5 +1,5 @@
 """The dbt CLI resource Atlas runs dbt through: dagster-dbt's, minus two per-invocation costs, and
-every dbt call after a warehouse's first skips re-parsing the project (lib/dbt_project.py warm_parse)."""
+every dbt call after a warehouse's first skips re-parsing the project (lib/warehouse/dbt_project.py warm_parse)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from packaging import version
 
 from atlas_pipeline.defs import resources
 from atlas_pipeline.defs.resources import AtlasDbtCli
-from atlas_pipeline.lib.dbt_project import PARTIAL_PARSE_FILE, dbt_env, warm_parse
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
+from atlas_pipeline.lib.warehouse.dbt_project import PARTIAL_PARSE_FILE, dbt_env, warm_parse
 
 
 def test_the_dagster_dbt_hooks_it_overrides_still_exist() -> None:

@@ -17,8 +17,8 @@ import pytest
 from dbt_support import dbt
 from gpu_warehouse_support import TELEMETRY_SUBGRAPH, land_estate
 
-from atlas_pipeline.lib.sample_estate.spec import EstateSpec, default_fleet
-from atlas_pipeline.lib.sample_estate.telemetry import generate_telemetry
+from atlas_pipeline.sample_estate.spec import EstateSpec, default_fleet
+from atlas_pipeline.sample_estate.telemetry import generate_telemetry
 
 INTERVAL = 3600
 DAY = 86_400

@@ -14,11 +14,11 @@ import dagster as dg
 import pytest
 
 from atlas_pipeline.cli import main
-from atlas_pipeline.lib.contracts import input_names
-from atlas_pipeline.lib.declaration_check import check_declarations
+from atlas_pipeline.lib.ingest.contracts import input_names
+from atlas_pipeline.lib.ingest.declaration_check import check_declarations
+from atlas_pipeline.lib.ingest.sources import DeclarationError, load_sources, location_problem, parse_source
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR, AtlasPaths, declarations_dir
-from atlas_pipeline.lib.sources import DeclarationError, load_sources, location_problem, parse_source
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
 
 SLURM = """\
 name: slurm_jobs

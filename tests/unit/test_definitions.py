@@ -101,7 +101,7 @@ def test_every_dbt_model_documents_its_columns_in_the_catalog():
     import json
 
     from atlas_pipeline.defs.transform.dbt import atlas_dbt_project
-    from atlas_pipeline.lib.dbt_catalog import column_descriptions, describe_column
+    from atlas_pipeline.lib.warehouse.dbt_catalog import column_descriptions, describe_column
 
     manifest = json.loads(atlas_dbt_project().manifest_path.read_text())
     described = column_descriptions(manifest)
@@ -177,8 +177,8 @@ def test_workspace_yaml_loads_the_same_definitions():
 def test_a_run_refits_only_the_forecasts_downstream_of_what_changed():
     """`atlas run`: a new telemetry day refits the GPU-hours forecast only; a restated billing month
     the spend forecast with its anomalies and budgets, not the GPU-hours one; nothing rebuilt, none."""
-    from atlas_pipeline.lib.pipeline_run import affected_forecasts
-    from atlas_pipeline.lib.run_plan import RunPlan
+    from atlas_pipeline.lib.run.pipeline_run import affected_forecasts
+    from atlas_pipeline.lib.run.run_plan import RunPlan
 
     graph = _defs().resolve_asset_graph()
 
@@ -197,8 +197,8 @@ def test_a_run_rebuilds_only_the_reports_downstream_of_what_changed():
     report whose code changed is rebuilt (and the overview that reads it) although nothing feeds it."""
     import dagster as dg
 
-    from atlas_pipeline.lib.pipeline_run import affected_forecasts, affected_reports
-    from atlas_pipeline.lib.run_plan import RunPlan
+    from atlas_pipeline.lib.run.pipeline_run import affected_forecasts, affected_reports
+    from atlas_pipeline.lib.run.run_plan import RunPlan
 
     graph = _defs().resolve_asset_graph()
 

@@ -24,13 +24,13 @@ import duckdb
 import pytest
 from dbt_support import dbt, fetch_rows
 
-from atlas_pipeline.lib.gpu_pricing import write_gpu_pricing
-from atlas_pipeline.lib.kubernetes_teams import write_kubernetes_teams
-from atlas_pipeline.lib.landing import accept_delivery, land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import LocalStore
+from atlas_pipeline.lib.ingest.gpu_pricing import write_gpu_pricing
+from atlas_pipeline.lib.ingest.kubernetes_teams import write_kubernetes_teams
+from atlas_pipeline.lib.ingest.landing import accept_delivery, land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.object_store import LocalStore
+from atlas_pipeline.lib.ingest.slurm_nodelists import write_slurm_tables
+from atlas_pipeline.lib.ingest.sources import load_sources, parse_source
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.slurm_nodelists import write_slurm_tables
-from atlas_pipeline.lib.sources import load_sources, parse_source
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "billing"
 AZURE = parse_source(DECLARATIONS_DIR / "sources" / "azure_cost_details_actual.yaml")

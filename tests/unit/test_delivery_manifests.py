@@ -15,14 +15,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.manifests import ManifestError, parse_manifest
-from atlas_pipeline.lib.object_store import LocalStore
-from atlas_pipeline.lib.sample_estate.estate import generate_billing
-from atlas_pipeline.lib.sample_estate.spec import EstateSpec
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.manifests import ManifestError, parse_manifest
+from atlas_pipeline.lib.ingest.object_store import LocalStore
+from atlas_pipeline.lib.ingest.sources import parse_source
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.sources import parse_source
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
+from atlas_pipeline.sample_estate.estate import generate_billing
+from atlas_pipeline.sample_estate.spec import EstateSpec
 
 AWS = parse_source(DECLARATIONS_DIR / "sources" / "aws_cur2.yaml")
 AZURE = parse_source(DECLARATIONS_DIR / "sources" / "azure_cost_details_actual.yaml")

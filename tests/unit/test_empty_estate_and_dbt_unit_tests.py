@@ -11,14 +11,14 @@ from pathlib import Path
 import duckdb
 from dbt_support import dbt, fetch_rows
 
-from atlas_pipeline.lib.dbt_catalog import column_descriptions, describe_column
-from atlas_pipeline.lib.gpu_pricing import write_gpu_pricing
-from atlas_pipeline.lib.kubernetes_teams import write_kubernetes_teams
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import open_store
+from atlas_pipeline.lib.ingest.gpu_pricing import write_gpu_pricing
+from atlas_pipeline.lib.ingest.kubernetes_teams import write_kubernetes_teams
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.object_store import open_store
+from atlas_pipeline.lib.ingest.slurm_nodelists import write_slurm_tables
+from atlas_pipeline.lib.ingest.sources import load_sources
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.slurm_nodelists import write_slurm_tables
-from atlas_pipeline.lib.sources import load_sources
+from atlas_pipeline.lib.warehouse.dbt_catalog import column_descriptions, describe_column
 
 
 def test_nothing_delivered_builds_every_model_and_the_dbt_unit_tests_pass(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Landing's fast exact money parse (lib/typed_columns.py `exact_decimal`) reads every text exactly as
+"""Landing's fast exact money parse (lib/ingest/typed_columns.py `exact_decimal`) reads every text exactly as
 DuckDB's own text -> DECIMAL(38, 12) cast does: the same value, the same rounding at the 12th place,
 the same NULL for what is not a number — it only avoids the 128-bit parse where the amount fits in 64 bits."""
 
@@ -9,8 +9,8 @@ import random
 import duckdb
 import pytest
 
-from atlas_pipeline.lib.contracts import money_type
-from atlas_pipeline.lib.typed_columns import exact_decimal
+from atlas_pipeline.lib.ingest.contracts import money_type
+from atlas_pipeline.lib.ingest.typed_columns import exact_decimal
 
 
 def _texts() -> list[str]:

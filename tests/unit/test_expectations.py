@@ -12,7 +12,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from atlas_pipeline.lib.expectations import (
+from atlas_pipeline.lib.ingest.sources import DeclarationError
+from atlas_pipeline.lib.quality.expectations import (
     DeclaredSuite,
     RelationUnavailable,
     fetch_frame,
@@ -21,7 +22,6 @@ from atlas_pipeline.lib.expectations import (
     validate,
 )
 from atlas_pipeline.lib.settings import CHECKS_DIR
-from atlas_pipeline.lib.sources import DeclarationError
 
 # The GX wrapper's tests run on a fuller suite than the bundled raw one: the CUR 2.0 suite as it was
 # before its not-null and currency rules moved to their one home, the file contract
@@ -107,7 +107,7 @@ def test_bundled_suites_load_and_are_blocking():
     }
     assert all(s.declared_in.parent.name == "warn" for s in suites.values() if not s.blocking)
     # The mandatory CUR columns are never null: a rule of the file contract (one home), not repeated here.
-    from atlas_pipeline.lib.file_validation import contract_for
+    from atlas_pipeline.lib.ingest.file_validation import contract_for
 
     contract = contract_for("aws_cur2")
     not_null = {c.name for c in contract.columns if c.required and c.not_null}
@@ -129,8 +129,8 @@ def test_every_bundled_suite_accepts_a_good_row(name):
 
 
 def test_every_source_and_mart_has_a_suite():
+    from atlas_pipeline.lib.ingest.sources import load_sources
     from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, DECLARATIONS_DIR
-    from atlas_pipeline.lib.sources import load_sources
 
     assets = {s.asset for s in load_suites(CHECKS_DIR)}
     # Optional sources (`required: false`) may be an empty view: they are gated by their file contract
@@ -326,9 +326,9 @@ def test_fetch_reports_missing_relation_and_columns(aws_suite):
 
 
 def test_every_optional_source_has_a_file_contract_and_a_staging_suite():
-    from atlas_pipeline.lib.file_validation import contract_for
+    from atlas_pipeline.lib.ingest.file_validation import contract_for
+    from atlas_pipeline.lib.ingest.sources import load_sources
     from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-    from atlas_pipeline.lib.sources import load_sources
 
     optional = [s.name for s in load_sources(DECLARATIONS_DIR / "sources") if not s.required]
     assert optional and all(contract_for(name) is not None for name in optional)

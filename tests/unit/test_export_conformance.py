@@ -24,12 +24,12 @@ import duckdb
 import pytest
 from dbt_support import dbt, fetch_rows
 
-from atlas_pipeline.lib.contracts import money_type
-from atlas_pipeline.lib.gpu_pricing import write_gpu_pricing
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import open_store
+from atlas_pipeline.lib.ingest.contracts import money_type
+from atlas_pipeline.lib.ingest.gpu_pricing import write_gpu_pricing
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.object_store import open_store
+from atlas_pipeline.lib.ingest.sources import load_sources
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.sources import load_sources
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "billing"
 NULLS = ("", "None", "null", "NULL", "NaN", "N/A")

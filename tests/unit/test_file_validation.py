@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from atlas_pipeline.lib.contracts import iso_4217_codes
-from atlas_pipeline.lib.file_validation import land_file, period_bounds
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import LocalStore
+from atlas_pipeline.lib.ingest.contracts import iso_4217_codes
+from atlas_pipeline.lib.ingest.file_validation import land_file
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.object_store import LocalStore
+from atlas_pipeline.lib.ingest.sources import parse_source
+from atlas_pipeline.lib.periods import key_period
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.sources import parse_source
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
 
 # The real declarations: their names select the contracts in checks/files/.
 AZURE = parse_source(DECLARATIONS_DIR / "sources" / "azure_cost_details_actual.yaml")
@@ -250,9 +251,9 @@ def test_inventory_with_a_non_integer_gpu_count_is_quarantined(env):
 def test_period_bounds():
     from datetime import date
 
-    assert period_bounds("2026-12") == (date(2026, 12, 1), date(2027, 1, 1))
-    assert period_bounds("2026-08-31") == (date(2026, 8, 31), date(2026, 9, 1))
-    assert period_bounds("all") is None
+    assert key_period("2026-12") == (date(2026, 12, 1), date(2027, 1, 1))
+    assert key_period("2026-08-31") == (date(2026, 8, 31), date(2026, 9, 1))
+    assert key_period("all") is None
 
 
 def test_text_telemetry_lands_line_by_line(env, tmp_path):

@@ -29,10 +29,10 @@ import pytest
 from dbt_support import dbt, fetch_rows
 from saas_focus_support import SCENARIOS, billing_period, deliver_by_billing_period, money, spec_time
 
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import open_store
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.object_store import open_store
+from atlas_pipeline.lib.ingest.sources import parse_source
 from atlas_pipeline.lib.settings import CHECKS_DIR, DECLARATIONS_DIR
-from atlas_pipeline.lib.sources import parse_source
 
 STEMS = sorted(p.stem for p in SCENARIOS.glob("saas_examples__*.csv"))
 SOURCE = parse_source(DECLARATIONS_DIR / "sources" / "saas_focus.yaml")
@@ -191,7 +191,7 @@ def test_service_categories_are_kept_or_filled_as_focus_requires(focus_rows) -> 
 
 def test_staging_suite_passes_on_the_scenarios(warehouse: Path) -> None:
     """The GX suite of stg_saas__focus_cost sees rows only here and in the real-samples test."""
-    from atlas_pipeline.lib.expectations import fetch_frame, load_suites, validate
+    from atlas_pipeline.lib.quality.expectations import fetch_frame, load_suites, validate
 
     [suite] = [s for s in load_suites(CHECKS_DIR) if s.asset == ("stg_saas__focus_cost",)]
     con = duckdb.connect(str(warehouse), read_only=True)

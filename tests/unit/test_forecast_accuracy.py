@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from atlas_pipeline.lib.forecasting import forecast_daily_series
+from atlas_pipeline.lib.forecast.forecasting import forecast_daily_series
 
 SERIES = 12
 HISTORY_DAYS = 140

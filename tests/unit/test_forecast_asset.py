@@ -20,11 +20,11 @@ from atlas_pipeline.defs.forecast.partitions import (
     register_history_as_of_dates,
 )
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.forecast_as_of import FORECAST_PARTITIONS_NAME
-from atlas_pipeline.lib.forecast_settings import load_forecast_settings
+from atlas_pipeline.lib.forecast.forecast_as_of import FORECAST_PARTITIONS_NAME
+from atlas_pipeline.lib.forecast.forecast_settings import load_forecast_settings
+from atlas_pipeline.lib.ingest.sources import DeclarationError
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.sources import DeclarationError
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
 
 START = date(2026, 8, 1)
 AS_OF = START + timedelta(days=60)  # 2026-09-30: history is 2026-08-01 .. 2026-09-29

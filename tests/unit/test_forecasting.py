@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atlas_pipeline.lib.forecasting import (
+from atlas_pipeline.lib.forecast.forecasting import (
     CANDIDATES,
     coverage_label,
     forecast_daily_series,
@@ -118,7 +118,7 @@ def test_decimal_values_gaps_and_other_coverages():
 def test_ets_aaa_gives_intervals_on_this_sktime_statsmodels():
     """sktime 1.2 fails in AutoETS intervals for configurations that simulate (`simulate_kwargs`);
     the additive configuration used here must keep working."""
-    from atlas_pipeline.lib.forecasting import _new
+    from atlas_pipeline.lib.forecast.forecasting import _new
 
     y = spend_series(4, 56).reset_index(drop=True)
     with warnings.catch_warnings(record=True) as caught:

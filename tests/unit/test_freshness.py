@@ -13,8 +13,8 @@ import pytest
 from atlas_pipeline.defs.ingest.assets import build_ingest_asset
 from atlas_pipeline.defs.quality.freshness import build_source_freshness_checks, freshness
 from atlas_pipeline.defs.resources import Warehouse
+from atlas_pipeline.lib.ingest.sources import DeclarationError, ExportSource, load_sources, parse_source
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.sources import DeclarationError, ExportSource, load_sources, parse_source
 
 
 def nodes_source(exports: Path, hours: float) -> ExportSource:

@@ -29,7 +29,7 @@ def test_every_dbt_test_is_a_check_of_one_definition():
     import json
 
     from atlas_pipeline.definitions import defs
-    from atlas_pipeline.lib.dbt_project import atlas_dbt_project
+    from atlas_pipeline.lib.warehouse.dbt_project import atlas_dbt_project
 
     nodes = json.loads(atlas_dbt_project().manifest_path.read_text())["nodes"]
     tests = {n["name"] for n in nodes.values() if n["resource_type"] == "test"}

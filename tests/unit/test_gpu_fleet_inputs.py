@@ -10,11 +10,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from atlas_pipeline.lib.kubernetes_teams import load_kubernetes_teams, write_kubernetes_teams
-from atlas_pipeline.lib.raw_telemetry import prometheus_range_batches, telemetry_reader_sql, write_prometheus_range_parquet
+from atlas_pipeline.lib.ingest.kubernetes_teams import load_kubernetes_teams, write_kubernetes_teams
+from atlas_pipeline.lib.ingest.raw_telemetry import (
+    prometheus_range_batches,
+    telemetry_reader_sql,
+    write_prometheus_range_parquet,
+)
+from atlas_pipeline.lib.ingest.slurm_nodelists import expand_node_list, write_slurm_node_lists, write_slurm_report_files
+from atlas_pipeline.lib.ingest.sources import DeclarationError
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.slurm_nodelists import expand_node_list, write_slurm_node_lists, write_slurm_report_files
-from atlas_pipeline.lib.sources import DeclarationError
 
 
 @pytest.mark.parametrize(

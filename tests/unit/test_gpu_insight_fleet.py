@@ -260,7 +260,7 @@ def test_fault_drill_injected_vs_detected_and_time_to_detect(db) -> None:
 def test_placement_and_idle_page_shows_the_known_answers(home, monkeypatch) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from atlas_pipeline.lib.publish import publish_snapshot
+    from atlas_pipeline.lib.warehouse.publish import publish_snapshot
 
     publish_snapshot(home / "warehouse.duckdb", home / "published" / "warehouse.duckdb")
     monkeypatch.setenv("ATLAS_HOME", str(home))
@@ -325,7 +325,7 @@ def test_quality_gates_pass_on_the_fleet(db) -> None:
     """The GX suites gating the new inputs and marts (checks/raw, checks/marts) hold on it."""
     import duckdb
 
-    from atlas_pipeline.lib.expectations import fetch_frame, parse_suite, validate
+    from atlas_pipeline.lib.quality.expectations import fetch_frame, parse_suite, validate
     from atlas_pipeline.lib.settings import CHECKS_DIR
 
     names = ["raw/node_exporter_prometheus_exports", "raw/gpu_fault_injections", "marts/gpu_health_events",

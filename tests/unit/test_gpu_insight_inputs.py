@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import LocalStore
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.object_store import LocalStore
+from atlas_pipeline.lib.ingest.sources import parse_source
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.sources import parse_source
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
 
 NODES = parse_source(DECLARATIONS_DIR / "sources" / "gpu_nodes.yaml")
 DRILLS = parse_source(DECLARATIONS_DIR / "sources" / "gpu_fault_injections.yaml")

@@ -246,7 +246,7 @@ def test_sacct_forms_any_format_steps_arrays_heterogeneous(warehouse) -> None:
 def test_raw_checks_pass_and_fetch_one_row_per_file_not_the_samples(warehouse) -> None:
     import duckdb
 
-    from atlas_pipeline.lib.expectations import fetch_frame, parse_suite, validate
+    from atlas_pipeline.lib.quality.expectations import fetch_frame, parse_suite, validate
     from atlas_pipeline.lib.settings import REPO_ROOT
 
     db, _ = warehouse

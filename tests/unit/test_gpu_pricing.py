@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from atlas_pipeline.lib.gpu_pricing import PricingError, load_gpu_pricing, write_gpu_pricing
+from atlas_pipeline.lib.ingest.gpu_pricing import PricingError, load_gpu_pricing, write_gpu_pricing
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 
 

@@ -10,7 +10,7 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
-from atlas_pipeline.lib.gpu_scheduler_hints import NodeHint, SchedulerHints, write_hints
+from atlas_pipeline.lib.report.gpu_scheduler_hints import NodeHint, SchedulerHints, write_hints
 
 RECORDER = '#!/bin/sh\nfor a in "$@"; do printf "%s\\0" "$a"; done >> "$ARGS_LOG"\nprintf "\\n" >> "$ARGS_LOG"\n'
 

@@ -148,10 +148,10 @@ def test_unreadable_prometheus_export_is_quarantined_and_the_rest_lands(tmp_path
 
     import duckdb
 
-    from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-    from atlas_pipeline.lib.object_store import LocalStore
+    from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+    from atlas_pipeline.lib.ingest.object_store import LocalStore
+    from atlas_pipeline.lib.ingest.sources import parse_source
     from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-    from atlas_pipeline.lib.sources import parse_source
 
     source = parse_source(DECLARATIONS_DIR / "sources" / "dcgm_prometheus_exports.yaml")
     root = tmp_path / "prometheus"

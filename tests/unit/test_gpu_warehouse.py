@@ -15,10 +15,10 @@ import pytest
 from dbt_support import dbt
 from gpu_warehouse_support import land_estate, query
 
-from atlas_pipeline.lib.gpu_pricing import load_gpu_pricing
-from atlas_pipeline.lib.sample_estate.estate import generate_estate
-from atlas_pipeline.lib.sample_estate.spec import EstateSpec, default_fleet
+from atlas_pipeline.lib.ingest.gpu_pricing import load_gpu_pricing
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+from atlas_pipeline.sample_estate.estate import generate_estate
+from atlas_pipeline.sample_estate.spec import EstateSpec, default_fleet
 
 INTERVAL = 600
 TELEMETRY_DAYS = 3
@@ -253,8 +253,8 @@ def test_incremental_rerun_is_idempotent(estate, tmp_path: Path) -> None:
 
 def test_scale_generator_writes_readings_in_the_int_gpu_samples_shape(tmp_path: Path) -> None:
     """Sizes are parameters: any fleet, 10-second readings, one parquet file per day."""
-    from atlas_pipeline.lib.sample_estate.gpu_samples_parquet import write_sample_days
-    from atlas_pipeline.lib.sample_estate.spec import scaled_fleet
+    from atlas_pipeline.sample_estate.gpu_samples_parquet import write_sample_days
+    from atlas_pipeline.sample_estate.spec import scaled_fleet
 
     spec = replace(
         EstateSpec(start_month=date(2026, 9, 1), months=1),

@@ -15,13 +15,13 @@ import pytest
 
 from atlas_pipeline.defs.ingest.assets import build_ingest_asset
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.landed_integrity import sha256_of, verify_current_files
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import LocalStore
-from atlas_pipeline.lib.run_summary import check_lines, check_outcomes, run_outcome
+from atlas_pipeline.lib.ingest.landed_integrity import sha256_of, verify_current_files
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.object_store import LocalStore
+from atlas_pipeline.lib.ingest.sources import parse_source
+from atlas_pipeline.lib.run.run_summary import check_lines, check_outcomes, run_outcome
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR, AtlasPaths
-from atlas_pipeline.lib.sources import parse_source
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
 
 NODES = "hostname,cluster,provider,gpu_model,gpu_count\nnode-1,onprem-a,onprem,H100,8\n"
 

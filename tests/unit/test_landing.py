@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import LocalStore, StoredObject, glob_to_regex, safe_relative_key
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.object_store import LocalStore, StoredObject, glob_to_regex, safe_relative_key
+from atlas_pipeline.lib.ingest.sources import ExportSource
 from atlas_pipeline.lib.settings import REPO_ROOT
-from atlas_pipeline.lib.sources import ExportSource
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
 
 AZURE_SAMPLE = REPO_ROOT / "tests" / "fixtures" / "billing" / "azure_ea_actualcost_2023-09.csv"
 

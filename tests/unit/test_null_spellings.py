@@ -1,4 +1,4 @@
-"""Landing's null-spelling test (lib/typed_columns.py `cleaned`) reads a text as NULL exactly when it
+"""Landing's null-spelling test (lib/ingest/typed_columns.py `cleaned`) reads a text as NULL exactly when it
 is, trimmed and in any case, one of the contract's null spellings — whatever its bytes: the fast form
 tests the byte length first, so multi-byte texts of few characters are the cases to hold."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import duckdb
 
-from atlas_pipeline.lib.contracts import NULL_SPELLINGS
-from atlas_pipeline.lib.typed_columns import cleaned
+from atlas_pipeline.lib.ingest.contracts import NULL_SPELLINGS
+from atlas_pipeline.lib.ingest.typed_columns import cleaned
 
 TEXTS = [
     None, "", " ", "   ", "none", "None", "NONE", " null ", "NULL", "Null", "nan", "NaN", "NAN", "n/a", "N/A", '""',

@@ -34,11 +34,11 @@ import pandas as pd
 import pytest
 from dbt_support import dbt
 
-from atlas_pipeline.lib.contracts import FileContract
-from atlas_pipeline.lib.expectations import DeclaredExpectation, DeclaredSuite, load_suites, validate
-from atlas_pipeline.lib.file_validation import contract_for, land_file
+from atlas_pipeline.lib.ingest.contracts import FileContract
+from atlas_pipeline.lib.ingest.file_validation import contract_for, land_file
+from atlas_pipeline.lib.ingest.sources import parse_source
+from atlas_pipeline.lib.quality.expectations import DeclaredExpectation, DeclaredSuite, load_suites, validate
 from atlas_pipeline.lib.settings import CHECKS_DIR, DBT_PROJECT_DIR, DECLARATIONS_DIR
-from atlas_pipeline.lib.sources import parse_source
 
 NOT_NULL = "expect_column_values_to_not_be_null"
 REGEX = "expect_column_values_to_match_regex"
@@ -133,7 +133,7 @@ def test_no_staging_or_mart_gx_expectation_repeats_a_dbt_test():
 def test_the_guards_see_the_rules_they_guard_against():
     """The two guards above would catch a repeated rule: the fuller CUR 2.0 suite (the bundled one
     before its rules moved to the contract) repeats seven contract rules."""
-    from atlas_pipeline.lib.expectations import parse_suite
+    from atlas_pipeline.lib.quality.expectations import parse_suite
 
     full = parse_suite(Path(__file__).resolve().parents[1] / "fixtures" / "gx" / "aws_cur2_full_suite.json")
     assert len(contract_repeats(full, contract_for("aws_cur2"))) == 7

@@ -11,9 +11,9 @@ from decimal import Decimal
 import duckdb
 
 from atlas_pipeline.cli import main
-from atlas_pipeline.lib.publish import publish_snapshot
 from atlas_pipeline.lib.settings import AtlasPaths
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
+from atlas_pipeline.lib.warehouse.publish import publish_snapshot
 
 BATCH = 250  # rows per simulated run; every run's rows cost 0.01 each
 
@@ -56,7 +56,7 @@ def test_queries_succeed_and_stay_consistent_while_another_process_writes_and_pu
     # The writer is another process, as a Dagster run is: it holds the live warehouse's write lock.
     writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import duckdb, sys
-        from atlas_pipeline.lib.publish import publish_snapshot
+        from atlas_pipeline.lib.warehouse.publish import publish_snapshot
         from pathlib import Path
         live, published = Path({str(paths.warehouse)!r}), Path({str(paths.published_warehouse)!r})
         for run in range(1, 16):

@@ -11,8 +11,8 @@ import dagster as dg
 
 from atlas_pipeline.defs.quality.checks import build_suite_checks, quality
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.expectations import load_suites
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.quality.expectations import load_suites
+from atlas_pipeline.lib.warehouse.connections import connect
 
 GOOD = [
     ("a1", "Usage", "USD"),

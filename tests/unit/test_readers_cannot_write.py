@@ -12,12 +12,12 @@ import duckdb
 import pytest
 
 from atlas_pipeline.cli import main
-from atlas_pipeline.lib.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import LocalStore
-from atlas_pipeline.lib.publish import publish_snapshot
+from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+from atlas_pipeline.lib.ingest.object_store import LocalStore
+from atlas_pipeline.lib.ingest.sources import parse_source
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR, AtlasPaths
-from atlas_pipeline.lib.sources import parse_source
-from atlas_pipeline.lib.warehouse import ReadOnlyViolation, connect, connect_reader
+from atlas_pipeline.lib.warehouse.connections import ReadOnlyViolation, connect, connect_reader
+from atlas_pipeline.lib.warehouse.publish import publish_snapshot
 
 NODES = "hostname,cluster,provider,gpu_model,gpu_count\nnode-1,onprem-a,onprem,H100,8\nnode-2,onprem-a,onprem,H100,8\n"
 

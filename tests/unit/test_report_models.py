@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from dbt_support import dbt, fetch_rows
 
-from atlas_pipeline.lib import report_queries as q
-from atlas_pipeline.lib.spend_trend import excluded_charge_categories, spend_trend_predicate
+from atlas_pipeline.lib.forecast.spend_trend import excluded_charge_categories, spend_trend_predicate
+from atlas_pipeline.lib.report import report_queries as q
 
 # The report models that read another stage's tables (forecasts, quality, landing).
 STAGE_READERS = (

@@ -14,10 +14,10 @@ import pytest
 
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.settings import AtlasPaths
-from atlas_pipeline.lib.warehouse import RunInProgress, run_lock
+from atlas_pipeline.lib.warehouse.connections import RunInProgress, run_lock
 
 HOLD = (
-    "import sys, time; from pathlib import Path; from atlas_pipeline.lib.warehouse import run_lock\n"
+    "import sys, time; from pathlib import Path; from atlas_pipeline.lib.warehouse.connections import run_lock\n"
     "with run_lock(Path(sys.argv[1]), 'warehouse_refresh_job'):\n"
     "    print('holding', flush=True); time.sleep(120)\n"
 )
@@ -75,7 +75,7 @@ def test_a_dagster_run_holds_the_lock_and_a_second_is_refused_before_any_step(tm
         with dg.DagsterInstance.ephemeral() as instance:
             refused = dg.materialize([lands], resources={"warehouse": Warehouse()}, instance=instance,
                                      raise_on_error=False)
-            from atlas_pipeline.lib.run_summary import run_outcome
+            from atlas_pipeline.lib.run.run_summary import run_outcome
 
             [failure] = run_outcome(instance, "refresh", refused.run_id).failures
     finally:

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import dagster as dg
 import duckdb
 
-from atlas_pipeline.lib.landing import ensure_manifest
-from atlas_pipeline.lib.run_plan import accepted_deliveries
+from atlas_pipeline.lib.ingest.landing import ensure_manifest
+from atlas_pipeline.lib.run.run_plan import accepted_deliveries
 
 
 def _judgement(con: duckdb.DuckDBPyConnection, period: str, version: str, accepted_at: datetime | None) -> None:

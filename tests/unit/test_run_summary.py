@@ -15,8 +15,8 @@ import dagster as dg
 import pytest
 
 from atlas_pipeline.cli import main
-from atlas_pipeline.lib.run_log import RunLog
-from atlas_pipeline.lib.run_summary import (
+from atlas_pipeline.lib.run.run_log import RunLog
+from atlas_pipeline.lib.run.run_summary import (
     CheckOutcomes,
     RunOutcome,
     StepFailure,
@@ -27,7 +27,7 @@ from atlas_pipeline.lib.run_summary import (
     run_outcome,
 )
 from atlas_pipeline.lib.settings import AtlasPaths
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
 
 
 @dg.asset
@@ -215,8 +215,8 @@ def test_atlas_run_after_a_failure_ends_in_a_summary_with_the_log_path(tmp_path,
 
 
 def test_a_job_that_cannot_start_is_a_failed_outcome_with_its_traceback_in_the_log(tmp_path: Path):
-    from atlas_pipeline.lib.pipeline_run import PipelineRun, RunOptions
-    from atlas_pipeline.lib.progress import Stage, TerminalProgress
+    from atlas_pipeline.lib.run.pipeline_run import PipelineRun, RunOptions
+    from atlas_pipeline.lib.run.progress import Stage, TerminalProgress
 
     with RunLog(tmp_path) as log, dg.instance_for_test() as instance:
         run = PipelineRun(AtlasPaths.from_env(), RunOptions(), TerminalProgress(log.terminal), log,

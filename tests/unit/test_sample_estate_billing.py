@@ -16,26 +16,26 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from atlas_pipeline.lib.sample_estate import layout
-from atlas_pipeline.lib.sample_estate.__main__ import add_cli_arguments, main, spec_from_args
-from atlas_pipeline.lib.sample_estate.aws_cur2 import (
+from atlas_pipeline.sample_estate import layout
+from atlas_pipeline.sample_estate.__main__ import add_cli_arguments, main, spec_from_args
+from atlas_pipeline.sample_estate.aws_cur2 import (
     CUR2_SCHEMA,
     P5_ON_DEMAND_RATE,
     PAYER_ACCOUNT_ID,
     SP_HOURLY_COMMITMENT,
     SP_RATE_P5,
 )
-from atlas_pipeline.lib.sample_estate.azure_cost_details import (
+from atlas_pipeline.sample_estate.azure_cost_details import (
     BILLING_ACCOUNT_ID as AZURE_ACCOUNT,
 )
-from atlas_pipeline.lib.sample_estate.azure_cost_details import (
+from atlas_pipeline.sample_estate.azure_cost_details import (
     HEADER,
     RI_HOURLY_RATE,
     RI_MONTHLY_PAYMENT,
 )
-from atlas_pipeline.lib.sample_estate.estate import EstateSummary, generate_billing
-from atlas_pipeline.lib.sample_estate.gcp_billing import BILLING_ACCOUNT_ID as GCP_ACCOUNT
-from atlas_pipeline.lib.sample_estate.spec import PROJECTS, TEAMS, EstateSpec
+from atlas_pipeline.sample_estate.estate import EstateSummary, generate_billing
+from atlas_pipeline.sample_estate.gcp_billing import BILLING_ACCOUNT_ID as GCP_ACCOUNT
+from atlas_pipeline.sample_estate.spec import PROJECTS, TEAMS, EstateSpec
 
 SPEC = EstateSpec(seed=7, start_month=date(2026, 8, 1), months=2, line_items_per_month=2000)
 PERIODS = ["2026-08", "2026-09"]
@@ -358,7 +358,7 @@ def test_cli_builds_the_spec_and_prints_one_line_per_provider(tmp_path: Path, mo
     assert (spec.seed, spec.start_month, spec.months, spec.line_items_per_month) == (3, date(2025, 12, 1), 2, 500)
     assert [p.isoformat() for p in spec.billing_periods] == ["2025-12-01", "2026-01-01"]
 
-    import atlas_pipeline.lib.sample_estate.telemetry as telemetry
+    import atlas_pipeline.sample_estate.telemetry as telemetry
 
     monkeypatch.setattr(telemetry, "generate_telemetry", lambda out_dir, spec: [])
     assert main(["--out", str(tmp_path), "--months", "1", "--line-items-per-month", "200"]) == 0

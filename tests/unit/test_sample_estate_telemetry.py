@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from atlas_pipeline.lib.sample_estate.dcgm import METRICS
-from atlas_pipeline.lib.sample_estate.gpu_jobs import SlurmJob, simulate_jobs
-from atlas_pipeline.lib.sample_estate.slurm_sacct import SACCT_FIELDS, sacct_elapsed
-from atlas_pipeline.lib.sample_estate.spec import TEAMS, EstateSpec, default_fleet
-from atlas_pipeline.lib.sample_estate.telemetry import dcgm_days, generate_telemetry
+from atlas_pipeline.sample_estate.dcgm import METRICS
+from atlas_pipeline.sample_estate.gpu_jobs import SlurmJob, simulate_jobs
+from atlas_pipeline.sample_estate.slurm_sacct import SACCT_FIELDS, sacct_elapsed
+from atlas_pipeline.sample_estate.spec import TEAMS, EstateSpec, default_fleet
+from atlas_pipeline.sample_estate.telemetry import dcgm_days, generate_telemetry
 
 SAMPLE_LINE = re.compile(
     r'^(?P<metric>DCGM_FI_[A-Z_]+)\{gpu="(?P<gpu>\d+)",UUID="(?P<uuid>GPU-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-'

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from atlas_pipeline.lib.ingest.sources import DeclarationError, load_sources, parse_source
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.sources import DeclarationError, load_sources, parse_source
 
 VALID = """
 name: demo

@@ -7,18 +7,15 @@ import duckdb
 import pandas as pd
 
 from atlas_pipeline.defs.catalog import FORECASTING
-from atlas_pipeline.defs.forecast.assets import (
-    EXCLUDED_CHARGE_CATEGORIES,
-    _ensure_table,
-    forecast_cost_daily,
-    replace_rows,
-)
+from atlas_pipeline.defs.forecast.assets import forecast_cost_daily
 from atlas_pipeline.defs.forecast.partitions import forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.forecast_settings import SERIES_COLUMNS, load_forecast_settings
-from atlas_pipeline.lib.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.forecast.forecast_settings import SERIES_COLUMNS, load_forecast_settings
+from atlas_pipeline.lib.forecast.spend_trend import excluded_charge_categories
+from atlas_pipeline.lib.forecast.tables import ensure_table, replace_rows
+from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
 from atlas_pipeline.lib.settings import declaration_file
-from atlas_pipeline.lib.warehouse import relation_exists
+from atlas_pipeline.lib.warehouse.connections import relation_exists
 
 # Each partition (as-of date D) re-examines the days D-14 .. D-1: late-landing data and forecasts
 # materialized out of order are picked up by the next days' runs.
@@ -51,7 +48,7 @@ _COLUMNS = {
     "detected_as_of_date": "date",
 }
 
-_EXCLUDED = ", ".join(f"'{c}'" for c in EXCLUDED_CHARGE_CATEGORIES)
+_EXCLUDED = ", ".join(f"'{c}'" for c in excluded_charge_categories())
 
 # The newest forecast of each series for each day made BEFORE that day (as_of_date <= day: the
 # forecast used history strictly before its as-of date); one-step-ahead when every daily partition
@@ -223,7 +220,7 @@ def cost_anomalies(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
     as_of = date.fromisoformat(context.partition_key)
     first, last = as_of - timedelta(days=LOOKBACK_DAYS), as_of - timedelta(days=1)
     with warehouse.connect() as con:
-        _ensure_table(con, "main.cost_anomalies", _COLUMNS)
+        ensure_table(con, "main.cost_anomalies", _COLUMNS)
         if not relation_exists(con, "main", "forecast_cost_daily"):
             raise dg.Failure(description="main.forecast_cost_daily is missing: materialize forecast_cost_daily first")
         anomalies = find_anomalies(con, first, last)

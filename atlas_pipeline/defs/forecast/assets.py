@@ -1,6 +1,8 @@
 """The daily spend forecast per declared series (provider for now), its job and its schedule."""
 
+import functools
 import hashlib
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -11,16 +13,23 @@ import pandas as pd
 from atlas_pipeline.defs.catalog import FORECASTING
 from atlas_pipeline.defs.forecast.partitions import add_as_of_dates, forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.forecast_settings import ForecastSettings, load_forecast_settings
-from atlas_pipeline.lib.forecasting import (
-    coverage_label,
+from atlas_pipeline.lib.forecast.forecast_settings import ForecastSettings, load_forecast_settings
+from atlas_pipeline.lib.forecast.forecasting import (
     forecast_frame,
     interval_columns,
     period_end_projection,
 )
-from atlas_pipeline.lib.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.forecast.spend_trend import excluded_charge_categories
+from atlas_pipeline.lib.forecast.tables import (
+    RUN_COLUMNS,
+    backtest_summary,
+    ensure_table,
+    forecast_columns,
+    metric_columns,
+    replace_rows,
+)
+from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
 from atlas_pipeline.lib.settings import declaration_file
-from atlas_pipeline.lib.spend_trend import excluded_charge_categories
 
 # One partition per as-of date (defs/forecast/partitions.py); the partition's forecast uses history
 # strictly before that date. Settings (forecast.yaml) are read when a partition runs.
@@ -28,7 +37,7 @@ from atlas_pipeline.lib.spend_trend import excluded_charge_categories
 # Credits and one-off purchases (upfront commitments, marketplace buys) are not spend patterns: they
 # arrive as lumps on arbitrary days and would only distort a daily model. Usage, tax and adjustments
 # remain. Also why forecasts can be clipped at 0: the modelled series is spend. The list is defined
-# once, in the dbt project's vars (the report models use the same): atlas_pipeline/lib/spend_trend.py.
+# once, in the dbt project's vars (the report models use the same): atlas_pipeline/lib/forecast/spend_trend.py.
 EXCLUDED_CHARGE_CATEGORIES = excluded_charge_categories()
 
 _DAILY_SQL = """
@@ -44,64 +53,14 @@ group by all
 order by series_key, usage_date
 """
 
-_RUN_COLUMNS = {
-    "series_dimension": "varchar",
-    "series_key": "varchar",
-    "billing_currency": "varchar",
-    "as_of_date": "date",
-    "history_days": "integer",
-    "model_name": "varchar",
-    "backtest_mae": "double",  # an error measure, not money
-    "refused_reason": "varchar",
-    # What the series' forecast was made from (see input_fingerprints): a re-run of the partition
-    # whose input is unchanged keeps that series' rows instead of refitting it.
-    "input_sha256": "varchar",
-}
 
-# The forecasting method: the model code and this asset's. A change to either refits every series.
-_METHOD_SHA = hashlib.sha256(
-    b"".join(p.read_bytes() for p in (Path(__file__), Path(__file__).parents[2] / "lib" / "forecasting.py"))
-).hexdigest()
+@functools.cache
+def _method_sha256() -> str:
+    """The forecasting method: the model code and this asset's. A change to either refits every
+    series. Read when a forecast first needs it, not when definitions load."""
+    from atlas_pipeline.lib.forecast import forecasting
 
-
-def _metric_columns(settings: ForecastSettings) -> dict[str, str]:
-    # Error measures and shares, not money: doubles.
-    return {
-        "measure": "varchar",
-        "series_dimension": "varchar",
-        "series_key": "varchar",
-        "as_of_date": "date",
-        "model_name": "varchar",
-        "chosen": "boolean",
-        "folds": "integer",
-        "points": "integer",
-        "mae": "double",
-        "mape": "double",
-        "mase": "double",
-        **{f"coverage_{coverage_label(c)}": "double" for c in settings.coverages},
-    }
-
-
-def _forecast_columns(settings: ForecastSettings) -> dict[str, str]:
-    # Forecast values are money-like: DECIMAL(38, 6), like the marts' money but with less scale
-    # (a forecast is not exact to the micro-cent, but sums and comparisons stay decimal).
-    money = {name: "decimal(38, 6)" for name in ["point", *interval_columns(settings.coverages)]}
-    return {
-        "series_dimension": "varchar",
-        "series_key": "varchar",
-        "billing_currency": "varchar",
-        "as_of_date": "date",
-        "model_name": "varchar",
-        "forecast_date": "date",
-        **money,
-    }
-
-
-def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
-    """Create the table, or add columns a newer declaration needs (e.g. another coverage)."""
-    con.execute(f"create table if not exists {table} ({', '.join(f'{n} {t}' for n, t in columns.items())})")
-    for name, kind in columns.items():
-        con.execute(f"alter table {table} add column if not exists {name} {kind}")
+    return hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], forecasting))).hexdigest()
 
 
 def _read_daily(con: duckdb.DuckDBPyConnection, column: str, as_of: date) -> pd.DataFrame:
@@ -160,7 +119,7 @@ def input_fingerprints(daily: pd.DataFrame, dimension: str, as_of: date, setting
     """Per series of one dimension: the sha256 of everything its forecast is computed from — its
     daily history before `as_of` (day, currency, cost), the as-of date, the settings and the
     forecasting code. The models are deterministic, so an equal fingerprint means an equal forecast."""
-    fixed = "|".join(str(v) for v in (_METHOD_SHA, dimension, as_of, settings.horizon_days, list(settings.coverages),
+    fixed = "|".join(str(v) for v in (_method_sha256(), dimension, as_of, settings.horizon_days, list(settings.coverages),
                                       settings.min_history_days))
     out = {}
     for key, group in daily.groupby("series_key", sort=True):
@@ -183,47 +142,19 @@ def _previous_fingerprints(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[
     return {(d, k): sha for d, k, sha in rows}
 
 
-def replace_rows(
-    con: duckdb.DuckDBPyConnection, where: str, params: list, frames: dict[str, pd.DataFrame],
-    keep: pd.DataFrame | None = None,
-) -> None:
-    """Per table: delete the rows `where` selects and insert the frame's, in one transaction
-    (readers see either the old or the new rows; a re-run replaces, never duplicates). Rows whose
-    (series_dimension, series_key) is in `keep` stay as they are."""
-    con.execute("begin transaction")
-    try:
-        if keep is not None:
-            con.register("_atlas_keep", keep[["series_dimension", "series_key"]])
-        for table, frame in frames.items():
-            unless = "" if keep is None else (
-                f" and not exists (select 1 from _atlas_keep k where k.series_dimension = {table}.series_dimension"
-                f" and k.series_key = {table}.series_key)")
-            con.execute(f"delete from {table} where {where}{unless}", params)
-            if len(frame):
-                con.register("_atlas_rows", frame)
-                con.execute(f"insert into {table} by name select * from _atlas_rows")
-                con.unregister("_atlas_rows")
-        if keep is not None:
-            con.unregister("_atlas_keep")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-
-
 def _partition_rows(
     con: duckdb.DuckDBPyConnection, as_of: date, settings: ForecastSettings
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """This as-of date's spend forecasts, runs and backtest metrics as stored (money as floats)."""
-    forecast_columns = ", ".join(_forecast_columns(settings))
+    selected = ", ".join(forecast_columns(settings))
     forecasts = con.execute(
-        f"select {forecast_columns} from main.forecast_cost_daily where as_of_date = ? "
+        f"select {selected} from main.forecast_cost_daily where as_of_date = ? "
         "order by series_dimension, series_key, forecast_date", [as_of]).df()
     status = con.execute(
-        f"select {', '.join(_RUN_COLUMNS)} from main.forecast_runs where as_of_date = ? and series_dimension <> "
+        f"select {', '.join(RUN_COLUMNS)} from main.forecast_runs where as_of_date = ? and series_dimension <> "
         "'gpu_cluster' order by series_dimension, series_key", [as_of]).df()
     metrics = con.execute(
-        f"select {', '.join(_metric_columns(settings))} from main.forecast_backtest_metrics "
+        f"select {', '.join(metric_columns(settings))} from main.forecast_backtest_metrics "
         "where as_of_date = ? and measure = 'effective_cost' order by all", [as_of]).df()
     for frame in (forecasts, status, metrics):
         for column in ("as_of_date", "forecast_date"):
@@ -232,23 +163,10 @@ def _partition_rows(
     return forecasts, status, metrics
 
 
-def _backtest_summary(metrics: pd.DataFrame) -> str:
-    """Mean backtest metrics per series dimension and model, and how often each model was chosen."""
-    if metrics.empty:
-        return "(no backtests: histories too short)"
-    summary = metrics.groupby(["series_dimension", "model_name"], sort=True).agg(
-        series=("series_key", "nunique"),
-        chosen=("chosen", "sum"),
-        mean_mase=("mase", "mean"),
-        **{f"mean_{c}": (c, "mean") for c in metrics.columns if c.startswith("coverage_")},
-    )
-    return summary.round(3).reset_index().to_markdown(index=False)
-
-
 def _plots(daily: pd.DataFrame, forecasts: pd.DataFrame, dimension: str, max_series: int = 6) -> str:
     """Markdown with a small PNG per forecast series of one dimension: the last 8 weeks of history
     (black), the forecast (blue) and its 80 % / 95 % bands (shaded); the grey line is the as-of date."""
-    from atlas_pipeline.lib.forecast_plot import forecast_png, markdown_image
+    from atlas_pipeline.lib.forecast.forecast_plot import forecast_png, markdown_image
 
     mine = forecasts[forecasts["series_dimension"] == dimension]
     if mine.empty or "lower_80" not in mine or "lower_95" not in mine:
@@ -336,9 +254,9 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
                               for d, k in zip(status["series_dimension"], status["series_key"], strict=True)]
 
     with warehouse.connect() as con:
-        _ensure_table(con, "main.forecast_cost_daily", _forecast_columns(settings))
-        _ensure_table(con, "main.forecast_runs", _RUN_COLUMNS)
-        _ensure_table(con, "main.forecast_backtest_metrics", _metric_columns(settings))
+        ensure_table(con, "main.forecast_cost_daily", forecast_columns(settings))
+        ensure_table(con, "main.forecast_runs", RUN_COLUMNS)
+        ensure_table(con, "main.forecast_backtest_metrics", metric_columns(settings))
         replace_rows(con, "as_of_date = ?", [as_of], {"main.forecast_cost_daily": forecasts}, keep=kept)
         # forecast_runs also holds the GPU-hours forecast's runs (series_dimension 'gpu_cluster').
         replace_rows(con, "as_of_date = ? and series_dimension <> 'gpu_cluster'", [as_of], {"main.forecast_runs": status},
@@ -398,7 +316,7 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
             "models": dg.MetadataValue.json(models),
             "month_end_projection": dg.MetadataValue.json(projection),
             "quarter_end_projection": dg.MetadataValue.json(quarter),
-            "backtest": dg.MetadataValue.md(_backtest_summary(metrics)),
+            "backtest": dg.MetadataValue.md(backtest_summary(metrics)),
             "forecast_rows": dg.MetadataValue.int(len(forecasts)),
             "series_kept": dg.MetadataValue.int(len(kept)),
             "preview": dg.MetadataValue.md(_preview(forecasts, settings)),

@@ -1,18 +1,19 @@
 """Budget status: each declared monthly budget against actual-to-date and the projected month end."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import dagster as dg
 import pandas as pd
 
 from atlas_pipeline.defs.catalog import FORECASTING
-from atlas_pipeline.defs.forecast.assets import _ensure_table, forecast_cost_daily, replace_rows
+from atlas_pipeline.defs.forecast.assets import forecast_cost_daily
 from atlas_pipeline.defs.forecast.partitions import forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.budgets import budgets_file, load_budgets, overrun_probability
-from atlas_pipeline.lib.forecasting import period_bounds
-from atlas_pipeline.lib.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.forecast.budgets import budgets_file, load_budgets, overrun_probability
+from atlas_pipeline.lib.forecast.tables import ensure_table, replace_rows
+from atlas_pipeline.lib.periods import budget_month
+from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
 from atlas_pipeline.lib.settings import declaration_file
 
 _COLUMNS = {
@@ -52,10 +53,6 @@ order by forecast_date
 """
 
 
-def budget_month(as_of: date) -> tuple[date, date]:
-    """The month a partition reports on: the one holding its last history day (the day before the
-    as-of date), so the partition for the 1st reports the month just closed."""
-    return period_bounds(as_of - timedelta(days=1), "month")
 
 
 @dg.asset(
@@ -80,7 +77,7 @@ def budget_status(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     included: they reduce what is spent). The rest of the month comes from this partition's spend
     forecast of the same series (point, and the 80 % upper bound summed as a pessimistic total).
     `overrun_probability` is a normal approximation from the daily 80 % intervals (see
-    `atlas_pipeline.lib.budgets.overrun_probability`). A scope without a forecast (refused, or not a
+    `atlas_pipeline.lib.forecast.budgets.overrun_probability`). A scope without a forecast (refused, or not a
     declared series) gets actuals only and a note saying why. Money is DECIMAL(38, 6).
     """
     as_of = date.fromisoformat(context.partition_key)
@@ -133,7 +130,7 @@ def budget_status(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
                 }
             )
         status = pd.DataFrame(rows, columns=list(_COLUMNS))
-        _ensure_table(con, "main.budget_status", _COLUMNS)
+        ensure_table(con, "main.budget_status", _COLUMNS)
         replace_rows(con, "as_of_date = ?", [as_of], {"main.budget_status": status})
     over = sorted(r["budget_name"] for r in rows if r["projected_over"] or r["already_over"])
     if over:

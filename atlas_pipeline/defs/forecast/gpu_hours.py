@@ -7,18 +7,12 @@ import duckdb
 import pandas as pd
 
 from atlas_pipeline.defs.catalog import FORECASTING
-from atlas_pipeline.defs.forecast.assets import (
-    _RUN_COLUMNS,
-    _backtest_summary,
-    _ensure_table,
-    _metric_columns,
-    replace_rows,
-)
 from atlas_pipeline.defs.forecast.partitions import forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.forecast_settings import ForecastSettings, load_forecast_settings
-from atlas_pipeline.lib.forecasting import forecast_frame, interval_columns
-from atlas_pipeline.lib.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.forecast.forecast_settings import ForecastSettings, load_forecast_settings
+from atlas_pipeline.lib.forecast.forecasting import forecast_frame, interval_columns
+from atlas_pipeline.lib.forecast.tables import RUN_COLUMNS, backtest_summary, ensure_table, metric_columns, replace_rows
+from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
 from atlas_pipeline.lib.settings import declaration_file
 
 DIMENSION = "gpu_cluster"
@@ -92,9 +86,9 @@ def forecast_gpu_hours_daily(context: dg.AssetExecutionContext, warehouse: Wareh
     metrics.insert(0, "series_dimension", DIMENSION)
     metrics.insert(0, "measure", MEASURE)
     with warehouse.connect() as con:
-        _ensure_table(con, "main.forecast_gpu_hours_daily", _columns(settings))
-        _ensure_table(con, "main.forecast_runs", _RUN_COLUMNS)
-        _ensure_table(con, "main.forecast_backtest_metrics", _metric_columns(settings))
+        ensure_table(con, "main.forecast_gpu_hours_daily", _columns(settings))
+        ensure_table(con, "main.forecast_runs", RUN_COLUMNS)
+        ensure_table(con, "main.forecast_backtest_metrics", metric_columns(settings))
         replace_rows(con, "as_of_date = ?", [as_of], {"main.forecast_gpu_hours_daily": forecasts})
         replace_rows(con, "as_of_date = ? and series_dimension = ?", [as_of, DIMENSION], {"main.forecast_runs": status})
         replace_rows(con, "as_of_date = ? and measure = ?", [as_of, MEASURE], {"main.forecast_backtest_metrics": metrics})
@@ -110,6 +104,6 @@ def forecast_gpu_hours_daily(context: dg.AssetExecutionContext, warehouse: Wareh
             "models": dg.MetadataValue.json(models),
             "clusters_refused": dg.MetadataValue.json(refused),
             "forecast_rows": dg.MetadataValue.int(len(forecasts)),
-            "backtest": dg.MetadataValue.md(_backtest_summary(metrics)),
+            "backtest": dg.MetadataValue.md(backtest_summary(metrics)),
         }
     )

@@ -9,10 +9,10 @@ from collections.abc import Iterable
 import dagster as dg
 import duckdb
 
-from atlas_pipeline.defs.automation.jobs import warehouse_refresh_job
-from atlas_pipeline.lib.forecast_as_of import FORECAST_PARTITIONS_NAME, as_of_dates, default_as_of, history_spans
+from atlas_pipeline.defs.transform.jobs import warehouse_refresh_job
+from atlas_pipeline.lib.forecast.forecast_as_of import FORECAST_PARTITIONS_NAME, as_of_dates, default_as_of, history_spans
 from atlas_pipeline.lib.settings import AtlasPaths
-from atlas_pipeline.lib.warehouse import connect
+from atlas_pipeline.lib.warehouse.connections import connect
 
 forecast_partitions = dg.DynamicPartitionsDefinition(name=FORECAST_PARTITIONS_NAME)
 
@@ -32,7 +32,7 @@ def add_as_of_dates(instance: dg.DagsterInstance, keys: Iterable[str]) -> list[s
 
 
 def register_history_as_of_dates(instance: dg.DagsterInstance, con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Add every as-of date the warehouse's daily histories support (see lib/forecast_as_of.py): for
+    """Add every as-of date the warehouse's daily histories support (see lib/forecast/forecast_as_of.py): for
     backfilling forecasts over a whole history."""
     return add_as_of_dates(instance, [d.isoformat() for d in as_of_dates(history_spans(con))])
 

@@ -12,12 +12,18 @@ from atlas_pipeline.defs.catalog import BILLING, GPU_FLEET, source_domain
 from atlas_pipeline.defs.ingest.landing_checks import integrity_check, landing_check_specs, store_check
 from atlas_pipeline.defs.ingest.partitions import PARTITIONS_BY_PARTITIONING, SINGLE_RUN
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.contracts import contract_for, input_names
-from atlas_pipeline.lib.dbt_project import billing_raw_sources
-from atlas_pipeline.lib.landing import LandingReport, SourceLocationError, ensure_manifest, land_source, refresh_raw_view
-from atlas_pipeline.lib.object_store import StoreUnavailable, open_store
-from atlas_pipeline.lib.raw_relations import empty_view_sql
-from atlas_pipeline.lib.sources import ExportSource, load_sources
+from atlas_pipeline.lib.ingest.contracts import contract_for, input_names
+from atlas_pipeline.lib.ingest.landing import (
+    LandingReport,
+    SourceLocationError,
+    ensure_manifest,
+    land_source,
+    refresh_raw_view,
+)
+from atlas_pipeline.lib.ingest.object_store import StoreUnavailable, open_store
+from atlas_pipeline.lib.ingest.raw_relations import empty_view_sql
+from atlas_pipeline.lib.ingest.sources import ExportSource, load_sources
+from atlas_pipeline.lib.warehouse.dbt_project import billing_raw_sources
 
 
 def build_ingest_asset(source: ExportSource) -> dg.AssetsDefinition:

@@ -5,8 +5,8 @@ import dagster as dg
 
 from atlas_pipeline.defs.catalog import GPU_FLEET
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.gpu_pricing import GpuPrice, load_gpu_pricing, write_gpu_pricing
-from atlas_pipeline.lib.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.ingest.gpu_pricing import GpuPrice, load_gpu_pricing, write_gpu_pricing
+from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
 from atlas_pipeline.lib.settings import declaration_file
 
 PRICING_FILE_NAME = "gpu_pricing.yaml"

@@ -5,8 +5,8 @@ import dagster as dg
 
 from atlas_pipeline.defs.catalog import GPU_FLEET
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.kubernetes_teams import load_kubernetes_teams, write_kubernetes_teams
-from atlas_pipeline.lib.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.ingest.kubernetes_teams import load_kubernetes_teams, write_kubernetes_teams
+from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
 from atlas_pipeline.lib.settings import declaration_file
 
 RULES_FILE_NAME = "kubernetes_teams.yaml"

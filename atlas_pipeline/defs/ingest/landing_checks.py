@@ -4,8 +4,8 @@
 import dagster as dg
 import duckdb
 
-from atlas_pipeline.lib.landed_integrity import verify_current_files
-from atlas_pipeline.lib.sources import ExportSource
+from atlas_pipeline.lib.ingest.landed_integrity import verify_current_files
+from atlas_pipeline.lib.ingest.sources import ExportSource
 
 
 def landing_check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
@@ -18,7 +18,7 @@ def landing_check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             "landed_files_intact", asset=key, blocking=True,
             description="Every current landed file (as delivered, and its typed parquet) still has the sha256 "
-            "recorded when it landed; a changed or missing file blocks the build (lib/landed_integrity.py).",
+            "recorded when it landed; a changed or missing file blocks the build (lib/ingest/landed_integrity.py).",
         ),
     ]
 

@@ -7,7 +7,7 @@ delivery appears that landing has not seen (a new billing period, a restated one
 day), adds its partition if it is new and requests a run of exactly those partitions: `billing_job`
 for billing periods, `telemetry_job` for days, `warehouse_refresh_job` for an unpartitioned source
 (the node inventory). After a partitioned run succeeds, `warehouse_after_partitions`
-(defs/automation/downstream.py) refreshes what depends on it. Like every Atlas sensor and schedule
+(defs/transform/downstream.py) refreshes what depends on it. Like every Atlas sensor and schedule
 that starts runs on its own, they start STOPPED: switch them on in the UI (Automation)."""
 
 import hashlib
@@ -15,7 +15,6 @@ import hashlib
 import dagster as dg
 import duckdb
 
-from atlas_pipeline.defs.automation.jobs import billing_job, telemetry_job, warehouse_refresh_job
 from atlas_pipeline.defs.ingest.partitions import (
     BILLING_PERIODS,
     PARTITIONS_BY_PARTITIONING,
@@ -24,8 +23,9 @@ from atlas_pipeline.defs.ingest.partitions import (
     range_tags,
 )
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.run_plan import source_deliveries
-from atlas_pipeline.lib.sources import ExportSource, load_sources
+from atlas_pipeline.defs.transform.jobs import billing_job, telemetry_job, warehouse_refresh_job
+from atlas_pipeline.lib.ingest.sources import ExportSource, load_sources
+from atlas_pipeline.lib.run.run_plan import source_deliveries
 
 JOB_BY_PARTITIONS = {BILLING_PERIODS: billing_job, TELEMETRY_DAYS: telemetry_job, None: warehouse_refresh_job}
 

@@ -1,12 +1,12 @@
 """The Slurm lookup tables dbt joins on: NodeLists expanded to hosts, and every sacct file of the
-current deliveries (lib/slurm_nodelists.py), rebuilt after `raw/slurm_jobs` lands."""
+current deliveries (lib/ingest/slurm_nodelists.py), rebuilt after `raw/slurm_jobs` lands."""
 
 
 import dagster as dg
 
 from atlas_pipeline.defs.catalog import GPU_FLEET
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.slurm_nodelists import write_slurm_node_lists, write_slurm_report_files
+from atlas_pipeline.lib.ingest.slurm_nodelists import write_slurm_node_lists, write_slurm_report_files
 
 SACCT_SOURCE = "slurm_jobs"
 

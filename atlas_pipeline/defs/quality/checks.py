@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from atlas_pipeline.lib.expectations import (
+from atlas_pipeline.lib.quality.expectations import (
     DeclaredSuite,
     RelationUnavailable,
     SuiteOutcome,
@@ -18,7 +18,7 @@ from atlas_pipeline.lib.expectations import (
     load_suites,
     validate,
 )
-from atlas_pipeline.lib.quality_report import CheckResult, record_results, status_of
+from atlas_pipeline.lib.quality.quality_report import CheckResult, record_results, status_of
 from atlas_pipeline.lib.settings import CHECKS_DIR, REPO_ROOT
 
 

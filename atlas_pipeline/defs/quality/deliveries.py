@@ -8,8 +8,8 @@ from collections.abc import Iterable
 import dagster as dg
 import duckdb
 
-from atlas_pipeline.lib.landing import ensure_manifest
-from atlas_pipeline.lib.sources import ExportSource, load_sources
+from atlas_pipeline.lib.ingest.landing import ensure_manifest
+from atlas_pipeline.lib.ingest.sources import ExportSource, load_sources
 
 
 def delivery_problems(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from atlas_pipeline.lib.sources import ExportSource, load_sources
+from atlas_pipeline.lib.ingest.sources import ExportSource, load_sources
 
 
 def build_source_freshness_checks(sources: Iterable[ExportSource]) -> list[dg.AssetChecksDefinition]:

@@ -4,7 +4,7 @@ rows quarantined, as a table SQL users and the UI can read."""
 import dagster as dg
 
 from atlas_pipeline.defs.catalog import QUALITY
-from atlas_pipeline.lib.quality_report import CheckResult, ensure_report, record_results, status_of
+from atlas_pipeline.lib.quality.quality_report import CheckResult, ensure_report, record_results, status_of
 
 # The marts: the summary runs after them, at the end of the refresh job.
 MARTS = ("focus_cost_and_usage", "fct_cost_daily", "fct_gpu_hours_daily", "fct_gpu_capacity_daily")

@@ -4,13 +4,13 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from atlas_pipeline.defs.automation.jobs import REPORT_SELECTION, warehouse_refresh_job
 from atlas_pipeline.defs.catalog import REPORTING
 from atlas_pipeline.defs.forecast.assets import forecast_job
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib import report_queries
-from atlas_pipeline.lib.overview_report import build_overview, stage_of_asset, write_overview
-from atlas_pipeline.lib.warehouse import connect_reader
+from atlas_pipeline.defs.transform.jobs import REPORT_SELECTION, warehouse_refresh_job
+from atlas_pipeline.lib.report import report_queries
+from atlas_pipeline.lib.report.overview_report import build_overview, stage_of_asset, write_overview
+from atlas_pipeline.lib.warehouse.connections import connect_reader
 
 # What the page reads: the report models (dbt_project/models/reports).
 UPSTREAM = (

@@ -1,12 +1,12 @@
 """The `gpu_scheduler_hints` asset: the newest day of per-GPU scores as files Slurm and Kubernetes
-can apply (lib/gpu_scheduler_hints.py), rebuilt by report_job after every refresh."""
+can apply (lib/report/gpu_scheduler_hints.py), rebuilt by report_job after every refresh."""
 
 import dagster as dg
 
 from atlas_pipeline.defs.catalog import GPU_FLEET
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.gpu_scheduler_hints import newest_hints, write_hints
-from atlas_pipeline.lib.warehouse import connect_reader
+from atlas_pipeline.lib.report.gpu_scheduler_hints import newest_hints, write_hints
+from atlas_pipeline.lib.warehouse.connections import connect_reader
 
 
 @dg.asset(
@@ -27,7 +27,7 @@ def gpu_scheduler_hints(context: dg.AssetExecutionContext, warehouse: Warehouse)
     `kubectl label` commands and merge patches) and `gpu_scores.csv` (every GPU's score and why);
     `reports/scheduler/latest` points at the newest day. Nothing is applied: README "Per-GPU scores
     for schedulers" says how."""
-    # As every reader: locked down, queries only (lib/warehouse.py connect_reader).
+    # As every reader: locked down, queries only (lib/warehouse/connections.py connect_reader).
     with connect_reader(warehouse.paths().warehouse) as con:
         hints = newest_hints(con)
     if hints is None:

@@ -38,17 +38,17 @@ from atlas_pipeline.defs.ingest.partitions import (
     telemetry_days,
 )
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib import progress
-from atlas_pipeline.lib.dbt_catalog import code_version, column_descriptions, describe_column, warehouse_columns
-from atlas_pipeline.lib.dbt_project import (
+from atlas_pipeline.lib.quality.quality_report import CheckResult, record_results, status_of
+from atlas_pipeline.lib.run import progress
+from atlas_pipeline.lib.warehouse.dbt_catalog import code_version, column_descriptions, describe_column, warehouse_columns
+from atlas_pipeline.lib.warehouse.dbt_project import (
     atlas_dbt_project,
     dbt_env,
     dbt_project_vars,
     prepare_manifest,
     warm_parse,
 )
-from atlas_pipeline.lib.quality_report import CheckResult, record_results, status_of
-from atlas_pipeline.lib.table_metadata import describe_table
+from atlas_pipeline.lib.warehouse.table_metadata import describe_table
 
 LAYERS = ("staging", "intermediate", "marts", "reports")
 # The dbt selection of each partitioned definition: models declare `meta.partitions`.
@@ -225,10 +225,10 @@ def _ensure_partitioned_relations(context: dg.AssetExecutionContext, dbt: DbtCli
         stack.extend(node.get("depends_on", {}).get("nodes", []))
     if not wanted:
         return
-    from atlas_pipeline.lib.contracts import contract_for
-    from atlas_pipeline.lib.landing import ensure_manifest
-    from atlas_pipeline.lib.raw_relations import empty_view_sql
-    from atlas_pipeline.lib.sources import load_sources
+    from atlas_pipeline.lib.ingest.contracts import contract_for
+    from atlas_pipeline.lib.ingest.landing import ensure_manifest
+    from atlas_pipeline.lib.ingest.raw_relations import empty_view_sql
+    from atlas_pipeline.lib.ingest.sources import load_sources
 
     with warehouse.connect() as con:
         present = {(s.lower(), n.lower()) for s, n in con.execute(

@@ -1,7 +1,7 @@
 {#- Data quality per pipeline stage: checks run, passed, failed (blocking) and warned, and files and
     rows quarantined. The stage comes from the asset key by the project's naming convention
     (raw/<source> ingest, stg_ staging, int_ intermediate, forecast* forecasts, else marts), as
-    atlas_pipeline.lib.overview_report.stage_of_asset does for Dagster's event log. -#}
+    atlas_pipeline.lib.report.overview_report.stage_of_asset does for Dagster's event log. -#}
 with
 
 summary as (

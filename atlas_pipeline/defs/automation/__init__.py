@@ -1,1 +1,0 @@
-"""Automation: jobs and schedules that span domains."""

@@ -1,0 +1,1 @@
+"""Forecasts, budgets and the spend trend's definition."""

@@ -1,0 +1,1 @@
+"""Reading what providers and clusters deliver: declarations, file contracts, object stores, landing."""

@@ -1,0 +1,293 @@
+"""Column contracts: what each input's files must hold and how their columns are typed at landing.
+
+Each input declares one contract in `checks/files/<input>.yaml`:
+
+    source: azure_cost_details_actual
+    columns:                       # typed once at landing; every other column is kept as delivered
+      BillingAccountId: {type: varchar, required: true, not_null: true}
+      Date: {type: date, formats: ["%m/%d/%Y", "%Y-%m-%d"], required: true, not_null: true}
+      CostInBillingCurrency: {type: money, required: true, not_null: true, aliases: [Cost, PreTaxCost]}
+      Tags: {type: json, wrap_object: true}
+    rules:                         # row rules beyond the types
+      - {expect: currency_code, column: BillingCurrencyCode}
+      - {expect: non_negative, column: Quantity, when: {ChargeType: [Usage]}}
+
+Column `type`: `varchar` (kept as text), `money` and `decimal` (exact DECIMAL from the text the
+provider wrote — floats through their shortest round-trip text), `integer`, `double`, `date`,
+`timestamp` (UTC), `json`, or any DuckDB type for nested values (`STRUCT(...)[]`, `MAP(...)`).
+Names match case-insensitively; `aliases` are other names providers use for the same column (export
+schema variants), renamed to the contract's name at landing so every later layer sees one name.
+`required`: the file must have the column (or an alias); `not_null`: no row may lack a value.
+`formats` (dates, timestamps): strptime patterns or `iso8601`; (money, decimal): `plain`, `us_currency`;
+(json): `python_literal` for a Python-style list or dict (`[{'k': None}]`, as CSV flattenings of
+BigQuery's repeated fields write them). In a nested type, `MONEY` stands for the money type.
+`columns_from: <name>` starts from the shared column set `checks/files/_<name>_columns.yaml`.
+
+A typed column's value spelled as a null (NULL_SPELLINGS: empty, `None`, `null`, `NaN`, `N/A`, `""`)
+is NULL; a value that is still not of its type rejects the file (lib/ingest/file_validation.py names the
+file, row and column). An input without typed columns (telemetry, parsed in staging) keeps every
+column as delivered; its contract's `rules` still validate each file.
+
+This module only parses declarations (no DuckDB); the SQL lives in lib/typed_landing.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from atlas_pipeline.lib.ingest.sources import DeclarationError, read_declaration
+from atlas_pipeline.lib.settings import CHECKS_DIR, DBT_PROJECT_DIR
+
+CONTRACTS_DIR = CHECKS_DIR / "files"
+# How exports spell "no value" in a typed (number, date, JSON) column, compared trimmed and lowercased.
+NULL_SPELLINGS = ("", "none", "null", "nan", "n/a", '""')
+# A spreadsheet's US currency: a leading $ and , thousands separators in groups of three, accepted
+# only when the $ or a decimal point makes the grouping unambiguous (a bare "1,000" could be 1.000).
+US_CURRENCY_REGEX = r"-?\$(\d{1,3}(,\d{3})*|\d+)(\.\d+)?|-?\d{1,3}(,\d{3})+\.\d+"
+ISO8601_PREFIX_REGEX = r"^\d{4}-\d{2}-\d{2}"
+# No single line item is a quadrillion in any currency: larger amounts are corrupt values (1e30).
+MAX_ABS_MONEY = 10**15
+
+SCALAR_TYPES = ("varchar", "money", "decimal", "integer", "double", "date", "timestamp", "json")
+RULES = (
+    "decimal",
+    "integer",
+    "date",
+    "timestamp",
+    "not_null",
+    "in_set",
+    "currency_code",
+    "non_negative",
+    "in_billing_period",
+)
+DECIMAL_FORMATS = ("plain", "us_currency")
+_COLUMN_FIELDS = {"type", "formats", "aliases", "required", "not_null", "wrap_object", "description"}
+
+
+@cache
+def money_type() -> str:
+    """The DuckDB type of every money and quantity column: dbt's `money_type` var (one definition)."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    return str(project["vars"]["money_type"])
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One declared column of an input's files."""
+
+    name: str
+    type: str
+    formats: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    not_null: bool = False
+    wrap_object: bool = False  # json: a value without its enclosing braces (`"a": "b"`) is one object
+
+    @property
+    def duckdb_type(self) -> str:
+        """The type the column has after landing."""
+        return {
+            "varchar": "VARCHAR",
+            "money": money_type(),
+            "decimal": money_type(),
+            "integer": "BIGINT",
+            "double": "DOUBLE",
+            "date": "DATE",
+            "timestamp": "TIMESTAMP WITH TIME ZONE",
+            "json": "JSON",
+        }.get(self.type) or re.sub(r"\bMONEY\b", money_type(), self.type)
+
+    @property
+    def typed(self) -> bool:
+        """Whether landing converts the column (varchar columns are kept as delivered)."""
+        return self.type != "varchar"
+
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row-level expectation of a file contract."""
+
+    expect: str
+    column: str
+    formats: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()  # sentinel texts that are not values (e.g. sacct's `Unknown`)
+    when: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # in_billing_period: days before the period a value may fall (an invoice carries late usage);
+    # the end stays exclusive: usage billed before it happened is never right.
+    slack_days_before: int = 0
+
+
+@dataclass(frozen=True)
+class FileContract:
+    """What every file of one input must satisfy, and how its columns are typed at landing."""
+
+    source: str
+    columns: tuple[ColumnSpec, ...]
+    rules: tuple[Rule, ...]
+    declared_in: Path
+    extra_mandatory: tuple[tuple[str, ...], ...] = ()  # `mandatory_columns` of contracts without typed columns
+
+    @property
+    def mandatory_columns(self) -> tuple[tuple[str, ...], ...]:
+        """Each required column with its alternative names: one of each must be in every file."""
+        return tuple(c.names() for c in self.columns if c.required) + self.extra_mandatory
+
+    @property
+    def typed_columns(self) -> tuple[ColumnSpec, ...]:
+        return tuple(c for c in self.columns if c.typed)
+
+    def column(self, name: str) -> ColumnSpec | None:
+        """The declared column of that name (case-insensitive), if any."""
+        return next((c for c in self.columns if c.name.lower() == name.lower()), None)
+
+    def validation_rules(self) -> tuple[Rule, ...]:
+        """Every row rule a file is judged by: the declared rules, `not_null` of declared columns,
+        and for each typed column the rule that its values parse as that type."""
+        implied = [Rule("not_null", c.name) for c in self.columns if c.not_null]
+        for c in self.typed_columns:
+            if c.type in ("money", "decimal", "integer", "date", "timestamp"):
+                implied.append(Rule("integer" if c.type == "integer" else c.type.replace("money", "decimal"),
+                                    c.name, formats=c.formats))
+        return tuple(implied) + self.rules
+
+
+def _column(path: Path, name: str, item: object) -> ColumnSpec:
+    where = f"columns.{name}"
+    if isinstance(item, str):
+        item = {"type": item}
+    if not isinstance(item, dict):
+        raise DeclarationError(f"{path}: field '{where}' must be a type or a mapping with 'type'")
+    unknown = set(item) - _COLUMN_FIELDS
+    if unknown:
+        raise DeclarationError(f"{path}: field '{where}.{sorted(unknown)[0]}' is not known")
+    kind = item.get("type")
+    if not isinstance(kind, str) or not (kind in SCALAR_TYPES or re.match(r"^(STRUCT|MAP|[A-Z]+\[\]|VARCHAR\[\])", kind)):
+        raise DeclarationError(
+            f"{path}: field '{where}.type' must be one of {SCALAR_TYPES} or a DuckDB nested type, got {kind!r}"
+        )
+    formats = tuple(str(f) for f in item.get("formats") or ())
+    if kind in ("money", "decimal", "integer") and not set(formats) <= set(DECIMAL_FORMATS):
+        raise DeclarationError(f"{path}: field '{where}.formats' of a number must be among {DECIMAL_FORMATS}")
+    if kind == "json" and not set(formats) <= {"python_literal"}:
+        raise DeclarationError(f"{path}: field '{where}.formats' of a json column may only be [python_literal]")
+    for flag in ("required", "not_null", "wrap_object"):
+        if not isinstance(item.get(flag, False), bool):
+            raise DeclarationError(f"{path}: field '{where}.{flag}' must be true or false")
+    aliases = item.get("aliases") or []
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise DeclarationError(f"{path}: field '{where}.aliases' must list column names")
+    return ColumnSpec(
+        name=name, type=kind, formats=formats, aliases=tuple(aliases), required=item.get("required", False),
+        not_null=item.get("not_null", False), wrap_object=item.get("wrap_object", False),
+    )
+
+
+def _rule(path: Path, i: int, item: object) -> Rule:
+    where = f"rules[{i}]"
+    if not isinstance(item, dict) or item.get("expect") not in RULES:
+        raise DeclarationError(f"{path}: field '{where}.expect' must be one of {RULES}")
+    if not isinstance(item.get("column"), str):
+        raise DeclarationError(f"{path}: field '{where}.column' is required")
+    unknown = set(item) - {"expect", "column", "formats", "values", "allow", "when", "slack_days_before"}
+    if unknown:
+        raise DeclarationError(f"{path}: field '{where}.{sorted(unknown)[0]}' is not known")
+    if item["expect"] == "in_set" and not item.get("values"):
+        raise DeclarationError(f"{path}: field '{where}.values' is required for in_set")
+    formats = [str(f) for f in item.get("formats") or ()]
+    if item["expect"] in ("decimal", "integer") and not set(formats) <= set(DECIMAL_FORMATS):
+        raise DeclarationError(f"{path}: field '{where}.formats' of a number rule must be among {DECIMAL_FORMATS}")
+    when = item.get("when") or {}
+    if not isinstance(when, dict):
+        raise DeclarationError(f"{path}: field '{where}.when' must map column -> list of values")
+    slack = item.get("slack_days_before", 0)
+    if isinstance(slack, bool) or not isinstance(slack, int) or slack < 0:
+        raise DeclarationError(f"{path}: field '{where}.slack_days_before' must be a whole number of days >= 0")
+    return Rule(
+        expect=item["expect"],
+        column=item["column"],
+        formats=tuple(formats),
+        values=tuple(str(v) for v in item.get("values") or ()),
+        allow=tuple(str(v) for v in item.get("allow") or ()),
+        when={str(k): tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in when.items()},
+        slack_days_before=slack,
+    )
+
+
+def _columns(path: Path, data: dict) -> dict[str, ColumnSpec]:
+    columns: dict[str, ColumnSpec] = {}
+    shared = data.get("columns_from")
+    if shared is not None:
+        base = Path(path).parent / f"_{shared}_columns.yaml"
+        if not base.exists():
+            raise DeclarationError(f"{path}: field 'columns_from' names {base.name}, which does not exist")
+        columns.update(_columns(base, read_declaration(base) or {}))
+    declared = data.get("columns") or {}
+    if not isinstance(declared, dict):
+        raise DeclarationError(f"{path}: field 'columns' must map column name -> type or spec")
+    for name, item in declared.items():
+        columns[str(name)] = _column(path, str(name), item)
+    return columns
+
+
+def parse_contract(path: Path) -> FileContract:
+    """Parse one `checks/files/<input>.yaml`; errors name the file and the field."""
+    data = read_declaration(path)
+    if not isinstance(data, dict) or not isinstance(data.get("source"), str):
+        raise DeclarationError(f"{path}: field 'source' is required")
+    unknown = set(data) - {"source", "columns", "columns_from", "rules", "mandatory_columns"}
+    if unknown:
+        raise DeclarationError(f"{path}: field '{sorted(unknown)[0]}' is not known")
+    mandatory = data.get("mandatory_columns") or []
+    # An entry is a column name, or a list of alternative names (export schema variants): one must exist.
+    if not (
+        isinstance(mandatory, list)
+        and all(isinstance(c, str) or (isinstance(c, list) and c and all(isinstance(x, str) for x in c)) for c in mandatory)
+    ):
+        raise DeclarationError(f"{path}: field 'mandatory_columns' must list column names (or lists of alternatives)")
+    return FileContract(
+        source=data["source"],
+        columns=tuple(_columns(Path(path), data).values()),
+        rules=tuple(_rule(Path(path), i, item) for i, item in enumerate(data.get("rules") or [])),
+        declared_in=Path(path),
+        extra_mandatory=tuple((c,) if isinstance(c, str) else tuple(c) for c in mandatory),
+    )
+
+
+@cache
+def _contracts(folder: Path) -> dict[str, FileContract]:
+    contracts: dict[str, FileContract] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name.startswith("_"):  # shared column sets, not contracts
+            continue
+        contract = parse_contract(path)
+        if contract.source in contracts:
+            raise DeclarationError(f"{path}: source {contract.source!r} already has a contract")
+        contracts[contract.source] = contract
+    return contracts
+
+
+def input_names(folder: Path = CONTRACTS_DIR) -> tuple[str, ...]:
+    """Every input the warehouse models: one contract each. An estate declares where the ones it has
+    are; the others are absent (their raw views empty, with the contract's columns)."""
+    return tuple(sorted(_contracts(Path(folder))))
+
+
+def contract_for(source_name: str, folder: Path = CONTRACTS_DIR) -> FileContract | None:
+    """The declared contract of an input, if any."""
+    return _contracts(Path(folder)).get(source_name)
+
+
+@cache
+def iso_4217_codes(folder: Path = CONTRACTS_DIR) -> tuple[str, ...]:
+    """Active ISO 4217 currency codes (checks/files/iso_4217.txt, one per line)."""
+    lines = (Path(folder) / "iso_4217.txt").read_text().splitlines()
+    return tuple(sorted({ln.split("#", 1)[0].strip() for ln in lines} - {""}))

@@ -1,0 +1,121 @@
+"""How DuckDB reads each export format as delivered, and the `raw.<source>` views over landing.
+
+Landing reads every delivered file once, with the reader of its format (`delivered_file_sql`), types
+the columns its contract declares (lib/typed_landing.py) and writes one parquet file beside the
+original. `raw.<source>` is a view over those parquet files (`landed_view_sql`), so builds never
+re-parse CSV or JSON text; a source with nothing landed is a typed empty view (`empty_view_sql`).
+Every row carries its lineage: `x_source_file` (the landed original), `x_source_row` (its row in
+that file, from 1), `x_period` and `x_export_version`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from atlas_pipeline.lib.ingest.contracts import FileContract
+from atlas_pipeline.lib.ingest.raw_telemetry import TELEMETRY_FORMATS, telemetry_reader_sql
+
+LINEAGE_COLUMNS = {
+    "x_source_file": "VARCHAR",
+    "x_source_row": "BIGINT",
+    "x_period": "VARCHAR",
+    "x_export_version": "VARCHAR",
+}
+_UNIT_SEPARATOR = chr(31)
+_NO_HIVE = "hive_partitioning = false"
+CSV_DELIMITERS = {"azure_cost_details_csv": ",", "csv": ",", "slurm_sacct": "|"}
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_list(files: Sequence[str]) -> str:
+    return "[" + ", ".join(sql_literal(f) for f in files) + "]"
+
+
+def _struct(columns: dict[str, str]) -> str:
+    return "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in columns.items()) + "}"
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether the file is gzip-compressed, by its magic bytes (not its name: DuckDB reads a gzip
+    file named `.csv` as zero rows, silently)."""
+    with open(path, "rb") as handle:
+        return handle.read(2) == _GZIP_MAGIC
+
+
+def json_read_columns(contract: FileContract) -> dict[str, str]:
+    """The schema a JSON export is read with: its contract's columns, exact numbers read as text
+    (VARCHAR holds the number as written; landing then casts it to DECIMAL)."""
+    columns = {}
+    for column in contract.columns:
+        kind = column.duckdb_type
+        if column.type in ("money", "decimal", "date", "timestamp"):
+            kind = "VARCHAR"
+        columns[column.name] = re.sub(r"DECIMAL\(\d+,\s*\d+\)", "VARCHAR", kind, flags=re.IGNORECASE)
+    return columns
+
+
+def delivered_file_sql(fmt: str, path: Path, header: list[str] | None = None, contract: FileContract | None = None,
+                       rejects: bool = False) -> str:
+    """A DuckDB relation reading one delivered file of format `fmt`, losslessly: CSV-like formats
+    strictly with the header's columns (all VARCHAR; a row with too many or too few fields is an
+    error), parquet and JSON with the provider's types. No lineage columns: landing adds them."""
+    file = sql_literal(str(path))
+    compression = "gzip" if is_gzip(path) else "none"
+    if fmt in CSV_DELIMITERS:
+        if header is None:
+            raise ValueError("a CSV file is read with its header's columns")
+        columns = "{" + ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in header) + "}"
+        quoting = "quote = '', escape = ''" if fmt == "slurm_sacct" else "quote = '\"', escape = '\"'"
+        extra = (
+            ", store_rejects = true, rejects_table = 'atlas_reject_errors', rejects_scan = 'atlas_reject_scans'"
+            if rejects else ""
+        )
+        return (
+            f"read_csv({file}, columns = {columns}, header = true, auto_detect = false, compression = '{compression}', "
+            f"delim = {sql_literal(CSV_DELIMITERS[fmt])}, {quoting}, strict_mode = true, {_NO_HIVE}{extra})"
+        )
+    if fmt in ("aws_cur2_parquet", "parquet"):
+        return f"read_parquet({file}, {_NO_HIVE})"
+    if fmt == "gcp_billing_jsonl":
+        if contract is None:
+            raise ValueError("gcp_billing_jsonl is read with its contract's columns")
+        return (
+            f"read_json({file}, format = 'newline_delimited', compression = '{compression}', "
+            f"columns = {_struct(json_read_columns(contract))}, {_NO_HIVE})"
+        )
+    if fmt == "prometheus_text":
+        # One VARCHAR per line: no delimiter or quote character occurs in exposition text.
+        return (
+            f"read_csv({file}, columns = {{'line': 'VARCHAR'}}, delim = '{_UNIT_SEPARATOR}', quote = '', escape = '', "
+            f"header = false, auto_detect = false, compression = '{compression}', {_NO_HIVE})"
+        )
+    if fmt in TELEMETRY_FORMATS:
+        return telemetry_reader_sql(fmt, _sql_list([str(path)]), f"compression = '{compression}', {_NO_HIVE}")
+    raise ValueError(f"unknown export format {fmt!r}")
+
+
+def landed_view_sql(source_name: str, files: Sequence[str]) -> str:
+    """`raw.<source>` over landed parquet files (each carries its lineage columns)."""
+    return (
+        f"create or replace view raw.{source_name} as select * from read_parquet({_sql_list(files)}, "
+        f"union_by_name = true, {_NO_HIVE})"
+    )
+
+
+def empty_view_sql(source_name: str, contract: FileContract | None) -> str:
+    """`raw.<source>` for a source with nothing landed (absent from this estate): no rows, the
+    contract's columns with their landed types, and the lineage columns — so every model downstream
+    builds and yields nothing."""
+    columns = {c.name: c.duckdb_type for c in (contract.columns if contract else ())} | LINEAGE_COLUMNS
+    select = ", ".join(f"cast(null as {kind}) as {quote_identifier(name)}" for name, kind in columns.items())
+    return f"create or replace view raw.{source_name} as select {select} where false"
