@@ -55,16 +55,17 @@ renamed as (
         usage_end_time as usage_end,
         export_time as exported_at,
 
-        -- reconciliation: the invoice is cost plus every credit; GCP has no separate amortized view
-        cost + coalesce({{ array_sum(array_transform('credits', 'c', 'c.amount'), money_type()) }}, 0) as x_invoice_cost,
-        cost + coalesce({{ array_sum(array_transform('credits', 'c', 'c.amount'), money_type()) }}, 0) as x_amortized_cost,
-
-        -- lineage
+        -- lineage (the detailed export's staging model ends with the same columns, in this order,
+        -- so that int_gcp__billing_line_items can union the two)
         'gcp_billing' as x_source,
         x_source_file,
         x_source_row,
         x_period as billing_period,
-        x_export_version
+        x_export_version,
+
+        -- reconciliation: the invoice is cost plus every credit; GCP has no separate amortized view
+        cost + coalesce({{ array_sum(array_transform('credits', 'c', 'c.amount'), money_type()) }}, 0) as x_invoice_cost,
+        cost + coalesce({{ array_sum(array_transform('credits', 'c', 'c.amount'), money_type()) }}, 0) as x_amortized_cost
     from source
 )
 
