@@ -36,6 +36,8 @@ from atlas_pipeline.lib.settings import CHECKS_DIR, DECLARATIONS_DIR
 
 STEMS = sorted(p.stem for p in SCENARIOS.glob("saas_examples__*.csv"))
 SOURCE = parse_source(DECLARATIONS_DIR / "sources" / "saas_focus.yaml")
+# The other FOCUS-file inputs int_focus_exports__line_items unions: absent here, so empty raw views.
+ABSENT_FOCUS_SOURCES = [parse_source(DECLARATIONS_DIR / "sources" / f"{name}.yaml") for name in ("aws_focus", "azure_focus")]
 ISO_VENDOR = "iso-"  # vendor folder prefix of the ISO / plain-decimal rewrite
 
 MONEY = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ListUnitPrice", "ContractedUnitPrice",
@@ -103,20 +105,23 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         report = land_source(con, SOURCE, open_store(SOURCE.resolved_location()), root / "landing", root / "quarantine")
         assert not report.quarantined, report.quarantined
         refresh_raw_view(con, SOURCE)
+        for absent in ABSENT_FOCUS_SOURCES:
+            refresh_raw_view(con, absent)
     finally:
         os.environ.clear()
         os.environ.update(old)
         con.close()
-    result = dbt(db, root, "build", "--select", "+int_saas__focus_line_items", "--indirect-selection", "cautious")
+    result = dbt(db, root, "build", "--select", "+int_focus_exports__focus_line_items", "--indirect-selection", "cautious")
     assert result.returncode == 0, result.stdout[-4000:]
     return db
 
 
 @pytest.fixture(scope="module")
 def focus_rows(warehouse: Path) -> dict[str, list[dict]]:
-    """FOCUS rows of int_saas__focus_line_items by delivered file: `<stem>` or `iso-<stem>`."""
+    """SaaS FOCUS rows of int_focus_exports__focus_line_items by delivered file: `<stem>` or `iso-<stem>`."""
     out: dict[str, list[dict]] = defaultdict(list)
-    for row in fetch_rows(warehouse, "select * from intermediate.int_saas__focus_line_items"):
+    sql = "select * from intermediate.int_focus_exports__focus_line_items where x_source = 'saas_focus'"
+    for row in fetch_rows(warehouse, sql):
         # The landed file name is the flattened key <vendor>__<period>__<stem>.csv.
         out[Path(row["x_source_file"]).name.split("__20")[0]].append(row)
     return out

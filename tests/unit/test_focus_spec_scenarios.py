@@ -24,6 +24,10 @@ import pyarrow.parquet as pq
 import pytest
 from dbt_support import dbt, fetch_rows, land_typed
 
+from atlas_pipeline.lib.ingest.landing import refresh_raw_view
+from atlas_pipeline.lib.ingest.sources import parse_source
+from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+
 SCENARIOS = Path(__file__).parents[1] / "fixtures" / "billing" / "focus_spec_v1.2_scenarios"
 CDI = "<my-commitment-discount-id>"
 START = "2023-01-01T00:00:00Z"
@@ -227,6 +231,8 @@ def focus_rows(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]
     con.execute("create schema raw")
     typed = land_typed(con, "aws_cur2", parquet, "2023-01")
     con.execute(f"create view raw.aws_cur2 as select * replace (x_scenario as x_source_file) from '{typed}'")
+    # int_aws__cur_line_items also reads legacy CUR, which this estate lacks: an empty raw view.
+    refresh_raw_view(con, parse_source(DECLARATIONS_DIR / "sources" / "aws_cur_legacy.yaml"))
     con.close()
     result = dbt(db, root, "build", "--select", "+int_aws__focus_line_items", "--indirect-selection", "cautious")
     assert result.returncode == 0, result.stdout[-4000:]
