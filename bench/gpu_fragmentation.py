@@ -31,7 +31,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "unit"))
+sys.path.insert(0, str(REPO / "tests" / "dbt"))
 
 from dbt_support import dbt  # noqa: E402
 from gpu_warehouse_support import land_estate  # noqa: E402

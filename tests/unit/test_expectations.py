@@ -25,7 +25,7 @@ from atlas_pipeline.lib.settings import CHECKS_DIR
 
 # The GX wrapper's tests run on a fuller suite than the bundled raw one: the CUR 2.0 suite as it was
 # before its not-null and currency rules moved to their one home, the file contract
-# (checks/files/aws_cur2.yaml; tests/unit/test_one_home_per_rule.py).
+# (checks/files/aws_cur2.yaml; tests/dbt/test_one_home_per_rule.py).
 AWS_SUITE = Path(__file__).resolve().parents[1] / "fixtures" / "gx" / "aws_cur2_full_suite.json"
 T0 = datetime(2026, 8, 1, tzinfo=UTC)
 T1 = datetime(2026, 8, 1, 1, tzinfo=UTC)

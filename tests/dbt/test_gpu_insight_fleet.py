@@ -1,4 +1,4 @@
-"""Issue 22 on a hand-built estate (tests/unit/gpu_insight_fleet.py: its docstring states every
+"""Issue 22 on a hand-built estate (tests/dbt/gpu_insight_fleet.py: its docstring states every
 expected number): placement against what was free, stranded GPU-hours, allocated-but-idle time by
 cause, per-GPU scores and the files schedulers apply, fault drills — landed with the real landing
 code, built by the real dbt models (one build for the module), and the dashboard page reading the

@@ -6,8 +6,8 @@ Layout: each sample is placed where its source declaration (assets/sources/*.yam
 provider to deliver it; the FOCUS 1.0 sample is split by ProviderName into an AWS FOCUS export
 (parquet) and an Azure FOCUS export (CSV); its 7 Oracle rows have no Atlas input and are left out.
 The FOCUS spec's SaaS scenarios arrive as SaaS vendors' FOCUS files (saas_focus), split by billing
-period (tests/unit/saas_focus_support.py), except the spend agreements, which are not valid FOCUS
-(SAAS_SCENARIOS_NOT_FOCUS): they are reproduced in tests/unit/test_focus_spec_saas_scenarios.py.
+period (tests/dbt/saas_focus_support.py), except the spend agreements, which are not valid FOCUS
+(SAAS_SCENARIOS_NOT_FOCUS): they are reproduced in tests/dbt/test_focus_spec_saas_scenarios.py.
 Totals asserted here are computed in Python with Decimal straight from the files.
 """
 

@@ -1,6 +1,6 @@
 """Stranded GPUs on a real request mix: Alibaba's openb trace (1,213 GPU nodes, 6,212 GPUs; the
 4,149 pods Running at the snapshot, placed by a stated policy; the 861 Pending pods as the queue;
-tests/unit/openb_trace.py) judged by the one definition Atlas's mart uses, the dbt macro
+tests/dbt/openb_trace.py) judged by the one definition Atlas's mart uses, the dbt macro
 stranded_gpu_capacity, compiled by dbt and run in DuckDB — and checked against the same definition
 computed directly in Python.
 

@@ -1,4 +1,4 @@
-"""Issue 16's on-prem fleet, built by hand (tests/unit/onprem_h100_fleet.py): 64 H100s on 8 hosts,
+"""Issue 16's on-prem fleet, built by hand (tests/dbt/onprem_h100_fleet.py): 64 H100s on 8 hosts,
 two 4-node Slurm jobs, 6 hours of dcgm-exporter telemetry exported from Prometheus as range-query
 JSON (one file per host per day), priced from the user's own declarations, at a 10 s and at a
 60 s scrape. Landed with the real landing code, built by the real dbt models.
