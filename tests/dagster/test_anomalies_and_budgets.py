@@ -21,6 +21,8 @@ from atlas_pipeline.lib.forecast.budgets import load_budgets, overrun_probabilit
 from atlas_pipeline.lib.ingest.sources import DeclarationError
 from atlas_pipeline.lib.warehouse.connections import connect
 
+pytestmark = pytest.mark.dagster
+
 START = date(2026, 7, 1)
 AS_OF = date(2026, 9, 26)  # forecast partition: history 2026-07-01 .. 2026-09-25
 SPIKE_DAY = date(2026, 10, 1)  # a Thursday

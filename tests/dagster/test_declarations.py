@@ -20,6 +20,8 @@ from atlas_pipeline.lib.ingest.sources import DeclarationError, load_sources, lo
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR, AtlasPaths, declarations_dir
 from atlas_pipeline.lib.warehouse.connections import connect
 
+pytestmark = pytest.mark.dagster
+
 SLURM = """\
 name: slurm_jobs
 description: our sacct dumps

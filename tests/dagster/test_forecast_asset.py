@@ -26,6 +26,8 @@ from atlas_pipeline.lib.ingest.sources import DeclarationError
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.warehouse.connections import connect
 
+pytestmark = pytest.mark.dagster
+
 START = date(2026, 8, 1)
 AS_OF = START + timedelta(days=60)  # 2026-09-30: history is 2026-08-01 .. 2026-09-29
 

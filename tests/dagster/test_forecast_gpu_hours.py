@@ -6,12 +6,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from atlas_pipeline.defs.forecast.gpu_hours import forecast_gpu_hours_daily
 from atlas_pipeline.defs.forecast.partitions import add_as_of_dates
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.forecast.forecast_settings import load_forecast_settings
 from atlas_pipeline.lib.warehouse.connections import connect
+
+pytestmark = pytest.mark.dagster
 
 AS_OF = date(2026, 10, 1)
 

@@ -16,6 +16,8 @@ from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.ingest.sources import DeclarationError, ExportSource, load_sources, parse_source
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 
+pytestmark = pytest.mark.dagster
+
 
 def nodes_source(exports: Path, hours: float) -> ExportSource:
     return ExportSource(

@@ -23,6 +23,8 @@ from atlas_pipeline.lib.run.run_summary import check_lines, check_outcomes, run_
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR, AtlasPaths
 from atlas_pipeline.lib.warehouse.connections import connect
 
+pytestmark = pytest.mark.dagster
+
 NODES = "hostname,cluster,provider,gpu_model,gpu_count\nnode-1,onprem-a,onprem,H100,8\n"
 
 

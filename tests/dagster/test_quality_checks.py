@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from atlas_pipeline.defs.quality.checks import build_suite_checks, quality
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.quality.expectations import load_suites
 from atlas_pipeline.lib.warehouse.connections import connect
+
+pytestmark = pytest.mark.dagster
 
 GOOD = [
     ("a1", "Usage", "USD"),

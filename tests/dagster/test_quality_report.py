@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from atlas_pipeline.defs.quality.checks import build_suite_checks
 from atlas_pipeline.defs.quality.report import data_quality_summary
@@ -14,6 +15,8 @@ from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.quality.expectations import load_suites
 from atlas_pipeline.lib.quality.quality_report import ensure_report
 from atlas_pipeline.lib.warehouse.connections import connect
+
+pytestmark = pytest.mark.dagster
 
 FULL_SUITE = Path(__file__).parents[1] / "fixtures" / "gx" / "aws_cur2_full_suite.json"
 ROWS = [  # (id, currency, period): September has one row with a lowercase currency

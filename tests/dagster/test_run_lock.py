@@ -16,6 +16,8 @@ from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.settings import AtlasPaths
 from atlas_pipeline.lib.warehouse.connections import RunInProgress, run_lock
 
+pytestmark = pytest.mark.dagster
+
 HOLD = (
     "import sys, time; from pathlib import Path; from atlas_pipeline.lib.warehouse.connections import run_lock\n"
     "with run_lock(Path(sys.argv[1]), 'warehouse_refresh_job'):\n"

@@ -29,6 +29,8 @@ from atlas_pipeline.lib.run.run_summary import (
 from atlas_pipeline.lib.settings import AtlasPaths
 from atlas_pipeline.lib.warehouse.connections import connect
 
+pytestmark = pytest.mark.dagster
+
 
 @dg.asset
 def raw_ok() -> None:

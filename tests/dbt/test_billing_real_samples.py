@@ -36,6 +36,8 @@ from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.sample_estate import EstateSpec
 from atlas_pipeline.sample_estate.estate import generate_billing
 
+pytestmark = pytest.mark.dbt
+
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "billing"
 CENT = Decimal("0.01")
 # The spec's spend-agreement scenarios write ServiceCategory "Database" / ServiceSubcategory

@@ -20,6 +20,8 @@ from gpu_warehouse_support import TELEMETRY_SUBGRAPH, land_estate
 from atlas_pipeline.sample_estate.spec import EstateSpec, default_fleet
 from atlas_pipeline.sample_estate.telemetry import generate_telemetry
 
+pytestmark = pytest.mark.dbt
+
 INTERVAL = 3600
 DAY = 86_400
 TELEMETRY_SOURCES = {"dcgm_samples", "slurm_jobs", "gpu_nodes"}

@@ -32,6 +32,8 @@ from atlas_pipeline.lib.ingest.slurm_nodelists import write_slurm_tables
 from atlas_pipeline.lib.ingest.sources import load_sources, parse_source
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 
+pytestmark = pytest.mark.dbt
+
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "billing"
 AZURE = parse_source(DECLARATIONS_DIR / "sources" / "azure_cost_details_actual.yaml")
 GCP_DETAILED = parse_source(DECLARATIONS_DIR / "sources" / "gcp_billing_detailed.yaml")

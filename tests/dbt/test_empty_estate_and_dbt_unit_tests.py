@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 from dbt_support import dbt, fetch_rows
 
 from atlas_pipeline.lib.ingest.gpu_pricing import write_gpu_pricing
@@ -19,6 +20,8 @@ from atlas_pipeline.lib.ingest.slurm_nodelists import write_slurm_tables
 from atlas_pipeline.lib.ingest.sources import load_sources
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.warehouse.dbt_catalog import column_descriptions, describe_column
+
+pytestmark = pytest.mark.dbt
 
 
 def test_nothing_delivered_builds_every_model_and_the_dbt_unit_tests_pass(tmp_path: Path) -> None:

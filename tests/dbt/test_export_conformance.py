@@ -31,6 +31,8 @@ from atlas_pipeline.lib.ingest.object_store import open_store
 from atlas_pipeline.lib.ingest.sources import load_sources
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 
+pytestmark = pytest.mark.dbt
+
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "billing"
 NULLS = ("", "None", "null", "NULL", "NaN", "N/A")
 

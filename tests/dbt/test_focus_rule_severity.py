@@ -13,6 +13,8 @@ import duckdb
 import pytest
 from dbt_support import dbt
 
+pytestmark = pytest.mark.dbt
+
 # The columns the tests on focus_cost_and_usage read, typed as the mart stores them.
 COLUMNS = {
     "BilledCost": "decimal(38, 12)", "EffectiveCost": "decimal(38, 12)", "ListCost": "decimal(38, 12)",

@@ -34,6 +34,8 @@ from atlas_pipeline.lib.ingest.object_store import open_store
 from atlas_pipeline.lib.ingest.sources import parse_source
 from atlas_pipeline.lib.settings import CHECKS_DIR, DECLARATIONS_DIR
 
+pytestmark = pytest.mark.dbt
+
 STEMS = sorted(p.stem for p in SCENARIOS.glob("saas_examples__*.csv"))
 SOURCE = parse_source(DECLARATIONS_DIR / "sources" / "saas_focus.yaml")
 ISO_VENDOR = "iso-"  # vendor folder prefix of the ISO / plain-decimal rewrite

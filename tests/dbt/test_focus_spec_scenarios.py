@@ -24,6 +24,8 @@ import pyarrow.parquet as pq
 import pytest
 from dbt_support import dbt, fetch_rows, land_typed
 
+pytestmark = pytest.mark.dbt
+
 SCENARIOS = Path(__file__).parents[1] / "fixtures" / "billing" / "focus_spec_v1.2_scenarios"
 CDI = "<my-commitment-discount-id>"
 START = "2023-01-01T00:00:00Z"

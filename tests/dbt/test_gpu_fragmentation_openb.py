@@ -20,7 +20,10 @@ import pytest
 
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
 
-pytestmark = pytest.mark.skipif(not openb.available(), reason=f"Alibaba openb trace not found in {openb.FOLDER}")
+pytestmark = [
+    pytest.mark.dbt,
+    pytest.mark.skipif(not openb.available(), reason=f"Alibaba openb trace not found in {openb.FOLDER}"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ import pytest
 from dbt_support import dbt
 from gpu_warehouse_support import TELEMETRY_SUBGRAPH, land_estate, query
 
+pytestmark = pytest.mark.dbt
+
 D1, D2 = date(2026, 11, 2), date(2026, 11, 3)
 CENT = Decimal("0.01")
 # the page's period filter reads the spend months (none here: a telemetry-only estate)

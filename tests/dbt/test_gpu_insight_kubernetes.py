@@ -29,6 +29,8 @@ import pytest
 from dbt_support import dbt
 from gpu_warehouse_support import TELEMETRY_SUBGRAPH, land_estate, query, stand_in_absent_relations
 
+pytestmark = pytest.mark.dbt
+
 DAY, NEXT_DAY = date(2026, 11, 6), date(2026, 11, 7)
 HOST, CLUSTER, MODEL = "k-0", "k8s-a", "NVIDIA H100 80GB HBM3"
 POD_GPUS, XID_GPU = range(4), 6

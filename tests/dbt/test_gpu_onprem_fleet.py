@@ -20,6 +20,8 @@ import pytest
 from dbt_support import dbt
 from gpu_warehouse_support import TELEMETRY_SUBGRAPH, land_estate, query
 
+pytestmark = pytest.mark.dbt
+
 DAY = date(2026, 10, 5)
 PREVIOUS_DAY = date(2026, 10, 4)
 CENT = Decimal("0.01")

@@ -38,6 +38,8 @@ import pytest
 from dbt_support import dbt
 from gpu_warehouse_support import land_estate, query
 
+pytestmark = pytest.mark.dbt
+
 DAY = date(2026, 11, 5)
 H100, A100, GB200 = "NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-80GB", "NVIDIA GB200"
 SACCT_FIELDS = "JobID|JobIDRaw|JobName|Account|AllocTRES|ReqTRES|NodeList|Submit|Start|End|Elapsed|State"

@@ -14,6 +14,8 @@ import pytest
 from dbt_support import dbt
 from gpu_warehouse_support import land_estate, query
 
+pytestmark = pytest.mark.dbt
+
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "telemetry"
 
 # An nvidia-smi log of an older driver (< 535): `clocks_throttle_reasons.*`, `[N/A]` power (synthetic).

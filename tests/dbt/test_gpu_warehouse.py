@@ -20,6 +20,8 @@ from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.sample_estate.estate import generate_estate
 from atlas_pipeline.sample_estate.spec import EstateSpec, default_fleet
 
+pytestmark = pytest.mark.dbt
+
 INTERVAL = 600
 TELEMETRY_DAYS = 3
 STRAGGLER = ("aws-p5-001", 3)

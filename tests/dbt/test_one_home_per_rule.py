@@ -40,6 +40,8 @@ from atlas_pipeline.lib.ingest.sources import parse_source
 from atlas_pipeline.lib.quality.expectations import DeclaredExpectation, DeclaredSuite, load_suites, validate
 from atlas_pipeline.lib.settings import CHECKS_DIR, DBT_PROJECT_DIR, DECLARATIONS_DIR
 
+pytestmark = pytest.mark.dbt
+
 NOT_NULL = "expect_column_values_to_not_be_null"
 REGEX = "expect_column_values_to_match_regex"
 BETWEEN = "expect_column_values_to_be_between"

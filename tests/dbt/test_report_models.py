@@ -16,6 +16,8 @@ from dbt_support import dbt, fetch_rows
 from atlas_pipeline.lib.forecast.spend_trend import excluded_charge_categories, spend_trend_predicate
 from atlas_pipeline.lib.report import report_queries as q
 
+pytestmark = pytest.mark.dbt
+
 # The report models that read another stage's tables (forecasts, quality, landing).
 STAGE_READERS = (
     "rpt_budget_status", "rpt_cost_anomalies", "rpt_forecast_cost_daily", "rpt_forecast_gpu_hours_daily",

@@ -11,6 +11,8 @@ import duckdb
 import pytest
 from dbt_support import dbt
 
+pytestmark = pytest.mark.dbt
+
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "telemetry"
 WINDOW = 25  # mini-batches per comparison window
 TOLERANCE = 0.15  # slower than 1.15 x the job's median worker
