@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from dagster_dbt import DbtCliResource
 from packaging import version
 
@@ -15,6 +16,8 @@ from atlas_pipeline.defs import resources
 from atlas_pipeline.defs.resources import AtlasDbtCli
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
 from atlas_pipeline.lib.warehouse.dbt_project import PARTIAL_PARSE_FILE, dbt_env, warm_parse
+
+pytestmark = pytest.mark.dbt
 
 
 def test_the_dagster_dbt_hooks_it_overrides_still_exist() -> None:
