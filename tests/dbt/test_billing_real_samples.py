@@ -6,7 +6,7 @@ Layout: each sample is placed where its source declaration (assets/sources/*.yam
 provider to deliver it; the FOCUS 1.0 sample is split by ProviderName into an AWS FOCUS export
 (parquet) and an Azure FOCUS export (CSV); its 7 Oracle rows have no Atlas input and are left out.
 The FOCUS spec's SaaS scenarios arrive as SaaS vendors' FOCUS files (saas_focus), split by billing
-period (tests/dbt/saas_focus_support.py), except the spend agreements, which are not valid FOCUS
+period (the `saas_scenarios` fixture, tests/dbt/conftest.py), except the spend agreements, which are not valid FOCUS
 (SAAS_SCENARIOS_NOT_FOCUS): they are reproduced in tests/dbt/test_focus_spec_saas_scenarios.py.
 Totals asserted here are computed in Python with Decimal straight from the files.
 """
@@ -26,8 +26,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt_support import dbt
-from saas_focus_support import SCENARIOS, deliver_by_billing_period, money
 
 from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.ingest.object_store import open_store
@@ -40,6 +38,7 @@ pytestmark = pytest.mark.dbt
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "billing"
 CENT = Decimal("0.01")
+SCENARIOS = Path(__file__).parents[1] / "fixtures" / "billing" / "focus_spec_v1.2_scenarios"
 # The spec's spend-agreement scenarios write ServiceCategory "Database" / ServiceSubcategory
 # "No-SQL DB" (FOCUS: "Databases" / "NoSQL Databases"), and their prepaid purchases have no
 # ServiceName, which FOCUS requires: the mart's blocking tests reject them, as they should a
@@ -60,7 +59,7 @@ def _d(text: str | None) -> Decimal:
     return Decimal(text).quantize(Decimal("1e-12"), rounding=ROUND_HALF_UP)
 
 
-def _place(exports: Path) -> None:
+def _place(saas_scenarios, exports: Path) -> None:
     """Put each sample where its provider delivers it (the declared layout)."""
     legacy = exports / "aws/atlas-cur-legacy/20231101-20231201/20231115T0300Z-assembly"
     legacy.mkdir(parents=True)
@@ -92,15 +91,15 @@ def _place(exports: Path) -> None:
         writer.writeheader()
         writer.writerows(r for r in focus if r["ProviderName"] == "Microsoft")
     for stem in SAAS_STEMS:
-        deliver_by_billing_period(exports / "saas/focus", stem)
+        saas_scenarios.deliver(exports / "saas/focus", stem)
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def warehouse(tmp_path_factory: pytest.TempPathFactory, dbt, saas_scenarios) -> Path:
     root = tmp_path_factory.mktemp("real_samples")
     exports = root / "exports"
     generate_billing(exports, EstateSpec(seed=3, start_month=date(2026, 8, 1), months=1, line_items_per_month=400))
-    _place(exports)
+    _place(saas_scenarios, exports)
     db = root / "warehouse.duckdb"
     con = duckdb.connect(str(db))
     env = {**os.environ, "ATLAS_EXPORTS": str(exports)}
@@ -232,7 +231,7 @@ def test_native_focus_exports_pass_through(warehouse: Path) -> None:
         assert names == [(provider_name, "Usage-Based")]
 
 
-def test_saas_vendor_files_reach_the_focus_table_as_delivered(warehouse: Path) -> None:
+def test_saas_vendor_files_reach_the_focus_table_as_delivered(warehouse: Path, saas_scenarios) -> None:
     """Per vendor billing account and period, Σ BilledCost and Σ EffectiveCost are the files' own
     (the blocking reconciliation tests checked the same against staging); names stay the vendor's."""
     expected: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
@@ -241,8 +240,8 @@ def test_saas_vendor_files_reach_the_focus_table_as_delivered(warehouse: Path) -
             for r in csv.DictReader(handle):
                 start = r["BillingPeriodStart"].split("/")
                 key = (r["BillingAccountId"], f"20{start[2]}-{int(start[0]):02d}")
-                expected[key][0] += money(r["BilledCost"])
-                expected[key][1] += money(r["EffectiveCost"])
+                expected[key][0] += saas_scenarios.money(r["BilledCost"])
+                expected[key][1] += saas_scenarios.money(r["EffectiveCost"])
     assert _totals(warehouse, "saas_focus") == {k: tuple(v) for k, v in expected.items()}
     names = _focus(warehouse, """select distinct "ProviderName", "ServiceProviderName", "HostProviderName"
         from main.focus_cost_and_usage where x_source = 'saas_focus'""")

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_support import dbt
-from gpu_warehouse_support import TELEMETRY_SUBGRAPH, land_estate
 
 from atlas_pipeline.sample_estate.spec import EstateSpec, default_fleet
 from atlas_pipeline.sample_estate.telemetry import generate_telemetry
@@ -87,7 +85,9 @@ def expected_active(telemetry: Path) -> dict[tuple[str, date, str], float]:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, EstateSpec]:
+def warehouse(
+    tmp_path_factory: pytest.TempPathFactory, land_estate, dbt, telemetry_subgraph
+) -> tuple[Path, Path, EstateSpec]:
     root = tmp_path_factory.mktemp("dbt_telemetry")
     fleet = default_fleet()
     spec = replace(
@@ -104,7 +104,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Est
     # models read); the inputs this estate lacks get their typed empty views.
     land_estate(root / "exports", db, root, names=TELEMETRY_SOURCES)
 
-    result = dbt(db, root, "build", "--indirect-selection", "cautious", "--select", *TELEMETRY_SUBGRAPH)
+    result = dbt(db, root, "build", "--indirect-selection", "cautious", "--select", *telemetry_subgraph)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     return db, telemetry, spec
 

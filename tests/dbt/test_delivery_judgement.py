@@ -22,7 +22,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_support import dbt, fetch_rows
 
 from atlas_pipeline.lib.ingest.gpu_pricing import write_gpu_pricing
 from atlas_pipeline.lib.ingest.kubernetes_teams import write_kubernetes_teams
@@ -197,7 +196,7 @@ def set_cost(rows: list[list[str]], row: int, value: str) -> list[list[str]]:
 # -- in the marts: dbt on a warehouse built from the landed files -------------------------------------------
 
 
-def _build(tmp_path: Path, exports: Path) -> tuple[Path, object]:
+def _build(dbt, tmp_path: Path, exports: Path) -> tuple[Path, object]:
     warehouse = tmp_path / "wh.duckdb"
     con = duckdb.connect(str(warehouse))
     for source in load_sources(DECLARATIONS_DIR / "sources"):
@@ -212,25 +211,25 @@ def _build(tmp_path: Path, exports: Path) -> tuple[Path, object]:
     return warehouse, result
 
 
-def test_the_same_line_in_two_files_fails_the_blocking_check(tmp_path: Path):
+def test_the_same_line_in_two_files_fails_the_blocking_check(tmp_path: Path, dbt):
     """Two Azure part files of one run both holding the sample's lines: raw holds them twice, so
     every cost reconciliation would agree — the line-identity check sees it and stops the build
     before the FOCUS table counts them twice."""
     exports = tmp_path / "exports"
     for part in ("part_0_0001.csv", "part_0_0002.csv"):
         _write(exports / "azure_cost_details_actual" / "20230901-20230930" / "run-1" / part, AZURE_SAMPLE, T0)
-    warehouse, result = _build(tmp_path, exports)
+    warehouse, result = _build(dbt, tmp_path, exports)
     assert result.returncode == 1
     assert "FAIL 11 assert_no_billing_line_in_two_files" in result.stdout  # each of the sample's 11 lines
     assert "SKIP relation main.focus_cost_and_usage" in result.stdout
 
 
-def test_an_incomplete_period_is_marked_in_the_marts(tmp_path: Path):
+def test_an_incomplete_period_is_marked_in_the_marts(tmp_path: Path, dbt, fetch_rows):
     exports = tmp_path / "exports"
     folder = exports / "azure_cost_details_actual" / "20230901-20230930" / "run-1"
     _write(folder / "part_0_0001.csv", AZURE_SAMPLE, T0)
     _write(folder / "part_0_0002.csv", _to_csv(AZURE_HEADER, set_cost(AZURE_ROWS, row=1, value="3,25")), T0)
-    warehouse, result = _build(tmp_path, exports)
+    warehouse, result = _build(dbt, tmp_path, exports)
     assert result.returncode == 0, result.stdout[-4000:]
     assert {r["complete"] for r in fetch_rows(
         warehouse, "select distinct x_delivery_complete as complete from main.focus_cost_and_usage")} == {False}
@@ -257,16 +256,16 @@ def test_held_back_and_incomplete_deliveries_are_named_by_the_warning_check(land
     assert delivery_problems(con, AZURE.name) == [incomplete]
 
 
-def test_the_pane_lists_incomplete_and_held_back_periods(tmp_path: Path):
+def test_the_pane_lists_incomplete_and_held_back_periods(tmp_path: Path, dbt, fetch_rows):
     """reports.rpt_delivery_status, what the dashboard's quality page shows."""
     exports = tmp_path / "exports" / "azure_cost_details_actual"
     _write(exports / "20230901-20230930" / "run-1" / "part_0_0001.csv", AZURE_SAMPLE, T0)
     october = exports / "20231001-20231031" / "run-1"
     _write(october / "part_0_0001.csv", _to_csv(AZURE_HEADER, set_cost(AZURE_ROWS, row=1, value="3,25")), T0)
-    _build(tmp_path, tmp_path / "exports")
+    _build(dbt, tmp_path, tmp_path / "exports")
     # the next day's export of September comes out empty
     _write(exports / "20230901-20230930" / "run-2" / "part_0_0001.csv", _to_csv(AZURE_HEADER, []), T0 + DAY)
-    _build(tmp_path, tmp_path / "exports")
+    _build(dbt, tmp_path, tmp_path / "exports")
     result = dbt(tmp_path / "wh.duckdb", tmp_path, "build", "--select", "rpt_delivery_status")
     assert result.returncode == 0, result.stdout[-3000:]
     rows = {r["period"]: r for r in fetch_rows(tmp_path / "wh.duckdb", "select * from reports.rpt_delivery_status")}

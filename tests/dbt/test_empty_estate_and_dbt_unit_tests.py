@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_support import dbt, fetch_rows
 
 from atlas_pipeline.lib.ingest.gpu_pricing import write_gpu_pricing
 from atlas_pipeline.lib.ingest.kubernetes_teams import write_kubernetes_teams
@@ -24,7 +23,7 @@ from atlas_pipeline.lib.warehouse.dbt_catalog import column_descriptions, descri
 pytestmark = pytest.mark.dbt
 
 
-def test_nothing_delivered_builds_every_model_and_the_dbt_unit_tests_pass(tmp_path: Path) -> None:
+def test_nothing_delivered_builds_every_model_and_the_dbt_unit_tests_pass(tmp_path: Path, dbt, fetch_rows) -> None:
     exports, warehouse = tmp_path / "exports", tmp_path / "warehouse.duckdb"
     exports.mkdir()
     con = duckdb.connect(str(warehouse))
@@ -49,7 +48,7 @@ def test_nothing_delivered_builds_every_model_and_the_dbt_unit_tests_pass(tmp_pa
         [count] = fetch_rows(warehouse, f'select count(*) as n from main."{mart["table_name"]}"')
         assert count["n"] == 0, mart
 
-    assert _undocumented_columns(warehouse, tmp_path / "target" / "manifest.json") == {}
+    assert _undocumented_columns(fetch_rows, warehouse, tmp_path / "target" / "manifest.json") == {}
 
     unit = dbt(warehouse, tmp_path, "test", "--select", "test_type:unit")
     assert unit.returncode == 0, unit.stdout[-5000:]
@@ -58,7 +57,7 @@ def test_nothing_delivered_builds_every_model_and_the_dbt_unit_tests_pass(tmp_pa
 
 
 
-def _undocumented_columns(warehouse: Path, manifest_path: Path) -> dict[str, list[str]]:
+def _undocumented_columns(fetch_rows, warehouse: Path, manifest_path: Path) -> dict[str, list[str]]:
     """model -> the columns its warehouse relation has that the Dagster catalog would show without a
     description (neither the model's yml nor a `column__<name>` doc block describes them, the same
     lookup as defs/transform/dbt.py)."""

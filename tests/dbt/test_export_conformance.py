@@ -22,7 +22,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_support import dbt, fetch_rows
 
 from atlas_pipeline.lib.ingest.contracts import money_type
 from atlas_pipeline.lib.ingest.gpu_pricing import write_gpu_pricing
@@ -159,7 +158,7 @@ def expected_cost(source: str, name: str, content: bytes) -> tuple[int, Decimal]
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory):
+def built(tmp_path_factory: pytest.TempPathFactory, dbt):
     root = tmp_path_factory.mktemp("conformance")
     exports, warehouse = root / "exports", root / "warehouse.duckdb"
     files = {}
@@ -201,7 +200,7 @@ def test_only_the_broken_files_are_quarantined_each_with_file_row_and_column(bui
     assert reasons["part_10_truncated.csv.gz"]["kind"] == "malformed"
 
 
-def test_every_good_file_arrives_whole_to_the_cent(built):
+def test_every_good_file_arrives_whole_to_the_cent(built, fetch_rows):
     _, warehouse, files, _, _ = built
     landed = {
         (r["x_source"], delivered_name(r["x_source_file"])): r
@@ -220,7 +219,7 @@ def test_every_good_file_arrives_whole_to_the_cent(built):
         assert (got["rows"], got["billed"]) == (rows, cost), (source, name)
 
 
-def test_conservation_ledger_accounts_for_every_landed_row(built):
+def test_conservation_ledger_accounts_for_every_landed_row(built, fetch_rows):
     _, warehouse, _, _, _ = built
     ledger = fetch_rows(warehouse, "select * from main.billing_row_conservation where rows_landed > 0 order by 1")
     assert {r["x_source"] for r in ledger} == set(ESTATE)
@@ -232,7 +231,7 @@ def test_conservation_ledger_accounts_for_every_landed_row(built):
             "effective_cost_basis": "provider amortized cost of the invoiced rows"} in basis
 
 
-def test_null_spellings_blank_pricing_model_and_empty_tags_read_as_their_meaning(built):
+def test_null_spellings_blank_pricing_model_and_empty_tags_read_as_their_meaning(built, fetch_rows):
     _, warehouse, _, _, _ = built
     rows = fetch_rows(
         warehouse,

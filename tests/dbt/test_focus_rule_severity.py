@@ -11,7 +11,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_support import dbt
 
 pytestmark = pytest.mark.dbt
 
@@ -100,7 +99,7 @@ def _insert(warehouse: Path, rows: list[dict]) -> None:
         con.close()
 
 
-def _test_focus_table(warehouse: Path, work: Path) -> tuple[int, dict[str, str]]:
+def _test_focus_table(dbt, warehouse: Path, work: Path) -> tuple[int, dict[str, str]]:
     """`dbt test` on focus_cost_and_usage alone (tests that also read other relations, e.g. the
     reconciliations, are left out): the return code and each test's status by name."""
     result = dbt(warehouse, work, "test", "--select", "focus_cost_and_usage", "--indirect-selection", "cautious")
@@ -118,8 +117,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def should_run(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, str]]:
-    return _test_focus_table(warehouse, tmp_path_factory.mktemp("should_run"))
+def should_run(warehouse: Path, tmp_path_factory: pytest.TempPathFactory, dbt) -> tuple[int, dict[str, str]]:
+    return _test_focus_table(dbt, warehouse, tmp_path_factory.mktemp("should_run"))
 
 
 def test_should_and_may_violations_warn_and_do_not_fail_the_build(should_run) -> None:
@@ -130,9 +129,9 @@ def test_should_and_may_violations_warn_and_do_not_fail_the_build(should_run) ->
     assert returncode == 0
 
 
-def test_a_must_violation_fails_the_build(warehouse: Path, should_run, tmp_path: Path) -> None:
+def test_a_must_violation_fails_the_build(warehouse: Path, should_run, tmp_path: Path, dbt) -> None:
     _insert(warehouse, [MUST_ROW])
-    returncode, statuses = _test_focus_table(warehouse, tmp_path)
+    returncode, statuses = _test_focus_table(dbt, warehouse, tmp_path)
     assert statuses[MUST_FAILURE] == "fail"
     assert {name for name, status in statuses.items() if status == "fail"} == {MUST_FAILURE}
     assert {name for name, status in statuses.items() if status == "warn"} == SHOULD_WARNINGS

@@ -26,8 +26,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_support import dbt, fetch_rows
-from saas_focus_support import SCENARIOS, billing_period, deliver_by_billing_period, money, spec_time
 
 from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.ingest.object_store import open_store
@@ -36,6 +34,7 @@ from atlas_pipeline.lib.settings import CHECKS_DIR, DECLARATIONS_DIR
 
 pytestmark = pytest.mark.dbt
 
+SCENARIOS = Path(__file__).parents[1] / "fixtures" / "billing" / "focus_spec_v1.2_scenarios"  # also saas_scenarios.folder
 STEMS = sorted(p.stem for p in SCENARIOS.glob("saas_examples__*.csv"))
 SOURCE = parse_source(DECLARATIONS_DIR / "sources" / "saas_focus.yaml")
 ISO_VENDOR = "iso-"  # vendor folder prefix of the ISO / plain-decimal rewrite
@@ -60,25 +59,26 @@ def _text(text: str | None) -> str | None:
     return (text or "").strip() or None
 
 
-def _expected(row: dict[str, str]) -> tuple:
+def _expected(saas_scenarios, row: dict[str, str]) -> tuple:
     values = []
     for name in COMPARED:
         raw = row.get(name)
-        values.append(money(raw) if name in MONEY + QUANTITIES else spec_time(raw) if name in TIMES else _text(raw))
+        values.append(saas_scenarios.money(raw) if name in MONEY + QUANTITIES
+                      else saas_scenarios.spec_time(raw) if name in TIMES else _text(raw))
     return tuple(values)
 
 
-def _deliver_iso(exports: Path, stem: str) -> None:
+def _deliver_iso(saas_scenarios, exports: Path, stem: str) -> None:
     """The same rows as a vendor's system writes them: ISO 8601 UTC timestamps, plain decimals."""
     rows = _rows(stem)
-    periods = [billing_period(r["BillingPeriodStart"]) for r in rows]
+    periods = [saas_scenarios.billing_period(r["BillingPeriodStart"]) for r in rows]
     for row in rows:
         for name in TIMES:
             if _text(row.get(name)):
-                row[name] = spec_time(row[name]).strftime("%Y-%m-%dT%H:%M:%SZ")
+                row[name] = saas_scenarios.spec_time(row[name]).strftime("%Y-%m-%dT%H:%M:%SZ")
         for name in MONEY + QUANTITIES:
             if _text(row.get(name)):
-                row[name] = str(money(row[name]))
+                row[name] = str(saas_scenarios.money(row[name]))
     for period in set(periods):
         folder = exports / f"{ISO_VENDOR}{stem}" / period
         folder.mkdir(parents=True)
@@ -89,13 +89,13 @@ def _deliver_iso(exports: Path, stem: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def warehouse(tmp_path_factory: pytest.TempPathFactory, dbt, saas_scenarios) -> Path:
     root = tmp_path_factory.mktemp("saas_scenarios")
     exports = root / "exports"
     vendors = exports / "saas" / "focus"
     for stem in STEMS:
-        deliver_by_billing_period(vendors, stem)
-        _deliver_iso(vendors, stem)
+        saas_scenarios.deliver(vendors, stem)
+        _deliver_iso(saas_scenarios, vendors, stem)
     db = root / "warehouse.duckdb"
     con = duckdb.connect(str(db))
     old = dict(os.environ)
@@ -115,7 +115,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def focus_rows(warehouse: Path) -> dict[str, list[dict]]:
+def focus_rows(warehouse: Path, fetch_rows) -> dict[str, list[dict]]:
     """FOCUS rows of int_saas__focus_line_items by delivered file: `<stem>` or `iso-<stem>`."""
     out: dict[str, list[dict]] = defaultdict(list)
     for row in fetch_rows(warehouse, "select * from intermediate.int_saas__focus_line_items"):
@@ -129,18 +129,18 @@ def test_every_scenario_file_is_covered() -> None:
 
 
 @pytest.mark.parametrize("stem", STEMS)
-def test_spec_rows_come_out_as_delivered(focus_rows, stem: str) -> None:
+def test_spec_rows_come_out_as_delivered(focus_rows, stem: str, saas_scenarios) -> None:
     """Every row of the spec file, and nothing else: semantics, periods, costs and quantities exact."""
-    want = Counter(_expected(r) for r in _rows(stem))
+    want = Counter(_expected(saas_scenarios, r) for r in _rows(stem))
     got = Counter(tuple(r[name] for name in COMPARED) for r in focus_rows[stem])
     assert got == want
 
 
 @pytest.mark.parametrize("stem", STEMS)
-def test_billed_and_effective_cost_reconcile_to_the_file(focus_rows, stem: str) -> None:
+def test_billed_and_effective_cost_reconcile_to_the_file(focus_rows, stem: str, saas_scenarios) -> None:
     rows = _rows(stem)
-    billed = sum(money(r["BilledCost"]) for r in rows)
-    effective = sum(money(r["EffectiveCost"]) for r in rows)
+    billed = sum(saas_scenarios.money(r["BilledCost"]) for r in rows)
+    effective = sum(saas_scenarios.money(r["EffectiveCost"]) for r in rows)
     assert sum(r["BilledCost"] for r in focus_rows[stem]) == billed
     assert sum(r["EffectiveCost"] for r in focus_rows[stem]) == effective
 

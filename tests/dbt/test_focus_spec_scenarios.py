@@ -22,7 +22,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt_support import dbt, fetch_rows, land_typed
 
 pytestmark = pytest.mark.dbt
 
@@ -220,7 +219,7 @@ def _cur_table() -> pa.Table:
 
 
 @pytest.fixture(scope="module")
-def focus_rows(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
+def focus_rows(tmp_path_factory: pytest.TempPathFactory, land_typed, dbt, fetch_rows) -> dict[str, list[dict]]:
     root = tmp_path_factory.mktemp("spec_scenarios")
     parquet = root / "cur2.parquet"
     pq.write_table(_cur_table(), parquet)

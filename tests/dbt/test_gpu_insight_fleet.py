@@ -14,8 +14,6 @@ from pathlib import Path
 
 import gpu_insight_fleet as fleet
 import pytest
-from dbt_support import dbt
-from gpu_warehouse_support import TELEMETRY_SUBGRAPH, land_estate, query
 
 pytestmark = pytest.mark.dbt
 
@@ -29,13 +27,13 @@ INPUTS = {"gpu_nodes", "slurm_jobs", "dcgm_prometheus_exports", "node_exporter_p
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def home(tmp_path_factory: pytest.TempPathFactory, land_estate, dbt, telemetry_subgraph) -> Path:
     """An ATLAS_HOME whose warehouse holds the fleet, built once for the module."""
     root = tmp_path_factory.mktemp("gpu_insight")
     fleet.write_fleet(root / "exports", root / "my_assets")
     land_estate(root / "exports", root / "warehouse.duckdb", root, INPUTS, assets=root / "my_assets")
     result = dbt(root / "warehouse.duckdb", root, "build", "--indirect-selection", "cautious",
-                 "--select", *TELEMETRY_SUBGRAPH, *REPORT_VIEWS)
+                 "--select", *telemetry_subgraph, *REPORT_VIEWS)
     assert result.returncode == 0, result.stdout[-6000:]
     return root
 
@@ -52,7 +50,7 @@ def at(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
 # --- 1. topology and placement ------------------------------------------------------------------
 
 
-def test_topology_columns_are_optional_and_aliased(db) -> None:
+def test_topology_columns_are_optional_and_aliased(db, query) -> None:
     rows = query(db, "select hostname, declared_rack, rack, leaf_switch, nvlink_domain from staging.stg_cluster__gpu_nodes "
                      "where hostname in ('a-node-05', 'b-node-00', 'lab-00') order by 1")
     # `tor_switch` in the file is the leaf switch; blanks are unknown (the power rack falls back to the cluster)
@@ -61,7 +59,7 @@ def test_topology_columns_are_optional_and_aliased(db) -> None:
                     ("lab-00", None, "drill-lab", None, None)]
 
 
-def test_each_multi_gpu_job_against_the_fewest_that_could_have_held_it(db) -> None:
+def test_each_multi_gpu_job_against_the_fewest_that_could_have_held_it(db, query) -> None:
     rows = query(db, """select job_key, job_gpus, gpus_free_at_start, nodes_used, fewest_nodes, racks_used, fewest_racks,
                                leaf_switches_used, fewest_leaf_switches, nvlink_domains_used, fewest_nvlink_domains,
                                is_wider_than_needed, wider_on, gpu_hours_wider_than_needed, cost_wider_than_needed
@@ -86,7 +84,7 @@ def test_each_multi_gpu_job_against_the_fewest_that_could_have_held_it(db) -> No
     }
 
 
-def test_stranded_gpu_hours_and_what_fragmentation_cost_per_day(db) -> None:
+def test_stranded_gpu_hours_and_what_fragmentation_cost_per_day(db, query) -> None:
     rows = query(db, """select usage_date, gpu_hours_free_on_partly_used_nodes, gpu_hours_stranded, stranded_cost,
                                jobs_waiting, gpu_hours_waited, multi_gpu_jobs_started, jobs_started_wider,
                                gpu_hours_placed_wider, cost_placed_wider
@@ -111,7 +109,7 @@ def test_stranded_gpu_hours_and_what_fragmentation_cost_per_day(db) -> None:
 # --- 2. input-bound idle ------------------------------------------------------------------------
 
 
-def test_node_exporter_counters_become_rates_against_the_nodes_ceiling(db) -> None:
+def test_node_exporter_counters_become_rates_against_the_nodes_ceiling(db, query) -> None:
     hosts = query(db, "select distinct hostname, signal from staging.stg_prometheus__node_io_samples order by 1, 2")
     # a-node-00's series carry only an address (`instance`): the host comes from the file's name
     assert hosts == [("a-node-00", "disk"), ("a-node-01", "network"), ("a-node-01", "nfs_client")]
@@ -125,7 +123,7 @@ def test_node_exporter_counters_become_rates_against_the_nodes_ceiling(db) -> No
                      ("a-node-01", "nfs_client"): (0.0, 1.1, 1.1)}
 
 
-def test_allocated_but_idle_time_and_cost_by_cause(db) -> None:
+def test_allocated_but_idle_time_and_cost_by_cause(db, query) -> None:
     rows = query(db, "select job_key, idle_cause, round(gpu_hours_idle, 6), idle_cost from main.fct_gpu_idle_cost_by_cause "
                      "where usage_date = ? order by 1, 2", [D1])
     assert [(k, c, h, cost.quantize(CENT)) for k, c, h, cost in rows] == [
@@ -158,12 +156,12 @@ def test_allocated_but_idle_time_and_cost_by_cause(db) -> None:
 # --- 3. per-GPU scores for schedulers -----------------------------------------------------------
 
 
-def node_weights(db: Path, day: date) -> dict[str, int]:
+def node_weights(query, db: Path, day: date) -> dict[str, int]:
     return dict(query(db, "select hostname, slurm_weight from main.fct_gpu_node_scores_daily where usage_date = ?",
                       [day]))
 
 
-def test_bad_gpus_get_the_worst_weights_and_healthy_ones_never_change(db) -> None:
+def test_bad_gpus_get_the_worst_weights_and_healthy_ones_never_change(db, query) -> None:
     bad = query(db, "select usage_date, hostname, gpu_index, score, scheduler_health from main.fct_gpu_scores_daily "
                     "where score < 100 or scheduler_health <> 'healthy' order by 1, 2, 3")
     assert bad == [
@@ -174,7 +172,7 @@ def test_bad_gpus_get_the_worst_weights_and_healthy_ones_never_change(db) -> Non
         (D2, "a-node-05", 7, 0, "failed"),      # XID 79
         (D2, "a-node-07", 1, 82, "degraded"),
     ]
-    d1, d2 = node_weights(db, D1), node_weights(db, D2)
+    d1, d2 = node_weights(query, db, D1), node_weights(query, db, D2)
     assert {h: w for h, w in d1.items() if w > 1} == {"a-node-04": 41, "a-node-07": 19}
     assert {h: w for h, w in d2.items() if w > 1} == {"a-node-02": 8, "a-node-04": 41, "a-node-05": 101,
                                                       "a-node-07": 19}
@@ -231,7 +229,7 @@ def test_scheduler_files_are_written_and_say_how_to_apply_them(home, db, tmp_pat
 # --- 4. fault drills ----------------------------------------------------------------------------
 
 
-def test_fault_drill_injected_vs_detected_and_time_to_detect(db) -> None:
+def test_fault_drill_injected_vs_detected_and_time_to_detect(db, query) -> None:
     rows = query(db, """select gpu_index, fault_class, is_detected, detected_as, seconds_to_detect, missed_reason
                         from main.fct_gpu_fault_drill_injections order by gpu_index""")
     assert [r[:5] for r in rows] == [
@@ -300,7 +298,7 @@ def readme_query(name: str) -> str:
     return block.replace("current_date", "date '2026-12-04'")
 
 
-def test_readme_queries_give_the_known_answers(db) -> None:
+def test_readme_queries_give_the_known_answers(db, query) -> None:
     rows = query(db, "set schema 'main'; " + readme_query("fragmentation last month"))
     assert rows[0] == ("train-a", "USD", 30.0, Decimal("60.00"), 80.0, Decimal("160.00"), 65.0)
     # no price and no topology, nothing stranded: still there, at zero

@@ -26,8 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dbt_support import dbt
-from gpu_warehouse_support import TELEMETRY_SUBGRAPH, land_estate, query, stand_in_absent_relations
 
 pytestmark = pytest.mark.dbt
 
@@ -92,7 +90,7 @@ def node_exporter_export() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def home(tmp_path_factory: pytest.TempPathFactory, land_estate, stand_in_absent_relations, dbt, telemetry_subgraph) -> Path:
     root = tmp_path_factory.mktemp("gpu_insight_k8s")
     telemetry = root / "exports" / "telemetry"
     (telemetry / "inventory").mkdir(parents=True)
@@ -113,12 +111,12 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 {"gpu_nodes", "dcgm_prometheus_exports", "node_exporter_prometheus_exports"}, assets=assets)
     stand_in_absent_relations(root / "warehouse.duckdb")  # the Slurm tables ingest writes with no sacct
     result = dbt(root / "warehouse.duckdb", root, "build", "--indirect-selection", "cautious",
-                 "--select", *TELEMETRY_SUBGRAPH)
+                 "--select", *telemetry_subgraph)
     assert result.returncode == 0, result.stdout[-6000:]
     return root
 
 
-def test_a_pods_idle_cost_is_split_by_cause(home) -> None:
+def test_a_pods_idle_cost_is_split_by_cause(home, query) -> None:
     db = home / "warehouse.duckdb"
     rows = query(db, "select team, idle_cause, round(gpu_hours_idle, 6), idle_cost from main.fct_gpu_idle_cost_by_cause "
                      "order by idle_cause")
@@ -135,7 +133,7 @@ def test_a_pods_idle_cost_is_split_by_cause(home) -> None:
     assert query(db, "select count(*) from main.fct_gpu_fragmentation_daily") == [(0,)]
 
 
-def test_the_node_score_goes_to_kubernetes_only(home) -> None:
+def test_the_node_score_goes_to_kubernetes_only(home, query) -> None:
     import dagster as dg
 
     from atlas_pipeline.defs.report.scheduler_hints import gpu_scheduler_hints

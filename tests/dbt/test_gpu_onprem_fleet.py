@@ -17,8 +17,6 @@ from pathlib import Path
 
 import onprem_h100_fleet as fleet
 import pytest
-from dbt_support import dbt
-from gpu_warehouse_support import TELEMETRY_SUBGRAPH, land_estate, query
 
 pytestmark = pytest.mark.dbt
 
@@ -28,7 +26,9 @@ CENT = Decimal("0.01")
 
 
 @pytest.fixture(scope="module", params=[10, 60], ids=["10s", "60s"])
-def warehouse(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+def warehouse(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, land_estate, dbt, telemetry_subgraph
+) -> tuple[Path, int]:
     interval = request.param
     root = tmp_path_factory.mktemp(f"onprem_fleet_{interval}s")
     fleet.write_fleet(root / "exports", root / "my_assets", interval)
@@ -36,12 +36,12 @@ def warehouse(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     land_estate(root / "exports", db, root, {"gpu_nodes", "slurm_jobs", "dcgm_prometheus_exports"},
                 assets=root / "my_assets")
     # Telemetry only: no cloud bill, no DCGM text or nvidia-smi files: those inputs are absent.
-    result = dbt(db, root, "build", "--indirect-selection", "cautious", "--select", *TELEMETRY_SUBGRAPH)
+    result = dbt(db, root, "build", "--indirect-selection", "cautious", "--select", *telemetry_subgraph)
     assert result.returncode == 0, result.stdout[-6000:]
     return db, interval
 
 
-def events(db: Path, event_type: str | None = None) -> list[dict]:
+def events(query, db: Path, event_type: str | None = None) -> list[dict]:
     rows = query(
         db,
         "select event_type, hostname, gpu_index, job_key, started_at, ended_at, duration_seconds, interval_seconds, "
@@ -58,9 +58,9 @@ def at(hour: int, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2026, 10, 5, hour, minute, second)
 
 
-def test_straggler_is_judged_on_busy_windows_only(warehouse) -> None:
+def test_straggler_is_judged_on_busy_windows_only(warehouse, query) -> None:
     db, _ = warehouse
-    (straggler,) = events(db, "straggler")
+    (straggler,) = events(query, db, "straggler")
     assert (straggler["hostname"], straggler["gpu_index"]) == fleet.STRAGGLER
     assert straggler["job_key"] == f"{fleet.CLUSTER}:{fleet.JOB_B}"
     # its node idled until 02:00: those windows are the node's event, not this GPU's
@@ -69,18 +69,18 @@ def test_straggler_is_judged_on_busy_windows_only(warehouse) -> None:
     assert "busy windows" in straggler["measure_unit"]
 
 
-def test_idle_node_inside_a_multi_node_job_is_one_node_event(warehouse) -> None:
+def test_idle_node_inside_a_multi_node_job_is_one_node_event(warehouse, query) -> None:
     db, _ = warehouse
-    (idle,) = events(db, "idle_node_in_job")
+    (idle,) = events(query, db, "idle_node_in_job")
     assert idle["hostname"] == fleet.IDLE_NODE and idle["gpu_index"] is None
     assert idle["job_key"] == f"{fleet.CLUSTER}:{fleet.JOB_B}"
     assert (idle["started_at"], idle["ended_at"], idle["duration_seconds"]) == (at(0), at(2), 7200)
     assert idle["measure_value"] < 0.05
 
 
-def test_thermal_throttle_is_named_by_its_physics_not_a_straggler(warehouse) -> None:
+def test_thermal_throttle_is_named_by_its_physics_not_a_straggler(warehouse, query) -> None:
     db, interval = warehouse
-    (hot,) = events(db, "thermal_throttle")
+    (hot,) = events(query, db, "thermal_throttle")
     assert (hot["hostname"], hot["gpu_index"]) == fleet.THROTTLED
     assert hot["started_at"] == at(3) and hot["duration_seconds"] == 3600 and hot["interval_seconds"] == interval
     assert hot["measure_value"] == 91 and hot["measure_unit"] == "max temperature C"
@@ -90,21 +90,21 @@ def test_thermal_throttle_is_named_by_its_physics_not_a_straggler(warehouse) -> 
     assert daily == [(3600, False, 0)]
 
 
-def test_one_xid_is_one_event_whatever_the_scrape_interval(warehouse) -> None:
+def test_one_xid_is_one_event_whatever_the_scrape_interval(warehouse, query) -> None:
     db, interval = warehouse
-    (xid,) = events(db, "xid_fatal")
+    (xid,) = events(query, db, "xid_fatal")
     assert (xid["hostname"], xid["gpu_index"], xid["measure_value"]) == (*fleet.XID_GPU, 79)
     assert xid["started_at"] == at(5, 45) and xid["interval_seconds"] == interval
     assert xid["detail"] == "GPU has fallen off the bus"
-    assert events(db, "xid_nonfatal") == []
+    assert events(query, db, "xid_nonfatal") == []
     (status,), = query(db, "select health_status from main.fct_gpu_health_daily where hostname = ? and gpu_index = ?",
                        list(fleet.XID_GPU))
     assert status == "failed"
 
 
-def test_node_power_step_against_what_the_node_can_swing(warehouse) -> None:
+def test_node_power_step_against_what_the_node_can_swing(warehouse, query) -> None:
     db, interval = warehouse
-    (step,) = events(db, "power_transient")
+    (step,) = events(query, db, "power_transient")
     assert step["hostname"] == fleet.IDLE_NODE and step["rack"] == "rack-b" and step["gpu_index"] is None
     assert step["ended_at"] == at(2) and step["duration_seconds"] == interval == step["interval_seconds"]
     # ~70 W -> ~640 W on 8 GPUs (the straggler at 80 % of that): +4.3-4.7 kW of a 5,040 W swing
@@ -113,22 +113,22 @@ def test_node_power_step_against_what_the_node_can_swing(warehouse) -> None:
     assert "5040 W the node can swing" in step["detail"]
 
 
-def test_healthy_gpus_are_left_alone(warehouse) -> None:
+def test_healthy_gpus_are_left_alone(warehouse, query) -> None:
     db, _ = warehouse
-    flagged = {(e["hostname"], e["gpu_index"]) for e in events(db) if e["gpu_index"] is not None}
+    flagged = {(e["hostname"], e["gpu_index"]) for e in events(query, db) if e["gpu_index"] is not None}
     assert flagged == {fleet.STRAGGLER, fleet.THROTTLED, fleet.XID_GPU}
     statuses = query(db, "select hostname, gpu_index, health_status from main.fct_gpu_health_daily")
     assert len(statuses) == 72
     healthy = {(h, g) for h, g, s in statuses if s == "healthy"}
     assert len(healthy) == 72 - 3 and not healthy & flagged
     # below-baseline only from busy, unthrottled readings: nobody here (the idle node's GPUs included)
-    assert events(db, "below_model_baseline") == [] and events(db, "power_throttle") == []
+    assert events(query, db, "below_model_baseline") == [] and events(query, db, "power_throttle") == []
     # no second counted twice: straggler seconds fit in the day
     (max_seconds,), = query(db, "select max(straggler_seconds) from main.fct_gpu_health_daily")
     assert max_seconds == 4 * 3600
 
 
-def test_multi_node_jobs_are_costed_to_their_teams_to_the_cent(warehouse) -> None:
+def test_multi_node_jobs_are_costed_to_their_teams_to_the_cent(warehouse, query) -> None:
     db, _ = warehouse
     price = Decimal(fleet.PRICE)
     rows = query(db, "select usage_date, job_key, team, gpu_hours_allocated, allocated_cost, currency, price_source "
@@ -158,7 +158,7 @@ def test_multi_node_jobs_are_costed_to_their_teams_to_the_cent(warehouse) -> Non
     )
 
 
-def test_allocated_plus_unallocated_is_paid_per_cluster_and_day(warehouse) -> None:
+def test_allocated_plus_unallocated_is_paid_per_cluster_and_day(warehouse, query) -> None:
     db, _ = warehouse
     paid = dict(((c, d), (cost, hours)) for c, d, cost, hours in query(
         db, "select cluster, cast(hour_start as date), sum(cost), sum(gpu_count) "
@@ -184,7 +184,7 @@ def test_allocated_plus_unallocated_is_paid_per_cluster_and_day(warehouse) -> No
         assert allocated + unallocated == pytest.approx(cap)
 
 
-def test_kubernetes_pods_get_declared_teams_and_are_costed_like_jobs(warehouse) -> None:
+def test_kubernetes_pods_get_declared_teams_and_are_costed_like_jobs(warehouse, query) -> None:
     db, _ = warehouse
     rows = query(db, "select job_key, team, project, allocation_source, gpu_hours_allocated, allocated_cost, "
                      "utilization_weighted_cost from main.fct_gpu_cost_allocation "
@@ -200,7 +200,7 @@ def test_kubernetes_pods_get_declared_teams_and_are_costed_like_jobs(warehouse) 
         assert Decimal("0.85") * cost < used < Decimal("0.95") * cost
 
 
-def test_every_mart_agrees_on_active_gpu_hours(warehouse) -> None:
+def test_every_mart_agrees_on_active_gpu_hours(warehouse, query) -> None:
     db, interval = warehouse
     per_mart = {}
     for mart, sql in {
@@ -228,7 +228,7 @@ def test_every_mart_agrees_on_active_gpu_hours(warehouse) -> None:
     assert 300 < reference[(fleet.CLUSTER, DAY)] < 0.9 * 384
 
 
-def test_sacct_forms_any_format_steps_arrays_heterogeneous(warehouse) -> None:
+def test_sacct_forms_any_format_steps_arrays_heterogeneous(warehouse, query) -> None:
     db, _ = warehouse
     rows = query(db, "select job_id, job_id_raw, het_component, array_task_id, gpu_count, node_list, state, team "
                      "from staging.stg_slurm__jobs order by job_id")

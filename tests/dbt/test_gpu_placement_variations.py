@@ -35,8 +35,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from dbt_support import dbt
-from gpu_warehouse_support import land_estate, query
 
 pytestmark = pytest.mark.dbt
 
@@ -55,7 +53,7 @@ def job(jid: str, gpus: int, nodes: int, node_list: str, submit: str, start: str
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def db(tmp_path_factory: pytest.TempPathFactory, land_estate, dbt) -> Path:
     root = tmp_path_factory.mktemp("placement_variations")
     telemetry = root / "exports" / "telemetry"
     (telemetry / "inventory").mkdir(parents=True)
@@ -93,7 +91,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return warehouse
 
 
-def test_placement_is_judged_against_free_gpus_of_the_jobs_model_and_known_levels_only(db) -> None:
+def test_placement_is_judged_against_free_gpus_of_the_jobs_model_and_known_levels_only(db, query) -> None:
     rows = query(db, """select job_key, gpus_free_at_start, nodes_used, fewest_nodes, racks_used, fewest_racks,
                                leaf_switches_used, fewest_leaf_switches, nvlink_domains_used, fewest_nvlink_domains,
                                nodes_not_in_inventory, wider_on, gpu_hours_wider_than_needed, cost_wider_than_needed
@@ -118,7 +116,7 @@ def test_placement_is_judged_against_free_gpus_of_the_jobs_model_and_known_level
     }
 
 
-def test_stranded_gpus_respect_the_gpu_type_a_waiting_job_asks_for(db) -> None:
+def test_stranded_gpus_respect_the_gpu_type_a_waiting_job_asks_for(db, query) -> None:
     rows = query(db, """select cluster, usage_date, gpu_hours_free_on_partly_used_nodes, gpu_hours_stranded,
                                stranded_cost, jobs_waiting, gpu_hours_waited, multi_gpu_jobs_started,
                                jobs_started_wider, gpu_hours_placed_wider, cost_placed_wider

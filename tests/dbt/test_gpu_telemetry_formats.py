@@ -11,8 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from dbt_support import dbt
-from gpu_warehouse_support import land_estate, query
 
 pytestmark = pytest.mark.dbt
 
@@ -45,7 +43,7 @@ def _range_export() -> dict:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def warehouse(tmp_path_factory: pytest.TempPathFactory, land_estate, dbt) -> Path:
     root = tmp_path_factory.mktemp("gpu_formats")
     exports = root / "exports" / "telemetry"
     smi = exports / "nvidia_smi" / "lab" / "2026-07-14"
@@ -77,7 +75,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-def test_nvidia_smi_units_na_and_event_reasons_from_a_real_h100(warehouse: Path) -> None:
+def test_nvidia_smi_units_na_and_event_reasons_from_a_real_h100(warehouse: Path, query) -> None:
     rows = query(
         warehouse,
         "select hostname, gpu_index, gpu_model, gpu_util_pct, fb_used_mib, fb_total_mib, power_w, temperature_c, "
@@ -93,7 +91,7 @@ def test_nvidia_smi_units_na_and_event_reasons_from_a_real_h100(warehouse: Path)
     assert (load[3], load[6], load[8], load[10]) == (100, 631.95, 1980, 0)
 
 
-def test_nvidia_smi_older_driver_throttle_reason_flags(warehouse: Path) -> None:
+def test_nvidia_smi_older_driver_throttle_reason_flags(warehouse: Path, query) -> None:
     rows = query(
         warehouse,
         "select gpu_index, gpu_util_pct, power_w, sm_clock_mhz, throttle_reasons from "
@@ -105,7 +103,7 @@ def test_nvidia_smi_older_driver_throttle_reason_flags(warehouse: Path) -> None:
     assert rows[1] == (1, 0, None, 210, 1)
 
 
-def test_prometheus_range_export_labels_sentinels_and_pods(warehouse: Path) -> None:
+def test_prometheus_range_export_labels_sentinels_and_pods(warehouse: Path, query) -> None:
     rows = query(
         warehouse,
         "select metric_name, hostname, gpu_index, gpu_uuid, k8s_namespace, k8s_pod, k8s_container, value, "
@@ -128,7 +126,7 @@ def test_prometheus_range_export_labels_sentinels_and_pods(warehouse: Path) -> N
     assert power[0][1] == "k8s-node-7" and power[0][7] is None and power[0][4] is None
 
 
-def test_real_sacct_output_cancelled_by_uid_and_steps(warehouse: Path) -> None:
+def test_real_sacct_output_cancelled_by_uid_and_steps(warehouse: Path, query) -> None:
     rows = query(
         warehouse,
         "select job_id, state, state_raw, cancelled_by_uid, started_at, ended_at, gpu_count, cluster "

@@ -12,8 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from dbt_support import dbt
-from gpu_warehouse_support import land_estate, query
 
 from atlas_pipeline.lib.ingest.gpu_pricing import load_gpu_pricing
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
@@ -32,7 +30,7 @@ POWER_STEP_HOST = "gcp-a3-001"
 
 
 @pytest.fixture(scope="module")
-def estate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, EstateSpec]:
+def estate(tmp_path_factory: pytest.TempPathFactory, land_estate, dbt) -> tuple[Path, EstateSpec]:
     root = tmp_path_factory.mktemp("gpu_warehouse")
     fleet = default_fleet()
     spec = replace(
@@ -53,7 +51,7 @@ def telemetry_days(spec: EstateSpec) -> list[date]:
     return [spec.end_exclusive - timedelta(days=i) for i in range(TELEMETRY_DAYS, 0, -1)]
 
 
-def test_cloud_gpu_cost_reconciles_to_effective_cost_to_the_cent(estate) -> None:
+def test_cloud_gpu_cost_reconciles_to_effective_cost_to_the_cent(estate, query) -> None:
     db, spec = estate
     focus = query(db, 'select "ResourceId", "EffectiveCost" from main.focus_cost_and_usage where "ResourceId" is not null')
     expected: dict[str, Decimal] = defaultdict(Decimal)
@@ -76,7 +74,7 @@ def test_cloud_gpu_cost_reconciles_to_effective_cost_to_the_cent(estate) -> None
         assert allocated + idle == total and allocated > 0 and idle > 0 and min_idle >= 0
 
 
-def test_onprem_cost_is_declared_price_times_gpu_hours(estate) -> None:
+def test_onprem_cost_is_declared_price_times_gpu_hours(estate, query) -> None:
     db, spec = estate
     price = next(p.price_per_gpu_hour for p in load_gpu_pricing(DECLARATIONS_DIR / "gpu_pricing.yaml")
                  if p.cluster == "onprem-lab")
@@ -90,7 +88,7 @@ def test_onprem_cost_is_declared_price_times_gpu_hours(estate) -> None:
     assert sources == ["declared"]
 
 
-def test_allocated_gpu_hours_match_slurm(estate) -> None:
+def test_allocated_gpu_hours_match_slurm(estate, query) -> None:
     db, _ = estate
     hours = dict(
         ((c, d, t), h) for c, d, t, h in query(
@@ -105,7 +103,7 @@ def test_allocated_gpu_hours_match_slurm(estate) -> None:
         assert hours[key] == pytest.approx(value, abs=1e-6), key
 
 
-def test_utilization_weighted_and_idle_costs_are_consistent(estate) -> None:
+def test_utilization_weighted_and_idle_costs_are_consistent(estate, query) -> None:
     db, _ = estate
     rows = query(
         db,
@@ -120,7 +118,7 @@ def test_utilization_weighted_and_idle_costs_are_consistent(estate) -> None:
     assert any(r[2] is None and "no GPU-level telemetry" in r[4] for r in rows if r[0] == "job")
 
 
-def test_usage_hourly_covers_every_gpu_hour_of_telemetry(estate) -> None:
+def test_usage_hourly_covers_every_gpu_hour_of_telemetry(estate, query) -> None:
     db, spec = estate
     rows = query(
         db,
@@ -145,7 +143,7 @@ def test_usage_hourly_covers_every_gpu_hour_of_telemetry(estate) -> None:
     assert diff < 1e-6
 
 
-def test_job_usage_per_gpu_is_within_the_allocation(estate) -> None:
+def test_job_usage_per_gpu_is_within_the_allocation(estate, query) -> None:
     db, _ = estate
     rows = query(
         db,
@@ -161,7 +159,7 @@ def test_job_usage_per_gpu_is_within_the_allocation(estate) -> None:
     assert any(r[6] for r in rows)
 
 
-def _events(db: Path, event_type: str) -> list[tuple]:
+def _events(query, db: Path, event_type: str) -> list[tuple]:
     return query(
         db,
         "select hostname, gpu_index, started_at, ended_at, duration_seconds, interval_seconds, measure_value, "
@@ -170,9 +168,9 @@ def _events(db: Path, event_type: str) -> list[tuple]:
     )
 
 
-def test_injected_straggler_is_found_and_healthy_gpus_are_not_flagged(estate) -> None:
+def test_injected_straggler_is_found_and_healthy_gpus_are_not_flagged(estate, query) -> None:
     db, _ = estate
-    stragglers = _events(db, "straggler")
+    stragglers = _events(query, db, "straggler")
     flagged = {(h, g) for h, g, *_ in stragglers}
     assert STRAGGLER in flagged
     # The thermally throttled GPU legitimately lags its peers while throttled; nothing else does.
@@ -181,9 +179,9 @@ def test_injected_straggler_is_found_and_healthy_gpus_are_not_flagged(estate) ->
     assert all(r[7] for r in stragglers)  # each names the job
 
 
-def test_thermal_throttling_episodes_match_the_injection(estate) -> None:
+def test_thermal_throttling_episodes_match_the_injection(estate, query) -> None:
     db, spec = estate
-    episodes = _events(db, "thermal_throttle")
+    episodes = _events(query, db, "thermal_throttle")
     assert {(h, g) for h, g, *_ in episodes} == {THROTTLED}
     assert [(e[2].date(), e[2].hour, e[4]) for e in episodes] == [(d, 13, 2 * 3600) for d in telemetry_days(spec)]
     daily = query(
@@ -192,9 +190,9 @@ def test_thermal_throttling_episodes_match_the_injection(estate) -> None:
     assert daily == [(*THROTTLED, 2 * 3600 * TELEMETRY_DAYS)]
 
 
-def test_power_step_is_found_with_its_sampling_interval(estate) -> None:
+def test_power_step_is_found_with_its_sampling_interval(estate, query) -> None:
     db, spec = estate
-    steps = _events(db, "power_transient")
+    steps = _events(query, db, "power_transient")
     # The injected step: gcp-a3-001 idles, then all 8 GPUs jump to TDP at 12:00 each day:
     # 8 x (700 - ~70) W in one 600 s reading, dP/dt reported over the sampling interval.
     ups = [s for s in steps if s[0] == POWER_STEP_HOST and s[3].hour == 12 and s[3].minute == 0 and s[6] > 0]
@@ -219,10 +217,10 @@ def test_power_step_is_found_with_its_sampling_interval(estate) -> None:
     assert all(r[2] == INTERVAL for r in daily)
 
 
-def test_xid_errors_are_classified(estate) -> None:
+def test_xid_errors_are_classified(estate, query) -> None:
     db, _ = estate
-    fatal = {(h, g, int(v)) for h, g, _, _, _, _, v, _ in _events(db, "xid_fatal")}
-    benign = {(h, g, int(v)) for h, g, _, _, _, _, v, _ in _events(db, "xid_nonfatal")}
+    fatal = {(h, g, int(v)) for h, g, _, _, _, _, v, _ in _events(query, db, "xid_fatal")}
+    benign = {(h, g, int(v)) for h, g, _, _, _, _, v, _ in _events(query, db, "xid_nonfatal")}
     assert fatal == {XID_FATAL} and benign == {XID_BENIGN}
     statuses = query(
         db, "select hostname, gpu_index, health_status from main.fct_gpu_health_daily "
@@ -230,9 +228,9 @@ def test_xid_errors_are_classified(estate) -> None:
     assert {(h, g, s) for h, g, s in statuses} == {(XID_FATAL[0], XID_FATAL[1], "failed")}
 
 
-def test_gpus_below_model_baseline_are_the_injected_ones(estate) -> None:
+def test_gpus_below_model_baseline_are_the_injected_ones(estate, query) -> None:
     db, _ = estate
-    below = {(h, g) for h, g, *_ in _events(db, "below_model_baseline")}
+    below = {(h, g) for h, g, *_ in _events(query, db, "below_model_baseline")}
     assert STRAGGLER in below
     assert below <= {STRAGGLER, THROTTLED}
     healthy = query(
@@ -241,7 +239,7 @@ def test_gpus_below_model_baseline_are_the_injected_ones(estate) -> None:
     assert healthy[0][1] >= 40 - 3  # every GPU but the faulty ones is healthy on some day
 
 
-def test_incremental_rerun_is_idempotent(estate, tmp_path: Path) -> None:
+def test_incremental_rerun_is_idempotent(estate, tmp_path: Path, query, dbt) -> None:
     db, _ = estate
     before = query(db, "select count(*), sum(energy_kwh), sum(samples) from main.fct_gpu_usage_hourly")
     samples_before = query(db, "select count(*) from intermediate.int_gpu_samples")

@@ -32,7 +32,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from dbt_support import dbt
 
 from atlas_pipeline.lib.ingest.contracts import FileContract
 from atlas_pipeline.lib.ingest.file_validation import contract_for, land_file
@@ -343,7 +342,7 @@ MOVED_TO_DBT = [
 ]
 
 
-def test_each_moved_staging_or_mart_rule_fails_its_dbt_test_on_the_bad_row(tmp_path):
+def test_each_moved_staging_or_mart_rule_fails_its_dbt_test_on_the_bad_row(tmp_path, dbt):
     """One `dbt test` of exactly the tests that replaced GX rules, on hand-built tables holding a good
     row and a row bad for every moved rule: each test fails, on one row (the good one passes)."""
     tests = _dbt_tests()

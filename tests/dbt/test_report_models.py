@@ -11,7 +11,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_support import dbt, fetch_rows
 
 from atlas_pipeline.lib.forecast.spend_trend import excluded_charge_categories, spend_trend_predicate
 from atlas_pipeline.lib.report import report_queries as q
@@ -35,12 +34,12 @@ create table main.budget_status (
 """
 
 
-def _build(db: Path, work: Path, *models: str) -> None:
+def _build(dbt, db: Path, work: Path, *models: str) -> None:
     result = dbt(db, work, "build", "--select", *models)
     assert result.returncode == 0, result.stdout[-4000:]
 
 
-def test_each_budget_is_drawn_once_for_the_newest_as_of_date(tmp_path: Path) -> None:
+def test_each_budget_is_drawn_once_for_the_newest_as_of_date(tmp_path: Path, dbt, fetch_rows) -> None:
     db = tmp_path / "warehouse.duckdb"
     con = duckdb.connect(str(db))
     con.execute(BUDGET_STATUS)
@@ -58,7 +57,7 @@ def test_each_budget_is_drawn_once_for_the_newest_as_of_date(tmp_path: Path) -> 
         "budget_amount, actual_to_date) values ('retired', 'team', 'old', 'USD', '2026-10-01', '2026-10-25', 500, 1)"
     )
     con.close()
-    _build(db, tmp_path, "rpt_budget_status")
+    _build(dbt, db, tmp_path, "rpt_budget_status")
 
     [row] = fetch_rows(db, "select * from reports.rpt_budget_status")
     assert (row["budget_name"], str(row["as_of_date"])) == ("aws-monthly", "2026-11-01")
@@ -73,32 +72,32 @@ def test_each_budget_is_drawn_once_for_the_newest_as_of_date(tmp_path: Path) -> 
         con.close()
 
 
-def test_report_models_build_before_the_forecast_and_quality_stages_ran(tmp_path: Path) -> None:
+def test_report_models_build_before_the_forecast_and_quality_stages_ran(tmp_path: Path, dbt, fetch_rows) -> None:
     """A fresh warehouse (no forecast, quality or landing tables): the views build, their tests
     pass, and they read as empty instead of failing."""
     db = tmp_path / "warehouse.duckdb"
     duckdb.connect(str(db)).close()
-    _build(db, tmp_path, *STAGE_READERS)
+    _build(dbt, db, tmp_path, *STAGE_READERS)
     for model in STAGE_READERS:
         assert fetch_rows(db, f"select count(*) as n from reports.{model}") == [{"n": 0}], model
 
 
-def test_a_report_view_reads_the_table_once_the_stage_has_run(tmp_path: Path) -> None:
+def test_a_report_view_reads_the_table_once_the_stage_has_run(tmp_path: Path, dbt, fetch_rows) -> None:
     """The stand-in is replaced when report_job rebuilds the view after the stage wrote its table."""
     db = tmp_path / "warehouse.duckdb"
     duckdb.connect(str(db)).close()
-    _build(db, tmp_path, "rpt_budget_status")
+    _build(dbt, db, tmp_path, "rpt_budget_status")
     con = duckdb.connect(str(db))
     con.execute(BUDGET_STATUS)
     con.execute("insert into main.budget_status (budget_name, as_of_date, budget_amount) values ('b', '2026-11-01', 9)")
     con.close()
     assert fetch_rows(db, "select count(*) as n from reports.rpt_budget_status") == [{"n": 0}]
-    _build(db, tmp_path, "rpt_budget_status")
+    _build(dbt, db, tmp_path, "rpt_budget_status")
     assert fetch_rows(db, "select budget_name from reports.rpt_budget_status") == [{"budget_name": "b"}]
 
 
 @pytest.mark.parametrize("column", ["charge_category", "f.charge_category"])
-def test_the_spend_trend_exclusion_is_one_definition(tmp_path: Path, column: str) -> None:
+def test_the_spend_trend_exclusion_is_one_definition(tmp_path: Path, column: str, dbt) -> None:
     """The forecast code's SQL predicate and the dbt macro the report models use are the same text
     from the same list (dbt_project.yml vars), and the forecast asset uses that list."""
     from atlas_pipeline.defs.forecast.assets import EXCLUDED_CHARGE_CATEGORIES

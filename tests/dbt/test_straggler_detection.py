@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_support import dbt
 
 pytestmark = pytest.mark.dbt
 
@@ -20,7 +19,7 @@ MIN_WINDOWS = 3  # persistently: 75 mini-batches in a row
 
 
 @pytest.fixture(scope="module")
-def episodes(tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
+def episodes(tmp_path_factory: pytest.TempPathFactory, dbt) -> list[tuple]:
     root = tmp_path_factory.mktemp("stragglers")
     db = root / "pai.duckdb"
     files = [str(FIXTURES / f"minibatch_job_{j}_norm.csv") for j in range(1, 5)]
