@@ -60,7 +60,7 @@ run: install
 	$(BIN)/atlas run
 
 # Both CI cores: modules sharing a session estate or the emulators stay on one worker (loadgroup).
-# The fast loop: `.venv/bin/pytest tests/unit` (pure Python); tests by kind and their markers: README, "Development".
+# The fast loop: `.venv/bin/pytest tests/unit -m "not slow"` (pure Python); tests by kind and their markers: README, "Development".
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 test: install $(AZURITE) $(CHROMIUM) postgresql
