@@ -8,13 +8,15 @@ import json
 from pathlib import Path
 
 import duckdb
-from dbt_support import dbt
+import pytest
+
+pytestmark = pytest.mark.dbt
 
 GOOD = 'DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-a",Hostname="n1"} 87 1785542400000'
 NO_HOST = 'DCGM_FI_DEV_GPU_UTIL{gpu="1",UUID="GPU-b"} 12 1785542400000'
 
 
-def _build(tmp_path: Path, lines: list[str]):
+def _build(dbt, tmp_path: Path, lines: list[str]):
     warehouse = tmp_path / "warehouse.duckdb"
     con = duckdb.connect(str(warehouse))
     con.execute("create schema raw")
@@ -29,13 +31,13 @@ def _outcomes(tmp_path: Path) -> dict[str, tuple[str, int]]:
     return {r["unique_id"].split(".")[2]: (r["status"], r.get("failures") or 0) for r in results}
 
 
-def test_complete_readings_pass_the_required_columns_check(tmp_path: Path) -> None:
-    result = _build(tmp_path, ["# TYPE DCGM_FI_DEV_GPU_UTIL gauge", GOOD])
+def test_complete_readings_pass_the_required_columns_check(tmp_path: Path, dbt) -> None:
+    result = _build(dbt, tmp_path, ["# TYPE DCGM_FI_DEV_GPU_UTIL gauge", GOOD])
     assert result.returncode == 0, result.stdout[-3000:]
     assert _outcomes(tmp_path)["not_null_stg_dcgm__gpu_samples_required_columns"] == ("pass", 0)
 
 
-def test_a_reading_without_a_host_fails_it(tmp_path: Path) -> None:
-    result = _build(tmp_path, [GOOD, NO_HOST])
+def test_a_reading_without_a_host_fails_it(tmp_path: Path, dbt) -> None:
+    result = _build(dbt, tmp_path, [GOOD, NO_HOST])
     assert result.returncode != 0
     assert _outcomes(tmp_path)["not_null_stg_dcgm__gpu_samples_required_columns"] == ("fail", 1)
