@@ -102,7 +102,8 @@ def problems_of(
             lines.append(f"{where}unknown field '{field}' (expected one of {', '.join(_known(model, error['loc']))})")
             continue
         elif kind == "literal_error":
-            reason = f"must be one of {error['ctx']['expected'].replace(' or ', ', ')}, got {error['input']!r}"
+            expected = error["ctx"]["expected"].replace(" or ", ", ").replace("'", "")
+            reason = f"must be one of {expected}, got {error['input']!r}"
         elif error["input"] is None and kind.endswith("_type"):
             reason = "is required"  # `field:` with no value
         elif kind in _BOUNDS:
