@@ -70,15 +70,15 @@ def _entry(name: str, index: int) -> str:
     return f"{name}[{index}]"
 
 
-def _split(loc: tuple[Any, ...], entry: Callable[[str, int], str]) -> tuple[str, str]:
+def _split(loc: tuple[Any, ...], entry: Callable[[str, int], str], model: type[BaseModel]) -> tuple[str, str]:
     """(entry prefix, field path) of an error location: ('rules', 1, 'team') -> ('rules[1]', 'team');
-    ('store', 'bucket') -> ('', 'store.bucket'); ('coverages', 2) -> ('', 'coverages[2]') when the
-    list holds plain values."""
+    ('rules', 1) -> ('rules[1]', '') for a list of mappings; ('store', 'bucket') -> ('', 'store.bucket');
+    ('coverages', 2) -> ('', 'coverages[2]') for a list of plain values."""
     parts = [p for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
     prefix, field = "", ""
     for i, part in enumerate(parts):
         if isinstance(part, int):
-            if i + 1 < len(parts) and isinstance(parts[i + 1], str) and not field.count("."):
+            if not prefix and "." not in field and _nested_model(_annotation(model, parts[:i])) is not None:
                 prefix, field = entry(field, part), ""  # an entry of a list of mappings
             else:
                 field += f"[{part}]"
@@ -87,13 +87,27 @@ def _split(loc: tuple[Any, ...], entry: Callable[[str, int], str]) -> tuple[str,
     return prefix, field
 
 
+def _annotation(model: type[BaseModel], loc: list[Any]) -> Any:
+    """The annotation of the field at `loc` (list indexes skipped), or None."""
+    annotation: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        inner = _nested_model(annotation)
+        info = inner.model_fields.get(str(part)) if inner else None
+        if info is None:
+            return None
+        annotation = info.annotation
+    return annotation
+
+
 def problems_of(
     exc: ValidationError, path: Path | str, model: type[BaseModel], entry: Callable[[str, int], str] = _entry
 ) -> list[str]:
     """One line per error: `<file>: [<entry>: ]field '<path>' <reason>[, got <value>]`."""
     lines = []
     for error in exc.errors(include_url=False):
-        prefix, field = _split(tuple(error["loc"]), entry)
+        prefix, field = _split(tuple(error["loc"]), entry, model)
         kind = error["type"]
         if kind == "value_error":
             reason = str(error["ctx"]["error"])
@@ -120,16 +134,8 @@ def problems_of(
 
 
 def _known(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The fields the model (or the nested model at `loc`) accepts."""
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        info = model.model_fields.get(str(part))
-        inner = _nested_model(info.annotation) if info else None
-        if inner is None:
-            break
-        model = inner
-    return list(model.model_fields)
+    """The fields the model (or the nested model holding the field at `loc`) accepts."""
+    return list((_nested_model(_annotation(model, list(loc[:-1]))) or model).model_fields)
 
 
 def _nested_model(annotation: Any) -> type[BaseModel] | None:
