@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -92,6 +92,9 @@ def _annotation(model: type[BaseModel], loc: list[Any]) -> Any:
     annotation: Any = model
     for part in loc:
         if isinstance(part, int):
+            continue
+        if get_origin(annotation) is dict:  # `part` is a key: the field is the mapping's value
+            annotation = get_args(annotation)[1]
             continue
         inner = _nested_model(annotation)
         info = inner.model_fields.get(str(part)) if inner else None

@@ -14,6 +14,7 @@ import dagster as dg
 import pytest
 
 from atlas_pipeline.cli import main
+from atlas_pipeline.lib.ingest import contracts
 from atlas_pipeline.lib.ingest.contracts import input_names
 from atlas_pipeline.lib.ingest.declaration_check import check_declarations
 from atlas_pipeline.lib.ingest.sources import DeclarationError, load_sources, location_problem, parse_source
@@ -275,3 +276,43 @@ def test_run_stops_before_any_job_when_declarations_are_wrong(broken: Path, caps
     assert "Materializing" not in captured.out
     assert not AtlasPaths.from_env().warehouse.exists()
     assert not any(AtlasPaths.from_env().exports.iterdir())  # a user's declarations get no sample estate
+
+
+def test_a_file_contract_lists_every_problem_naming_file_and_field(tmp_path: Path):
+    """checks/files/*.yaml go through the same models: one line per problem, the field path named."""
+    from atlas_pipeline.lib.ingest.contracts import parse_contract
+
+    (tmp_path / "_shared_columns.yaml").write_text("columns:\n  Cost: {type: money, formats: [roman]}\n")
+    path = tmp_path / "demo.yaml"
+    path.write_text(
+        "source: demo\n"
+        "columns_from: shared\n"
+        "columns:\n"
+        "  Amount: {type: money, formats: [plain]}\n"
+        "  Day: {type: datetime}\n"
+        "  Tags: {type: json, colour: red}\n"
+        "rules:\n"
+        "  - {expect: in_set, column: Kind}\n"
+        "  - {expect: non_negative, column: Amount, slack_days_before: -1}\n"
+        "  - {expect: purple, column: Amount}\n"
+    )
+    with pytest.raises(DeclarationError) as error:
+        parse_contract(path)
+    assert error.value.problems == [
+        f"{path}: field 'columns.Day.type' must be one of {contracts.SCALAR_TYPES} or a DuckDB nested type, got 'datetime'",
+        f"{path}: unknown field 'columns.Tags.colour' (expected one of type, formats, aliases, required, not_null, "
+        "wrap_object, description)",
+        f"{path}: rules[0]: field 'values' is required for in_set",
+        f"{path}: rules[1]: field 'slack_days_before' must be >= 0, got -1",
+        f"{path}: rules[2]: field 'expect' must be one of {', '.join(contracts.RULES)}, got 'purple'",
+    ]
+    path.write_text("source: demo\ncolumns_from: shared\nrules:\n  - {expect: in_set, column: Kind, values: [1, b]}\n")
+    with pytest.raises(DeclarationError) as error:
+        parse_contract(path)  # the shared column set is checked like the contract, and named as its own file
+    assert error.value.problems == [
+        f"{tmp_path / '_shared_columns.yaml'}: field 'columns.Cost.formats' of a number must be among "
+        f"{contracts.DECIMAL_FORMATS}"
+    ]
+    (tmp_path / "_shared_columns.yaml").write_text("columns:\n  Cost: money\n")
+    contract = parse_contract(path)
+    assert [c.name for c in contract.columns] == ["Cost"] and contract.rules[0].values == ("1", "b")
