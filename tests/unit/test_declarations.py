@@ -4,6 +4,7 @@ line each naming file and field, without a traceback and without loading Dagster
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -316,3 +317,51 @@ def test_a_file_contract_lists_every_problem_naming_file_and_field(tmp_path: Pat
     (tmp_path / "_shared_columns.yaml").write_text("columns:\n  Cost: money\n")
     contract = parse_contract(path)
     assert [c.name for c in contract.columns] == ["Cost"] and contract.rules[0].values == ("1", "b")
+
+
+def test_definitions_parse_each_source_declaration_once(own: Path, monkeypatch):
+    """Several builders (ingest assets, delivery sensors, freshness and delivery checks) need the
+    sources when the definitions load: the declarations are parsed once for all of them, and again
+    only when a file changes."""
+    from atlas_pipeline.definitions import defs
+    from atlas_pipeline.lib.ingest import sources
+
+    parsed: list[str] = []
+
+    def counting(path: Path) -> sources.ExportSource:
+        parsed.append(Path(path).name)
+        return parse_source(path)
+
+    monkeypatch.setattr(sources, "parse_source", counting)
+    sources._parsed_sources.cache_clear()
+    graph = defs().resolve_asset_graph()
+    assert "raw/slurm_jobs" in {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert parsed == ["slurm_jobs.yaml"]
+    defs()
+    assert parsed == ["slurm_jobs.yaml"]
+    declared = own / "sources" / "slurm_jobs.yaml"
+    declared.write_text(declared.read_text() + "max_lateness_hours: 12\n")
+    assert [s.max_lateness_hours for s in load_sources()] == [12.0] and parsed == ["slurm_jobs.yaml"] * 2
+
+
+def test_importing_the_code_location_reads_no_declaration(tmp_path: Path):
+    """Declarations are read when the definitions are built, never at import: with `$ATLAS_ASSETS`
+    naming no folder, every module under atlas_pipeline.defs imports, and only building the
+    definitions fails, naming the variable."""
+    script = (
+        "import importlib, pkgutil, atlas_pipeline.defs as d, atlas_pipeline.definitions as root\n"
+        "for m in pkgutil.walk_packages(d.__path__, 'atlas_pipeline.defs.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "from atlas_pipeline.lib.declarations import DeclarationError\n"
+        "try:\n"
+        "    root.defs()\n"
+        "except Exception as exc:\n"  # Dagster wraps what a defs module raised
+        "    while exc is not None and not isinstance(exc, DeclarationError):\n"
+        "        exc = exc.__cause__ or exc.__context__\n"
+        "    print('refused:', exc)\n"
+    )
+    missing = tmp_path / "no_such_declarations"
+    env = {**os.environ, "ATLAS_ASSETS": str(missing), "ATLAS_HOME": str(tmp_path / "home")}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == f"refused: ATLAS_ASSETS={missing}: no such folder ({missing})"

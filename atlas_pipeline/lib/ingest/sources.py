@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -237,15 +238,32 @@ def location_problem(source: ExportSource) -> str | None:
 def load_sources(folder: Path | None = None) -> list[ExportSource]:
     """Every source declared under `folder` (default: `<declarations>/sources`, resolved now), one
     YAML file each, sorted by name; names are unique. No folder, or an empty one, is an estate
-    with no sources. A DeclarationError lists the problems of every file."""
+    with no sources. A DeclarationError lists the problems of every file.
+
+    Parsed once per state of the folder: loading the definitions asks for the sources from several
+    builders (ingest assets, delivery sensors, freshness and delivery checks), and each gets the same
+    typed objects; a changed, added or removed file (or another `$ATLAS_ASSETS`) is parsed anew."""
     if folder is None:
         from atlas_pipeline.lib.settings import declarations_dir
 
         folder = declarations_dir() / "sources"
-    sources, problems = [], []
+    signature = []
     for path in sorted(Path(folder).glob("*.yaml")):
         try:
-            sources.append(parse_source(path))
+            stat = path.stat()
+        except OSError:
+            continue  # removed while listed: not declared
+        signature.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return list(_parsed_sources(tuple(signature)))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_sources(files: tuple[tuple[str, int, int], ...]) -> tuple[ExportSource, ...]:
+    """The sources of these declaration files (path, mtime, size): the cache key is their state."""
+    sources, problems = [], []
+    for name, _, _ in files:
+        try:
+            sources.append(parse_source(Path(name)))
         except DeclarationError as exc:
             problems += exc.problems
     seen: dict[str, str] = {}
@@ -255,4 +273,4 @@ def load_sources(folder: Path | None = None) -> list[ExportSource]:
         seen[source.name] = source.declared_in
     if problems:
         raise DeclarationError(*problems)
-    return sorted(sources, key=lambda s: s.name)
+    return tuple(sorted(sources, key=lambda s: s.name))
