@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -27,6 +27,12 @@ class Declaration(BaseModel):
     `yes` is not text), immutable once parsed."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_value_means_default(cls, data: object) -> object:
+        """`field:` with nothing after it is the field left out: its default, or "is required"."""
+        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
 
 
 def read_declaration(path: Path) -> object:

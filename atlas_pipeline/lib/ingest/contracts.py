@@ -37,10 +37,10 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from atlas_pipeline.lib.declarations import Declaration, DeclarationError, read_declaration, validate_declaration
 from atlas_pipeline.lib.settings import CHECKS_DIR, DBT_PROJECT_DIR
@@ -166,16 +166,17 @@ _NESTED_TYPE = re.compile(r"^(STRUCT|MAP|[A-Z]+\[\]|VARCHAR\[\])")
 
 def _texts(value: object) -> object:
     """A list of names or values as text (YAML reads `2026` or `true` as numbers and booleans)."""
-    if value is None:
-        return []
     return [str(v) for v in value] if isinstance(value, list) else value
+
+
+Texts = Annotated[list[str], BeforeValidator(_texts)]
 
 
 class ColumnDeclaration(Declaration):
     """One entry of `columns:`: a type, or a mapping with `type` and the column's options."""
 
     type: str
-    formats: list[str] = []
+    formats: Texts = []
     aliases: list[str] = []
     required: bool = False
     not_null: bool = False
@@ -193,16 +194,6 @@ class ColumnDeclaration(Declaration):
         if kind not in SCALAR_TYPES and not _NESTED_TYPE.match(kind):
             raise ValueError(f"must be one of {SCALAR_TYPES} or a DuckDB nested type, got {kind!r}")
         return kind
-
-    @field_validator("formats", mode="before")
-    @classmethod
-    def _format_texts(cls, value: object) -> object:
-        return _texts(value)
-
-    @field_validator("aliases", mode="before")
-    @classmethod
-    def _no_aliases(cls, value: object) -> object:
-        return [] if value is None else value
 
     @field_validator("formats")
     @classmethod
@@ -226,22 +217,15 @@ class RuleDeclaration(Declaration):
 
     expect: Literal[RULES]  # type: ignore[valid-type]
     column: str
-    formats: list[str] = []
-    values: list[str] = []
-    allow: list[str] = []
+    formats: Texts = []
+    values: Texts = []
+    allow: Texts = []
     when: dict[str, list[str]] = {}
     slack_days_before: int = Field(default=0, ge=0)
-
-    @field_validator("formats", "values", "allow", mode="before")
-    @classmethod
-    def _value_texts(cls, value: object) -> object:
-        return _texts(value)
 
     @field_validator("when", mode="before")
     @classmethod
     def _when_lists(cls, value: object) -> object:
-        if value is None:
-            return {}
         if not isinstance(value, dict):
             return value  # rejected as not a mapping
         return {str(k): _texts(v if isinstance(v, list) else [v]) for k, v in value.items()}
@@ -273,11 +257,6 @@ class ColumnSetDeclaration(Declaration):
     columns: dict[str, ColumnDeclaration] = {}
     columns_from: str | None = None
 
-    @field_validator("columns", mode="before")
-    @classmethod
-    def _no_columns(cls, value: object) -> object:
-        return {} if value is None else value
-
 
 class ContractDeclaration(ColumnSetDeclaration):
     """The shape of `checks/files/<input>.yaml`."""
@@ -286,11 +265,6 @@ class ContractDeclaration(ColumnSetDeclaration):
     rules: list[RuleDeclaration] = []
     # An entry is a column name, or a list of alternative names (export schema variants): one must exist.
     mandatory_columns: list[str | list[str]] = []
-
-    @field_validator("rules", "mandatory_columns", mode="before")
-    @classmethod
-    def _none_is_empty(cls, value: object) -> object:
-        return [] if value is None else value
 
     @field_validator("mandatory_columns")
     @classmethod

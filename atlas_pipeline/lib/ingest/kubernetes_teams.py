@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from atlas_pipeline.lib.declarations import Declaration, read_declaration, validate_declaration
 
@@ -55,11 +55,6 @@ class KubernetesTeamsDeclaration(Declaration):
     """The shape of `kubernetes_teams.yaml`."""
 
     rules: list[KubernetesTeamRuleDeclaration] = []
-
-    @field_validator("rules", mode="before")
-    @classmethod
-    def _none_is_no_rules(cls, value: object) -> object:
-        return [] if value is None else value
 
 
 def load_kubernetes_teams(path: Path) -> list[KubernetesTeamRule]:
