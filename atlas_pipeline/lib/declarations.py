@@ -76,7 +76,7 @@ def _entry(name: str, index: int) -> str:
     return f"{name}[{index}]"
 
 
-def _split(loc: tuple[Any, ...], entry: Callable[[str, int], str], model: type[BaseModel]) -> tuple[str, str]:
+def _split(loc: tuple[Any, ...], entry: Callable[[str, int], str] | None, model: type[BaseModel]) -> tuple[str, str]:
     """(entry prefix, field path) of an error location: ('rules', 1, 'team') -> ('rules[1]', 'team');
     ('rules', 1) -> ('rules[1]', '') for a list of mappings; ('store', 'bucket') -> ('', 'store.bucket');
     ('coverages', 2) -> ('', 'coverages[2]') for a list of plain values."""
@@ -84,7 +84,7 @@ def _split(loc: tuple[Any, ...], entry: Callable[[str, int], str], model: type[B
     prefix, field = "", ""
     for i, part in enumerate(parts):
         if isinstance(part, int):
-            if not prefix and "." not in field and _nested_model(_annotation(model, parts[:i])) is not None:
+            if entry and not prefix and "." not in field and _nested_model(_annotation(model, parts[:i])) is not None:
                 prefix, field = entry(field, part), ""  # an entry of a list of mappings
             else:
                 field += f"[{part}]"
@@ -111,9 +111,10 @@ def _annotation(model: type[BaseModel], loc: list[Any]) -> Any:
 
 
 def problems_of(
-    exc: ValidationError, path: Path | str, model: type[BaseModel], entry: Callable[[str, int], str] = _entry
+    exc: ValidationError, path: Path | str, model: type[BaseModel], entry: Callable[[str, int], str] | None = _entry
 ) -> list[str]:
-    """One line per error: `<file>: [<entry>: ]field '<path>' <reason>[, got <value>]`."""
+    """One line per error: `<file>: [<entry>: ]field '<path>' <reason>[, got <value>]`. `entry` names an
+    entry of a list of mappings (default `rules[2]`); None keeps the index in the field path."""
     lines = []
     for error in exc.errors(include_url=False):
         prefix, field = _split(tuple(error["loc"]), entry, model)
@@ -121,9 +122,7 @@ def problems_of(
         if kind == "value_error":
             reason = str(error["ctx"]["error"])
         elif kind == "extra_forbidden":
-            where = f"{path}: {prefix}: " if prefix else f"{path}: "
-            lines.append(f"{where}unknown field '{field}' (expected one of {', '.join(_known(model, error['loc']))})")
-            continue
+            reason = f"is not known (expected one of {', '.join(_known(model, error['loc']))})"
         elif kind == "literal_error":
             expected = error["ctx"]["expected"].replace(" or ", ", ").replace("'", "")
             reason = f"must be one of {expected}, got {error['input']!r}"
@@ -157,7 +156,7 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def validate_declaration(
-    model: type[M], data: object, path: Path | str, entry: Callable[[str, int], str] = _entry
+    model: type[M], data: object, path: Path | str, entry: Callable[[str, int], str] | None = _entry
 ) -> M:
     """`data` (a parsed declaration file) as a `model`; a DeclarationError lists every problem,
     each naming the file and the field path."""

@@ -197,7 +197,7 @@ def test_budget_declaration_lists_every_problem(tmp_path: Path):
         f"{path}: budget #1: field 'scope' must be one of provider, service, team, got 'region'",
         f"{path}: budget #1: field 'amount' must be a quoted decimal, e.g. \"12000.00\"",
         f"{path}: budget #2: field 'amount' must be positive, got '-1'",
-        f"{path}: budget #2: unknown field 'colour' (expected one of name, scope, value, amount, currency)",
+        f"{path}: budget #2: field 'colour' is not known (expected one of name, scope, value, amount, currency)",
     ]
     path.write_text(
         "budgets:\n"

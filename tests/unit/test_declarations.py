@@ -161,7 +161,7 @@ def test_check_reports_every_problem_of_every_file_one_line_each(broken: Path, c
         f"{src}/aws_cur2.yaml: field 'location' has unsupported scheme https://",
         f"{src}/aws_cur2.yaml: field 'format' is 'csv', but the warehouse reads source 'aws_cur2' as 'aws_cur2_parquet'",
         f"{src}/gcp_billing.yaml: field 'period_pattern' must have a named group (?P<period>...)",
-        f"{src}/gcp_billing.yaml: unknown field 'colour' (expected one of name, description, provider, format",
+        f"{src}/gcp_billing.yaml: field 'colour' is not known (expected one of name, description, provider, format",
         f"{src}/gcp_billing.yaml: field 'location' refers to unset variable ${{ATLAS_TEST_UNSET_ROOT}}",
         f"{src}/slurm_jobs.yaml: field 'location': folder {broken / 'no_such_folder'} does not exist (source slurm_jobs)",
         f"{broken}/forecast.yaml: field 'horizon_days' must be at least 1",
@@ -301,7 +301,7 @@ def test_a_file_contract_lists_every_problem_naming_file_and_field(tmp_path: Pat
         parse_contract(path)
     assert error.value.problems == [
         f"{path}: field 'columns.Day.type' must be one of {contracts.SCALAR_TYPES} or a DuckDB nested type, got 'datetime'",
-        f"{path}: unknown field 'columns.Tags.colour' (expected one of type, formats, aliases, required, not_null, "
+        f"{path}: field 'columns.Tags.colour' is not known (expected one of type, formats, aliases, required, not_null, "
         "wrap_object, description)",
         f"{path}: rules[0]: field 'values' is required for in_set",
         f"{path}: rules[1]: field 'slack_days_before' must be >= 0, got -1",

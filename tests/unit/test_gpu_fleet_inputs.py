@@ -77,7 +77,7 @@ def test_kubernetes_team_rules_parse_and_name_their_errors(tmp_path: Path) -> No
     assert error.value.problems == [
         f"{bad}: rules[0]: field 'namespace' must not be empty, got ''",
         f"{bad}: rules[1]: field 'team' must be text, got 7",
-        f"{bad}: rules[1]: unknown field 'colour' (expected one of namespace, pod, container, team, project)",
+        f"{bad}: rules[1]: field 'colour' is not known (expected one of namespace, pod, container, team, project)",
         f"{bad}: rules[2]: field 'team' is required",
     ]
 

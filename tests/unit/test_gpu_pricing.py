@@ -54,7 +54,8 @@ def test_every_bad_entry_is_listed_and_an_empty_file_is_no_prices(tmp_path: Path
         load_gpu_pricing(path)
     assert err.value.problems == [
         f"{path}: clusters[0]: field 'price_per_gpu_hour' must be quoted text, e.g. \"1.85\"",
-        f"{path}: clusters[1]: unknown field 'colour' (expected one of cluster, price_per_gpu_hour, effective_from, note)",
+        f"{path}: clusters[1]: field 'colour' is not known "
+        "(expected one of cluster, price_per_gpu_hour, effective_from, note)",
     ]
     path.write_text("clusters:\n  - {cluster: 42, price_per_gpu_hour: '3', effective_from: 2026-02-01}\n")
     assert load_gpu_pricing(path)[0].cluster == "42" and load_gpu_pricing(path)[0].currency == "USD"
