@@ -9,14 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from atlas_pipeline.lib.ingest.sources import (
-    DeclarationError,
-    ExportSource,
-    load_sources,
-    location_problem,
-    read_declaration,
-    source_problems,
-)
+from atlas_pipeline.lib.declarations import DeclarationError, read_declaration
+from atlas_pipeline.lib.ingest.sources import ExportSource, load_sources, location_problem, source_problems
 
 SOURCES_FOLDER = "sources"
 FORECAST_FILE = "forecast.yaml"

@@ -13,12 +13,8 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from atlas_pipeline.lib.declarations import (  # noqa: F401  (DeclarationError, read_declaration: re-exported)
-    Declaration,
-    DeclarationError,
-    read_declaration,
-    validate_declaration,
-)
+# DeclarationError is also imported from here by older code and tests: lib/declarations.py is its home.
+from atlas_pipeline.lib.declarations import Declaration, DeclarationError, read_declaration, validate_declaration
 from atlas_pipeline.lib.ingest.object_store import STORE_SCHEMES
 
 FORMATS = (
