@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from dagster_dbt import DbtCliResource
 from packaging import version
 
@@ -67,3 +68,12 @@ def test_a_warehouse_parses_the_project_once_then_each_dbt_call_reuses_it(_isola
         assert (target / PARTIAL_PARSE_FILE).read_bytes() == kept.read_bytes()
         second = _dbt_ls(paths, target)
     assert "Partial parsing enabled, no changes found, skipping parsing" in second
+    assert not target.exists()  # a successful call leaves nothing in dbt_project/target
+
+
+def test_a_failed_dbt_call_keeps_its_target_folder_and_log(_isolated_homes: Path) -> None:
+    paths = AtlasPaths.from_env().ensure()
+    with pytest.raises(RuntimeError), warm_parse(paths) as target:
+        (target / "dbt.log").write_text("what went wrong")
+        raise RuntimeError("dbt failed")
+    assert (target / "dbt.log").read_text() == "what went wrong"

@@ -309,8 +309,10 @@ DBT_TABLES = {
     "main.gpu_health_events": ({"event_type": "varchar"}, [("straggler",), (None,)]),
     "staging.stg_cluster__gpu_nodes": ({"hostname": "varchar"}, [("h1",), ("h1",)]),
     "staging.stg_dcgm__gpu_samples": (
-        {"hostname": "varchar", "sample_at": "timestamptz", "metric_name": "varchar"},
-        [("h1", "2026-11-02 01:00:00+00", "DCGM_FI_DEV_GPU_UTIL"), (None, None, None)]),
+        {"hostname": "varchar", "sample_at": "timestamptz", "metric_name": "varchar", "gpu_index": "integer",
+         "gpu_uuid": "varchar", "value_text": "varchar", "sample_date": "date", "x_period": "varchar"},
+        [("h1", "2026-11-02 01:00:00+00", "DCGM_FI_DEV_GPU_UTIL", 0, "GPU-a", "87", "2026-11-02", "2026-11-02"),
+         (None, None, None, None, None, None, None, None)]),
     "main.focus_cost_and_usage": (
         {"ChargePeriodStart": "timestamptz", "ChargePeriodEnd": "timestamptz",
          "BillingPeriodStart": "timestamptz", "BillingPeriodEnd": "timestamptz"},
@@ -336,7 +338,8 @@ MOVED_TO_DBT = [
     ("fct_gpu_usage_hourly", "hour_start", "not_null"),
     ("gpu_health_events", "event_type", "not_null"),
     ("stg_cluster__gpu_nodes", "hostname", "unique"),
-    *[("stg_dcgm__gpu_samples", c, "not_null") for c in ("hostname", "sample_at", "metric_name")],
+    # hostname, sample_at, metric_name: with the view's other required columns, in one scan
+    ("stg_dcgm__gpu_samples", None, "not_null_stg_dcgm__gpu_samples_required_columns"),
     ("focus_cost_and_usage", None, "assert_focus_period_end_not_before_start"),
 ]
 
