@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -245,19 +246,19 @@ def load_sources(folder: Path | None = None) -> list[ExportSource]:
         folder = declarations_dir() / "sources"
     signature = []
     for path in sorted(Path(folder).glob("*.yaml")):
-        try:
-            stat = path.stat()
+        try:  # by content, not mtime: two writes within one clock tick must not read as one
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
-            continue  # removed while listed: not declared
-        signature.append((str(path), stat.st_mtime_ns, stat.st_size))
+            digest = ""  # unreadable: parse_source names it
+        signature.append((str(path), digest))
     return list(_parsed_sources(tuple(signature)))
 
 
 @functools.lru_cache(maxsize=32)
-def _parsed_sources(files: tuple[tuple[str, int, int], ...]) -> tuple[ExportSource, ...]:
-    """The sources of these declaration files (path, mtime, size): the cache key is their state."""
+def _parsed_sources(files: tuple[tuple[str, str], ...]) -> tuple[ExportSource, ...]:
+    """The sources of these declaration files (path, content digest): the cache key is their state."""
     sources, problems = [], []
-    for name, _, _ in files:
+    for name, _ in files:
         try:
             sources.append(parse_source(Path(name)))
         except DeclarationError as exc:
