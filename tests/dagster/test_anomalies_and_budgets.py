@@ -198,9 +198,26 @@ def test_budget_declaration_lists_every_problem(tmp_path: Path):
     assert error.value.problems == [
         f"{path}: budget #1: field 'scope' must be one of provider, service, team, got 'region'",
         f"{path}: budget #1: field 'amount' must be a quoted decimal, e.g. \"12000.00\"",
-        f"{path}: budget #2: unknown field 'colour' (fields: name, scope, value, amount, currency)",
         f"{path}: budget #2: field 'amount' must be positive, got '-1'",
+        f"{path}: budget #2: field 'colour' is not known (expected one of name, scope, value, amount, currency)",
     ]
+    path.write_text(
+        "budgets:\n"
+        "  - {name: a, scope: team, value: ' ', amount: '1', currency: USD}\n"
+        "  - {name: b, scope: team, value: web, amount: '5', currency: USD}\n"
+        "  - {name: b, scope: team, value: ml, amount: x, currency: USD}\n"
+        "  - {name: b, scope: team, value: ml, amount: '7'}\n"
+    )
+    with pytest.raises(DeclarationError) as error:
+        load_budgets(path)
+    assert error.value.problems == [
+        f"{path}: budget #1: field 'value' must be a non-empty string",
+        f"{path}: budget #3: field 'amount' is not a number: 'x'",
+        f"{path}: budget #4: field 'currency' is required",
+    ]
+    path.write_text("budgets:\n" + "  - {name: b, scope: team, value: web, amount: '5', currency: USD}\n" * 2)
+    with pytest.raises(DeclarationError, match=f"{path}: budget name 'b' is declared twice"):
+        load_budgets(path)
 
 
 def test_budgets_come_from_atlas_assets_and_none_there_means_no_budgets(tmp_path: Path, monkeypatch):

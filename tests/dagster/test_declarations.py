@@ -4,6 +4,7 @@ line each naming file and field, without a traceback and without loading Dagster
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import dagster as dg
 import pytest
 
 from atlas_pipeline.cli import main
+from atlas_pipeline.lib.ingest import contracts
 from atlas_pipeline.lib.ingest.contracts import input_names
 from atlas_pipeline.lib.ingest.declaration_check import check_declarations
 from atlas_pipeline.lib.ingest.sources import DeclarationError, load_sources, location_problem, parse_source
@@ -160,8 +162,8 @@ def test_check_reports_every_problem_of_every_file_one_line_each(broken: Path, c
         f"{src}/aws_cur2.yaml: field 'period_pattern' is not a valid regex",
         f"{src}/aws_cur2.yaml: field 'location' has unsupported scheme https://",
         f"{src}/aws_cur2.yaml: field 'format' is 'csv', but the warehouse reads source 'aws_cur2' as 'aws_cur2_parquet'",
-        f"{src}/gcp_billing.yaml: unknown field(s) ['colour']",
         f"{src}/gcp_billing.yaml: field 'period_pattern' must have a named group (?P<period>...)",
+        f"{src}/gcp_billing.yaml: field 'colour' is not known (expected one of name, description, provider, format",
         f"{src}/gcp_billing.yaml: field 'location' refers to unset variable ${{ATLAS_TEST_UNSET_ROOT}}",
         f"{src}/slurm_jobs.yaml: field 'location': folder {broken / 'no_such_folder'} does not exist (source slurm_jobs)",
         f"{broken}/forecast.yaml: field 'horizon_days' must be at least 1",
@@ -277,3 +279,91 @@ def test_run_stops_before_any_job_when_declarations_are_wrong(broken: Path, caps
     assert "Materializing" not in captured.out
     assert not AtlasPaths.from_env().warehouse.exists()
     assert not any(AtlasPaths.from_env().exports.iterdir())  # a user's declarations get no sample estate
+
+
+def test_a_file_contract_lists_every_problem_naming_file_and_field(tmp_path: Path):
+    """checks/files/*.yaml go through the same models: one line per problem, the field path named."""
+    from atlas_pipeline.lib.ingest.contracts import parse_contract
+
+    (tmp_path / "_shared_columns.yaml").write_text("columns:\n  Cost: {type: money, formats: [roman]}\n")
+    path = tmp_path / "demo.yaml"
+    path.write_text(
+        "source: demo\n"
+        "columns_from: shared\n"
+        "columns:\n"
+        "  Amount: {type: money, formats: [plain]}\n"
+        "  Day: {type: datetime}\n"
+        "  Tags: {type: json, colour: red}\n"
+        "rules:\n"
+        "  - {expect: in_set, column: Kind}\n"
+        "  - {expect: non_negative, column: Amount, slack_days_before: -1}\n"
+        "  - {expect: purple, column: Amount}\n"
+    )
+    with pytest.raises(DeclarationError) as error:
+        parse_contract(path)
+    assert error.value.problems == [
+        f"{path}: field 'columns.Day.type' must be one of {contracts.SCALAR_TYPES} or a DuckDB nested type, got 'datetime'",
+        f"{path}: field 'columns.Tags.colour' is not known (expected one of type, formats, aliases, required, not_null, "
+        "wrap_object, description)",
+        f"{path}: rules[0]: field 'values' is required for in_set",
+        f"{path}: rules[1]: field 'slack_days_before' must be >= 0, got -1",
+        f"{path}: rules[2]: field 'expect' must be one of {', '.join(contracts.RULES)}, got 'purple'",
+    ]
+    path.write_text("source: demo\ncolumns_from: shared\nrules:\n  - {expect: in_set, column: Kind, values: [1, b]}\n")
+    with pytest.raises(DeclarationError) as error:
+        parse_contract(path)  # the shared column set is checked like the contract, and named as its own file
+    assert error.value.problems == [
+        f"{tmp_path / '_shared_columns.yaml'}: field 'columns.Cost.formats' of a number must be among "
+        f"{contracts.DECIMAL_FORMATS}"
+    ]
+    (tmp_path / "_shared_columns.yaml").write_text("columns:\n  Cost: money\n")
+    contract = parse_contract(path)
+    assert [c.name for c in contract.columns] == ["Cost"] and contract.rules[0].values == ("1", "b")
+
+
+def test_definitions_parse_each_source_declaration_once(own: Path, monkeypatch):
+    """Several builders (ingest assets, delivery sensors, freshness and delivery checks) need the
+    sources when the definitions load: the declarations are parsed once for all of them, and again
+    only when a file changes."""
+    from atlas_pipeline.definitions import defs
+    from atlas_pipeline.lib.ingest import sources
+
+    parsed: list[str] = []
+
+    def counting(path: Path) -> sources.ExportSource:
+        parsed.append(Path(path).name)
+        return parse_source(path)
+
+    monkeypatch.setattr(sources, "parse_source", counting)
+    sources._parsed_sources.cache_clear()
+    graph = defs().resolve_asset_graph()
+    assert "raw/slurm_jobs" in {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert parsed == ["slurm_jobs.yaml"]
+    defs()
+    assert parsed == ["slurm_jobs.yaml"]
+    declared = own / "sources" / "slurm_jobs.yaml"
+    declared.write_text(declared.read_text() + "max_lateness_hours: 12\n")
+    assert [s.max_lateness_hours for s in load_sources()] == [12.0] and parsed == ["slurm_jobs.yaml"] * 2
+
+
+def test_importing_the_code_location_reads_no_declaration(tmp_path: Path):
+    """Declarations are read when the definitions are built, never at import: with `$ATLAS_ASSETS`
+    naming no folder, every module under atlas_pipeline.defs imports, and only building the
+    definitions fails, naming the variable."""
+    script = (
+        "import importlib, pkgutil, atlas_pipeline.defs as d, atlas_pipeline.definitions as root\n"
+        "for m in pkgutil.walk_packages(d.__path__, 'atlas_pipeline.defs.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "from atlas_pipeline.lib.declarations import DeclarationError\n"
+        "try:\n"
+        "    root.defs()\n"
+        "except Exception as exc:\n"  # Dagster wraps what a defs module raised
+        "    while exc is not None and not isinstance(exc, DeclarationError):\n"
+        "        exc = exc.__cause__ or exc.__context__\n"
+        "    print('refused:', exc)\n"
+    )
+    missing = tmp_path / "no_such_declarations"
+    env = {**os.environ, "ATLAS_ASSETS": str(missing), "ATLAS_HOME": str(tmp_path / "home")}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == f"refused: ATLAS_ASSETS={missing}: no such folder ({missing})"

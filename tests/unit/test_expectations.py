@@ -336,3 +336,20 @@ def test_every_optional_source_has_a_file_contract_and_a_staging_suite():
     expected = {"stg_aws__cur_legacy_line_items", "stg_aws__focus_line_items", "stg_azure__focus_cost",
                 "stg_gcp__billing_detailed_line_items", "stg_saas__focus_cost"}
     assert expected <= staged
+
+
+def test_every_problem_of_a_suite_is_listed(tmp_path):
+    data = _break("meta.atlas.blocking", "yes")
+    data["meta"]["atlas"]["sample_rows"] = 0
+    data["expectations"][1]["type"] = "ExpectColumnValuesToNotBeNull"
+    data["id"] = "written by GX, not ours to judge"
+    path = write_suite(tmp_path, data, "bad.json")
+    with pytest.raises(DeclarationError) as error:
+        parse_suite(path)
+    assert [line.split(" ", 2)[:2] for line in error.value.problems] == [
+        [f"{path}:", "field"], [f"{path}:", "field"], [f"{path}:", "field"],
+    ]
+    assert [line.split("'")[1] for line in error.value.problems] == [
+        "meta.atlas.blocking", "meta.atlas.sample_rows", "expectations[1].type",
+    ]
+    assert error.value.problems[1].endswith("field 'meta.atlas.sample_rows' must be >= 1, got 0")
