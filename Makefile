@@ -60,7 +60,7 @@ run: install
 	$(BIN)/atlas run
 
 # Both CI cores: modules sharing a session estate or the emulators stay on one worker (loadgroup).
-# The fast loop: `.venv/bin/pytest -m "not e2e and not spark and not postgres and not browser"`.
+# The fast loop: `.venv/bin/pytest tests/unit -m "not slow"` (pure Python); tests by kind and their markers: README, "Development".
 TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 test: install $(AZURITE) $(CHROMIUM) postgresql
@@ -109,7 +109,7 @@ focus-validate: install
 	$(BIN)/python tools/focus_validate.py
 
 # The same lock on Python 3.12 (supported; the lock is compiled and CI runs on 3.11): a second venv,
-# then the fast unit tests. Not at the same time as another test run in this folder (dbt's target/).
+# then the unit, dbt and Dagster tests (no emulators, no e2e). Not at the same time as another test run in this folder (dbt's target/).
 PY312 ?= python3.12
 VENV312 := .venv-py312
 test-py312:
@@ -117,7 +117,7 @@ test-py312:
 	$(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	UV_COMPILE_BYTECODE=1 $(VENV312)/bin/uv pip sync --quiet --python $(VENV312)/bin/python requirements.lock.txt
 	$(VENV312)/bin/uv pip install --quiet --python $(VENV312)/bin/python --no-deps -e .
-	PATH=$(CURDIR)/$(VENV312)/bin:$$PATH $(VENV312)/bin/python -m pytest tests/unit -m "not e2e and not browser and not postgres"
+	PATH=$(CURDIR)/$(VENV312)/bin:$$PATH $(VENV312)/bin/python -m pytest tests/unit tests/dbt tests/dagster
 
 lint: install
 	$(BIN)/ruff check atlas_pipeline tests bench

@@ -31,10 +31,11 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "unit"))
+sys.path.insert(0, str(REPO / "tests" / "dbt"))
 
-from dbt_support import dbt  # noqa: E402
-from gpu_warehouse_support import land_estate  # noqa: E402
+# The dbt tests' own landing and dbt runner (tests/dbt/conftest.py, behind their fixtures `land_estate`, `dbt`).
+from conftest import land_declared_estate as land_estate  # noqa: E402
+from conftest import run_dbt as dbt  # noqa: E402
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 SIZES = np.array([1, 2, 4, 8, 16, 32, 64])

@@ -26,7 +26,7 @@ def declarations_dir() -> Path:
         return DECLARATIONS_DIR
     folder = Path(value).expanduser().resolve()
     if not folder.is_dir():
-        from atlas_pipeline.lib.ingest.sources import DeclarationError
+        from atlas_pipeline.lib.declarations import DeclarationError
 
         raise DeclarationError(f"ATLAS_ASSETS={value}: no such folder ({folder})")
     return folder

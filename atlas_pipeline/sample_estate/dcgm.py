@@ -59,7 +59,8 @@ THROTTLE_HW_THERMAL = 0x40
 _PCI_BUSES = ("18", "2A", "3A", "5D", "9A", "AB", "BA", "DB")
 
 
-def _pci_bus_id(gpu_index: int) -> str:
+def pci_bus_id(gpu_index: int) -> str:
+    """The PCI bus id dcgm-exporter labels GPU `gpu_index` with on the generated hosts."""
     bus = _PCI_BUSES[gpu_index] if gpu_index < len(_PCI_BUSES) else f"{0xE0 + gpu_index:02X}"
     return f"00000000:{bus}:00.0"
 
@@ -291,7 +292,7 @@ def render_host_day(
     # Label prefix per (metric, gpu) and the job label per (time, gpu).
     prefixes = pa.array(
         [
-            f'{metric.name}{{gpu="{g}",UUID="{gpu_uuid(seed, host.hostname, g)}",pci_bus_id="{_pci_bus_id(g)}",'
+            f'{metric.name}{{gpu="{g}",UUID="{gpu_uuid(seed, host.hostname, g)}",pci_bus_id="{pci_bus_id(g)}",'
             f'device="nvidia{g}",modelName="{host.gpu_model}",Hostname="{host.hostname}"'
             for metric in METRICS
             for g in range(n_g)

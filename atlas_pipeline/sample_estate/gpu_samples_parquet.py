@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from atlas_pipeline.sample_estate import dcgm
 from atlas_pipeline.sample_estate.gpu_jobs import SlurmJob, gpu_uuid, simulate_jobs
 from atlas_pipeline.sample_estate.spec import EstateSpec
-from atlas_pipeline.sample_estate.telemetry import _midnight, dcgm_days
+from atlas_pipeline.sample_estate.telemetry import dcgm_days, midnight
 
 SCHEMA = pa.schema([
     ("hostname", pa.string()),
@@ -104,7 +104,7 @@ def write_sample_days(
         with pq.ParquetWriter(path, SCHEMA, compression="zstd") as writer:
             for host in spec.gpu_hosts:
                 host_day = dcgm.simulate_host_day(
-                    host, spec.seed, schedules[host.hostname], _midnight(day), spec.telemetry_interval_seconds,
+                    host, spec.seed, schedules[host.hostname], midnight(day), spec.telemetry_interval_seconds,
                     spec.faults,
                 )
                 table = _host_day_table(host, spec.seed, host_day, spec.telemetry_interval_seconds)

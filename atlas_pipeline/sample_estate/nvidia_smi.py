@@ -18,8 +18,8 @@ from atlas_pipeline.sample_estate.dcgm import (
     THROTTLE_SW_POWER_CAP,
     THROTTLE_SW_THERMAL,
     HostDay,
-    _pci_bus_id,
     max_sm_clock_mhz,
+    pci_bus_id,
 )
 from atlas_pipeline.sample_estate.gpu_jobs import gpu_uuid
 from atlas_pipeline.sample_estate.spec import GpuHost
@@ -49,7 +49,7 @@ def render_csv(host: GpuHost, seed: int, host_day: HostDay, tdp_watts: float) ->
         np.tile(np.arange(n_g).astype(str), (n_t, 1)),
         np.full((n_t, n_g), host.gpu_model),
         np.tile(np.array([gpu_uuid(seed, host.hostname, g) for g in range(n_g)]), (n_t, 1)),
-        np.tile(np.array([_pci_bus_id(g) for g in range(n_g)]), (n_t, 1)),
+        np.tile(np.array([pci_bus_id(g) for g in range(n_g)]), (n_t, 1)),
         np.char.add(host_day.util.astype(np.int64).astype(str), " %"),
         # The memory controller's utilization is not simulated: the driver has none to give.
         np.full((n_t, n_g), "[N/A]"),

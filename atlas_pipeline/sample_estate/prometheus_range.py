@@ -14,7 +14,7 @@ import json
 
 import numpy as np
 
-from atlas_pipeline.sample_estate.dcgm import HostDay, HostSchedule, _pci_bus_id
+from atlas_pipeline.sample_estate.dcgm import HostDay, HostSchedule, pci_bus_id
 from atlas_pipeline.sample_estate.gpu_jobs import SlurmJob, gpu_uuid
 from atlas_pipeline.sample_estate.spec import GpuHost
 
@@ -50,7 +50,7 @@ def render_range_json(
                 "__name__": metric,
                 "gpu": str(g),
                 "UUID": gpu_uuid(seed, host.hostname, g),
-                "pci_bus_id": _pci_bus_id(g),
+                "pci_bus_id": pci_bus_id(g),
                 "device": f"nvidia{g}",
                 "modelName": host.gpu_model,
                 "Hostname": host.hostname,

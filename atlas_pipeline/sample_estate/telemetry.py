@@ -28,7 +28,8 @@ TELEMETRY_DIR = "telemetry"
 _COMPRESS_THREADS = 4
 
 
-def _midnight(day: date) -> int:
+def midnight(day: date) -> int:
+    """Unix seconds of `day` 00:00 UTC."""
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
@@ -56,7 +57,7 @@ def write_sacct(out_dir: Path, spec: EstateSpec, jobs: list[SlurmJob]) -> list[P
     for cluster in sorted({h.cluster for h in spec.gpu_hosts}):
         cluster_jobs = [j for j in jobs if j.cluster == cluster]
         for day in slurm_sacct.days(spec.start_month, spec.end_exclusive):
-            text = slurm_sacct.render_day(cluster_jobs, _midnight(day))
+            text = slurm_sacct.render_day(cluster_jobs, midnight(day))
             path = out_dir / TELEMETRY_DIR / "slurm" / cluster / slurm_sacct.day_file_name(day)
             paths.append(_write(path, text.encode()))
     return paths
@@ -75,7 +76,7 @@ def write_dcgm(out_dir: Path, spec: EstateSpec, jobs: list[SlurmJob]) -> list[Pa
             schedule = dcgm.host_schedule(host, jobs)
             for day in days:
                 text = dcgm.render_host_day(
-                    host, spec.seed, schedule, _midnight(day), spec.telemetry_interval_seconds, spec.faults
+                    host, spec.seed, schedule, midnight(day), spec.telemetry_interval_seconds, spec.faults
                 )
                 path = out_dir / TELEMETRY_DIR / "dcgm" / host.cluster / day.isoformat() / f"{host.hostname}.prom.gz"
                 in_flight.append((path, pool.submit(dcgm.compress, text)))
@@ -105,7 +106,7 @@ def write_onprem(out_dir: Path, spec: EstateSpec, jobs: list[SlurmJob]) -> list[
         fmt = telemetry_format(spec, host)
         for day in dcgm_days(spec):
             host_day = dcgm.simulate_host_day(
-                host, spec.seed, schedule, _midnight(day), spec.telemetry_interval_seconds, spec.faults
+                host, spec.seed, schedule, midnight(day), spec.telemetry_interval_seconds, spec.faults
             )
             if fmt == "prometheus_json":
                 data = dcgm.compress(prometheus_range.render_range_json(host, spec.seed, schedule, host_day, own))

@@ -1,6 +1,6 @@
 {#- Placement and fragmentation: what could have held a job, and which free GPUs nothing could use.
     One definition each, used by fct_gpu_job_placement and fct_gpu_fragmentation_daily (and, on a
-    real scheduler trace, by tests/unit/test_gpu_fragmentation_openb.py). -#}
+    real scheduler trace, by tests/dbt/test_gpu_fragmentation_openb.py). -#}
 
 {#- The fewest domains (nodes, racks, leaf switches, NVLink domains: `domain`, a column of
     `candidate_nodes`) whose free GPUs could have held each job of `jobs` at its start, and the GPUs

@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+pytestmark = pytest.mark.bench
+
 HARNESS = Path(__file__).parents[2] / "bench" / "billing_pipeline.py"
 
 

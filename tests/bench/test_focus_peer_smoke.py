@@ -13,6 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
+
+pytestmark = pytest.mark.bench
 
 BENCH = Path(__file__).parents[2] / "bench"
 

@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.bench
+
 HARNESS = Path(__file__).parents[2] / "bench" / "forecast.py"
 
 

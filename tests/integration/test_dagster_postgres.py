@@ -27,7 +27,7 @@ from atlas_pipeline.sample_estate.estate import generate_estate
 from .conftest import _restore_signals, free_port, stop_group
 from .postgres_server import PostgresServer, postgres_server, unavailable_reason
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 DEPLOY_INSTANCE = REPO_ROOT / "deploy" / "dagster.yaml"
 # Small but complete: every provider, the GPU fleet, two billing months.

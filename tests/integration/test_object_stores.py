@@ -18,6 +18,8 @@ from atlas_pipeline.lib.warehouse.connections import connect
 
 from .conftest import AWS_SECRET, BIN, FailingFront, free_port, server
 
+pytestmark = pytest.mark.integration
+
 AZURE = parse_source(DECLARATIONS_DIR / "sources" / "azure_cost_details_actual.yaml")
 HEADER = "BillingAccountId,SubscriptionId,Date,Quantity,CostInBillingCurrency,BillingCurrencyCode,ChargeType"
 AUGUST, SEPTEMBER = "20260801-20260831", "20260901-20260930"

@@ -34,6 +34,8 @@ from atlas_pipeline.lib.warehouse.connections import connect
 
 from .conftest import AWS_SECRET, AZURITE, AZURITE_KEY, BIN, Bucket, FailingFront, free_port, server
 
+pytestmark = pytest.mark.integration
+
 AZURE = parse_source(DECLARATIONS_DIR / "sources" / "azure_cost_details_actual.yaml")
 NODES_SOURCE = parse_source(DECLARATIONS_DIR / "sources" / "gpu_nodes.yaml")
 HEADER = "BillingAccountId,SubscriptionId,Date,Quantity,CostInBillingCurrency,BillingCurrencyCode,ChargeType"

@@ -25,7 +25,7 @@ from atlas_pipeline.lib.settings import CHECKS_DIR
 
 # The GX wrapper's tests run on a fuller suite than the bundled raw one: the CUR 2.0 suite as it was
 # before its not-null and currency rules moved to their one home, the file contract
-# (checks/files/aws_cur2.yaml; tests/unit/test_one_home_per_rule.py).
+# (checks/files/aws_cur2.yaml; tests/dbt/test_one_home_per_rule.py).
 AWS_SUITE = Path(__file__).resolve().parents[1] / "fixtures" / "gx" / "aws_cur2_full_suite.json"
 T0 = datetime(2026, 8, 1, tzinfo=UTC)
 T1 = datetime(2026, 8, 1, 1, tzinfo=UTC)
@@ -336,3 +336,20 @@ def test_every_optional_source_has_a_file_contract_and_a_staging_suite():
     expected = {"stg_aws__cur_legacy_line_items", "stg_aws__focus_line_items", "stg_azure__focus_cost",
                 "stg_gcp__billing_detailed_line_items", "stg_saas__focus_cost"}
     assert expected <= staged
+
+
+def test_every_problem_of_a_suite_is_listed(tmp_path):
+    data = _break("meta.atlas.blocking", "yes")
+    data["meta"]["atlas"]["sample_rows"] = 0
+    data["expectations"][1]["type"] = "ExpectColumnValuesToNotBeNull"
+    data["id"] = "written by GX, not ours to judge"
+    path = write_suite(tmp_path, data, "bad.json")
+    with pytest.raises(DeclarationError) as error:
+        parse_suite(path)
+    assert [line.split(" ", 2)[:2] for line in error.value.problems] == [
+        [f"{path}:", "field"], [f"{path}:", "field"], [f"{path}:", "field"],
+    ]
+    assert [line.split("'")[1] for line in error.value.problems] == [
+        "meta.atlas.blocking", "meta.atlas.sample_rows", "expectations[1].type",
+    ]
+    assert error.value.problems[1].endswith("field 'meta.atlas.sample_rows' must be >= 1, got 0")

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from atlas_pipeline.lib.forecast.forecasting import forecast_daily_series
+
+pytestmark = pytest.mark.slow  # 12 series fitted and backtested
 
 SERIES = 12
 HISTORY_DAYS = 140

@@ -19,6 +19,8 @@ from atlas_pipeline.lib.forecast.forecasting import (
     period_end_projection,
 )
 
+pytestmark = pytest.mark.slow  # sktime fits: seconds per test
+
 HISTORY_DAYS = 91  # 13 weeks: three backtest folds of 28 days
 HOLDOUT_DAYS = 28
 SEEDS = range(5)  # 5 × 28 = 140 held-out days for the coverage check

@@ -71,6 +71,15 @@ def test_kubernetes_team_rules_parse_and_name_their_errors(tmp_path: Path) -> No
     bad.write_text("rules:\n  - team: everyone\n")
     with pytest.raises(DeclarationError, match=r"rules\[0\]: needs at least one of namespace, pod, container"):
         load_kubernetes_teams(bad)
+    bad.write_text("rules:\n  - {namespace: '', team: x}\n  - {pod: 'a-*', team: 7, colour: red}\n  - {pod: b}\n")
+    with pytest.raises(DeclarationError) as error:
+        load_kubernetes_teams(bad)  # every problem of every rule, not only the first
+    assert error.value.problems == [
+        f"{bad}: rules[0]: field 'namespace' must not be empty, got ''",
+        f"{bad}: rules[1]: field 'team' must be text, got 7",
+        f"{bad}: rules[1]: field 'colour' is not known (expected one of namespace, pod, container, team, project)",
+        f"{bad}: rules[2]: field 'team' is required",
+    ]
 
 
 def test_streaming_reader_gives_the_sql_readers_rows(tmp_path: Path) -> None:

@@ -40,3 +40,24 @@ def test_bad_declarations_name_file_entry_and_field(tmp_path: Path, entry: str, 
     with pytest.raises(PricingError) as err:
         load_gpu_pricing(path)
     assert str(path) in str(err.value) and "clusters[0]" in str(err.value) and problem in str(err.value)
+
+
+def test_every_bad_entry_is_listed_and_an_empty_file_is_no_prices(tmp_path: Path) -> None:
+    path = tmp_path / "gpu_pricing.yaml"
+    path.write_text(
+        "clusters:\n"
+        "  - {cluster: a, price_per_gpu_hour: 1.5}\n"
+        "  - {cluster: b, price_per_gpu_hour: '2', colour: red}\n"
+        "  - {cluster: 42, price_per_gpu_hour: '3', effective_from: 2026-02-01}\n"
+    )
+    with pytest.raises(PricingError) as err:
+        load_gpu_pricing(path)
+    assert err.value.problems == [
+        f"{path}: clusters[0]: field 'price_per_gpu_hour' must be quoted text, e.g. \"1.85\"",
+        f"{path}: clusters[1]: field 'colour' is not known "
+        "(expected one of cluster, price_per_gpu_hour, effective_from, note)",
+    ]
+    path.write_text("clusters:\n  - {cluster: 42, price_per_gpu_hour: '3', effective_from: 2026-02-01}\n")
+    assert load_gpu_pricing(path)[0].cluster == "42" and load_gpu_pricing(path)[0].currency == "USD"
+    path.write_text("")
+    assert load_gpu_pricing(path) == []

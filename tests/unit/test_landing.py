@@ -73,7 +73,7 @@ def test_restated_month_replaces_the_old_delivery(env):
     land_source(con, AZURE, LocalStore(exports), landing, quarantine)
 
     # The provider re-runs the export: a new run folder with a restated (shorter) month. (Shorter
-    # than half the month it replaces would be held back: tests/unit/test_delivery_judgement.py.)
+    # than half the month it replaces would be held back: tests/dbt/test_delivery_judgement.py.)
     _deliver(exports, "run-b", "".join(lines[:10]), 1_700_086_400)
     report = land_source(con, AZURE, LocalStore(exports), landing, quarantine)
     assert report.new_versions == ["2023-09@run-b"] and report.held_back == []

@@ -60,7 +60,7 @@ def test_location_expands_atlas_exports(tmp_path, monkeypatch):
         (("format: aws_cur2_parquet", "format: xlsx"), "field 'format'"),
         (("partitioning: billing_period", "partitioning: weekly"), "field 'partitioning'"),
         (("name: demo", "name: Demo-Source"), "field 'name'"),
-        (("provider: aws\n", "provider: aws\ncolour: blue\n"), "unknown field"),
+        (("provider: aws\n", "provider: aws\ncolour: blue\n"), "field 'colour' is not known"),
         (("include: \"data/BILLING_PERIOD=*/*.parquet\"\n", ""), "field 'include' is required"),
         (("provider: aws\n", "provider: aws\nrequired: maybe\n"), "field 'required'"),
     ],
@@ -110,3 +110,36 @@ def test_load_sources_reads_atlas_assets_at_call_time_and_names_duplicates(tmp_p
         load_sources()
     (tmp_path / "sources" / "b.yaml").unlink()
     assert [s.name for s in load_sources()] == ["demo"]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (("provider: aws\n", "provider: aws\nmax_lateness_hours: soon\n"),
+         "field 'max_lateness_hours' must be a number, got 'soon'"),
+        (("provider: aws\n", "provider: aws\nmax_lateness_hours: 0\n"), "field 'max_lateness_hours' must be > 0, got 0"),
+        (("provider: aws\n", "provider: aws\nmin_redelivery_fraction: 2\n"),
+         "field 'min_redelivery_fraction' must be <= 1, got 2"),
+        (("description: d\n", "description:\n"), "field 'description' is required"),
+        (("description: d\n", "description: 12\n"), "field 'description' must be text, got 12"),
+        (("provider: aws\n", "provider: aws\ncolour: blue\n"),
+         "field 'colour' is not known (expected one of name, description,"),
+    ],
+)
+def test_type_and_range_problems_are_said_in_the_declarations_terms(tmp_path, change, problem):
+    """The pydantic model's verdicts become one line naming the file, the field and the reason."""
+    path = _write(tmp_path, VALID.replace(*change))
+    with pytest.raises(DeclarationError) as err:
+        parse_source(path)
+    [line] = err.value.problems
+    assert line.startswith(f"{path}: {problem}"), line
+
+
+def test_a_parsed_source_is_typed_and_frozen(tmp_path):
+    import dataclasses
+
+    source = parse_source(_write(tmp_path, VALID + "max_lateness_hours: 12\n"))
+    assert source.max_lateness_hours == 12.0 and isinstance(source.max_lateness_hours, float)
+    assert source.declared_in == str(tmp_path / "demo.yaml") and source.required is True
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        source.name = "other"  # type: ignore[misc]

@@ -19,7 +19,7 @@ from atlas_pipeline.lib.forecast.forecasting import (
     interval_columns,
     period_end_projection,
 )
-from atlas_pipeline.lib.forecast.spend_trend import excluded_charge_categories
+from atlas_pipeline.lib.forecast.spend_trend import spend_trend_predicate
 from atlas_pipeline.lib.forecast.tables import (
     RUN_COLUMNS,
     backtest_summary,
@@ -37,9 +37,8 @@ from atlas_pipeline.lib.settings import declaration_file
 # Credits and one-off purchases (upfront commitments, marketplace buys) are not spend patterns: they
 # arrive as lumps on arbitrary days and would only distort a daily model. Usage, tax and adjustments
 # remain. Also why forecasts can be clipped at 0: the modelled series is spend. The list is defined
-# once, in the dbt project's vars (the report models use the same): atlas_pipeline/lib/forecast/spend_trend.py.
-EXCLUDED_CHARGE_CATEGORIES = excluded_charge_categories()
-
+# once, in the dbt project's vars (the report models use the same), and read when a forecast runs,
+# not at import: atlas_pipeline/lib/forecast/spend_trend.py.
 _DAILY_SQL = """
 select
     cast(charge_date as date) as usage_date,
@@ -48,7 +47,7 @@ select
     sum(effective_cost) as effective_cost
 from main.fct_cost_daily
 where charge_date < ?
-    and coalesce(charge_category, '') not in ({excluded})
+    and {spend_trend}
 group by all
 order by series_key, usage_date
 """
@@ -63,9 +62,13 @@ def _method_sha256() -> str:
     return hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], forecasting))).hexdigest()
 
 
+def daily_sql(column: str) -> str:
+    """The daily spend of each series keyed by `column`, before an as-of date (the one parameter)."""
+    return _DAILY_SQL.format(column=column, spend_trend=spend_trend_predicate())
+
+
 def _read_daily(con: duckdb.DuckDBPyConnection, column: str, as_of: date) -> pd.DataFrame:
-    excluded = ", ".join(f"'{c}'" for c in EXCLUDED_CHARGE_CATEGORIES)
-    return con.execute(_DAILY_SQL.format(column=column, excluded=excluded), [as_of]).df()
+    return con.execute(daily_sql(column), [as_of]).df()
 
 
 def _forecast_dimension(

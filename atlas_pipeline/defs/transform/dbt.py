@@ -164,7 +164,7 @@ def _build(
     # unpartitioned run that rebuilds the allocation does).
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     # dbt unit tests check the SQL against fixed inputs: they run in the test suite
-    # (tests/unit/test_empty_estate_and_dbt_unit_tests.py), never against a user's estate.
+    # (tests/dbt/test_empty_estate_and_dbt_unit_tests.py), never against a user's estate.
     args = ["build", "--exclude-resource-type", "unit_test"]
     keys: list[str] = []
     partitions = None

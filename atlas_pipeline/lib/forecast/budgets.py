@@ -9,15 +9,17 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from statistics import NormalDist
+from typing import Literal
 
+from pydantic import field_validator
+
+from atlas_pipeline.lib.declarations import Declaration, DeclarationError, read_declaration, validate_declaration
 from atlas_pipeline.lib.forecast.forecast_settings import SERIES_COLUMNS
-from atlas_pipeline.lib.ingest.sources import DeclarationError, read_declaration
 from atlas_pipeline.lib.settings import declaration_file
 
 BUDGETS_FILE_NAME = "budgets.yaml"
 # A budget is scoped like a forecast series; "team" is the `team` cost-allocation tag.
 BUDGET_SCOPES = ("provider", "service", "team")
-_FIELDS = ("name", "scope", "value", "amount", "currency")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,47 @@ def budgets_file() -> Path | None:
     return declaration_file(BUDGETS_FILE_NAME)
 
 
+class BudgetDeclaration(Declaration):
+    """One entry of `budgets.yaml`."""
+
+    name: str
+    scope: Literal[BUDGET_SCOPES]  # type: ignore[valid-type]
+    value: str
+    amount: Decimal
+    currency: str
+
+    @field_validator("name", "value", "currency")
+    @classmethod
+    def _not_blank(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("must be a non-empty string")
+        return text
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, raw: object) -> Decimal:
+        # Amounts are quoted strings (or ints) so YAML never turns them into binary floats.
+        if isinstance(raw, bool) or not isinstance(raw, str | int):
+            raise ValueError('must be a quoted decimal, e.g. "12000.00"')
+        try:
+            amount = Decimal(str(raw))
+        except InvalidOperation:
+            raise ValueError(f"is not a number: {raw!r}") from None
+        if not amount.is_finite() or amount <= 0:
+            raise ValueError(f"must be positive, got {raw!r}")
+        return amount
+
+
+class BudgetsDeclaration(Declaration):
+    """The shape of `budgets.yaml`."""
+
+    budgets: list[BudgetDeclaration]
+
+
+def _budget_entry(_field: str, index: int) -> str:
+    return f"budget #{index + 1}"
+
+
 def load_budgets(path: Path | None = None) -> tuple[Budget, ...]:
     """Parse the budget declaration (default: `budgets_file()`; none, or an empty file, is no
     budgets). A DeclarationError lists every problem, naming the file, the budget (by position) and
@@ -52,47 +95,12 @@ def load_budgets(path: Path | None = None) -> tuple[Budget, ...]:
     data = read_declaration(path)
     if data is None:
         return ()
-    if not isinstance(data, dict) or not isinstance(data.get("budgets"), list):
-        raise DeclarationError(f"{path}: expected a mapping with a list 'budgets'")
-    budgets: list[Budget] = []
-    problems: list[str] = []
-    for position, entry in enumerate(data["budgets"], start=1):
-        where = f"{path}: budget #{position}"
-        if not isinstance(entry, dict):
-            problems.append(f"{where}: expected a mapping of fields")
-            continue
-        found = [f"{where}: missing field {f!r} (fields: {', '.join(_FIELDS)})" for f in _FIELDS if f not in entry]
-        found += [f"{where}: unknown field {f!r} (fields: {', '.join(_FIELDS)})" for f in sorted(set(entry) - set(_FIELDS))]
-        if "scope" in entry and entry["scope"] not in BUDGET_SCOPES:
-            found.append(f"{where}: field 'scope' must be one of {', '.join(BUDGET_SCOPES)}, got {entry['scope']!r}")
-        for name in ("name", "value", "currency"):
-            if name in entry and (not isinstance(entry[name], str) or not entry[name].strip()):
-                found.append(f"{where}: field {name!r} must be a non-empty string")
-        amount = _amount(where, entry["amount"], found) if "amount" in entry else None
-        problems += found
-        if not found and amount is not None:
-            budgets.append(Budget(entry["name"], entry["scope"], entry["value"], amount, entry["currency"]))
+    declared = validate_declaration(BudgetsDeclaration, data, path, entry=_budget_entry)
+    budgets = tuple(Budget(b.name, b.scope, b.value, b.amount, b.currency) for b in declared.budgets)
     names = [b.name for b in budgets]
-    problems += [f"{path}: budget name {n!r} is declared twice" for n in sorted({n for n in names if names.count(n) > 1})]
-    if problems:
-        raise DeclarationError(*problems)
-    return tuple(budgets)
-
-
-def _amount(where: str, raw: object, problems: list[str]) -> Decimal | None:
-    # Amounts are quoted strings (or ints) so YAML never turns them into binary floats.
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
-        problems.append(f"{where}: field 'amount' must be a quoted decimal, e.g. \"12000.00\"")
-        return None
-    try:
-        amount = Decimal(str(raw))
-    except InvalidOperation:
-        problems.append(f"{where}: field 'amount' is not a number: {raw!r}")
-        return None
-    if not amount.is_finite() or amount <= 0:
-        problems.append(f"{where}: field 'amount' must be positive, got {raw!r}")
-        return None
-    return amount
+    if twice := sorted({n for n in names if names.count(n) > 1}):
+        raise DeclarationError(*(f"{path}: budget name {n!r} is declared twice" for n in twice))
+    return budgets
 
 
 # z of the two-sided 80 % interval: its half-width is 1.2816 standard deviations.

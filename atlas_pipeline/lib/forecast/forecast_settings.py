@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, ValidationInfo, field_validator
+
+from atlas_pipeline.lib.declarations import Declaration, read_declaration, validate_declaration
 from atlas_pipeline.lib.forecast.forecasting import SMALLEST_MIN_HISTORY_DAYS
-from atlas_pipeline.lib.ingest.sources import DeclarationError, read_declaration
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR, declaration_file
 
 FORECAST_FILE_NAME = "forecast.yaml"
@@ -26,7 +28,6 @@ SERIES_COLUMNS: dict[str, str] = {
     "team": "team",
 }
 
-_FIELDS = ("horizon_days", "coverages", "min_history_days", "series")
 # Accepted so older files load, and ignored: the forecast's as-of dates come from the data.
 DEPRECATED_FIELDS = ("partitions_start",)
 
@@ -51,62 +52,56 @@ def forecast_file() -> Path:
     return declaration_file(FORECAST_FILE_NAME) or DEFAULT_FORECAST_DECLARATION
 
 
+class ForecastDeclaration(Declaration):
+    """The shape of `forecast.yaml`."""
+
+    horizon_days: int
+    coverages: list[float] = Field(min_length=1)
+    min_history_days: int
+    series: list[str] = Field(min_length=1)
+    partitions_start: Any = None  # deprecated: accepted so older files load, and ignored
+
+    @field_validator("horizon_days", "min_history_days")
+    @classmethod
+    def _at_least(cls, value: int, info: ValidationInfo) -> int:
+        smallest = 1 if info.field_name == "horizon_days" else SMALLEST_MIN_HISTORY_DAYS
+        if value < smallest:
+            raise ValueError(f"must be at least {smallest}, got {value}")
+        return value
+
+    @field_validator("coverages")
+    @classmethod
+    def _fractions(cls, value: list[float]) -> list[float]:
+        for coverage in value:
+            if not 0 < coverage < 1:
+                raise ValueError(f"must hold fractions between 0 and 1, got {coverage!r}")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a coverage twice")
+        return value
+
+    @field_validator("series")
+    @classmethod
+    def _known_series(cls, value: list[str]) -> list[str]:
+        for dimension in value:
+            if dimension not in SERIES_COLUMNS:
+                raise ValueError(f"has unknown series {dimension!r} (expected one of {', '.join(SERIES_COLUMNS)})")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a series twice")
+        return value
+
+    def settings(self, path: Path | str) -> ForecastSettings:
+        """The typed settings this declaration describes."""
+        return ForecastSettings(
+            horizon_days=self.horizon_days,
+            coverages=tuple(float(c) for c in self.coverages),
+            min_history_days=self.min_history_days,
+            series=tuple(self.series),
+            declared_in=str(path),
+        )
+
+
 def load_forecast_settings(path: Path | None = None) -> ForecastSettings:
     """Parse the forecast declaration (default: `forecast_file()`). A DeclarationError lists every
     problem, naming the file and the field."""
     path = path or forecast_file()
-    data = read_declaration(path)
-    if not isinstance(data, dict):
-        raise DeclarationError(f"{path}: expected a mapping of fields")
-    problems: list[str] = []
-    unknown = sorted(set(data) - set(_FIELDS) - set(DEPRECATED_FIELDS))
-    problems += [f"{path}: unknown field {name!r} (expected one of {', '.join(_FIELDS)})" for name in unknown]
-    problems += [f"{path}: field {name!r} is required" for name in _FIELDS if data.get(name) is None]
-
-    horizon = _integer(path, "horizon_days", data.get("horizon_days"), 1, problems)
-    min_history = _integer(path, "min_history_days", data.get("min_history_days"), SMALLEST_MIN_HISTORY_DAYS, problems)
-    coverages = _list(path, "coverages", data.get("coverages"), problems)
-    for value in coverages:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-            problems.append(f"{path}: field 'coverages' must hold fractions between 0 and 1, got {value!r}")
-    if len(set(map(repr, coverages))) != len(coverages):
-        problems.append(f"{path}: field 'coverages' lists a coverage twice")
-    series = _list(path, "series", data.get("series"), problems)
-    for value in series:
-        if not isinstance(value, str) or value not in SERIES_COLUMNS:
-            problems.append(
-                f"{path}: field 'series' has unknown series {value!r} (expected one of {', '.join(SERIES_COLUMNS)})"
-            )
-    if len(set(map(repr, series))) != len(series):
-        problems.append(f"{path}: field 'series' lists a series twice")
-    if problems:
-        raise DeclarationError(*problems)
-    assert horizon is not None and min_history is not None
-    return ForecastSettings(
-        horizon_days=horizon,
-        coverages=tuple(float(c) for c in coverages),
-        min_history_days=min_history,
-        series=tuple(series),
-        declared_in=str(path),
-    )
-
-
-def _integer(path: Path, name: str, value: Any, smallest: int, problems: list[str]) -> int | None:
-    if value is None:
-        return None  # reported as required
-    if isinstance(value, bool) or not isinstance(value, int):
-        problems.append(f"{path}: field {name!r} must be a whole number, got {value!r}")
-        return None
-    if value < smallest:
-        problems.append(f"{path}: field {name!r} must be at least {smallest}, got {value}")
-        return None
-    return value
-
-
-def _list(path: Path, name: str, value: Any, problems: list[str]) -> list:
-    if value is None:
-        return []  # reported as required
-    if not isinstance(value, list) or not value:
-        problems.append(f"{path}: field {name!r} must be a non-empty list")
-        return []
-    return value
+    return validate_declaration(ForecastDeclaration, read_declaration(path), path).settings(path)

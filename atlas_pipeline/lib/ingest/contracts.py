@@ -37,10 +37,12 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from atlas_pipeline.lib.ingest.sources import DeclarationError, read_declaration
+from atlas_pipeline.lib.declarations import Declaration, DeclarationError, read_declaration, validate_declaration
 from atlas_pipeline.lib.settings import CHECKS_DIR, DBT_PROJECT_DIR
 
 CONTRACTS_DIR = CHECKS_DIR / "files"
@@ -66,7 +68,6 @@ RULES = (
     "in_billing_period",
 )
 DECIMAL_FORMATS = ("plain", "us_currency")
-_COLUMN_FIELDS = {"type", "formats", "aliases", "required", "not_null", "wrap_object", "description"}
 
 
 @cache
@@ -160,105 +161,142 @@ class FileContract:
         return tuple(implied) + self.rules
 
 
-def _column(path: Path, name: str, item: object) -> ColumnSpec:
-    where = f"columns.{name}"
-    if isinstance(item, str):
-        item = {"type": item}
-    if not isinstance(item, dict):
-        raise DeclarationError(f"{path}: field '{where}' must be a type or a mapping with 'type'")
-    unknown = set(item) - _COLUMN_FIELDS
-    if unknown:
-        raise DeclarationError(f"{path}: field '{where}.{sorted(unknown)[0]}' is not known")
-    kind = item.get("type")
-    if not isinstance(kind, str) or not (kind in SCALAR_TYPES or re.match(r"^(STRUCT|MAP|[A-Z]+\[\]|VARCHAR\[\])", kind)):
-        raise DeclarationError(
-            f"{path}: field '{where}.type' must be one of {SCALAR_TYPES} or a DuckDB nested type, got {kind!r}"
+_NESTED_TYPE = re.compile(r"^(STRUCT|MAP|[A-Z]+\[\]|VARCHAR\[\])")
+
+
+def _texts(value: object) -> object:
+    """A list of names or values as text (YAML reads `2026` or `true` as numbers and booleans)."""
+    return [str(v) for v in value] if isinstance(value, list) else value
+
+
+Texts = Annotated[list[str], BeforeValidator(_texts)]
+
+
+class ColumnDeclaration(Declaration):
+    """One entry of `columns:`: a type, or a mapping with `type` and the column's options."""
+
+    type: str
+    formats: Texts = []
+    aliases: list[str] = []
+    required: bool = False
+    not_null: bool = False
+    wrap_object: bool = False
+    description: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, item: object) -> object:
+        return {"type": item} if isinstance(item, str) else item
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, kind: str) -> str:
+        if kind not in SCALAR_TYPES and not _NESTED_TYPE.match(kind):
+            raise ValueError(f"must be one of {SCALAR_TYPES} or a DuckDB nested type, got {kind!r}")
+        return kind
+
+    @field_validator("formats")
+    @classmethod
+    def _formats_of_type(cls, formats: list[str], info: ValidationInfo) -> list[str]:
+        kind = info.data.get("type")
+        if kind in ("money", "decimal", "integer") and not set(formats) <= set(DECIMAL_FORMATS):
+            raise ValueError(f"of a number must be among {DECIMAL_FORMATS}")
+        if kind == "json" and not set(formats) <= {"python_literal"}:
+            raise ValueError("of a json column may only be [python_literal]")
+        return formats
+
+    def spec(self, name: str) -> ColumnSpec:
+        return ColumnSpec(
+            name=name, type=self.type, formats=tuple(self.formats), aliases=tuple(self.aliases),
+            required=self.required, not_null=self.not_null, wrap_object=self.wrap_object,
         )
-    formats = tuple(str(f) for f in item.get("formats") or ())
-    if kind in ("money", "decimal", "integer") and not set(formats) <= set(DECIMAL_FORMATS):
-        raise DeclarationError(f"{path}: field '{where}.formats' of a number must be among {DECIMAL_FORMATS}")
-    if kind == "json" and not set(formats) <= {"python_literal"}:
-        raise DeclarationError(f"{path}: field '{where}.formats' of a json column may only be [python_literal]")
-    for flag in ("required", "not_null", "wrap_object"):
-        if not isinstance(item.get(flag, False), bool):
-            raise DeclarationError(f"{path}: field '{where}.{flag}' must be true or false")
-    aliases = item.get("aliases") or []
-    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        raise DeclarationError(f"{path}: field '{where}.aliases' must list column names")
-    return ColumnSpec(
-        name=name, type=kind, formats=formats, aliases=tuple(aliases), required=item.get("required", False),
-        not_null=item.get("not_null", False), wrap_object=item.get("wrap_object", False),
-    )
 
 
-def _rule(path: Path, i: int, item: object) -> Rule:
-    where = f"rules[{i}]"
-    if not isinstance(item, dict) or item.get("expect") not in RULES:
-        raise DeclarationError(f"{path}: field '{where}.expect' must be one of {RULES}")
-    if not isinstance(item.get("column"), str):
-        raise DeclarationError(f"{path}: field '{where}.column' is required")
-    unknown = set(item) - {"expect", "column", "formats", "values", "allow", "when", "slack_days_before"}
-    if unknown:
-        raise DeclarationError(f"{path}: field '{where}.{sorted(unknown)[0]}' is not known")
-    if item["expect"] == "in_set" and not item.get("values"):
-        raise DeclarationError(f"{path}: field '{where}.values' is required for in_set")
-    formats = [str(f) for f in item.get("formats") or ()]
-    if item["expect"] in ("decimal", "integer") and not set(formats) <= set(DECIMAL_FORMATS):
-        raise DeclarationError(f"{path}: field '{where}.formats' of a number rule must be among {DECIMAL_FORMATS}")
-    when = item.get("when") or {}
-    if not isinstance(when, dict):
-        raise DeclarationError(f"{path}: field '{where}.when' must map column -> list of values")
-    slack = item.get("slack_days_before", 0)
-    if isinstance(slack, bool) or not isinstance(slack, int) or slack < 0:
-        raise DeclarationError(f"{path}: field '{where}.slack_days_before' must be a whole number of days >= 0")
-    return Rule(
-        expect=item["expect"],
-        column=item["column"],
-        formats=tuple(formats),
-        values=tuple(str(v) for v in item.get("values") or ()),
-        allow=tuple(str(v) for v in item.get("allow") or ()),
-        when={str(k): tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in when.items()},
-        slack_days_before=slack,
-    )
+class RuleDeclaration(Declaration):
+    """One entry of `rules:`: a row-level expectation on one column."""
+
+    expect: Literal[RULES]  # type: ignore[valid-type]
+    column: str
+    formats: Texts = []
+    values: Texts = []
+    allow: Texts = []
+    when: dict[str, list[str]] = {}
+    slack_days_before: int = Field(default=0, ge=0)
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _when_lists(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value  # rejected as not a mapping
+        return {str(k): _texts(v if isinstance(v, list) else [v]) for k, v in value.items()}
+
+    @field_validator("formats")
+    @classmethod
+    def _number_formats(cls, formats: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("expect") in ("decimal", "integer") and not set(formats) <= set(DECIMAL_FORMATS):
+            raise ValueError(f"of a number rule must be among {DECIMAL_FORMATS}")
+        return formats
+
+    @model_validator(mode="after")
+    def _in_set_has_values(self) -> RuleDeclaration:
+        if self.expect == "in_set" and not self.values:
+            raise ValueError("field 'values' is required for in_set")
+        return self
+
+    def rule(self) -> Rule:
+        return Rule(
+            expect=self.expect, column=self.column, formats=tuple(self.formats), values=tuple(self.values),
+            allow=tuple(self.allow), when={k: tuple(v) for k, v in self.when.items()},
+            slack_days_before=self.slack_days_before,
+        )
 
 
-def _columns(path: Path, data: dict) -> dict[str, ColumnSpec]:
+class ColumnSetDeclaration(Declaration):
+    """A shared column set, `checks/files/_<name>_columns.yaml` (`columns_from: <name>`)."""
+
+    columns: dict[str, ColumnDeclaration] = {}
+    columns_from: str | None = None
+
+
+class ContractDeclaration(ColumnSetDeclaration):
+    """The shape of `checks/files/<input>.yaml`."""
+
+    source: str
+    rules: list[RuleDeclaration] = []
+    # An entry is a column name, or a list of alternative names (export schema variants): one must exist.
+    mandatory_columns: list[str | list[str]] = []
+
+    @field_validator("mandatory_columns")
+    @classmethod
+    def _alternatives_named(cls, value: list[str | list[str]]) -> list[str | list[str]]:
+        if any(isinstance(c, list) and not c for c in value):
+            raise ValueError("must list column names (or non-empty lists of alternatives)")
+        return value
+
+
+def _columns(path: Path, declared: ColumnSetDeclaration) -> dict[str, ColumnSpec]:
+    """The contract's columns: its shared set's (`columns_from`, recursively), then its own."""
     columns: dict[str, ColumnSpec] = {}
-    shared = data.get("columns_from")
-    if shared is not None:
-        base = Path(path).parent / f"_{shared}_columns.yaml"
+    if declared.columns_from is not None:
+        base = Path(path).parent / f"_{declared.columns_from}_columns.yaml"
         if not base.exists():
             raise DeclarationError(f"{path}: field 'columns_from' names {base.name}, which does not exist")
-        columns.update(_columns(base, read_declaration(base) or {}))
-    declared = data.get("columns") or {}
-    if not isinstance(declared, dict):
-        raise DeclarationError(f"{path}: field 'columns' must map column name -> type or spec")
-    for name, item in declared.items():
-        columns[str(name)] = _column(path, str(name), item)
+        shared = validate_declaration(ColumnSetDeclaration, read_declaration(base) or {}, base)
+        columns.update(_columns(base, shared))
+    columns.update({name: column.spec(name) for name, column in declared.columns.items()})
     return columns
 
 
 def parse_contract(path: Path) -> FileContract:
-    """Parse one `checks/files/<input>.yaml`; errors name the file and the field."""
-    data = read_declaration(path)
-    if not isinstance(data, dict) or not isinstance(data.get("source"), str):
-        raise DeclarationError(f"{path}: field 'source' is required")
-    unknown = set(data) - {"source", "columns", "columns_from", "rules", "mandatory_columns"}
-    if unknown:
-        raise DeclarationError(f"{path}: field '{sorted(unknown)[0]}' is not known")
-    mandatory = data.get("mandatory_columns") or []
-    # An entry is a column name, or a list of alternative names (export schema variants): one must exist.
-    if not (
-        isinstance(mandatory, list)
-        and all(isinstance(c, str) or (isinstance(c, list) and c and all(isinstance(x, str) for x in c)) for c in mandatory)
-    ):
-        raise DeclarationError(f"{path}: field 'mandatory_columns' must list column names (or lists of alternatives)")
+    """Parse one `checks/files/<input>.yaml`; a DeclarationError lists every problem, naming the file
+    and the field."""
+    declared = validate_declaration(ContractDeclaration, read_declaration(path), path)
     return FileContract(
-        source=data["source"],
-        columns=tuple(_columns(Path(path), data).values()),
-        rules=tuple(_rule(Path(path), i, item) for i, item in enumerate(data.get("rules") or [])),
+        source=declared.source,
+        columns=tuple(_columns(Path(path), declared).values()),
+        rules=tuple(rule.rule() for rule in declared.rules),
         declared_in=Path(path),
-        extra_mandatory=tuple((c,) if isinstance(c, str) else tuple(c) for c in mandatory),
+        extra_mandatory=tuple((c,) if isinstance(c, str) else tuple(c) for c in declared.mandatory_columns),
     )
 
 

@@ -1,21 +1,16 @@
 """`atlas check`: every declaration of the declarations folder (`$ATLAS_ASSETS`, else the
 repository's `assets/`) validated in seconds and offline — fields, types, patterns, location
 schemes, `${VAR}` references, local folders, forecast, budget and GPU-price files — and every
-problem reported, one line each naming the file and the field, instead of stopping at the first."""
+problem reported, one line each naming the file and the field, instead of stopping at the first.
+Each file is judged by the same pydantic model its loader uses (lib/declarations.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from atlas_pipeline.lib.ingest.sources import (
-    DeclarationError,
-    ExportSource,
-    load_sources,
-    location_problem,
-    read_declaration,
-    source_problems,
-)
+from atlas_pipeline.lib.declarations import DeclarationError, read_declaration
+from atlas_pipeline.lib.ingest.sources import ExportSource, load_sources, location_problem, source_problems
 
 SOURCES_FOLDER = "sources"
 FORECAST_FILE = "forecast.yaml"
@@ -189,9 +184,8 @@ def check_gpu_pricing(folder: Path) -> tuple[list[Problem], str]:
         return [], f"{PRICING_FILE} (absent: no on-prem GPU prices)"
     try:
         prices = load_gpu_pricing(path)
-    except (ValueError, OSError) as exc:  # PricingError names the file, the entry and the field
-        text = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
-        return [Problem("error", line) for line in text.splitlines()], PRICING_FILE
+    except DeclarationError as exc:  # one line per problem, naming the file, the entry and the field
+        return _errors(exc), PRICING_FILE
     return [], f"{PRICING_FILE} ({len(prices)} price(s))"
 
 
@@ -203,9 +197,8 @@ def check_kubernetes_teams(folder: Path) -> tuple[list[Problem], str]:
         return [], f"{KUBERNETES_FILE} (absent: pods are charged to their namespace)"
     try:
         rules = load_kubernetes_teams(path)
-    except (ValueError, OSError) as exc:  # DeclarationError names the file, the rule and the field
-        text = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
-        return [Problem("error", line) for line in text.splitlines()], KUBERNETES_FILE
+    except DeclarationError as exc:  # one line per problem, naming the file, the rule and the field
+        return _errors(exc), KUBERNETES_FILE
     return [], f"{KUBERNETES_FILE} ({len(rules)} rule(s))"
 
 

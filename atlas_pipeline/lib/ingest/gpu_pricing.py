@@ -1,6 +1,6 @@
 """Declared GPU-hour prices for clusters without a cloud bill (`assets/gpu_pricing.yaml`).
 
-Parsed once into typed rows (prices as Decimal, never float) and written to `raw.gpu_pricing`,
+Validated once by a pydantic model into typed rows (prices as Decimal, never float) and written to `raw.gpu_pricing`,
 which the GPU cost allocation reads for on-prem clusters.
 """
 
@@ -12,11 +12,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import duckdb
-import yaml
+from pydantic import ValidationInfo, field_validator
+
+from atlas_pipeline.lib.declarations import Declaration, DeclarationError, read_declaration, validate_declaration
 
 
-class PricingError(ValueError):
-    """The pricing file is wrong; the message names the file, the entry and the field."""
+class PricingError(DeclarationError):
+    """The pricing file is wrong; each line names the file, the entry and the field."""
 
 
 @dataclass(frozen=True)
@@ -28,33 +30,74 @@ class GpuPrice:
     note: str = ""
 
 
-def load_gpu_pricing(path: Path) -> list[GpuPrice]:
-    """Parse the pricing declaration; errors name the file, entry and field."""
-    try:
-        data = yaml.safe_load(Path(path).read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise PricingError(f"{path}: not valid YAML: {exc}") from exc
-    currency = str(data.get("currency") or "USD")
-    prices = []
-    for i, entry in enumerate(data.get("clusters") or []):
-        where = f"{path}: clusters[{i}]"
-        if not isinstance(entry, dict) or not entry.get("cluster"):
-            raise PricingError(f"{where}: field 'cluster' is required")
+_EPOCH = date(1970, 1, 1)  # no effective_from: the price has always applied
+
+
+class GpuPriceDeclaration(Declaration):
+    """One entry of `clusters:` in `gpu_pricing.yaml`."""
+
+    cluster: str
+    price_per_gpu_hour: Decimal
+    effective_from: date = _EPOCH
+    note: str = ""
+
+    @field_validator("cluster", mode="before")
+    @classmethod
+    def _cluster(cls, value: object) -> object:
+        if value is None or value == "":
+            raise ValueError("is required")
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("price_per_gpu_hour", mode="before")
+    @classmethod
+    def _price(cls, raw: object) -> Decimal:
         # Prices are written as text so they parse exactly; a YAML float would already be rounded.
-        raw = entry.get("price_per_gpu_hour")
         if isinstance(raw, float):
-            raise PricingError(f"{where}: field 'price_per_gpu_hour' must be quoted text, e.g. \"1.85\"")
+            raise ValueError('must be quoted text, e.g. "1.85"')
         try:
-            price = Decimal(str(raw))
-        except (InvalidOperation, TypeError) as exc:
-            raise PricingError(f"{where}: field 'price_per_gpu_hour' is not a number: {raw!r}") from exc
+            price = Decimal(str(raw)) if isinstance(raw, str | int) and not isinstance(raw, bool) else None
+        except InvalidOperation:
+            price = None
+        if price is None:
+            raise ValueError(f"is not a number: {raw!r}")
         if not price.is_finite() or price < 0:
-            raise PricingError(f"{where}: field 'price_per_gpu_hour' must be >= 0, got {raw!r}")
-        start = entry.get("effective_from") or date(1970, 1, 1)
-        if not isinstance(start, date):
-            raise PricingError(f"{where}: field 'effective_from' must be a date (YYYY-MM-DD), got {start!r}")
-        prices.append(GpuPrice(str(entry["cluster"]), price, currency, start, str(entry.get("note") or "")))
-    return prices
+            raise ValueError(f"must be >= 0, got {raw!r}")
+        return price
+
+    @field_validator("effective_from", "note", mode="before")
+    @classmethod
+    def _default_when_empty(cls, value: object, info: ValidationInfo) -> object:
+        if value is None or value == "":
+            return _EPOCH if info.field_name == "effective_from" else ""
+        return value
+
+
+class GpuPricingDeclaration(Declaration):
+    """The shape of `gpu_pricing.yaml`: one currency, a price per cluster."""
+
+    currency: str = "USD"
+    clusters: list[GpuPriceDeclaration] = []
+
+    @field_validator("currency", "clusters", mode="before")
+    @classmethod
+    def _default_when_empty(cls, value: object, info: ValidationInfo) -> object:
+        if value is None or value == "":
+            return "USD" if info.field_name == "currency" else []
+        return value
+
+
+def load_gpu_pricing(path: Path) -> list[GpuPrice]:
+    """Parse the pricing declaration (an empty file: no prices); a PricingError lists every problem,
+    naming the file, the entry and the field."""
+    data = read_declaration(path)
+    try:
+        declared = validate_declaration(GpuPricingDeclaration, {} if data is None else data, path)
+    except DeclarationError as exc:
+        raise PricingError(*exc.problems) from None
+    return [
+        GpuPrice(entry.cluster, entry.price_per_gpu_hour, declared.currency, entry.effective_from, entry.note)
+        for entry in declared.clusters
+    ]
 
 
 def write_gpu_pricing(con: duckdb.DuckDBPyConnection, prices: list[GpuPrice]) -> int:

@@ -2,7 +2,7 @@
 
 dcgm-exporter's pod mapping labels each GPU reading with the `namespace`, `pod` and `container`
 holding the GPU. These rules turn them into the team (and project) that pays for the GPU time,
-the way Slurm's Account does for jobs. Parsed once into typed rows and written to
+the way Slurm's Account does for jobs. Validated once by a pydantic model into typed rows and written to
 `raw.kubernetes_teams`, which the GPU cost models read; first matching rule (by `rule_order`) wins.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import yaml
+from pydantic import Field, model_validator
 
-from atlas_pipeline.lib.ingest.sources import DeclarationError
+from atlas_pipeline.lib.declarations import Declaration, read_declaration, validate_declaration
 
 _FIELDS = ("namespace", "pod", "container")
 
@@ -35,43 +35,40 @@ class KubernetesTeamRule:
         return escaped.replace("*", "%").replace("?", "_")
 
 
+class KubernetesTeamRuleDeclaration(Declaration):
+    """One entry of `rules:` in `kubernetes_teams.yaml`: globs on the pod's place, and who pays."""
+
+    namespace: str = Field(default="*", min_length=1)
+    pod: str = Field(default="*", min_length=1)
+    container: str = Field(default="*", min_length=1)
+    team: str = Field(min_length=1)
+    project: str | None = None
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> KubernetesTeamRuleDeclaration:
+        if all(getattr(self, name) == "*" for name in _FIELDS):
+            raise ValueError("needs at least one of namespace, pod, container (a rule matching every pod)")
+        return self
+
+
+class KubernetesTeamsDeclaration(Declaration):
+    """The shape of `kubernetes_teams.yaml`."""
+
+    rules: list[KubernetesTeamRuleDeclaration] = []
+
+
 def load_kubernetes_teams(path: Path) -> list[KubernetesTeamRule]:
-    """Parse the rules; a missing file means no rules. Errors name the file, the rule and the field."""
+    """Parse the rules; a missing (or empty) file means no rules. A DeclarationError lists every
+    problem, naming the file, the rule and the field."""
     path = Path(path)
     if not path.exists():
         return []
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise DeclarationError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("rules", []), list):
-        raise DeclarationError(f"{path}: field 'rules' must be a list")
-    rules = []
-    for i, entry in enumerate(data.get("rules") or []):
-        where = f"{path}: rules[{i}]"
-        if not isinstance(entry, dict):
-            raise DeclarationError(f"{where}: must be a mapping with namespace/pod/container and team")
-        unknown = sorted(set(entry) - {*_FIELDS, "team", "project"})
-        if unknown:
-            raise DeclarationError(
-                f"{where}: field '{unknown[0]}' is not known (expected namespace, pod, container, team, project)"
-            )
-        if not entry.get("team") or not isinstance(entry["team"], str):
-            raise DeclarationError(f"{where}: field 'team' is required (text)")
-        patterns = {}
-        for name in _FIELDS:
-            value = entry.get(name, "*")
-            if not isinstance(value, str) or not value:
-                raise DeclarationError(f"{where}: field '{name}' must be a non-empty glob, e.g. \"ml-*\"")
-            patterns[name] = value
-        if all(p == "*" for p in patterns.values()):
-            raise DeclarationError(f"{where}: needs at least one of namespace, pod, container (a rule matching every pod)")
-        project = entry.get("project")
-        if project is not None and not isinstance(project, str):
-            raise DeclarationError(f"{where}: field 'project' must be text")
-        rules.append(KubernetesTeamRule(i + 1, patterns["namespace"], patterns["pod"], patterns["container"],
-                                        entry["team"], project))
-    return rules
+    data = read_declaration(path)
+    declared = validate_declaration(KubernetesTeamsDeclaration, {} if data is None else data, path)
+    return [
+        KubernetesTeamRule(i, rule.namespace, rule.pod, rule.container, rule.team, rule.project)
+        for i, rule in enumerate(declared.rules, start=1)
+    ]
 
 
 def write_kubernetes_teams(con: duckdb.DuckDBPyConnection, rules: list[KubernetesTeamRule]) -> int:

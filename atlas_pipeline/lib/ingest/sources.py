@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
-import yaml
+from pydantic import Field, ValidationInfo, field_validator
 
+# DeclarationError is also imported from here by older code and tests: lib/declarations.py is its home.
+from atlas_pipeline.lib.declarations import Declaration, DeclarationError, read_declaration, validate_declaration
 from atlas_pipeline.lib.ingest.object_store import STORE_SCHEMES
 
 FORMATS = (
@@ -25,8 +30,6 @@ FORMATS = (
     "nvidia_smi_csv",
 )
 PARTITIONINGS = ("billing_period", "day", "none")
-_REQUIRED = ("name", "description", "provider", "format", "location", "include", "partitioning")
-_TEXT = (*_REQUIRED, "period_pattern", "delivery_pattern", "manifest")
 # Named groups each pattern must define (see ExportSource.period_of / delivery_of).
 _PATTERN_GROUPS = {"period_pattern": "period", "delivery_pattern": "delivery"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -38,25 +41,6 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # delivery it would replace is an export gone wrong, not a restatement.
 DEFAULT_MIN_REDELIVERY_FRACTION = 0.5
 DEFAULT_MAX_LATENESS_HOURS = {"billing_period": 48.0, "day": 6.0, "none": 7 * 24.0}
-
-
-class DeclarationError(ValueError):
-    """A declaration file is wrong: one line per problem, each naming the file and the field."""
-
-    def __init__(self, *problems: str) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(problems))
-
-
-def read_declaration(path: Path) -> object:
-    """The parsed YAML of a declaration file; an unreadable file or invalid YAML is a
-    DeclarationError naming the file."""
-    try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DeclarationError(f"{path}: cannot be read: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise DeclarationError(f"{path}: not valid YAML: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -137,80 +121,83 @@ class ExportSource:
         return match.group("delivery") if match else None
 
 
+Format = Literal[FORMATS]  # type: ignore[valid-type]
+Partitioning = Literal[PARTITIONINGS]  # type: ignore[valid-type]
+_Text = Field(min_length=1)
+_Hours = Field(default=None, gt=0)
+
+
+class SourceDeclaration(Declaration):
+    """The shape of `sources/<name>.yaml` (fields in the order problems are listed)."""
+
+    name: str = _Text
+    description: str = _Text
+    provider: str = _Text
+    format: Format
+    partitioning: Partitioning
+    period_pattern: str | None = Field(default=None, validate_default=True)
+    delivery_pattern: str | None = None
+    location: str = _Text
+    include: str = _Text
+    manifest: str | None = None
+    required: bool = True
+    max_lateness_hours: float | None = _Hours
+    delivery_window_hours: float | None = _Hours
+    min_redelivery_fraction: float = Field(default=DEFAULT_MIN_REDELIVERY_FRACTION, ge=0, le=1)
+
+    @field_validator("name")
+    @classmethod
+    def _snake_case(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"must be lowercase snake_case, got {value!r}")
+        return value
+
+    @field_validator("period_pattern", "delivery_pattern")
+    @classmethod
+    def _pattern(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            if info.field_name == "period_pattern" and info.data.get("partitioning", "none") != "none":
+                raise ValueError("is required when partitioning is set")
+            return value
+        try:
+            pattern = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"is not a valid regex: {exc}") from None
+        group = _PATTERN_GROUPS[str(info.field_name)]
+        if group not in pattern.groupindex:
+            raise ValueError(f"must have a named group (?P<{group}>...)")
+        return value
+
+    @field_validator("location")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        scheme = _SCHEME.match(value)
+        if scheme and scheme.group(1) not in (*STORE_SCHEMES, "file"):
+            raise ValueError(
+                f"has unsupported scheme {scheme.group(1)}:// (use s3://, gs://, az://, abfs[s]:// or a local path)"
+            )
+        if scheme and scheme.group(1) != "file" and not value[scheme.end():].split("/", 1)[0]:
+            raise ValueError(f"names no bucket or container: {value!r}")
+        return value
+
+    def source(self, path: Path | str) -> ExportSource:
+        """The typed source this declaration describes."""
+        return ExportSource(**self.model_dump(), declared_in=str(path))
+
+
 def source_problems(path: Path, data: object) -> list[str]:
     """Every problem of one parsed source declaration (empty when it is valid), one line each,
     naming the file and the field."""
-    if not isinstance(data, dict):
-        return [f"{path}: expected a mapping of fields"]
-    problems = []
-    unknown = set(data) - (set(ExportSource.__dataclass_fields__) - {"declared_in"})
-    if unknown:
-        problems.append(f"{path}: unknown field(s) {sorted(unknown)}")
-    for field in _REQUIRED:
-        if data.get(field) in (None, ""):
-            problems.append(f"{path}: field '{field}' is required")
-    for field in _TEXT:
-        if data.get(field) is not None and not isinstance(data[field], str):
-            problems.append(f"{path}: field '{field}' must be text, got {data[field]!r}")
-    text = {f: data[f] for f in _TEXT if isinstance(data.get(f), str) and data[f]}
-    if "name" in text and not _NAME.match(text["name"]):
-        problems.append(f"{path}: field 'name' must be lowercase snake_case, got {text['name']!r}")
-    if "format" in text and text["format"] not in FORMATS:
-        problems.append(f"{path}: field 'format' must be one of {FORMATS}, got {text['format']!r}")
-    if "partitioning" in text and text["partitioning"] not in PARTITIONINGS:
-        problems.append(f"{path}: field 'partitioning' must be one of {PARTITIONINGS}, got {text['partitioning']!r}")
-    if text.get("partitioning", "none") != "none" and not data.get("period_pattern"):
-        problems.append(f"{path}: field 'period_pattern' is required when partitioning is set")
-    for field, group in _PATTERN_GROUPS.items():
-        if field not in text:
-            continue
-        try:
-            pattern = re.compile(text[field])
-        except re.error as exc:
-            problems.append(f"{path}: field '{field}' is not a valid regex: {exc}")
-            continue
-        if group not in pattern.groupindex:
-            problems.append(f"{path}: field '{field}' must have a named group (?P<{group}>...)")
-    if "location" in text:
-        scheme = _SCHEME.match(text["location"])
-        if scheme and scheme.group(1) not in (*STORE_SCHEMES, "file"):
-            problems.append(
-                f"{path}: field 'location' has unsupported scheme {scheme.group(1)}:// "
-                f"(use s3://, gs://, az://, abfs[s]:// or a local path)"
-            )
-        elif scheme and scheme.group(1) != "file" and not text["location"][scheme.end():].split("/", 1)[0]:
-            problems.append(f"{path}: field 'location' names no bucket or container: {text['location']!r}")
-    required = data.get("required", True)
-    if not isinstance(required, bool):
-        problems.append(f"{path}: field 'required' must be true or false, got {required!r}")
-    for field in ("max_lateness_hours", "delivery_window_hours"):
-        value = data.get(field)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
-            problems.append(f"{path}: field '{field}' must be a positive number of hours, got {value!r}")
-    fraction = data.get("min_redelivery_fraction")
-    if fraction is not None and (isinstance(fraction, bool) or not isinstance(fraction, int | float)
-                                 or not 0 <= fraction <= 1):
-        problems.append(f"{path}: field 'min_redelivery_fraction' must be a number from 0 to 1, got {fraction!r}")
-    return problems
+    try:
+        validate_declaration(SourceDeclaration, data, path)
+    except DeclarationError as exc:
+        return exc.problems
+    return []
 
 
 def parse_source(path: Path) -> ExportSource:
     """Parse one declaration file; a DeclarationError lists every problem, naming file and field."""
-    data = read_declaration(path)
-    problems = source_problems(path, data)
-    if problems:
-        raise DeclarationError(*problems)
-    assert isinstance(data, dict)
-    lateness = data.get("max_lateness_hours")
-    window = data.get("delivery_window_hours")
-    return ExportSource(
-        **{k: str(v) for k, v in data.items() if k in _TEXT},
-        required=data.get("required", True),
-        max_lateness_hours=None if lateness is None else float(lateness),
-        delivery_window_hours=None if window is None else float(window),
-        min_redelivery_fraction=float(data.get("min_redelivery_fraction", DEFAULT_MIN_REDELIVERY_FRACTION)),
-        declared_in=str(path),
-    )
+    return validate_declaration(SourceDeclaration, read_declaration(path), path).source(path)
 
 
 def location_problem(source: ExportSource) -> str | None:
@@ -248,15 +235,32 @@ def location_problem(source: ExportSource) -> str | None:
 def load_sources(folder: Path | None = None) -> list[ExportSource]:
     """Every source declared under `folder` (default: `<declarations>/sources`, resolved now), one
     YAML file each, sorted by name; names are unique. No folder, or an empty one, is an estate
-    with no sources. A DeclarationError lists the problems of every file."""
+    with no sources. A DeclarationError lists the problems of every file.
+
+    Parsed once per state of the folder: loading the definitions asks for the sources from several
+    builders (ingest assets, delivery sensors, freshness and delivery checks), and each gets the same
+    typed objects; a changed, added or removed file (or another `$ATLAS_ASSETS`) is parsed anew."""
     if folder is None:
         from atlas_pipeline.lib.settings import declarations_dir
 
         folder = declarations_dir() / "sources"
-    sources, problems = [], []
+    signature = []
     for path in sorted(Path(folder).glob("*.yaml")):
+        try:  # by content, not mtime: two writes within one clock tick must not read as one
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            digest = ""  # unreadable: parse_source names it
+        signature.append((str(path), digest))
+    return list(_parsed_sources(tuple(signature)))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_sources(files: tuple[tuple[str, str], ...]) -> tuple[ExportSource, ...]:
+    """The sources of these declaration files (path, content digest): the cache key is their state."""
+    sources, problems = [], []
+    for name, _ in files:
         try:
-            sources.append(parse_source(path))
+            sources.append(parse_source(Path(name)))
         except DeclarationError as exc:
             problems += exc.problems
     seen: dict[str, str] = {}
@@ -266,4 +270,4 @@ def load_sources(folder: Path | None = None) -> list[ExportSource]:
         seen[source.name] = source.declared_in
     if problems:
         raise DeclarationError(*problems)
-    return sorted(sources, key=lambda s: s.name)
+    return tuple(sorted(sources, key=lambda s: s.name))

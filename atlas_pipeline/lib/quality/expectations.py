@@ -14,7 +14,7 @@ A suite file is what GX's `ExpectationSuite.to_json_dict()` writes — `name`, `
 - `partition_column` (optional): the column holding the partition (billing period, day); failed
   checks name the partitions of their offending rows.
 
-Files are parsed once into `DeclaredSuite`; errors name the file and the field. No Dagster here.
+Files are validated once by pydantic models into `DeclaredSuite`; errors name the file and the field. No Dagster here.
 GX is imported lazily, inside `validate`: it costs seconds, and definitions must load fast.
 """
 
@@ -23,14 +23,16 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from atlas_pipeline.lib.ingest.sources import DeclarationError
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from atlas_pipeline.lib.declarations import Declaration, DeclarationError, validate_declaration
 
 if TYPE_CHECKING:
     import duckdb
@@ -41,7 +43,6 @@ _SUITE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # `schema.table` or `catalog.schema.table`, unquoted: it is spliced into SQL.
 _RELATION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
 _EXPECTATION_TYPE = re.compile(r"^expect_[a-z0-9_]+$")
-_ATLAS_KEYS = {"asset", "relation", "blocking", "description", "columns", "sample_rows", "query", "partition_column"}
 # kwargs that name a column of the batch; they must be among `meta.atlas.columns` when it is set.
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
 _COLUMN_LIST_KWARGS = ("column_list",)
@@ -169,104 +170,115 @@ class RelationUnavailable(Exception):
 # -- parsing -----------------------------------------------------------------------------------
 
 
+class AtlasSuiteMeta(Declaration):
+    """`meta.atlas` of a suite file: what Atlas attaches the suite to and how it reads the rows."""
+
+    asset: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    relation: str
+    blocking: bool
+    description: str = ""
+    columns: list[Annotated[str, Field(min_length=1)]] = []
+    sample_rows: int | None = Field(default=None, ge=1)
+    query: str | None = None
+    partition_column: str | None = Field(default=None, min_length=1)
+
+    @field_validator("relation")
+    @classmethod
+    def _relation(cls, relation: str) -> str:
+        if not _RELATION.match(relation):
+            raise ValueError("must name a relation as schema.name (unquoted identifiers)")
+        return relation
+
+    @field_validator("columns")
+    @classmethod
+    def _columns_once(cls, columns: list[str]) -> list[str]:
+        if len({c.lower() for c in columns}) != len(columns):
+            raise ValueError("lists a column twice")
+        return columns
+
+    @field_validator("query")
+    @classmethod
+    def _select(cls, query: str | None) -> str | None:
+        if query is not None and not query.lstrip().lower().startswith(("select", "with")):
+            raise ValueError("must be a SELECT (or WITH ... SELECT) statement")
+        return query
+
+
+class _GxObject(Declaration):
+    # What GX writes beside Atlas's keys (ids, notes, rendered content) is GX's business.
+    model_config = ConfigDict(extra="allow")
+
+
+class SuiteMeta(_GxObject):
+    atlas: AtlasSuiteMeta
+
+
+class ExpectationDeclaration(_GxObject):
+    """One expectation as GX writes it; its kwargs are GX's to check, when the suite runs."""
+
+    type: str
+    kwargs: dict[str, Any] = {}
+    meta: dict[str, Any] = {}
+
+    @field_validator("type")
+    @classmethod
+    def _snake_case(cls, kind: str) -> str:
+        if not _EXPECTATION_TYPE.match(kind):
+            raise ValueError("must be a GX expectation type in snake_case, e.g. expect_column_values_to_not_be_null")
+        return kind
+
+
+class SuiteDeclaration(_GxObject):
+    """The shape of a suite file under `checks/`."""
+
+    name: str
+    meta: SuiteMeta
+    expectations: list[ExpectationDeclaration] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, name: str) -> str:
+        if not _SUITE_NAME.match(name):
+            raise ValueError("must be letters, digits and underscores, not starting with a digit")
+        return name
+
+    @model_validator(mode="after")
+    def _columns_fetched(self) -> SuiteDeclaration:
+        # With `meta.atlas.columns`, only those are fetched: an expectation on another would fail late.
+        declared = {c.lower() for c in self.meta.atlas.columns}
+        for i, item in enumerate(self.expectations if declared else ()):
+            named = [(k, item.kwargs[k]) for k in _COLUMN_KWARGS if k in item.kwargs]
+            named += [(k, c) for k in _COLUMN_LIST_KWARGS for c in item.kwargs.get(k) or []]
+            for key, column in named:
+                if not isinstance(column, str) or column.lower() not in declared:
+                    raise ValueError(
+                        f"field 'expectations[{i}].kwargs.{key}' names column {column!r}, which is not in meta.atlas.columns"
+                    )
+        return self
+
+
 def parse_suite(path: Path) -> DeclaredSuite:
-    """Parse one suite file; errors name the file and the field."""
+    """Parse one suite file; a DeclarationError lists every problem, naming the file and the field."""
     path = Path(path)
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise DeclarationError(f"{path}: not valid JSON: {exc}") from exc
-
-    def fail(field_name: str, problem: str) -> DeclarationError:
-        return DeclarationError(f"{path}: field '{field_name}' {problem}")
-
-    if not isinstance(data, dict):
-        raise DeclarationError(f"{path}: expected a JSON object (a GX suite)")
-    name = data.get("name")
-    if not isinstance(name, str) or not _SUITE_NAME.match(name):
-        raise fail("name", "is required: letters, digits and underscores, not starting with a digit")
-
-    meta = data.get("meta")
-    atlas = meta.get("atlas") if isinstance(meta, dict) else None
-    if not isinstance(atlas, dict):
-        raise fail("meta.atlas", "is required: an object with asset, relation, blocking")
-    unknown = sorted(set(atlas) - _ATLAS_KEYS)
-    if unknown:
-        raise fail(f"meta.atlas.{unknown[0]}", f"is not known (expected one of {sorted(_ATLAS_KEYS)})")
-    for key in ("asset", "relation", "blocking"):
-        if key not in atlas:
-            raise fail(f"meta.atlas.{key}", "is required")
-
-    asset = atlas["asset"]
-    if not (isinstance(asset, list) and asset and all(isinstance(p, str) and p for p in asset)):
-        raise fail("meta.atlas.asset", 'must be a non-empty list of strings (an asset key path, e.g. ["raw", "aws_cur2"])')
-    relation = atlas["relation"]
-    if not isinstance(relation, str) or not _RELATION.match(relation):
-        raise fail("meta.atlas.relation", "must name a relation as schema.name (unquoted identifiers)")
-    blocking = atlas["blocking"]
-    if not isinstance(blocking, bool):
-        raise fail("meta.atlas.blocking", "must be true or false")
-    description = atlas.get("description", "")
-    if not isinstance(description, str):
-        raise fail("meta.atlas.description", "must be a string")
-    columns = atlas.get("columns", [])
-    if not (isinstance(columns, list) and all(isinstance(c, str) and c for c in columns)):
-        raise fail("meta.atlas.columns", "must be a list of column names")
-    if len({c.lower() for c in columns}) != len(columns):
-        raise fail("meta.atlas.columns", "lists a column twice")
-    sample_rows = atlas.get("sample_rows")
-    if sample_rows is not None and (isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or sample_rows < 1):
-        raise fail("meta.atlas.sample_rows", "must be a positive integer (rows)")
-    query = atlas.get("query")
-    if query is not None and (not isinstance(query, str) or not query.lstrip().lower().startswith(("select", "with"))):
-        raise fail("meta.atlas.query", "must be a SELECT (or WITH ... SELECT) statement")
-    partition_column = atlas.get("partition_column")
-    if partition_column is not None and (not isinstance(partition_column, str) or not partition_column):
-        raise fail("meta.atlas.partition_column", "must be a column name")
-
-    raw_expectations = data.get("expectations")
-    if not isinstance(raw_expectations, list) or not raw_expectations:
-        raise fail("expectations", "must be a non-empty list")
-    expectations = tuple(
-        _parse_expectation(item, f"expectations[{i}]", columns, fail) for i, item in enumerate(raw_expectations)
-    )
+    declared = validate_declaration(SuiteDeclaration, data, path, entry=None)
+    atlas = declared.meta.atlas
     return DeclaredSuite(
-        name=name,
-        asset=tuple(asset),
-        relation=relation,
-        blocking=blocking,
-        description=description,
-        expectations=expectations,
-        columns=tuple(columns),
-        sample_rows=sample_rows,
-        query=query,
-        partition_column=partition_column,
+        name=declared.name,
+        asset=tuple(atlas.asset),
+        relation=atlas.relation,
+        blocking=atlas.blocking,
+        description=atlas.description,
+        expectations=tuple(DeclaredExpectation(type=e.type, kwargs=e.kwargs, meta=e.meta) for e in declared.expectations),
+        columns=tuple(atlas.columns),
+        sample_rows=atlas.sample_rows,
+        query=atlas.query,
+        partition_column=atlas.partition_column,
         declared_in=path,
     )
-
-
-def _parse_expectation(
-    item: Any, where: str, columns: Sequence[str], fail: Callable[[str, str], DeclarationError]
-) -> DeclaredExpectation:
-    if not isinstance(item, dict):
-        raise fail(where, "must be an object with type and kwargs")
-    kind = item.get("type")
-    if not isinstance(kind, str) or not _EXPECTATION_TYPE.match(kind):
-        raise fail(f"{where}.type", "must be a GX expectation type in snake_case, e.g. expect_column_values_to_not_be_null")
-    kwargs = item.get("kwargs", {})
-    if not isinstance(kwargs, dict):
-        raise fail(f"{where}.kwargs", "must be an object")
-    meta = item.get("meta") or {}
-    if not isinstance(meta, dict):
-        raise fail(f"{where}.meta", "must be an object")
-    if columns:
-        declared = {c.lower() for c in columns}
-        named = [(k, kwargs[k]) for k in _COLUMN_KWARGS if k in kwargs]
-        named += [(k, c) for k in _COLUMN_LIST_KWARGS for c in kwargs.get(k) or []]
-        for key, column in named:
-            if not isinstance(column, str) or column.lower() not in declared:
-                raise fail(f"{where}.kwargs.{key}", f"names column {column!r}, which is not in meta.atlas.columns")
-    return DeclaredExpectation(type=kind, kwargs=kwargs, meta=meta)
 
 
 def load_suites(checks_dir: Path) -> list[DeclaredSuite]:

@@ -37,7 +37,8 @@ PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 @contextmanager
 def warm_parse(paths: AtlasPaths) -> Iterator[Path]:
     """A fresh dbt target folder (under dbt_project/target/) seeded with this warehouse's last parse
-    state; the state dbt leaves there is kept for the next invocation.
+    state; the state dbt leaves there is kept for the next invocation, and the folder is removed
+    when the block ends without an exception (a failed dbt call keeps its folder and dbt.log).
 
     dbt re-parses the whole project (≈3 CPU-s) when the profile's connection differs from the
     saved state's, and the DuckDB path is part of it: the parse state of `dbt parse` (another
@@ -50,8 +51,10 @@ def warm_parse(paths: AtlasPaths) -> Iterator[Path]:
     target.mkdir(parents=True, exist_ok=True)
     if kept.exists():
         shutil.copyfile(kept, target / PARTIAL_PARSE_FILE)
+    succeeded = False
     try:
         yield target
+        succeeded = True
     finally:
         left = target / PARTIAL_PARSE_FILE
         if left.exists():
@@ -59,6 +62,10 @@ def warm_parse(paths: AtlasPaths) -> Iterator[Path]:
             staged = kept.with_name(f".{PARTIAL_PARSE_FILE}.{uuid.uuid4().hex[:8]}")
             shutil.copyfile(left, staged)
             os.replace(staged, kept)
+        # ≈13 MB a call (manifest, compiled SQL, a debug log): kept only when the call failed, where
+        # its dbt.log says why; otherwise every daily run would grow dbt_project/target for ever.
+        if succeeded:
+            shutil.rmtree(target, ignore_errors=True)
 
 
 def dbt_project_vars() -> dict:

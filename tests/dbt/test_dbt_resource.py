@@ -1,0 +1,81 @@
+"""The dbt CLI resource Atlas runs dbt through: dagster-dbt's, minus two per-invocation costs, and
+every dbt call after a warehouse's first skips re-parsing the project (lib/warehouse/dbt_project.py warm_parse)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dagster_dbt import DbtCliResource
+from packaging import version
+
+from atlas_pipeline.defs import resources
+from atlas_pipeline.defs.resources import AtlasDbtCli
+from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
+from atlas_pipeline.lib.warehouse.dbt_project import PARTIAL_PARSE_FILE, dbt_env, warm_parse
+
+pytestmark = pytest.mark.dbt
+
+
+def test_the_dagster_dbt_hooks_it_overrides_still_exist() -> None:
+    """Both are private to dagster-dbt: an upgrade that renames them must fail here, not silently
+    bring the costs back."""
+    assert callable(DbtCliResource._initialize_dbt_core_adapter)
+    assert hasattr(DbtCliResource._cli_version, "func")  # a functools.cached_property
+
+
+def test_no_in_process_adapter_and_dbt_version_asked_once_per_process(monkeypatch) -> None:
+    calls: list[list[str]] = []
+    real = subprocess.check_output
+
+    def counting(args, *a, **k):
+        calls.append(list(args))
+        return real(args, *a, **k)
+
+    monkeypatch.setattr("dagster_dbt.core.resource.check_output", counting)
+    monkeypatch.setattr(resources, "_DBT_VERSIONS", {})
+    exe = str(Path(sys.executable).parent / "dbt")
+    first = AtlasDbtCli(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=exe)
+    second = AtlasDbtCli(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=exe)
+    assert first._initialize_dbt_core_adapter(["build"]) is None
+    from importlib.metadata import version as installed
+
+    assert first._cli_version == second._cli_version == version.parse(installed("dbt-core"))
+    assert [c[-1] for c in calls] == ["--version"]  # one subprocess for two resources (two runs)
+
+
+def _dbt_ls(paths: AtlasPaths, target: Path) -> str:
+    """`dbt ls` the way dagster-dbt runs dbt (target and logs in `target`); returns its log."""
+    env = {**os.environ, **dbt_env(paths), "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target)}
+    subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "ls", "--quiet", "--select", "fct_cost_daily",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        env=env, check=True, capture_output=True, timeout=300,
+    )
+    return (target / "dbt.log").read_text()
+
+
+def test_a_warehouse_parses_the_project_once_then_each_dbt_call_reuses_it(_isolated_homes: Path) -> None:
+    paths = AtlasPaths.from_env().ensure()
+    with warm_parse(paths) as target:
+        first = _dbt_ls(paths, target)
+    kept = paths.home / "dbt" / PARTIAL_PARSE_FILE
+    assert kept.exists()
+    # The repository's parse state (another warehouse path) would not do: dbt re-parses everything.
+    assert "skipping parsing" not in first
+    with warm_parse(paths) as target:
+        assert (target / PARTIAL_PARSE_FILE).read_bytes() == kept.read_bytes()
+        second = _dbt_ls(paths, target)
+    assert "Partial parsing enabled, no changes found, skipping parsing" in second
+    assert not target.exists()  # a successful call leaves nothing in dbt_project/target
+
+
+def test_a_failed_dbt_call_keeps_its_target_folder_and_log(_isolated_homes: Path) -> None:
+    paths = AtlasPaths.from_env().ensure()
+    with pytest.raises(RuntimeError), warm_parse(paths) as target:
+        (target / "dbt.log").write_text("what went wrong")
+        raise RuntimeError("dbt failed")
+    assert (target / "dbt.log").read_text() == "what went wrong"
