@@ -23,11 +23,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-pytestmark = pytest.mark.dbt
-
 from atlas_pipeline.lib.ingest.landing import refresh_raw_view
 from atlas_pipeline.lib.ingest.sources import parse_source
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+
+pytestmark = pytest.mark.dbt
 
 SCENARIOS = Path(__file__).parents[1] / "fixtures" / "billing" / "focus_spec_v1.2_scenarios"
 CDI = "<my-commitment-discount-id>"
