@@ -64,10 +64,12 @@ _SHARED_SESSION_FIXTURES = {
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks into node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Give each test that uses a shared session fixture the xdist group of that fixture
-    (`make test` runs `-n 2 --dist loadgroup`; without xdist the mark does nothing)."""
+    """Give each test that uses a shared session fixture the xdist group of that fixture, and every
+    other test the group of its module (`make test` runs `-n 2 --dist loadgroup`; without xdist the
+    mark does nothing). Per module, because modules build module-scoped warehouses and fleets (built
+    once per worker that runs one of their tests: split, they were built twice) and some tests read
+    what an earlier test of their module left (tests/e2e/test_partitions.py)."""
     for item in items:
         groups = {_SHARED_SESSION_FIXTURES[name] for name in getattr(item, "fixturenames", ())
                   if name in _SHARED_SESSION_FIXTURES}
-        if groups:
-            item.add_marker(pytest.mark.xdist_group(sorted(groups)[0]))
+        item.add_marker(pytest.mark.xdist_group(sorted(groups)[0] if groups else item.nodeid.split("::")[0]))
