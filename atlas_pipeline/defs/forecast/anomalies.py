@@ -11,7 +11,7 @@ from atlas_pipeline.defs.forecast.assets import forecast_cost_daily
 from atlas_pipeline.defs.forecast.partitions import forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.forecast.forecast_settings import SERIES_COLUMNS, load_forecast_settings
-from atlas_pipeline.lib.forecast.spend_trend import excluded_charge_categories
+from atlas_pipeline.lib.forecast.spend_trend import spend_trend_predicate
 from atlas_pipeline.lib.forecast.tables import ensure_table, replace_rows
 from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
 from atlas_pipeline.lib.settings import declaration_file
@@ -48,8 +48,6 @@ _COLUMNS = {
     "detected_as_of_date": "date",
 }
 
-_EXCLUDED = ", ".join(f"'{c}'" for c in excluded_charge_categories())
-
 # The newest forecast of each series for each day made BEFORE that day (as_of_date <= day: the
 # forecast used history strictly before its as-of date); one-step-ahead when every daily partition
 # ran, otherwise from the latest earlier partition. Compared with that day's actual spend (0 when
@@ -72,7 +70,7 @@ actual as (
         sum(effective_cost) as actual_cost
     from main.fct_cost_daily
     where charge_date between $first and $last
-        and coalesce(charge_category, '') not in ({excluded})
+        and {spend_trend}
     group by all
 )
 select
@@ -114,7 +112,7 @@ costs as (
         on cast(f.charge_date as date) = d.day
         and coalesce(cast(f.{column} as varchar), '(none)') = d.series_key
         and f.billing_currency = d.billing_currency
-        and coalesce(f.charge_category, '') not in ({excluded})
+        and {spend_trend}
     group by all
 )
 select series_key, usage_date, '{explain}' as explained_by_dimension, value as explained_by_value,
@@ -144,7 +142,7 @@ def find_anomalies(
     frames = []
     for dimension in series or load_forecast_settings().series:
         column = SERIES_COLUMNS[dimension]
-        sql = _BREACHES_SQL.format(column=column, excluded=_EXCLUDED, coverage=ANOMALY_COVERAGE)
+        sql = _BREACHES_SQL.format(column=column, spend_trend=spend_trend_predicate(), coverage=ANOMALY_COVERAGE)
         breaches = con.execute(sql, {"dimension": dimension, "first": first, "last": last}).df()
         if breaches.empty:
             continue
@@ -153,7 +151,8 @@ def find_anomalies(
             parts = [
                 con.execute(
                     _EXPLAIN_SQL.format(
-                        column=column, explain_column=SERIES_COLUMNS[other], explain=other, excluded=_EXCLUDED
+                        column=column, explain_column=SERIES_COLUMNS[other], explain=other,
+                        spend_trend=spend_trend_predicate("f.charge_category"),
                     )
                 ).df()
                 for other in EXPLAIN_DIMENSIONS
