@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
-import yaml
-
-from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
+from atlas_pipeline.lib.warehouse.dbt_project import dbt_project_vars
 
 VAR_NAME = "spend_trend_excluded_charge_categories"
 
@@ -19,8 +17,7 @@ VAR_NAME = "spend_trend_excluded_charge_categories"
 @cache
 def excluded_charge_categories() -> tuple[str, ...]:
     """The FOCUS ChargeCategory values left out of the spend trend (e.g. Credit, Purchase)."""
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    return tuple(project["vars"][VAR_NAME])
+    return tuple(dbt_project_vars()[VAR_NAME])
 
 
 def spend_trend_predicate(column: str = "charge_category") -> str:

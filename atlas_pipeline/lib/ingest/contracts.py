@@ -39,11 +39,11 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from atlas_pipeline.lib.declarations import Declaration, DeclarationError, read_declaration, validate_declaration
-from atlas_pipeline.lib.settings import CHECKS_DIR, DBT_PROJECT_DIR
+from atlas_pipeline.lib.settings import CHECKS_DIR
+from atlas_pipeline.lib.warehouse.dbt_project import dbt_project_vars
 
 CONTRACTS_DIR = CHECKS_DIR / "files"
 # How exports spell "no value" in a typed (number, date, JSON) column, compared trimmed and lowercased.
@@ -73,8 +73,7 @@ DECIMAL_FORMATS = ("plain", "us_currency")
 @cache
 def money_type() -> str:
     """The DuckDB type of every money and quantity column: dbt's `money_type` var (one definition)."""
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
-    return str(project["vars"]["money_type"])
+    return str(dbt_project_vars()["money_type"])
 
 
 @dataclass(frozen=True)

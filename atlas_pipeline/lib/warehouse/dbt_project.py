@@ -72,7 +72,7 @@ def dbt_project_vars() -> dict:
     """The `vars` of dbt_project.yml (the one list of billing inputs lives there)."""
     import yaml
 
-    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text()).get("vars") or {}
+    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8")).get("vars") or {}
 
 
 def billing_inputs() -> list[dict]:
