@@ -163,43 +163,36 @@ def check_forecast(folder: Path) -> tuple[list[Problem], str]:
     return problems, FORECAST_FILE
 
 
+def _check_list_file(folder: Path, name: str, load, absent: str, counted: str) -> tuple[list[Problem], str]:
+    """An optional declaration file holding a list: absent says what that means; present, it loads
+    (one problem per line, naming the file, the entry and the field) and its entries are counted."""
+    path = folder / name
+    if not path.is_file():
+        return [], f"{name} (absent: {absent})"
+    try:
+        entries = load(path)
+    except DeclarationError as exc:
+        return _errors(exc), name
+    return [], f"{name} ({len(entries)} {counted})"
+
+
 def check_budgets(folder: Path) -> tuple[list[Problem], str]:
     from atlas_pipeline.lib.forecast.budgets import load_budgets
 
-    path = folder / BUDGETS_FILE
-    if not path.is_file():
-        return [], f"{BUDGETS_FILE} (absent: no budgets)"
-    try:
-        budgets = load_budgets(path)
-    except DeclarationError as exc:
-        return _errors(exc), BUDGETS_FILE
-    return [], f"{BUDGETS_FILE} ({len(budgets)} budget(s))"
+    return _check_list_file(folder, BUDGETS_FILE, load_budgets, "no budgets", "budget(s)")
 
 
 def check_gpu_pricing(folder: Path) -> tuple[list[Problem], str]:
     from atlas_pipeline.lib.ingest.gpu_pricing import load_gpu_pricing
 
-    path = folder / PRICING_FILE
-    if not path.is_file():
-        return [], f"{PRICING_FILE} (absent: no on-prem GPU prices)"
-    try:
-        prices = load_gpu_pricing(path)
-    except DeclarationError as exc:  # one line per problem, naming the file, the entry and the field
-        return _errors(exc), PRICING_FILE
-    return [], f"{PRICING_FILE} ({len(prices)} price(s))"
+    return _check_list_file(folder, PRICING_FILE, load_gpu_pricing, "no on-prem GPU prices", "price(s)")
 
 
 def check_kubernetes_teams(folder: Path) -> tuple[list[Problem], str]:
     from atlas_pipeline.lib.ingest.kubernetes_teams import load_kubernetes_teams
 
-    path = folder / KUBERNETES_FILE
-    if not path.is_file():
-        return [], f"{KUBERNETES_FILE} (absent: pods are charged to their namespace)"
-    try:
-        rules = load_kubernetes_teams(path)
-    except DeclarationError as exc:  # one line per problem, naming the file, the rule and the field
-        return _errors(exc), KUBERNETES_FILE
-    return [], f"{KUBERNETES_FILE} ({len(rules)} rule(s))"
+    return _check_list_file(folder, KUBERNETES_FILE, load_kubernetes_teams,
+                            "pods are charged to their namespace", "rule(s)")
 
 
 def check_stray_entries(folder: Path) -> list[Problem]:
