@@ -13,6 +13,72 @@
     end
 {%- endmacro %}
 
+{#- A Prometheus exposition label's value from the text `series` (`name{label="value",...}`), NULL
+    when absent or empty. `name` is an RE2 pattern (`(?:UUID|uuid)` for the spellings of one label);
+    the label is matched where it starts, after `{` or `,`, so labels may come in any order. -#}
+{% macro exposition_label(series, name) -%}
+    nullif(regexp_extract({{ series }}, '[{,]\s*{{ name }}="([^"]*)"', 1), '')
+{%- endmacro %}
+
+{#- The columns of a dcgm-exporter staging model (stg_dcgm__gpu_samples from text exposition,
+    stg_prometheus__dcgm_samples from Prometheus JSON: int_gpu_samples unions them), from a relation
+    holding the labels (`gpu_text` as written), `raw_value` (DOUBLE), `value_text`, the lineage
+    columns, and `sample_at`, the SQL of the sample's UTC timestamp. -#}
+{% macro dcgm_sample_columns(sample_at) -%}
+        -- ids
+        metric_name,
+        hostname,
+        try_cast(gpu_text as integer) as gpu_index,
+        gpu_uuid,
+        pci_bus_id,
+        device,
+        gpu_model,
+        hpc_job_id,
+        k8s_namespace,
+        k8s_pod,
+        k8s_container,
+
+        -- value
+        {{ dcgm_value('raw_value') }} as value,
+        value_text,
+
+        -- timestamps
+        {{ sample_at }} as sample_at,
+        cast({{ sample_at }} as date) as sample_date,
+
+        -- lineage
+        x_source_file,
+        x_period
+{%- endmacro %}
+
+{#- The samples of a Prometheus range-query export (`relation`: its raw view, read by
+    lib/ingest/raw_telemetry.py), one row per sample: the series' label map, the metric name, the
+    value as DOUBLE (NaN as written stays NaN) and as written, the time in unix seconds (possibly
+    fractional), and the lineage columns. -#}
+{% macro prometheus_range_samples(relation) -%}
+    select
+        metric_labels,
+        metric_labels['__name__'] as metric_name,
+        try_cast(value_text as double) as raw_value,
+        value_text,
+        try_cast(timestamp_text as double) as epoch_seconds,
+        x_source_file,
+        x_period
+    from {{ relation }}
+{%- endmacro %}
+
+{#- A predicate on a raw file's delivery day (`period_column`, 'YYYY-MM-DD') selecting the files an
+    incremental build of a per-file telemetry model replaces: the telemetry days named by the run
+    (macros/incremental.sql, partition_keys_var), else the newest day already built and every later one. -#}
+{% macro telemetry_files_to_build(period_column) -%}
+    {%- set days = partition_keys_var('telemetry_days') -%}
+    {%- if days is not none -%}
+        {{ in_billing_periods(period_column, days) }}
+    {%- else -%}
+        {{ period_column }} >= (select max({{ period_column }}) from {{ this }})
+    {%- endif -%}
+{%- endmacro %}
+
 {#- An nvidia-smi CSV value as a number: `87 %`, `512.25 W`, `1980 MHz`, `0x...1F` stay numbers
     (units dropped, hex parsed); `[N/A]`, `[Not Supported]`, `[Unknown Error]` become NULL. -#}
 {% macro nvidia_smi_number(column) -%}

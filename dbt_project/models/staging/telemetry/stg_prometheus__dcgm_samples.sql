@@ -5,18 +5,12 @@
 with
 
 source as (
-    select
-        metric_labels,
-        timestamp_text,
-        value_text,
-        x_source_file,
-        x_period
-    from {{ source('raw_telemetry', 'dcgm_prometheus_exports') }}
+    {{ prometheus_range_samples(source('raw_telemetry', 'dcgm_prometheus_exports')) }}
 ),
 
 labelled as (
     select
-        metric_labels['__name__'] as metric_name,
+        metric_name,
         coalesce(nullif(metric_labels['Hostname'], ''), nullif(metric_labels['hostname'], '')) as hostname,
         nullif(metric_labels['gpu'], '') as gpu_text,
         coalesce(nullif(metric_labels['UUID'], ''), nullif(metric_labels['uuid'], '')) as gpu_uuid,
@@ -27,9 +21,9 @@ labelled as (
         nullif(metric_labels['namespace'], '') as k8s_namespace,
         nullif(metric_labels['pod'], '') as k8s_pod,
         nullif(metric_labels['container'], '') as k8s_container,
-        try_cast(value_text as double) as raw_value,
+        raw_value,
         value_text,
-        try_cast(timestamp_text as double) as epoch_seconds,
+        epoch_seconds,
         x_source_file,
         x_period
     from source
@@ -37,30 +31,8 @@ labelled as (
 
 final as (
     select
-        -- ids
-        metric_name,
-        hostname,
-        try_cast(gpu_text as integer) as gpu_index,
-        gpu_uuid,
-        pci_bus_id,
-        device,
-        gpu_model,
-        hpc_job_id,
-        k8s_namespace,
-        k8s_pod,
-        k8s_container,
-
-        -- value
-        {{ dcgm_value('raw_value') }} as value,
-        value_text,
-
-        -- timestamps (Prometheus times are unix seconds, possibly fractional)
-        {{ timestamp_from_epoch_seconds('epoch_seconds') }} as sample_at,
-        cast({{ timestamp_from_epoch_seconds('epoch_seconds') }} as date) as sample_date,
-
-        -- lineage
-        x_source_file,
-        x_period
+        -- Prometheus times are unix seconds, possibly fractional
+        {{ dcgm_sample_columns(timestamp_from_epoch_seconds('epoch_seconds')) }}
     from labelled
     where metric_name is not null
 )

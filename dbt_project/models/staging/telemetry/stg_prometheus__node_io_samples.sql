@@ -7,12 +7,7 @@
 with
 
 source as (
-    select
-        metric_labels,
-        timestamp_text,
-        value_text,
-        x_source_file
-    from {{ source('raw_telemetry', 'node_exporter_prometheus_exports') }}
+    {{ prometheus_range_samples(source('raw_telemetry', 'node_exporter_prometheus_exports')) }}
 ),
 
 signals as (
@@ -21,7 +16,7 @@ signals as (
 
 labelled as (
     select
-        metric_labels['__name__'] as metric_name,
+        metric_name,
         coalesce(
             nullif(metric_labels['Hostname'], ''),
             nullif(metric_labels['hostname'], ''),
@@ -38,8 +33,8 @@ labelled as (
             nullif(metric_labels['export'], ''),
             nullif(metric_labels['mountpoint'], '')
         ) as device,
-        try_cast(value_text as double) as raw_value,
-        try_cast(timestamp_text as double) as epoch_seconds,
+        raw_value,
+        epoch_seconds,
         x_source_file
     from source
 ),
