@@ -25,6 +25,10 @@
     'DCGM_FI_DEV_ECC_DBE_VOL_TOTAL': 'ecc_dbe_volatile_total',
     'DCGM_FI_DEV_ECC_DBE_AGG_TOTAL': 'ecc_dbe_aggregate_total',
 } -%}
+{#- The readings nvidia-smi logs also print (stg_nvidia_smi__gpu_samples), and who held the GPU
+    (dcgm-exporter's HPC job and Kubernetes pod labels). -#}
+{%- set nvidia_smi_readings = ['gpu_util_pct', 'fb_used_mib', 'power_w', 'temperature_c', 'sm_clock_mhz'] -%}
+{%- set holder_columns = ['hpc_job_id', 'k8s_namespace', 'k8s_pod', 'k8s_container'] -%}
 with
 
 dcgm_samples as (
@@ -51,10 +55,9 @@ dcgm_pivoted as (
         gpu_index,
         max(gpu_uuid) as gpu_uuid,
         max(gpu_model) as gpu_model,
-        max(hpc_job_id) as hpc_job_id,
-        max(k8s_namespace) as k8s_namespace,
-        max(k8s_pod) as k8s_pod,
-        max(k8s_container) as k8s_container,
+        {%- for column in holder_columns %}
+        max({{ column }}) as {{ column }},
+        {%- endfor %}
         sample_at,
         sample_date,
         {%- for field, column in dcgm_fields.items() %}
@@ -77,25 +80,16 @@ nvidia_smi as (
         gpu_index,
         gpu_uuid,
         gpu_model,
-        cast(null as {{ dbt.type_string() }}) as hpc_job_id,
-        cast(null as {{ dbt.type_string() }}) as k8s_namespace,
-        cast(null as {{ dbt.type_string() }}) as k8s_pod,
-        cast(null as {{ dbt.type_string() }}) as k8s_container,
+        -- nvidia-smi does not say who holds the GPU
+        {%- for column in holder_columns %}
+        cast(null as {{ dbt.type_string() }}) as {{ column }},
+        {%- endfor %}
         sample_at,
         sample_date,
-        gpu_util_pct,
-        cast(null as double) as gr_engine_active,
-        cast(null as double) as sm_active,
-        cast(null as double) as tensor_active,
-        fb_used_mib,
-        power_w,
-        temperature_c,
-        sm_clock_mhz,
-        cast(null as double) as thermal_violation_counter,
-        cast(null as double) as power_violation_counter,
-        cast(null as double) as pcie_rx_bytes_per_second,
-        cast(null as double) as ecc_dbe_volatile_total,
-        cast(null as double) as ecc_dbe_aggregate_total,
+        -- the readings in dcgm_pivoted's order (a union matches columns by position)
+        {%- for column in dcgm_fields.values() %}
+        {{ column if column in nvidia_smi_readings else 'cast(null as double) as ' ~ column }},
+        {%- endfor %}
         cast(throttle_reasons as bigint) as throttle_reasons,
         cast(null as integer) as xid_last
     from {{ ref('stg_nvidia_smi__gpu_samples') }}
