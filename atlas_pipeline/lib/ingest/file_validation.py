@@ -29,7 +29,7 @@ from typing import Any
 
 import duckdb
 
-from atlas_pipeline.lib.ingest.contracts import FileContract, contract_for
+from atlas_pipeline.lib.ingest.contracts import SCALAR_TYPES, ColumnSpec, FileContract, contract_for
 from atlas_pipeline.lib.ingest.raw_relations import (
     CSV_DELIMITERS,
     LINEAGE_COLUMNS,
@@ -140,6 +140,21 @@ def _previous_columns(con: duckdb.DuckDBPyConnection, source: ExportSource) -> s
         return None
 
 
+def _delivered_as_declared(spec: ColumnSpec, physical: str) -> bool:
+    """A nested column (MAP, STRUCT, list) the reader already yields with exactly its declared type:
+    the cast would be the identity and its check never true, so it is kept as read. (Per row, the
+    check renders the value as text twice: for a Prometheus export's label MAP that was most of
+    landing's time.) Scalar types always go through their parse and checks (money's range, null
+    spellings)."""
+    if spec.type in SCALAR_TYPES:
+        return False
+    return _normalized_type(physical) == _normalized_type(spec.duckdb_type)
+
+
+def _normalized_type(kind: str) -> str:
+    return "".join(kind.split()).upper()
+
+
 @dataclass(frozen=True)
 class _Plan:
     """How one file's columns become the landed columns."""
@@ -165,7 +180,7 @@ def _plan(contract: FileContract | None, described: list[tuple[str, str]], relat
     # checks read both: nothing is computed twice per row.
     typed_sql, readings, texts, cleaned_sql, extra, checks = {}, {}, {}, [], [], []
     for i, (column, spec) in enumerate(spec_of.items()):
-        if not spec.typed:
+        if not spec.typed or _delivered_as_declared(spec, physical[column]):
             continue
         alias, text = f"__t{i}", f"__t{i}_text"
         cleaned_sql.append(f"{cleaned(quote_identifier(column))} as {text}")
@@ -192,7 +207,7 @@ def _plan(contract: FileContract | None, described: list[tuple[str, str]], relat
         target = spec.name if spec else name
         if target != name:
             renamed[name] = target
-        value = typed_sql[spec.name.lower()] if spec and spec.typed else quote_identifier(name)
+        value = typed_sql.get(spec.name.lower(), quote_identifier(name)) if spec else quote_identifier(name)
         outputs.append(f"{value} as {quote_identifier(target)}")
     return _Plan(inner, outputs, checks, renamed)
 
