@@ -41,7 +41,7 @@ samples as (
     select
         line,
         case
-            when {{ dbt.position("'}'", 'line') }} > 0 then regexp_extract(line, '\}([^}]*)$', 1)
+            when {{ dbt.position("'}'", 'line') }} > 0 then {{ dbt.split_part('line', "'}'", -1) }}
             else regexp_extract(line, '^\s*[a-zA-Z_:][a-zA-Z0-9_:]*(.*)$', 1)
         end as sample_text,
         x_source_file,
