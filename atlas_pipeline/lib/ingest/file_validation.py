@@ -29,6 +29,7 @@ from typing import Any
 
 import duckdb
 
+from atlas_pipeline.lib.ingest.bulk_insert import insert_rows
 from atlas_pipeline.lib.ingest.contracts import SCALAR_TYPES, ColumnSpec, FileContract, contract_for
 from atlas_pipeline.lib.ingest.raw_relations import (
     CSV_DELIMITERS,
@@ -383,8 +384,9 @@ def record_verdict(
     state = "rejected" if verdict.rejected else "accepted"
     entries = [(verdict.details.get("kind", "rejected") if verdict.rejected else "ok", verdict.details)]
     entries += [(note["kind"], note) for note in verdict.notes]
-    con.executemany(
-        "insert into quality.file_findings values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    insert_rows(
+        con,
+        "insert into quality.file_findings values",
         [
             (source, key, period, version, state, kind, verdict.rows, json.dumps(details, default=str), now)
             for kind, details in entries

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import duckdb
 
+from atlas_pipeline.lib.ingest.bulk_insert import insert_rows
+
 READ_ONLY = 0o444
 
 CHECKSUMS_DDL = """
@@ -74,8 +76,7 @@ def seal_version_folder(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     file in it read-only. Called by landing right after the folder is renamed into place."""
     con.execute(CHECKSUMS_DDL)
     rows = [(str(path), sha256_of(path)) for path in _typed_files(folder)]
-    if rows:
-        con.executemany("insert or replace into landing.landed_checksums (path, sha256) values (?, ?)", rows)
+    insert_rows(con, "insert or replace into landing.landed_checksums (path, sha256) values", rows)
     for path in folder.iterdir():
         if path.is_file():
             _make_read_only(path)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from atlas_pipeline.lib.ingest.bulk_insert import insert_rows
 from atlas_pipeline.lib.ingest.contracts import contract_for
 from atlas_pipeline.lib.ingest.file_validation import land_file
 from atlas_pipeline.lib.ingest.landed_integrity import file_digests, seal_version_folder
@@ -429,10 +430,10 @@ def land_source(
         shutil.rmtree(final_dir, ignore_errors=True)
         staging_dir.rename(final_dir)
         seal_version_folder(con, final_dir)  # read-only files, typed parquet digests (lib/ingest/landed_integrity.py)
-        con.executemany(
+        insert_rows(
+            con,
             "insert into landing.manifest (source, object_key, period, export_version, size_bytes, fingerprint, sha256, "
-            "last_modified, landed_path, landed_at, status, row_count, message, original_path) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "last_modified, landed_path, landed_at, status, row_count, message, original_path) values",
             rows,
         )
         con.execute(
