@@ -41,7 +41,7 @@ TELEMETRY_SUBGRAPH = (
     "gpu_model_specs", "xid_codes",
     "stg_dcgm__gpu_samples", "stg_prometheus__dcgm_samples", "stg_nvidia_smi__gpu_samples", "stg_slurm__jobs",
     "stg_cluster__gpu_nodes",
-    "int_gpu_samples", "int_gpu_reading_states", "int_slurm_job_nodes", "int_gpu_job_hours",
+    "int_gpu_samples", "int_gpu_reading_states", "int_slurm_job_nodes", "int_gpu_job_hours", "int_gpu_job_readings",
     "int_gpu_job_activity_hourly", "int_gpu_node_hours", "int_gpu_node_hourly_cost", "int_gpu_health_episodes",
     "fct_gpu_hours_daily", "fct_gpu_capacity_daily", "fct_gpu_usage_hourly", "fct_gpu_job_usage",
     "fct_gpu_cost_allocation", "fct_gpu_health_daily", "gpu_health_events", "gpu_idle_cost_daily",
