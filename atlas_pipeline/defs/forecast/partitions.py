@@ -5,16 +5,37 @@ day); `atlas run` adds the dates it forecasts (and `--as-of`), the daily schedul
 older date with history can be added from the UI (add partition) or `atlas run --as-of`."""
 
 from collections.abc import Iterable
+from typing import Any
 
 import dagster as dg
 import duckdb
 
+from atlas_pipeline.defs.catalog import FORECASTING
 from atlas_pipeline.defs.transform.jobs import warehouse_refresh_job
 from atlas_pipeline.lib.forecast.forecast_as_of import FORECAST_PARTITIONS_NAME, as_of_dates, default_as_of, history_spans
+from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY
 from atlas_pipeline.lib.settings import AtlasPaths
 from atlas_pipeline.lib.warehouse.connections import connect
 
 forecast_partitions = dg.DynamicPartitionsDefinition(name=FORECAST_PARTITIONS_NAME)
+
+
+def forecast_asset(declaration: str, metadata: dict[str, Any], **kwargs: Any) -> Any:
+    """`dg.asset` for the forecasts group: owned by the forecasting domain, one partition per as-of
+    date, reading `declaration` (a file of the declarations folder: `atlas run` counts the asset
+    stale when that file changed since its last build). `kwargs` are the asset's own (deps, kinds, checks)."""
+    return dg.asset(
+        group_name="forecasts",
+        owners=list(FORECASTING.owners),
+        tags=FORECASTING.tags,
+        partitions_def=forecast_partitions,
+        metadata={
+            "declared_in": f"{declaration} of the declarations folder ($ATLAS_ASSETS, else assets/)",
+            DECLARATION_FILE_KEY: declaration,
+            **metadata,
+        },
+        **kwargs,
+    )
 
 
 def missing_as_of_dates(instance: dg.DagsterInstance, keys: Iterable[str]) -> list[str]:

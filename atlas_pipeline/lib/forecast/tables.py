@@ -43,19 +43,22 @@ def metric_columns(settings: ForecastSettings) -> dict[str, str]:
     }
 
 
-def forecast_columns(settings: ForecastSettings) -> dict[str, str]:
-    """`forecast_cost_daily`'s columns: the point forecast and a lower/upper bound per interval."""
-    # Forecast values are money-like: DECIMAL(38, 6), like the marts' money but with less scale
-    # (a forecast is not exact to the micro-cent, but sums and comparisons stay decimal).
-    money = {name: "decimal(38, 6)" for name in ["point", *interval_columns(settings.coverages)]}
+def forecast_columns(settings: ForecastSettings, money: bool = True) -> dict[str, str]:
+    """A forecast table's columns: the point forecast and a lower/upper bound per interval.
+    `forecast_cost_daily` (money) has a billing currency; `forecast_gpu_hours_daily` (money=False)
+    has none."""
+    # Money forecasts are DECIMAL(38, 6), like the marts' money but with less scale (a forecast is
+    # not exact to the micro-cent, but sums and comparisons stay decimal). GPU-hours are a
+    # quantity, not money: doubles.
+    kind = "decimal(38, 6)" if money else "double"
     return {
         "series_dimension": "varchar",
         "series_key": "varchar",
-        "billing_currency": "varchar",
+        **({"billing_currency": "varchar"} if money else {}),
         "as_of_date": "date",
         "model_name": "varchar",
         "forecast_date": "date",
-        **money,
+        **{name: kind for name in ["point", *interval_columns(settings.coverages)]},
     }
 
 
