@@ -14,6 +14,11 @@ from dagster_dbt import DbtCliResource
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
 from atlas_pipeline.lib.warehouse.connections import connect, run_lock
 
+# Under the daemon the publishing sensor may hold the warehouse for its copy while a report step
+# reads it (DuckDB: one writer, no readers from other processes meanwhile): such a step retries a
+# lock error shortly.
+WAREHOUSE_LOCK_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL)
+
 
 class Warehouse(dg.ConfigurableResource):
     """The DuckDB warehouse and the folders beside it under `ATLAS_HOME`.
