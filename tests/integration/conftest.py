@@ -159,6 +159,17 @@ class FailingFront:
         self.httpd.server_close()
 
 
+class ListedThenDown:
+    """A store listed while its server ran, whose server then stopped: `list` gives that listing,
+    `fetch` goes to the stopped server."""
+
+    def __init__(self, store, listing) -> None:
+        self.listing, self.fetch = listing, store.fetch
+
+    def list(self):
+        return self.listing
+
+
 @dataclass
 class Bucket:
     """One emulated bucket: `location` for a source declaration, `put` to deliver an export file."""

@@ -32,7 +32,7 @@ from atlas_pipeline.lib.run.run_summary import check_lines, check_outcomes
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR, AtlasPaths
 from atlas_pipeline.lib.warehouse.connections import connect
 
-from .conftest import AWS_SECRET, AZURITE, AZURITE_KEY, BIN, Bucket, FailingFront, free_port, server
+from .conftest import AWS_SECRET, AZURITE, AZURITE_KEY, BIN, Bucket, FailingFront, ListedThenDown, free_port, server
 
 pytestmark = pytest.mark.integration
 
@@ -334,15 +334,8 @@ def test_a_store_down_between_listing_and_fetch_records_nothing(scheme, emulator
         store = open_store(location)
         listing = store.list()
     # The server is gone between listing and download.
-
-    class ListedThenDown:
-        def list(self):
-            return listing
-
-        fetch = store.fetch
-
     with pytest.raises(StoreUnavailable) as failure:
-        pull(source, ListedThenDown())
+        pull(source, ListedThenDown(store, listing))
     assert location in str(failure.value) and AWS_SECRET not in str(failure.value)
     assert manifest_rows(source) == []  # nothing half-recorded
 
