@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from atlas_pipeline.lib.declarations import DeclarationError
 from atlas_pipeline.lib.warehouse.connections import connect
 
 
@@ -19,3 +20,18 @@ def landing_env(tmp_path: Path) -> Iterator[tuple[Path, Path, Path, duckdb.DuckD
     exports.mkdir()
     with connect(tmp_path / "wh.duckdb") as con:
         yield exports, landing, quarantine, con
+
+
+@pytest.fixture()
+def declaration_error() -> Callable[..., DeclarationError]:
+    """`declaration_error(load, path, text, kind=DeclarationError)`: write `text` to `path`, load it with
+    `load` and return the error it must raise (`.problems`: one line per problem, naming file and field)."""
+
+    def refused(load: Callable[[Path], object], path: Path, text: str,
+                kind: type[DeclarationError] = DeclarationError) -> DeclarationError:
+        path.write_text(text)
+        with pytest.raises(kind) as error:
+            load(path)
+        return error.value
+
+    return refused
