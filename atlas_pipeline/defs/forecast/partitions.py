@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 
 from atlas_pipeline.defs.catalog import FORECASTING
-from atlas_pipeline.defs.transform.jobs import warehouse_refresh_job
+from atlas_pipeline.defs.transform.jobs import after_success_sensor, warehouse_refresh_job
 from atlas_pipeline.lib.forecast.forecast_as_of import FORECAST_PARTITIONS_NAME, as_of_dates, default_as_of, history_spans
 from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY
 from atlas_pipeline.lib.settings import AtlasPaths
@@ -64,11 +64,9 @@ def supported_as_of_dates(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -
     return [k for k in keys if k in supported]
 
 
-@dg.run_status_sensor(
+@after_success_sensor(
     name="forecast_as_of_dates_after_refresh",
-    run_status=dg.DagsterRunStatus.SUCCESS,
     monitored_jobs=[warehouse_refresh_job],
-    default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "After a successful warehouse_refresh_job run, add the forecast partition of the newest as-of date "
         "the landed history supports (the day after the last cost day)."

@@ -7,7 +7,7 @@ import dagster as dg
 from atlas_pipeline.defs.catalog import REPORTING
 from atlas_pipeline.defs.forecast.assets import forecast_job
 from atlas_pipeline.defs.resources import WAREHOUSE_LOCK_RETRY, Warehouse
-from atlas_pipeline.defs.transform.jobs import REPORT_SELECTION, warehouse_refresh_job
+from atlas_pipeline.defs.transform.jobs import REPORT_SELECTION, after_success_sensor, warehouse_refresh_job
 from atlas_pipeline.lib.report import report_queries
 from atlas_pipeline.lib.report.overview_report import build_overview, stage_of_asset, write_overview
 from atlas_pipeline.lib.warehouse.connections import connect_reader
@@ -96,12 +96,10 @@ report_job = dg.define_asset_job(
 )
 
 
-@dg.run_status_sensor(
+@after_success_sensor(
     name="rebuild_overview_report",
-    run_status=dg.DagsterRunStatus.SUCCESS,
     monitored_jobs=[warehouse_refresh_job, forecast_job],
     request_job=report_job,
-    default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "After a successful warehouse_refresh_job or forecast_job run, rebuild the rpt_* report views "
         "and atlas_overview.html."
