@@ -4,7 +4,6 @@ transient 503s, malicious key, store down mid-run then back — and no credentia
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,28 +11,23 @@ import pytest
 
 from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.ingest.object_store import S3Store, StoreUnavailable, open_store
-from atlas_pipeline.lib.ingest.sources import parse_source
-from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.warehouse.connections import connect
 
-from .conftest import AWS_SECRET, BIN, FailingFront, ListedThenDown, free_port, server
+from .conftest import (
+    AUGUST,
+    AWS_SECRET,
+    BIN,
+    SEPTEMBER,
+    FailingFront,
+    ListedThenDown,
+    export,
+    free_port,
+    server,
+    source_at,
+)
 
 pytestmark = pytest.mark.integration
 
-AZURE = parse_source(DECLARATIONS_DIR / "sources" / "azure_cost_details_actual.yaml")
-HEADER = "BillingAccountId,SubscriptionId,Date,Quantity,CostInBillingCurrency,BillingCurrencyCode,ChargeType"
-AUGUST, SEPTEMBER = "20260801-20260831", "20260901-20260930"
-
-
-def export(month: str, *costs: str) -> bytes:
-    """An Azure cost-details part file: one Usage row per cost, dated in `month`."""
-    day = {AUGUST: "08/03/2026", SEPTEMBER: "09/03/2026"}[month]
-    rows = [f"8765,sub-{i},{day},1,{cost},USD,Usage" for i, cost in enumerate(costs)]
-    return ("\n".join([HEADER, *rows]) + "\n").encode()
-
-
-def source_at(location: str):
-    return dataclasses.replace(AZURE, location=location)
 
 
 @pytest.fixture()
