@@ -22,8 +22,9 @@ from atlas_pipeline.lib.forecast.spend_trend import spend_trend_predicate
 from atlas_pipeline.lib.forecast.tables import (
     RUN_COLUMNS,
     backtest_summary,
-    ensure_table,
+    ensure_forecast_tables,
     forecast_columns,
+    forecast_tables,
     metric_columns,
     replace_rows,
 )
@@ -185,9 +186,7 @@ def _preview(forecasts: pd.DataFrame, settings: ForecastSettings, rows_per_serie
     deps=[dg.AssetKey("fct_cost_daily")],
     kinds={"sktime", "duckdb"},
     declaration="forecast.yaml",
-    metadata={
-        "tables": "main.forecast_cost_daily, main.forecast_runs, main.forecast_backtest_metrics",
-    },
+    metadata={"tables": forecast_tables("main.forecast_cost_daily")},
 )
 def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Daily EffectiveCost forecast per series (provider, service, team; see `forecast.yaml`), as of the
@@ -241,9 +240,7 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
                               for d, k in zip(status["series_dimension"], status["series_key"], strict=True)]
 
     with warehouse.connect() as con:
-        ensure_table(con, "main.forecast_cost_daily", forecast_columns(settings))
-        ensure_table(con, "main.forecast_runs", RUN_COLUMNS)
-        ensure_table(con, "main.forecast_backtest_metrics", metric_columns(settings))
+        ensure_forecast_tables(con, "main.forecast_cost_daily", forecast_columns(settings), settings)
         replace_rows(con, "as_of_date = ?", [as_of], {"main.forecast_cost_daily": forecasts}, keep=kept)
         # forecast_runs also holds the GPU-hours forecast's runs (series_dimension 'gpu_cluster').
         replace_rows(con, "as_of_date = ? and series_dimension <> 'gpu_cluster'", [as_of], {"main.forecast_runs": status},

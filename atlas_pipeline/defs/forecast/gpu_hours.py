@@ -11,11 +11,10 @@ from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.forecast.forecast_settings import load_forecast_settings
 from atlas_pipeline.lib.forecast.forecasting import forecast_declared
 from atlas_pipeline.lib.forecast.tables import (
-    RUN_COLUMNS,
     backtest_summary,
-    ensure_table,
+    ensure_forecast_tables,
     forecast_columns,
-    metric_columns,
+    forecast_tables,
     replace_rows,
 )
 from atlas_pipeline.lib.run.run_plan import DECLARATION_SHA_KEY, declaration_sha256
@@ -37,9 +36,7 @@ order by series_key, usage_date
     deps=[dg.AssetKey("fct_gpu_hours_daily")],
     kinds={"sktime", "duckdb"},
     declaration="forecast.yaml",
-    metadata={
-        "tables": "main.forecast_gpu_hours_daily, main.forecast_runs, main.forecast_backtest_metrics",
-    },
+    metadata={"tables": forecast_tables("main.forecast_gpu_hours_daily")},
 )
 def forecast_gpu_hours_daily(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Daily allocated GPU-hours forecast per Slurm cluster, as of the partition date.
@@ -65,9 +62,7 @@ def forecast_gpu_hours_daily(context: dg.AssetExecutionContext, warehouse: Wareh
     metrics.insert(0, "series_dimension", DIMENSION)
     metrics.insert(0, "measure", MEASURE)
     with warehouse.connect() as con:
-        ensure_table(con, "main.forecast_gpu_hours_daily", forecast_columns(settings, money=False))
-        ensure_table(con, "main.forecast_runs", RUN_COLUMNS)
-        ensure_table(con, "main.forecast_backtest_metrics", metric_columns(settings))
+        ensure_forecast_tables(con, "main.forecast_gpu_hours_daily", forecast_columns(settings, money=False), settings)
         replace_rows(con, "as_of_date = ?", [as_of], {"main.forecast_gpu_hours_daily": forecasts})
         replace_rows(con, "as_of_date = ? and series_dimension = ?", [as_of, DIMENSION], {"main.forecast_runs": status})
         replace_rows(con, "as_of_date = ? and measure = ?", [as_of, MEASURE], {"main.forecast_backtest_metrics": metrics})

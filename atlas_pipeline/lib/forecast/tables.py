@@ -69,6 +69,25 @@ def ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, 
         con.execute(f"alter table {table} add column if not exists {name} {kind}")
 
 
+# Every forecast (spend, GPU-hours) writes its runs and its backtest to these two shared tables.
+SHARED_TABLES = ("main.forecast_runs", "main.forecast_backtest_metrics")
+
+
+def forecast_tables(table: str) -> str:
+    """The tables a forecast asset writes (its own, then the shared two), for the asset's metadata."""
+    return ", ".join((table, *SHARED_TABLES))
+
+
+def ensure_forecast_tables(
+    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], settings: ForecastSettings
+) -> None:
+    """Create (or widen) a forecast's own table and the runs and backtest tables every forecast shares."""
+    runs, metrics = SHARED_TABLES
+    ensure_table(con, table, columns)
+    ensure_table(con, runs, RUN_COLUMNS)
+    ensure_table(con, metrics, metric_columns(settings))
+
+
 def replace_rows(
     con: duckdb.DuckDBPyConnection, where: str, params: list, frames: dict[str, pd.DataFrame],
     keep: pd.DataFrame | None = None,
