@@ -60,8 +60,9 @@ def _gpu_month_over_month(where: q.Slice, name: str) -> None:
 
 
 def _chosen(label: str, options: list[str], param: str, column: str, empty: str) -> tuple[str, Period, q.Slice] | None:
-    """The page's team / provider / cluster (kept in the URL as `?<param>=`), the sidebar's period and
-    their slice; None, with `empty` said, when the warehouse has none yet."""
+    """The page's title and its team / provider / cluster (kept in the URL as `?<param>=`), the
+    sidebar's period and their slice; None, with `empty` said, when the warehouse has none yet."""
+    st.title(label)
     chosen = entity_select(label, options, param, f"page_{param}")
     if chosen is None:
         st.info(empty)
@@ -70,8 +71,14 @@ def _chosen(label: str, options: list[str], param: str, column: str, empty: str)
     return chosen, period, q.Slice.of(period.start, period.end, **{column: [chosen]})
 
 
+def _budget_and_forecast(scope: str, value: str) -> None:
+    """A team's or a provider's budgets this month and its spend forecast."""
+    st.subheader("Budget and forecast")
+    budget_chart(data.rows(q.budgets(scope, value)), f"chart-{scope}-budget")
+    forecast_chart(scope, value, f"chart-{scope}-forecast")
+
+
 def team_page() -> None:
-    st.title("Team")
     teams = sorted(set(map(str, data.values(q.spend_options("team")))) | set(data.values(q.gpu_options("team"))))
     page = _chosen("Team", teams, "team", "team", "No teams in the warehouse yet.")
     if page is None:
@@ -96,13 +103,10 @@ def team_page() -> None:
           "GPU cost per cluster: paid = used + idle (allocated but unused + unallocated) + unmeasured")
     _gpu_month_over_month(q.Slice.of(team=[team]), "team_gpu_month_over_month")
 
-    st.subheader("Budget and forecast")
-    budget_chart(data.rows(q.budgets("team", team)), "chart-team-budget")
-    forecast_chart("team", team, "chart-team-forecast")
+    _budget_and_forecast("team", team)
 
 
 def provider_page() -> None:
-    st.title("Provider")
     providers = [str(p) for p in data.values(q.spend_options("provider_name"))]
     page = _chosen("Provider", providers, "provider", "provider_name", "No cost data in the warehouse yet.")
     if page is None:
@@ -122,13 +126,10 @@ def provider_page() -> None:
     with right:
         table(data.frame(q.spend_by("region_id", where)), "provider_regions", "Regions")
     table(data.frame(q.commitment_utilization(where)), "provider_commitments", "Commitments")
-    st.subheader("Budget and forecast")
-    budget_chart(data.rows(q.budgets("provider", provider)), "chart-provider-budget")
-    forecast_chart("provider", provider, "chart-provider-forecast")
+    _budget_and_forecast("provider", provider)
 
 
 def cluster_page() -> None:
-    st.title("Cluster")
     clusters = [str(c) for c in data.values(q.gpu_options("cluster"))]
     page = _chosen("Cluster", clusters, "cluster", "cluster", "No GPU clusters in the warehouse yet.")
     if page is None:
