@@ -64,8 +64,8 @@ class AtlasDbtCli(DbtCliResource):
       from the warehouse itself once dbt exits (defs/transform/dbt.py `_with_warehouse_metadata`).
     - it runs `dbt --version` (a ≈2 s subprocess) once per resource instance, i.e. once per run.
 
-    Both hooks are private to dagster-dbt (pinned in requirements.lock.txt); tests/dbt/test_dbt_resource.py
-    fails when an upgrade renames them."""
+    Both hooks are private to dagster-dbt (pinned in requirements.lock.txt);
+    tests/unit/test_dbt_resource_setup.py fails when an upgrade renames them."""
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]):  # noqa: ARG002 - the base's signature
         return None
