@@ -12,6 +12,8 @@ Moved rules, and why the remaining rule is the same or stricter:
   still reaches staging untrimmed, where the staging suite's regex on billing_currency blocks it;
 - raw GCP cost_type in set: the contract's `in_set` holds the same values; the exact spelling
   (a padded " tax") is the staging suite's, which holds the same values on the untrimmed column;
+- raw Azure ChargeType in set: the contract's `in_set` (which allows `Adjustment`; the raw set did
+  not, so a file the contract accepted was blocked); staging maps every other value to Adjustment;
 - raw regexes on money and dates the contract types (`money`, `date`): a value that does not parse
   as its type rejects the file, so a typed raw column never holds anything else;
 - raw `gpu_index >= 0`: the contract's `non_negative` on the same integer column, no condition.
@@ -60,6 +62,10 @@ def contract_repeats(suite: DeclaredSuite, contract: FileContract) -> list[str]:
         elif (e.type == BETWEEN and e.kwargs.get("min_value") == 0 and e.kwargs.get("max_value") is None
               and ("non_negative", key) in rules):
             repeated.append(f"{suite.name}: {name} >= 0 (contract: non_negative)")
+        elif e.type == IN_SET and ("in_set", key) in rules:
+            # same values: written twice; other values: two rules that disagree (Azure's raw set once
+            # lacked the contract's `Adjustment`, blocking files the contract accepted)
+            repeated.append(f"{suite.name}: {name} in set (contract: in_set)")
     return repeated
 
 
@@ -155,6 +161,7 @@ MOVED_TO_CONTRACT = [
         ("BillingCurrencyCode", "usd", "currency_code(BillingCurrencyCode)"),
         ("Date", "3rd of August", "date(Date)"),
         ("BillingPeriodStartDate", "August 2026", "date(BillingPeriodStartDate)"),
+        ("ChargeType", "Bogus", "in_set(ChargeType)"),
     )],
     *[("gcp_billing", c, None, f"not_null({c})") for c in ("billing_account_id", "usage_start_time", "cost", "currency")],
     ("gcp_billing", "currency", "usd", "currency_code(currency)"),
@@ -194,6 +201,23 @@ def test_a_moved_raw_rule_fires_in_the_file_contract(tmp_path, source_name, colu
     assert verdict.rejected, f"{rule} let {column}={bad!r} through"
     assert rule in verdict.problem, verdict.problem
     assert {v["row"] for v in verdict.details["violations"] if v["column"] == column} == {2}
+
+
+@pytest.mark.parametrize("source_name", ["azure_cost_details_actual", "azure_cost_details_amortized"])
+def test_every_charge_type_the_azure_contract_allows_passes_the_raw_suite(tmp_path, source_name):
+    """The raw suite once held its own, narrower ChargeType set: an `Adjustment` row passed the file
+    contract and then blocked the whole source at the raw check. Each value the contract allows now
+    lands and passes the raw suite."""
+    [rule] = [r for r in contract_for(source_name).rules if r.expect == "in_set" and r.column == "ChargeType"]
+    good = SOURCES[source_name][2]
+    rows = [{**good, "ChargeType": value} for value in rule.values]
+    verdict = _land(tmp_path, source_name, rows)
+    assert not verdict.rejected, verdict.problem
+    [suite] = [s for s in load_suites(CHECKS_DIR) if s.relation == f"raw.{source_name}"]
+    frame = pd.DataFrame([{c: row.get(c) for c in suite.columns} for row in rows])
+    outcome = validate(dataclasses.replace(suite, partition_column=None), frame)
+    assert outcome.success, [f.unexpected_values for f in outcome.failed]
+    assert "Adjustment" in rule.values
 
 
 @pytest.mark.parametrize("staging", ["stg_aws__cur2_line_items", "stg_gcp__billing_line_items",

@@ -295,7 +295,8 @@ def gpu_cost_by(columns: Sequence[str], where: Slice) -> Query:
                    round(sum(unmeasured_cost), 2) as unmeasured_cost,
                    round(sum(gpu_hours_allocated), 1) as gpu_hours_allocated,
                    round(sum(gpu_hours_active), 1) as gpu_hours_active,
-                   round(sum(paid_cost) / nullif(sum(gpu_hours_allocated) + sum(gpu_hours_unallocated), 0), 4)
+                   round(sum(paid_cost) / nullif(
+                       sum(gpu_hours_allocated) - sum(gpu_hours_unpriced) + sum(gpu_hours_unallocated), 0), 4)
                        as cost_per_gpu_hour,
                    round(sum(paid_cost) / nullif(sum(gpu_hours_active), 0), 4) as cost_per_active_gpu_hour
             from {SCHEMA}.rpt_gpu_cost_daily where {condition}
