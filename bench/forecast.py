@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from atlas_pipeline.lib.forecast.forecast_settings import load_forecast_settings  # noqa: E402
-from atlas_pipeline.lib.forecast.forecasting import MAX_JOBS, forecast_frame  # noqa: E402
+from atlas_pipeline.lib.forecast.forecasting import MAX_JOBS, forecast_declared  # noqa: E402
 from atlas_pipeline.lib.settings import AtlasPaths  # noqa: E402
 
 DAYS = 730
@@ -77,17 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_forecast_settings()
     frame = generate(args.series, args.days)
     started = time.perf_counter()
-    forecasts, status, metrics = forecast_frame(
-        frame,
-        series_column="series_key",
-        date_column="usage_date",
-        value_column="cost",
-        as_of=AS_OF,
-        horizon_days=settings.horizon_days,
-        coverages=settings.coverages,
-        min_history_days=settings.min_history_days,
-        with_metrics=True,
-    )
+    forecasts, status, metrics = forecast_declared(frame, "cost", AS_OF, settings)
     wall = time.perf_counter() - started
     own_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     workers_kib = _children_peak_kib()

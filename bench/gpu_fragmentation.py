@@ -31,11 +31,10 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "dbt"))
 
-# The dbt tests' own landing and dbt runner (tests/dbt/conftest.py, behind their fixtures `land_estate`, `dbt`).
-from conftest import land_declared_estate as land_estate  # noqa: E402
-from conftest import run_dbt as dbt  # noqa: E402
+# The landing and dbt runner the dbt tests use too (their fixtures `land_estate`, `dbt`).
+from atlas_pipeline.lib.warehouse.standalone_build import land_declared_estate as land_estate  # noqa: E402
+from atlas_pipeline.lib.warehouse.standalone_build import run_dbt as dbt  # noqa: E402
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 SIZES = np.array([1, 2, 4, 8, 16, 32, 64])

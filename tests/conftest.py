@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from atlas_pipeline.lib.ingest.sources import ExportSource
+    from atlas_pipeline.lib.settings import AtlasPaths
 
 # dagster-dbt runs `dbt` as a subprocess: make the venv's bin visible even without activation.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -38,6 +46,84 @@ def _isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("ATLAS_WAREHOUSE", str(home / "warehouse.duckdb"))
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     return home
+
+
+# Another process running a refresh: it holds ATLAS_HOME's run lock (argv[1]) until killed, or
+# releases it at once when `sleep` is 0.
+_HOLD_RUN_LOCK = (
+    "import sys, time; from pathlib import Path; from atlas_pipeline.lib.warehouse.connections import run_lock\n"
+    "with run_lock(Path(sys.argv[1]), 'warehouse_refresh_job'):\n"
+    "    print('holding', flush=True); time.sleep(float(sys.argv[2]))\n"
+)
+
+
+@pytest.fixture()
+def hold_run_lock() -> Iterator[Callable[..., subprocess.Popen]]:
+    """`hold_run_lock(home, seconds=120)`: start a process that holds `home`'s run lock (it has said
+    so when this returns); every such process is killed when the test ends."""
+    started: list[subprocess.Popen] = []
+
+    def start(home: Path, seconds: float = 120) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-c", _HOLD_RUN_LOCK, str(home), str(seconds)],
+                                stdout=subprocess.PIPE, text=True)
+        started.append(proc)
+        assert proc.stdout.readline().strip() == "holding"
+        return proc
+
+    yield start
+    for proc in started:
+        proc.kill()
+        proc.wait()
+
+
+@dataclasses.dataclass(frozen=True)
+class LandedInventory:
+    """A one-node GPU inventory delivered to the test's exports, as the `gpu_nodes` source."""
+
+    paths: AtlasPaths
+    source: ExportSource
+    nodes_csv: str = "hostname,cluster,provider,gpu_model,gpu_count\nnode-1,onprem-a,onprem,H100,8\n"
+
+    def land(self) -> None:
+        """Land it with the real landing code and refresh raw.gpu_nodes."""
+        from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
+        from atlas_pipeline.lib.ingest.object_store import LocalStore
+        from atlas_pipeline.lib.warehouse.connections import connect
+
+        with connect(self.paths.warehouse) as con:
+            land_source(con, self.source, LocalStore(Path(self.source.location)), self.paths.landing,
+                        self.paths.quarantine)
+            refresh_raw_view(con, self.source)
+
+    def landed_files(self) -> tuple[Path, Path]:
+        """(delivered file, typed parquet) of the one landed file."""
+        from atlas_pipeline.lib.warehouse.connections import connect
+
+        with connect(self.paths.warehouse, read_only=True) as con:
+            [(original, typed)] = con.execute("select original_path, landed_path from landing.manifest").fetchall()
+        return Path(original), Path(typed)
+
+    @staticmethod
+    def overwrite_as_a_writer_could(path: Path) -> None:
+        """What a probe once did through `atlas sql` (now refused): COPY over a landed parquet."""
+        import duckdb
+
+        duckdb.sql(f"copy (select 'evil-host' as hostname) to '{path}' (format parquet, use_tmp_file false)")
+
+
+@pytest.fixture()
+def landed_inventory() -> LandedInventory:
+    """The `gpu_nodes` source pointed at a one-node inventory in this test's exports (not landed yet)."""
+    from atlas_pipeline.lib.ingest.sources import parse_source
+    from atlas_pipeline.lib.settings import DECLARATIONS_DIR, AtlasPaths
+
+    paths = AtlasPaths.from_env().ensure()
+    folder = paths.exports / "telemetry" / "inventory"
+    folder.mkdir(parents=True)
+    source = dataclasses.replace(parse_source(DECLARATIONS_DIR / "sources" / "gpu_nodes.yaml"), location=str(folder))
+    inventory = LandedInventory(paths, source)
+    (folder / "nodes.csv").write_text(inventory.nodes_csv)
+    return inventory
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

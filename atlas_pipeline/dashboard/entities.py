@@ -9,6 +9,7 @@ import streamlit as st
 from atlas_pipeline.dashboard import data
 from atlas_pipeline.dashboard.charts import capacity_chart, forecast_chart, gpu_hours_forecast_chart
 from atlas_pipeline.dashboard.widgets import (
+    Period,
     budget_chart,
     change,
     entity_select,
@@ -58,49 +59,59 @@ def _gpu_month_over_month(where: q.Slice, name: str) -> None:
               "GPU cost of the month against the month before, and how much of it sat idle")
 
 
-def team_page() -> None:
-    st.title("Team")
-    teams = sorted(set(map(str, data.values(q.spend_options("team")))) | set(data.values(q.gpu_options("team"))))
-    team = entity_select("Team", teams, "team", "page_team")
-    if team is None:
-        st.info("No teams in the warehouse yet.")
-        return
+def _chosen(label: str, options: list[str], param: str, column: str, empty: str) -> tuple[str, Period, q.Slice] | None:
+    """The page's title and its team / provider / cluster (kept in the URL as `?<param>=`), the
+    sidebar's period and their slice; None, with `empty` said, when the warehouse has none yet."""
+    st.title(label)
+    chosen = entity_select(label, options, param, f"page_{param}")
+    if chosen is None:
+        st.info(empty)
+        return None
     period = period_filter()
-    cloud = q.Slice.of(period.start, period.end, team=[team])
-    totals = data.rows(q.spend_totals(cloud))[0]
+    return chosen, period, q.Slice.of(period.start, period.end, **{column: [chosen]})
+
+
+def _budget_and_forecast(scope: str, value: str) -> None:
+    """A team's or a provider's budgets this month and its spend forecast."""
+    st.subheader("Budget and forecast")
+    budget_chart(data.rows(q.budgets(scope, value)), f"chart-{scope}-budget")
+    forecast_chart(scope, value, f"chart-{scope}-forecast")
+
+
+def team_page() -> None:
+    teams = sorted(set(map(str, data.values(q.spend_options("team")))) | set(data.values(q.gpu_options("team"))))
+    page = _chosen("Team", teams, "team", "team", "No teams in the warehouse yet.")
+    if page is None:
+        return
+    team, period, where = page
+    totals = data.rows(q.spend_totals(where))[0]
     st.subheader("Cloud cost")
-    months = [m for m in data.rows(q.spend_monthly(cloud)) if m["is_complete_month"]]
+    months = [m for m in data.rows(q.spend_monthly(where)) if m["is_complete_month"]]
     a, b = st.columns(2)
     a.metric(f"Effective cost, {period.label} ({totals['reporting_currency'] or ''})", money(totals["effective_cost"]))
     if months:
         last = months[-1]
         b.metric(f"Last complete month {last['billing_month']:%Y-%m}", money(last["effective_cost"]),
                  change(last["effective_cost"], last["effective_cost_previous_month"]), delta_color="inverse")
-    _monthly_cloud(cloud, "provider_name", f"{team}: effective cost per month and provider", "team_cloud_monthly")
-    table(data.frame(q.spend_by("service_name", cloud)), "team_services", "Services")
+    _monthly_cloud(where, "provider_name", f"{team}: effective cost per month and provider", "team_cloud_monthly")
+    table(data.frame(q.spend_by("service_name", where)), "team_services", "Services")
 
     st.subheader("GPU cost")
-    gpu = q.Slice.of(period.start, period.end, team=[team])
     # A team's paid GPU cost is what was allocated to its jobs (GPU-hours held x price per GPU-hour).
-    _gpu_metrics(gpu, "GPU cost allocated")
-    table(data.frame(q.gpu_cost_by(["cluster"], gpu)), "team_gpu_by_cluster",
+    _gpu_metrics(where, "GPU cost allocated")
+    table(data.frame(q.gpu_cost_by(["cluster"], where)), "team_gpu_by_cluster",
           "GPU cost per cluster: paid = used + idle (allocated but unused + unallocated) + unmeasured")
     _gpu_month_over_month(q.Slice.of(team=[team]), "team_gpu_month_over_month")
 
-    st.subheader("Budget and forecast")
-    budget_chart(data.rows(q.budgets("team", team)), "chart-team-budget")
-    forecast_chart("team", team, "chart-team-forecast")
+    _budget_and_forecast("team", team)
 
 
 def provider_page() -> None:
-    st.title("Provider")
     providers = [str(p) for p in data.values(q.spend_options("provider_name"))]
-    provider = entity_select("Provider", providers, "provider", "page_provider")
-    if provider is None:
-        st.info("No cost data in the warehouse yet.")
+    page = _chosen("Provider", providers, "provider", "provider_name", "No cost data in the warehouse yet.")
+    if page is None:
         return
-    period = period_filter()
-    where = q.Slice.of(period.start, period.end, provider_name=[provider])
+    provider, _, where = page
     totals = data.rows(q.spend_totals(where))[0]
     currency = totals["reporting_currency"] or ""
     a, b, c = st.columns(3)
@@ -115,20 +126,15 @@ def provider_page() -> None:
     with right:
         table(data.frame(q.spend_by("region_id", where)), "provider_regions", "Regions")
     table(data.frame(q.commitment_utilization(where)), "provider_commitments", "Commitments")
-    st.subheader("Budget and forecast")
-    budget_chart(data.rows(q.budgets("provider", provider)), "chart-provider-budget")
-    forecast_chart("provider", provider, "chart-provider-forecast")
+    _budget_and_forecast("provider", provider)
 
 
 def cluster_page() -> None:
-    st.title("Cluster")
     clusters = [str(c) for c in data.values(q.gpu_options("cluster"))]
-    cluster = entity_select("Cluster", clusters, "cluster", "page_cluster")
-    if cluster is None:
-        st.info("No GPU clusters in the warehouse yet.")
+    page = _chosen("Cluster", clusters, "cluster", "cluster", "No GPU clusters in the warehouse yet.")
+    if page is None:
         return
-    period = period_filter()
-    where = q.Slice.of(period.start, period.end, cluster=[cluster])
+    cluster, _, where = page
     capacity = data.rows(q.gpu_capacity_by_cluster(where))
     if capacity:
         row = capacity[0]

@@ -14,6 +14,11 @@ from dagster_dbt import DbtCliResource
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
 from atlas_pipeline.lib.warehouse.connections import connect, run_lock
 
+# Under the daemon the publishing sensor may hold the warehouse for its copy while a report step
+# reads it (DuckDB: one writer, no readers from other processes meanwhile): such a step retries a
+# lock error shortly.
+WAREHOUSE_LOCK_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL)
+
 
 class Warehouse(dg.ConfigurableResource):
     """The DuckDB warehouse and the folders beside it under `ATLAS_HOME`.
@@ -59,8 +64,8 @@ class AtlasDbtCli(DbtCliResource):
       from the warehouse itself once dbt exits (defs/transform/dbt.py `_with_warehouse_metadata`).
     - it runs `dbt --version` (a ≈2 s subprocess) once per resource instance, i.e. once per run.
 
-    Both hooks are private to dagster-dbt (pinned in requirements.lock.txt); tests/dbt/test_dbt_resource.py
-    fails when an upgrade renames them."""
+    Both hooks are private to dagster-dbt (pinned in requirements.lock.txt);
+    tests/unit/test_dbt_resource_setup.py fails when an upgrade renames them."""
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]):  # noqa: ARG002 - the base's signature
         return None

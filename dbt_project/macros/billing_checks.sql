@@ -91,7 +91,7 @@ with
 staged as (
     {%- for src in billing_sources_list() %}
     select
-        '{{ src.focus_model }}' as billing_input,
+        '{{ src.reconciled_as }}' as billing_input,
         {{ 'true' if src.amortized_basis else 'false' }} as is_amortized_view,
         billing_account_id,
         billing_period,
@@ -141,7 +141,7 @@ focus as (
     select
         case x_source
             {%- for src in billing_sources_list() %}
-            when '{{ src.raw }}' then '{{ src.focus_model }}'
+            when '{{ src.raw }}' then '{{ src.reconciled_as }}'
             {%- endfor %}
         end as billing_input,
         "BillingAccountId" as billing_account_id,
@@ -231,14 +231,19 @@ select * from final
 {%- endmacro %}
 
 {#- Every input source of var `billing_inputs`, flat: its `raw` name (x_source), `staging` model,
-    `focus_model` (its input's FOCUS model) and options (`amortized_basis`, `line_identity`). -#}
+    `focus_model` (its input's FOCUS model), options (`amortized_basis`, `line_identity`) and
+    `reconciled_as`: the source its cost is reconciled under (itself; an amortized view, its input's
+    invoiced source). -#}
 {% macro billing_sources_list() -%}
     {%- set sources = [] -%}
     {%- for input in var('billing_inputs') -%}
+        {#- an amortized view (Azure's amortized-cost export) is reconciled under its input's invoiced source -#}
+        {%- set invoiced = input.sources | rejectattr('amortized_basis') | map(attribute='raw') | list -%}
         {%- for src in input.sources -%}
             {%- do sources.append({
                 'raw': src.raw, 'staging': src.staging, 'focus_model': input.focus_model,
-                'amortized_basis': src.amortized_basis, 'line_identity': src.line_identity}) -%}
+                'amortized_basis': src.amortized_basis, 'line_identity': src.line_identity,
+                'reconciled_as': invoiced[0] if src.amortized_basis and invoiced else src.raw}) -%}
         {%- endfor -%}
     {%- endfor -%}
     {{ return(sources) }}

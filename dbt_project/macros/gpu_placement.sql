@@ -241,3 +241,11 @@
         and intervals.hostname = demand.hostname
         and intervals.interval_start = demand.interval_start
 {%- endmacro %}
+
+{#- Whether two rows name the same job's readings: the same `hpc_job` label (Slurm) or the same
+    Kubernetes namespace and pod, NULL-safe (a Slurm reading has no pod, a pod's reading no job id). -#}
+{% macro same_job_labels(left, right) -%}
+    {{ left }}.hpc_job_id is not distinct from {{ right }}.hpc_job_id
+        and {{ left }}.k8s_namespace is not distinct from {{ right }}.k8s_namespace
+        and {{ left }}.k8s_pod is not distinct from {{ right }}.k8s_pod
+{%- endmacro %}

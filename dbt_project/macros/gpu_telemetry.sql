@@ -101,20 +101,10 @@
         'hw_power_brake_slowdown': 128}[reason] }}
 {%- endmacro %}
 
-{#- Like columns_or_null, for telemetry text formats whose tools print only the fields asked for.
-    When the relation cannot be introspected (a dbt unit test's input), the `required` columns are
-    selected as they are and the others become NULL. -#}
+{#- columns_or_null for telemetry text formats whose tools print only the fields asked for: in a
+    dbt unit test (no relation to introspect) the `required` columns are read as they are. -#}
 {% macro telemetry_columns_or_null(relation, columns, required) -%}
-    {#- `required`: columns taken as present when the relation cannot be introspected (unit tests);
-        at run time every column the files lack becomes a typed NULL. -#}
-    {%- set present = column_names(relation) -%}
-    {%- for name, type in columns.items() %}
-        {% if (name | lower in present) or (not present and name in required) -%}
-            {{ adapter.quote(name) }}
-        {%- else -%}
-            cast(null as {{ sql_type(type) }}) as {{ adapter.quote(name) }}
-        {%- endif %}{{ "," if not loop.last }}
-    {%- endfor %}
+    {{ columns_or_null(relation, columns, required) }}
 {%- endmacro %}
 
 {#- The cluster and the UTC day of a sacct file from its name: `<cluster>/<YYYY-MM-DD>.sacct.txt`

@@ -120,3 +120,18 @@ from both_months
 cross join data_bounds
 group by all
 {%- endmacro %}
+
+{#- The spend explorer's dimensions of a FOCUS row, as the spend marts and reports name them
+    (fct_cost_daily, rpt_spend_resources_monthly): a charge no tag or rule gives a team is
+    '(untagged)'. -#}
+{% macro spend_dimensions() -%}
+    "ProviderName" as provider_name,
+    "BillingAccountId" as billing_account_id,
+    "SubAccountId" as sub_account_id,
+    "ServiceName" as service_name,
+    "ServiceCategory" as service_category,
+    "RegionId" as region_id,
+    coalesce(x_team, '(untagged)') as team,
+    "ChargeCategory" as charge_category,
+    "BillingCurrency" as billing_currency
+{%- endmacro %}

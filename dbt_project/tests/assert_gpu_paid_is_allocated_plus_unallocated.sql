@@ -20,7 +20,8 @@ allocated as (
         usage_date,
         cluster,
         sum(paid_cost) as cost,
-        sum(gpu_hours_allocated + gpu_hours_unallocated) as gpu_hours
+        -- unpriced GPU-hours sat on node-hours nobody paid for (not in int_gpu_node_hourly_cost)
+        sum(gpu_hours_allocated - gpu_hours_unpriced + gpu_hours_unallocated) as gpu_hours
     from {{ ref('fct_gpu_cost_allocation') }}
     group by 1, 2
 )

@@ -2,15 +2,13 @@
 way dagster-dbt runs it), land hand-made exports through the real landing code, read the result.
 
 Each fixture hands out a function (session scope: it holds no state), so module-scoped fixtures that
-build a warehouse once can use it too. The functions are plain module-level code below so that
-bench/gpu_fragmentation.py can run the same landing and dbt build outside pytest."""
+build a warehouse once can use it too. The landing and the dbt runner live in
+atlas_pipeline/lib/warehouse/standalone_build.py, which bench/gpu_fragmentation.py runs too."""
 
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,14 +20,12 @@ import duckdb
 import pytest
 
 from atlas_pipeline.lib.ingest.contracts import contract_for, input_names
-from atlas_pipeline.lib.ingest.gpu_pricing import load_gpu_pricing, write_gpu_pricing
-from atlas_pipeline.lib.ingest.kubernetes_teams import load_kubernetes_teams, write_kubernetes_teams
-from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
-from atlas_pipeline.lib.ingest.object_store import open_store
+from atlas_pipeline.lib.ingest.gpu_pricing import write_gpu_pricing
+from atlas_pipeline.lib.ingest.kubernetes_teams import write_kubernetes_teams
 from atlas_pipeline.lib.ingest.raw_relations import empty_view_sql
 from atlas_pipeline.lib.ingest.slurm_nodelists import write_slurm_tables
-from atlas_pipeline.lib.ingest.sources import load_sources
-from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, DECLARATIONS_DIR
+from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+from atlas_pipeline.lib.warehouse.standalone_build import land_declared_estate, run_dbt
 
 # The FOCUS 1.2 specification's worked examples (licence and origin: tests/fixtures/billing/README.md).
 FOCUS_SPEC_SCENARIOS = Path(__file__).parents[1] / "fixtures" / "billing" / "focus_spec_v1.2_scenarios"
@@ -41,7 +37,7 @@ TELEMETRY_SUBGRAPH = (
     "gpu_model_specs", "xid_codes",
     "stg_dcgm__gpu_samples", "stg_prometheus__dcgm_samples", "stg_nvidia_smi__gpu_samples", "stg_slurm__jobs",
     "stg_cluster__gpu_nodes",
-    "int_gpu_samples", "int_gpu_reading_states", "int_slurm_job_nodes", "int_gpu_job_hours",
+    "int_gpu_samples", "int_gpu_reading_states", "int_slurm_job_nodes", "int_gpu_job_hours", "int_gpu_job_readings",
     "int_gpu_job_activity_hourly", "int_gpu_node_hours", "int_gpu_node_hourly_cost", "int_gpu_health_episodes",
     "fct_gpu_hours_daily", "fct_gpu_capacity_daily", "fct_gpu_usage_hourly", "fct_gpu_job_usage",
     "fct_gpu_cost_allocation", "fct_gpu_health_daily", "gpu_health_events", "gpu_idle_cost_daily",
@@ -51,43 +47,6 @@ TELEMETRY_SUBGRAPH = (
     "int_gpu_idle_causes_hourly", "fct_gpu_job_placement", "fct_gpu_fragmentation_daily", "fct_gpu_idle_cost_by_cause",
     "fct_gpu_scores_daily", "fct_gpu_node_scores_daily", "fct_gpu_fault_drill_injections", "fct_gpu_fault_drills",
 )
-
-
-def run_dbt(warehouse: Path, work: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run `dbt <args>` on `warehouse` with target and logs under `work`; returns the finished
-    process (check returncode). `env` adds variables to the inherited environment."""
-    exe = Path(sys.executable).parent / "dbt"
-    environment = {**os.environ, **(env or {}), "ATLAS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    return subprocess.run(
-        [str(exe), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-        env=environment, capture_output=True, text=True, timeout=900,
-    )
-
-
-def land_declared_estate(
-    exports: Path, warehouse: Path, home: Path, names: set[str] | None = None, assets: Path | None = None
-) -> None:
-    """Land every declared source (or `names`) from `exports` and create its raw view, as the
-    ingest assets do (sacct NodeLists expanded into raw.slurm_node_lists); load the declared GPU
-    prices and Kubernetes team rules (from `assets`, a user's own declarations folder, when given)."""
-    declared = assets or DECLARATIONS_DIR
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute("create schema if not exists raw")
-        for source in load_sources(DECLARATIONS_DIR / "sources"):
-            if names is not None and source.name not in names:
-                con.execute(empty_view_sql(source.name, contract_for(source.name)))  # absent, as ingest does
-                continue
-            store = open_store(source.resolved_location({"ATLAS_EXPORTS": str(exports)}))
-            land_source(con, source, store, home / "landing", home / "quarantine")
-            refresh_raw_view(con, source)
-            if source.format == "slurm_sacct":
-                write_slurm_tables(con, source.name)
-        write_gpu_pricing(con, load_gpu_pricing(declared / "gpu_pricing.yaml"))
-        write_kubernetes_teams(con, load_kubernetes_teams(declared / "kubernetes_teams.yaml"))
-    finally:
-        con.close()
 
 
 def _fetch_rows(warehouse: Path, sql: str) -> list[dict]:

@@ -121,7 +121,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, dbt, saas_scenarios) -> 
     # The spec's SaaS scenarios virtual_currency_pricing_model_b2 and _b3 describe the same token
     # charges two ways: delivered side by side, their shared lines are (rightly) duplicates.
     result = dbt(
-        db, root, "build", "--select", "+focus_cost_and_usage", "focus_service_subcategories",
+        db, root, "build", "--select", "+focus_cost_and_usage", "focus_service_subcategories", "billing_cost_reconciliation",
         "--indirect-selection", "cautious", "--exclude", "assert_effective_cost_reconciles_to_amortized",
         "assert_no_billing_line_in_two_files", env=env,
     )
@@ -149,6 +149,13 @@ def test_legacy_cur_reconciles_and_maps_tax(warehouse: Path) -> None:
     rows = _rows("aws_legacy_cur_2023-11_anonymized.csv")
     billed = sum(_d(r["lineItem/UnblendedCost"]) for r in rows)
     assert _totals(warehouse, "aws_cur_legacy") == {("123412340534", "2023-11"): (billed, billed)}
+    # reconciled per source: the legacy CUR's cents are not netted against CUR 2.0's (both map
+    # through one FOCUS model, int_aws__focus_line_items)
+    reconciled = _focus(warehouse, """select billing_input, billing_account_id, billing_period, invoice_cost, billed_cost
+        from main.billing_cost_reconciliation where billing_input like 'aws_cur%' order by 1""")
+    assert [r[:3] for r in reconciled] == [("aws_cur2", "210987654321", "2026-08"),
+                                           ("aws_cur_legacy", "123412340534", "2023-11")]
+    assert reconciled[1][3:] == (billed, billed)
     categories = dict(_focus(warehouse, """select "ChargeCategory", count(*) from main.focus_cost_and_usage
         where x_source = 'aws_cur_legacy' group by 1"""))
     assert categories == {"Usage": 1269, "Tax": 12}

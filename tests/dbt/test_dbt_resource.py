@@ -1,5 +1,6 @@
 """The dbt CLI resource Atlas runs dbt through: dagster-dbt's, minus two per-invocation costs, and
-every dbt call after a warehouse's first skips re-parsing the project (lib/warehouse/dbt_project.py warm_parse)."""
+every dbt call after a warehouse's first skips re-parsing the project (lib/warehouse/dbt_project.py warm_parse).
+The checks that run no dbt: tests/unit/test_dbt_resource_setup.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from dagster_dbt import DbtCliResource
 from packaging import version
 
 from atlas_pipeline.defs import resources
@@ -18,13 +18,6 @@ from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
 from atlas_pipeline.lib.warehouse.dbt_project import PARTIAL_PARSE_FILE, dbt_env, warm_parse
 
 pytestmark = pytest.mark.dbt
-
-
-def test_the_dagster_dbt_hooks_it_overrides_still_exist() -> None:
-    """Both are private to dagster-dbt: an upgrade that renames them must fail here, not silently
-    bring the costs back."""
-    assert callable(DbtCliResource._initialize_dbt_core_adapter)
-    assert hasattr(DbtCliResource._cli_version, "func")  # a functools.cached_property
 
 
 def test_no_in_process_adapter_and_dbt_version_asked_once_per_process(monkeypatch) -> None:
@@ -71,11 +64,3 @@ def test_a_warehouse_parses_the_project_once_then_each_dbt_call_reuses_it(_isola
         second = _dbt_ls(paths, target)
     assert "Partial parsing enabled, no changes found, skipping parsing" in second
     assert not target.exists()  # a successful call leaves nothing in dbt_project/target
-
-
-def test_a_failed_dbt_call_keeps_its_target_folder_and_log(_isolated_homes: Path) -> None:
-    paths = AtlasPaths.from_env().ensure()
-    with pytest.raises(RuntimeError), warm_parse(paths) as target:
-        (target / "dbt.log").write_text("what went wrong")
-        raise RuntimeError("dbt failed")
-    assert (target / "dbt.log").read_text() == "what went wrong"

@@ -227,7 +227,7 @@ def test_conservation_ledger_accounts_for_every_landed_row(built, fetch_rows):
     basis = fetch_rows(
         warehouse, "select distinct billing_input, effective_cost_basis from main.billing_cost_reconciliation"
     )
-    assert {"billing_input": "int_azure__focus_line_items",
+    assert {"billing_input": "azure_cost_details_actual",
             "effective_cost_basis": "provider amortized cost of the invoiced rows"} in basis
 
 

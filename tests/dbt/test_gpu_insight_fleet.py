@@ -153,6 +153,22 @@ def test_allocated_but_idle_time_and_cost_by_cause(db, query) -> None:
     assert split == allocation and len(split) == 7
 
 
+def test_a_job_no_price_covers_keeps_its_gpu_hours_uncosted(db, query) -> None:
+    """train-b has no bill and no declared price: its 16-GPU job is still in the cost mart and the
+    report, its GPU-hours counted as unpriced, its cost unknown (NULL), never zero, and a warning
+    test names the cluster-day (it once vanished from fct_gpu_cost_allocation: an inner join)."""
+    rows = query(db, "select team, price_source, gpu_hours_allocated, gpu_hours_unpriced, allocated_cost, paid_cost, "
+                     "currency, idle_method from main.fct_gpu_cost_allocation where cluster = 'train-b'")
+    assert [r[:7] for r in rows] == [("infra", "unpriced", 16.0, 16.0, None, None, None)]
+    assert rows[0][7].startswith("unpriced")
+    report = query(db, "select team, gpu_hours_allocated, gpu_hours_unpriced, paid_cost, currency "
+                       "from reports.rpt_gpu_cost_daily where cluster = 'train-b'")
+    assert report == [("infra", 16.0, 16.0, None, None)]
+    # priced clusters carry no unpriced hours
+    (priced,), = query(db, "select sum(gpu_hours_unpriced) from main.fct_gpu_cost_allocation where cluster = 'train-a'")
+    assert priced == 0
+
+
 # --- 3. per-GPU scores for schedulers -----------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ guessed), and a job on a node the inventory does not list. One day, 2026-11-05, 
     J3 h100 8 GPUs h-[0-1] 4 + 4 01-03: only h-0 and h-1 had H100s free (4 each), so 2 nodes and 2
        racks were the fewest, though a-0 (8 A100s free) would have held 8 GPUs of any model
     J4 untyped 8 GPUs a-0 + ghost-9 (not in the inventory) 05-06: 1 node would have done; racks
-       unknown for it (ghost-9 has none); costed on a-0's 4 GPU-hours (the inventory's nodes)
+       unknown for it (ghost-9 has none); its 8 GPU-hours counted, costed on a-0's 4 (ghost-9 has no price)
     J8 h100 2 GPUs h-[0-1] 1 + 1 06-08: 1 node and 1 rack would have done
     J6 a100 2 GPUs a-0 06-08
     J7 h100 8 GPUs on 1 node, submitted 06:00, ran 08-09 on h-0: nothing had 8 H100s free
@@ -105,8 +105,9 @@ def test_placement_is_judged_against_free_gpus_of_the_jobs_model_and_known_level
         "mix:3": (8, 2, 2, 2, 2, None, None, None, None, 0, None, 0, Decimal(0)),
         # any model (a node of it is unknown): every GPU of the cluster was free, one node would do;
         # its racks are unknown (ghost-9 has none), so they are not judged; its GPU-hours and cost are
-        # fct_gpu_cost_allocation's, which prices inventory nodes only: a-0's 4 GPU-hours
-        "mix:4": (28, 2, 1, None, 1, None, None, None, None, 1, "nodes", 4.0, Decimal("12")),
+        # fct_gpu_cost_allocation's: all 8 GPU-hours, but only a-0's 4 priced (ghost-9, not in the
+        # inventory, has no price: its GPU-hours are kept, uncosted)
+        "mix:4": (28, 2, 1, None, 1, None, None, None, None, 1, "nodes", 8.0, Decimal("12")),
         "mix:6": (12, 1, 1, 1, 1, None, None, None, None, 0, None, 0, Decimal(0)),
         "mix:7": (16, 1, 1, 1, 1, None, None, None, None, 0, None, 0, Decimal(0)),
         "mix:8": (16, 2, 1, 2, 1, None, None, None, None, 0, "nodes racks", 4.0, Decimal("12")),
@@ -122,5 +123,9 @@ def test_stranded_gpus_respect_the_gpu_type_a_waiting_job_asks_for(db, query) ->
                                jobs_started_wider, gpu_hours_placed_wider, cost_placed_wider
                         from main.fct_gpu_fragmentation_daily order by 1, 2""")
     # free on partly used: h-0 and h-1 4 + 4 + 14 each, a-0 4 + 12
-    assert rows == [("mix", DAY, 60.0, 34.0, Decimal("102"), 2, 20.0, 8, 2, 8.0, Decimal("24")),
+    # placed wider: mix:4's 8 GPU-hours (4 of them unpriced, on ghost-9) + mix:8's 4
+    assert rows == [("mix", DAY, 60.0, 34.0, Decimal("102"), 2, 20.0, 8, 2, 12.0, Decimal("24")),
                     ("nvl", DAY, 0.0, 0.0, Decimal("0"), 0, 0.0, 1, 1, 8.0, Decimal("40"))]
+    unpriced = query(db, "select job_key, gpu_hours_allocated, gpu_hours_unpriced, allocated_cost, price_source "
+                         "from main.fct_gpu_cost_allocation where gpu_hours_unpriced > 0")
+    assert unpriced == [("mix:4", 8.0, 4.0, Decimal("12"), "declared")]

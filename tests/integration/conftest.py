@@ -4,6 +4,7 @@ moto server (S3), gcp-storage-emulator (GCS), Azurite (Azure Blob, installed by 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -18,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from atlas_pipeline.lib.ingest.sources import ExportSource, parse_source
+from atlas_pipeline.lib.settings import DECLARATIONS_DIR
+
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).parents[2]
 AZURITE = REPO / ".tools" / "node_modules" / ".bin" / "azurite-blob"
@@ -25,6 +29,24 @@ AZURITE = REPO / ".tools" / "node_modules" / ".bin" / "azurite-blob"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 # Test credentials for moto; the tests assert this value never shows in an error.
 AWS_SECRET = "atlas-test-secret-do-not-log"
+
+
+# What the object-store tests deliver: Azure cost-details exports, read by the real declaration and contract.
+AZURE = parse_source(DECLARATIONS_DIR / "sources" / "azure_cost_details_actual.yaml")
+HEADER = "BillingAccountId,SubscriptionId,Date,Quantity,CostInBillingCurrency,BillingCurrencyCode,ChargeType"
+AUGUST, SEPTEMBER = "20260801-20260831", "20260901-20260930"
+
+
+def export(month: str, *costs: str) -> bytes:
+    """An Azure cost-details part file: one Usage row per cost, dated in `month`."""
+    day = {AUGUST: "08/03/2026", SEPTEMBER: "09/03/2026"}[month]
+    rows = [f"8765,sub-{i},{day},1,{cost},USD,Usage" for i, cost in enumerate(costs)]
+    return ("\n".join([HEADER, *rows]) + "\n").encode()
+
+
+def source_at(location: str) -> ExportSource:
+    """The Azure declaration, reading from `location`."""
+    return dataclasses.replace(AZURE, location=location)
 
 
 def free_port() -> int:
@@ -157,6 +179,17 @@ class FailingFront:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class ListedThenDown:
+    """A store listed while its server ran, whose server then stopped: `list` gives that listing,
+    `fetch` goes to the stopped server."""
+
+    def __init__(self, store, listing) -> None:
+        self.listing, self.fetch = listing, store.fetch
+
+    def list(self):
+        return self.listing
 
 
 @dataclass

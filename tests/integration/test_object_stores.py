@@ -4,7 +4,6 @@ transient 503s, malicious key, store down mid-run then back — and no credentia
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,28 +11,23 @@ import pytest
 
 from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.ingest.object_store import S3Store, StoreUnavailable, open_store
-from atlas_pipeline.lib.ingest.sources import parse_source
-from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 from atlas_pipeline.lib.warehouse.connections import connect
 
-from .conftest import AWS_SECRET, BIN, FailingFront, free_port, server
+from .conftest import (
+    AUGUST,
+    AWS_SECRET,
+    BIN,
+    SEPTEMBER,
+    FailingFront,
+    ListedThenDown,
+    export,
+    free_port,
+    server,
+    source_at,
+)
 
 pytestmark = pytest.mark.integration
 
-AZURE = parse_source(DECLARATIONS_DIR / "sources" / "azure_cost_details_actual.yaml")
-HEADER = "BillingAccountId,SubscriptionId,Date,Quantity,CostInBillingCurrency,BillingCurrencyCode,ChargeType"
-AUGUST, SEPTEMBER = "20260801-20260831", "20260901-20260930"
-
-
-def export(month: str, *costs: str) -> bytes:
-    """An Azure cost-details part file: one Usage row per cost, dated in `month`."""
-    day = {AUGUST: "08/03/2026", SEPTEMBER: "09/03/2026"}[month]
-    rows = [f"8765,sub-{i},{day},1,{cost},USD,Usage" for i, cost in enumerate(costs)]
-    return ("\n".join([HEADER, *rows]) + "\n").encode()
-
-
-def source_at(location: str):
-    return dataclasses.replace(AZURE, location=location)
 
 
 @pytest.fixture()
@@ -117,20 +111,26 @@ def _flip_a_digit(data: bytes) -> bytes:
     return bytes(damaged)
 
 
-def test_a_truncated_transfer_is_fetched_again_then_quarantined(bucket, warehouse):
+def _damaged_once_then_always(bucket, warehouse, real, damage) -> dict:
+    """Run 1's one transfer arrives damaged once (fetched again, it lands); run 2's arrives damaged
+    on every try: its quarantine item. The broken delivery never becomes current: August still reads
+    the last complete one."""
     source = source_at(bucket.location)
-    bucket.put(f"{AUGUST}/run-1/part_0_0001.csv", export(AUGUST, "7.00", "8.00"))
-    real = open_store(bucket.location)
-
-    flaky = pull(warehouse, source, DamagedTransfers(real, 1, _cut_short))
+    flaky = pull(warehouse, source, DamagedTransfers(real, 1, damage))
     assert flaky.quarantined == [] and totals(warehouse[0], source) == {"2026-08": Decimal("15.00")}
 
     bucket.put(f"{AUGUST}/run-2/part_0_0001.csv", export(AUGUST, "9.00"))
-    broken = pull(warehouse, source, DamagedTransfers(real, 2, _cut_short))
+    broken = pull(warehouse, source, DamagedTransfers(real, 2, damage))
     [item] = broken.quarantined
-    assert "run-2/part_0_0001.csv" in item["file"] and "size mismatch" in item["problem"]
-    # The broken delivery never becomes current: August still reads the last complete one.
+    assert "run-2/part_0_0001.csv" in item["file"]
     assert totals(warehouse[0], source) == {"2026-08": Decimal("15.00")}
+    return item
+
+
+def test_a_truncated_transfer_is_fetched_again_then_quarantined(bucket, warehouse):
+    bucket.put(f"{AUGUST}/run-1/part_0_0001.csv", export(AUGUST, "7.00", "8.00"))
+    item = _damaged_once_then_always(bucket, warehouse, open_store(bucket.location), _cut_short)
+    assert "size mismatch" in item["problem"]
 
 
 
@@ -138,22 +138,14 @@ def test_a_corrupted_transfer_fails_the_stores_checksum_and_is_quarantined(bucke
     """Same size, different bytes: only the store's recorded MD5 can tell. GCS always records one;
     Azure does for single-shot uploads. S3 is covered by boto3's own checksum validation inside
     the download, which a corruption after it (as here) cannot show."""
-    source = source_at(bucket.location)
     bucket.put(f"{AUGUST}/run-1/part_0_0001.csv", export(AUGUST, "7.00", "8.00"))
     real = open_store(bucket.location)
     [listed] = real.list()
     if listed.md5 is None:
         assert bucket.scheme == "s3"  # the other two stores must report an MD5
         pytest.skip("S3 listings carry no usable MD5 (ETag is not one for multipart or SSE-KMS uploads)")
-
-    once = pull(warehouse, source, DamagedTransfers(real, 1, _flip_a_digit))
-    assert once.quarantined == [] and totals(warehouse[0], source) == {"2026-08": Decimal("15.00")}
-
-    bucket.put(f"{AUGUST}/run-2/part_0_0001.csv", export(AUGUST, "9.00"))
-    broken = pull(warehouse, source, DamagedTransfers(real, 2, _flip_a_digit))
-    [item] = broken.quarantined
-    assert "run-2/part_0_0001.csv" in item["file"] and "checksum mismatch" in item["problem"]
-    assert totals(warehouse[0], source) == {"2026-08": Decimal("15.00")}
+    item = _damaged_once_then_always(bucket, warehouse, real, _flip_a_digit)
+    assert "checksum mismatch" in item["problem"]
 
 
 def test_transient_503s_are_retried_by_the_sdk_and_the_pull_completes(bucket, warehouse, monkeypatch):
@@ -213,15 +205,8 @@ def test_s3_down_mid_run_fails_clearly_without_secrets_then_recovers(tmp_path, w
         store = S3Store(source.location)
         listed = store.list()
     # The server is gone between listing and download.
-
-    class Listed:
-        def list(self):
-            return listed
-
-        fetch = store.fetch
-
     with pytest.raises(StoreUnavailable) as failure:
-        pull(warehouse, source, Listed())
+        pull(warehouse, source, ListedThenDown(store, listed))
     message = str(failure.value)
     assert "s3://atlas-down/exports" in message and AWS_SECRET not in message and "atlas-test-key" not in message
     con = warehouse[0]

@@ -32,26 +32,26 @@ from atlas_pipeline.lib.run.run_summary import check_lines, check_outcomes
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR, AtlasPaths
 from atlas_pipeline.lib.warehouse.connections import connect
 
-from .conftest import AWS_SECRET, AZURITE, AZURITE_KEY, BIN, Bucket, FailingFront, free_port, server
+from .conftest import (
+    AUGUST,
+    AWS_SECRET,
+    AZURITE,
+    AZURITE_KEY,
+    BIN,
+    SEPTEMBER,
+    Bucket,
+    FailingFront,
+    ListedThenDown,
+    export,
+    free_port,
+    server,
+    source_at,
+)
 
 pytestmark = pytest.mark.integration
 
-AZURE = parse_source(DECLARATIONS_DIR / "sources" / "azure_cost_details_actual.yaml")
 NODES_SOURCE = parse_source(DECLARATIONS_DIR / "sources" / "gpu_nodes.yaml")
-HEADER = "BillingAccountId,SubscriptionId,Date,Quantity,CostInBillingCurrency,BillingCurrencyCode,ChargeType"
-AUGUST, SEPTEMBER = "20260801-20260831", "20260901-20260930"
 PART = f"{AUGUST}/run-1/part_0_0001.csv"
-
-
-def export(month: str, *costs: str) -> bytes:
-    """An Azure cost-details part file: one Usage row per cost, dated in `month`."""
-    day = {AUGUST: "08/03/2026", SEPTEMBER: "09/03/2026"}[month]
-    rows = [f"8765,sub-{i},{day},1,{cost},USD,Usage" for i, cost in enumerate(costs)]
-    return ("\n".join([HEADER, *rows]) + "\n").encode()
-
-
-def source_at(location: str):
-    return dataclasses.replace(AZURE, location=location)
 
 
 def totals(source) -> dict[str, Decimal]:
@@ -334,15 +334,8 @@ def test_a_store_down_between_listing_and_fetch_records_nothing(scheme, emulator
         store = open_store(location)
         listing = store.list()
     # The server is gone between listing and download.
-
-    class ListedThenDown:
-        def list(self):
-            return listing
-
-        fetch = store.fetch
-
     with pytest.raises(StoreUnavailable) as failure:
-        pull(source, ListedThenDown())
+        pull(source, ListedThenDown(store, listing))
     assert location in str(failure.value) and AWS_SECRET not in str(failure.value)
     assert manifest_rows(source) == []  # nothing half-recorded
 

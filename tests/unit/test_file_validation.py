@@ -11,8 +11,6 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from atlas_pipeline.lib.ingest.contracts import iso_4217_codes
 from atlas_pipeline.lib.ingest.file_validation import land_file
 from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
@@ -20,7 +18,6 @@ from atlas_pipeline.lib.ingest.object_store import LocalStore
 from atlas_pipeline.lib.ingest.sources import parse_source
 from atlas_pipeline.lib.periods import key_period
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
-from atlas_pipeline.lib.warehouse.connections import connect
 
 # The real declarations: their names select the contracts in checks/files/.
 AZURE = parse_source(DECLARATIONS_DIR / "sources" / "azure_cost_details_actual.yaml")
@@ -52,16 +49,8 @@ def deliver(
     return path
 
 
-@pytest.fixture()
-def env(tmp_path: Path):
-    exports, landing, quarantine = tmp_path / "exports", tmp_path / "landing", tmp_path / "quarantine"
-    exports.mkdir()
-    with connect(tmp_path / "wh.duckdb") as con:
-        yield exports, landing, quarantine, con
-
-
-def land(env, source=AZURE):
-    exports, landing, quarantine, con = env
+def land(landing_env, source=AZURE):
+    exports, landing, quarantine, con = landing_env
     return land_source(con, source, LocalStore(exports), landing, quarantine)
 
 
@@ -75,10 +64,10 @@ def reasons(quarantine: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(quarantine.rglob("*.reason.json"))]
 
 
-def test_good_files_are_accepted_and_every_row_arrives(env):
-    exports, _, quarantine, con = env
+def test_good_files_are_accepted_and_every_row_arrives(landing_env):
+    exports, _, quarantine, con = landing_env
     deliver(exports, "202608", "run-a", GOOD)
-    report = land(env)
+    report = land(landing_env)
     assert report.quarantined == [] and report.new_versions
     assert raw_rows(con) == [
         ("sub-1", Decimal("1.25"), "2026-08"), ("sub-2", Decimal("0.0000722904"), "2026-08"),
@@ -87,11 +76,11 @@ def test_good_files_are_accepted_and_every_row_arrives(env):
     assert not quarantine.exists() or not any(quarantine.rglob("*"))
 
 
-def test_malformed_csv_row_quarantines_the_file_naming_the_line_and_other_files_proceed(env):
-    exports, _, quarantine, con = env
+def test_malformed_csv_row_quarantines_the_file_naming_the_line_and_other_files_proceed(landing_env):
+    exports, _, quarantine, con = landing_env
     deliver(exports, "202608", "run-a", GOOD)
     deliver(exports, "202609", "run-b", [row(4, date="09/02/2026"), row(5, date="09/03/2026") + ",extra,fields"])
-    report = land(env)
+    report = land(landing_env)
     [reason] = reasons(quarantine)
     assert reason["kind"] == "malformed" and reason["file"].endswith("run-b/part_1_0001.csv")
     assert reason["problem"].startswith("malformed azure_cost_details_csv")
@@ -104,10 +93,10 @@ def test_malformed_csv_row_quarantines_the_file_naming_the_line_and_other_files_
     assert [r[0] for r in raw_rows(con)] == ["sub-1", "sub-2", "sub-3"]  # August arrives whole
 
 
-def test_wrong_types_are_quarantined_with_row_column_and_observed_value(env):
-    exports, _, quarantine, con = env
+def test_wrong_types_are_quarantined_with_row_column_and_observed_value(landing_env):
+    exports, _, quarantine, con = landing_env
     deliver(exports, "202608", "run-a", [row(1), row(2, cost="1;25"), row(3, date="2026-13-45")])
-    land(env)
+    land(landing_env)
     [reason] = reasons(quarantine)
     assert reason["kind"] == "expectation"
     found = {(v["expectation"], v["column"], v["row"], v["observed"]) for v in reason["violations"]}
@@ -117,12 +106,12 @@ def test_wrong_types_are_quarantined_with_row_column_and_observed_value(env):
     assert raw_rows(con) == []  # nothing landed for the source: its raw view is empty, with its columns
 
 
-def test_missing_mandatory_column_is_a_blocking_failure_with_a_clear_message(env):
-    exports, _, quarantine, con = env
+def test_missing_mandatory_column_is_a_blocking_failure_with_a_clear_message(landing_env):
+    exports, _, quarantine, con = landing_env
     header = HEADER.replace(",BillingCurrencyCode", "")
     deliver(exports, "202608", "run-a", [], text=f"{header}\n8765,sub-1,08/03/2026,1,1.25,Usage\n")
     deliver(exports, "202609", "run-b", [row(9, date="09/09/2026")])
-    report = land(env)
+    report = land(landing_env)
     [reason] = reasons(quarantine)
     assert reason["kind"] == "missing_column"
     assert reason["problem"] == (
@@ -137,13 +126,13 @@ def test_missing_mandatory_column_is_a_blocking_failure_with_a_clear_message(env
     assert [r[0] for r in raw_rows(con)] == ["sub-9"]
 
 
-def test_new_column_is_recorded_as_drift_and_tolerated(env):
-    exports, _, quarantine, con = env
+def test_new_column_is_recorded_as_drift_and_tolerated(landing_env):
+    exports, _, quarantine, con = landing_env
     deliver(exports, "202608", "run-a", GOOD, mtime=1_790_000_000)
-    land(env)
+    land(landing_env)
     drifted = [line + ",gpu" for line in [row(7, date="09/07/2026")]]
     deliver(exports, "202609", "run-b", [], text="\n".join([HEADER + ",x_NewColumn", *drifted]) + "\n", mtime=1_790_100_000)
-    report = land(env)
+    report = land(landing_env)
     assert report.quarantined == []
     [(details,)] = con.execute(
         "select details from quality.file_findings where kind = 'schema_drift'"
@@ -153,12 +142,12 @@ def test_new_column_is_recorded_as_drift_and_tolerated(env):
     assert reasons(quarantine) == []
 
 
-def test_duplicate_delivery_of_a_month_counts_once(env):
-    exports, _, _, con = env
+def test_duplicate_delivery_of_a_month_counts_once(landing_env):
+    exports, _, _, con = landing_env
     deliver(exports, "202608", "run-a", GOOD, mtime=1_790_000_000)
     deliver(exports, "202608", "run-b", GOOD, mtime=1_790_100_000)  # same month delivered again
-    land(env)
-    land(env)  # and a re-run with nothing new
+    land(landing_env)
+    land(landing_env)  # and a re-run with nothing new
     assert [r[0] for r in raw_rows(con)] == ["sub-1", "sub-2", "sub-3"]
     [(files,)] = con.execute(
         "select count(*) from landing.current_files where source = ? and status = 'landed'", [AZURE.name]
@@ -166,11 +155,11 @@ def test_duplicate_delivery_of_a_month_counts_once(env):
     assert files == 1
 
 
-def test_negative_usage_quantity_is_quarantined_but_a_negative_refund_is_not(env):
-    exports, _, quarantine, con = env
+def test_negative_usage_quantity_is_quarantined_but_a_negative_refund_is_not(landing_env):
+    exports, _, quarantine, con = landing_env
     deliver(exports, "202608", "run-a", [row(1, qty="-3", kind="Refund", cost="-4.00")])
     deliver(exports, "202609", "run-b", [row(2, date="09/02/2026"), row(3, date="09/03/2026", qty="-2")])
-    land(env)
+    land(landing_env)
     [reason] = reasons(quarantine)
     assert reason["period"] == "2026-09"
     assert reason["violations"] == [
@@ -179,28 +168,28 @@ def test_negative_usage_quantity_is_quarantined_but_a_negative_refund_is_not(env
     assert raw_rows(con) == [("sub-1", Decimal("-4.00"), "2026-08")]
 
 
-def test_unknown_currency_code_is_quarantined(env):
-    exports, _, quarantine, con = env
+def test_unknown_currency_code_is_quarantined(landing_env):
+    exports, _, quarantine, con = landing_env
     deliver(exports, "202608", "run-a", [row(1), row(2, ccy="XYZ"), row(3, ccy="usd")])
-    land(env)
+    land(landing_env)
     [reason] = reasons(quarantine)
     assert [(v["row"], v["observed"]) for v in reason["violations"]] == [(2, "XYZ"), (3, "usd")]
     assert {"USD", "EUR", "CAD", "JPY"} <= set(iso_4217_codes()) and "XYZ" not in iso_4217_codes()
 
 
-def test_timestamp_outside_the_billing_period_is_quarantined(env):
-    exports, _, quarantine, con = env
+def test_timestamp_outside_the_billing_period_is_quarantined(landing_env):
+    exports, _, quarantine, con = landing_env
     deliver(exports, "202608", "run-a", [row(1, date="08/31/2026"), row(2, date="09/01/2026"), row(3, date="7/31/2026")])
-    land(env)
+    land(landing_env)
     [reason] = reasons(quarantine)
     assert {(v["row"], v["observed"]) for v in reason["violations"]} == {(2, "09/01/2026"), (3, "7/31/2026")}
     assert reason["violations"][0]["expectation"] == "in_billing_period [2026-08-01, 2026-09-01)"
 
 
-def test_utf8_bom_is_handled_and_noted(env):
-    exports, _, quarantine, con = env
+def test_utf8_bom_is_handled_and_noted(landing_env):
+    exports, _, quarantine, con = landing_env
     deliver(exports, "202608", "run-a", GOOD, bom=True)
-    report = land(env)
+    report = land(landing_env)
     assert report.quarantined == []
     columns = [d[0] for d in con.execute(f"describe raw.{AZURE.name}").fetchall()] if refresh_raw_view(con, AZURE) else []
     assert columns[0] == "BillingAccountId"  # no \ufeff prefix
@@ -209,12 +198,12 @@ def test_utf8_bom_is_handled_and_noted(env):
     assert kind == "utf8_bom"
 
 
-def test_empty_file_is_accepted_as_empty_and_header_only_too(env):
-    exports, _, quarantine, con = env
+def test_empty_file_is_accepted_as_empty_and_header_only_too(landing_env):
+    exports, _, quarantine, con = landing_env
     deliver(exports, "202608", "run-a", GOOD)
     deliver(exports, "202608", "run-a", [], part="part_1_0002.csv")  # header only
     deliver(exports, "202608", "run-a", [], text="", part="part_1_0003.csv")  # zero bytes
-    report = land(env)
+    report = land(landing_env)
     statuses = dict(con.execute("select object_key, status from landing.manifest").fetchall())
     assert statuses["20260801-20260831/run-a/part_1_0002.csv"] == "empty"
     assert statuses["20260801-20260831/run-a/part_1_0001.csv"] == "landed"
@@ -224,26 +213,26 @@ def test_empty_file_is_accepted_as_empty_and_header_only_too(env):
     assert len(report.quarantined) == (zero == "quarantined")
 
 
-def test_fixed_redelivery_is_picked_up_next_run(env):
-    exports, _, quarantine, con = env
+def test_fixed_redelivery_is_picked_up_next_run(landing_env):
+    exports, _, quarantine, con = landing_env
     deliver(exports, "202608", "run-a", [row(1), row(2, ccy="XYZ")], mtime=1_790_000_000)
-    first = land(env)
+    first = land(landing_env)
     assert len(first.quarantined) == 1
     deliver(exports, "202608", "run-b", [row(1), row(2)], mtime=1_790_100_000)  # the provider re-runs the export
-    second = land(env)
+    second = land(landing_env)
     assert second.quarantined == [] and second.new_versions
     assert [r[0] for r in raw_rows(con)] == ["sub-1", "sub-2"]
 
 
-def test_inventory_with_a_non_integer_gpu_count_is_quarantined(env):
-    exports, _, quarantine, con = env
+def test_inventory_with_a_non_integer_gpu_count_is_quarantined(landing_env):
+    exports, _, quarantine, con = landing_env
     (exports / "nodes.csv").write_text("hostname,cluster,gpu_count\nh1,c1,8\nh2,c1,eight\n")
-    report = land(env, NODES)
+    report = land(landing_env, NODES)
     [reason] = reasons(quarantine)
     assert reason["violations"] == [{"row": 2, "column": "gpu_count", "expectation": "integer", "observed": "eight"}]
     assert report.quarantined[0]["source"] == "gpu_nodes"
     (exports / "nodes.csv").write_text("hostname,cluster,gpu_count\nh1,c1,8\nh2,c1,8\n")
-    assert land(env, NODES).quarantined == []
+    assert land(landing_env, NODES).quarantined == []
     refresh_raw_view(con, NODES)
     assert con.execute("select count(*) from raw.gpu_nodes").fetchone()[0] == 2
 
@@ -256,8 +245,8 @@ def test_period_bounds():
     assert key_period("all") is None
 
 
-def test_text_telemetry_lands_line_by_line(env, tmp_path):
-    _, _, _, con = env
+def test_text_telemetry_lands_line_by_line(landing_env, tmp_path):
+    _, _, _, con = landing_env
     other = parse_source(DECLARATIONS_DIR / "sources" / "dcgm_samples.yaml")
     path = tmp_path / "x.prom"
     path.write_text("# HELP x\nx 1\n")
@@ -268,17 +257,17 @@ def test_text_telemetry_lands_line_by_line(env, tmp_path):
     ]
 
 
-def test_optional_legacy_cur_contract_quarantines_a_file_without_its_cost_column(env):
+def test_optional_legacy_cur_contract_quarantines_a_file_without_its_cost_column(landing_env):
     """Optional inputs have contracts too: the real legacy CUR sample lands; the same file with
     `lineItem/UnblendedCost` cut out is quarantined naming the missing mandatory column."""
-    exports, _, quarantine, con = env
+    exports, _, quarantine, con = landing_env
     legacy = parse_source(DECLARATIONS_DIR / "sources" / "aws_cur_legacy.yaml")
     sample = Path(__file__).parents[1] / "fixtures" / "billing" / "aws_legacy_cur_2023-11_anonymized.csv"
     lines = sample.read_text().splitlines()
     good = exports / "20231101-20231201" / "assembly-good" / "cur-1.csv"
     good.parent.mkdir(parents=True)
     good.write_text(sample.read_text())
-    report = land(env, legacy)
+    report = land(landing_env, legacy)
     assert report.quarantined == []
     refresh_raw_view(con, legacy)
     assert con.execute("select count(*) from raw.aws_cur_legacy").fetchone()[0] == len(lines) - 1
@@ -289,17 +278,17 @@ def test_optional_legacy_cur_contract_quarantines_a_file_without_its_cost_column
     cut.parent.mkdir(parents=True)
     with open(cut, "w", newline="") as handle:
         csv.writer(handle).writerows([c for i, c in enumerate(r) if i != drop] for r in table)
-    report = land(env, legacy)
+    report = land(landing_env, legacy)
     [item] = report.quarantined
     assert "assembly-restated" in item["file"] and "lineItem/UnblendedCost" in json.dumps(reasons(quarantine))
 
 
-def test_saas_focus_contract_reads_spreadsheet_spellings_and_refuses_ambiguous_ones(env):
+def test_saas_focus_contract_reads_spreadsheet_spellings_and_refuses_ambiguous_ones(landing_env):
     """A SaaS vendor's FOCUS file may write US spreadsheet dates (5/1/25) and currency
     ("$10,000.00 ", as the FOCUS spec's samples do): they land. A bare "1,000" (decimal comma or
     thousands?), a date no format reads, and a row billed in another month than its folder are
     quarantined, each named."""
-    exports, _, quarantine, con = env
+    exports, _, quarantine, con = landing_env
     saas = parse_source(DECLARATIONS_DIR / "sources" / "saas_focus.yaml")
     header = ("BilledCost,EffectiveCost,ListCost,ContractedCost,BillingAccountId,BillingCurrency,BillingPeriodStart,"
               "BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ChargeFrequency,ProviderName,"
@@ -315,10 +304,10 @@ def test_saas_focus_contract_reads_spreadsheet_spellings_and_refuses_ambiguous_o
         (folder / "focus.csv").write_text("\n".join([header, *lines]) + "\n")
 
     put("good", line(), line(cost="48"), line(cost="-$5.00"), line(start="2025-04-01T00:00:00+00:00"))
-    report = land(env, saas)
+    report = land(landing_env, saas)
     assert report.quarantined == []
     put("bad", line(cost='"1,000"'), line(start="13/1/25"), line(billing_start="5/1/25"))
-    report = land(env, saas)
+    report = land(landing_env, saas)
     [reason] = reasons(quarantine)
     assert reason["file"] == "bad/2025-04/focus.csv"
     found = {(v["expectation"], v["column"], v["row"], v["observed"]) for v in reason["violations"]}

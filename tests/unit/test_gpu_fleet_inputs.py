@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -17,7 +18,6 @@ from atlas_pipeline.lib.ingest.raw_telemetry import (
     write_prometheus_range_parquet,
 )
 from atlas_pipeline.lib.ingest.slurm_nodelists import expand_node_list, write_slurm_node_lists, write_slurm_report_files
-from atlas_pipeline.lib.ingest.sources import DeclarationError
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 
 
@@ -54,7 +54,7 @@ def test_node_lists_table_keeps_a_bad_list_with_its_problem(tmp_path: Path) -> N
     assert write_slurm_report_files(con, "slurm_jobs") == 1
 
 
-def test_kubernetes_team_rules_parse_and_name_their_errors(tmp_path: Path) -> None:
+def test_kubernetes_team_rules_parse_and_name_their_errors(tmp_path: Path, declaration_error) -> None:
     rules = load_kubernetes_teams(DECLARATIONS_DIR / "kubernetes_teams.yaml")
     assert rules[0].team == "ml-platform" and rules[1].like(rules[1].namespace) == "research-%"
     con = duckdb.connect()
@@ -65,16 +65,15 @@ def test_kubernetes_team_rules_parse_and_name_their_errors(tmp_path: Path) -> No
     assert team == "ml-research"
     assert load_kubernetes_teams(tmp_path / "absent.yaml") == []
     bad = tmp_path / "bad.yaml"
-    bad.write_text("rules:\n  - namespace: a\n    team: x\n  - namespace: b\n")
-    with pytest.raises(DeclarationError, match=r"bad.yaml: rules\[1\]: field 'team' is required"):
-        load_kubernetes_teams(bad)
-    bad.write_text("rules:\n  - team: everyone\n")
-    with pytest.raises(DeclarationError, match=r"rules\[0\]: needs at least one of namespace, pod, container"):
-        load_kubernetes_teams(bad)
-    bad.write_text("rules:\n  - {namespace: '', team: x}\n  - {pod: 'a-*', team: 7, colour: red}\n  - {pod: b}\n")
-    with pytest.raises(DeclarationError) as error:
-        load_kubernetes_teams(bad)  # every problem of every rule, not only the first
-    assert error.value.problems == [
+    error = declaration_error(load_kubernetes_teams, bad, "rules:\n  - namespace: a\n    team: x\n  - namespace: b\n")
+    assert re.search(r"bad.yaml: rules\[1\]: field 'team' is required", str(error))
+    error = declaration_error(load_kubernetes_teams, bad, "rules:\n  - team: everyone\n")
+    assert re.search(r"rules\[0\]: needs at least one of namespace, pod, container", str(error))
+    # every problem of every rule, not only the first
+    assert declaration_error(
+        load_kubernetes_teams, bad,
+        "rules:\n  - {namespace: '', team: x}\n  - {pod: 'a-*', team: 7, colour: red}\n  - {pod: b}\n",
+    ).problems == [
         f"{bad}: rules[0]: field 'namespace' must not be empty, got ''",
         f"{bad}: rules[1]: field 'team' must be text, got 7",
         f"{bad}: rules[1]: field 'colour' is not known (expected one of namespace, pod, container, team, project)",

@@ -34,25 +34,25 @@ def test_declared_prices_parse_exactly_and_land_as_decimal(tmp_path: Path) -> No
         ("- cluster: lab\n    price_per_gpu_hour: \"1\"\n    effective_from: soon", "must be a date"),
     ],
 )
-def test_bad_declarations_name_file_entry_and_field(tmp_path: Path, entry: str, problem: str) -> None:
+def test_bad_declarations_name_file_entry_and_field(
+    tmp_path: Path, entry: str, problem: str, declaration_error
+) -> None:
     path = tmp_path / "gpu_pricing.yaml"
-    path.write_text("currency: USD\nclusters:\n  " + entry + "\n")
-    with pytest.raises(PricingError) as err:
-        load_gpu_pricing(path)
-    assert str(path) in str(err.value) and "clusters[0]" in str(err.value) and problem in str(err.value)
+    err = declaration_error(load_gpu_pricing, path, "currency: USD\nclusters:\n  " + entry + "\n", PricingError)
+    assert str(path) in str(err) and "clusters[0]" in str(err) and problem in str(err)
 
 
-def test_every_bad_entry_is_listed_and_an_empty_file_is_no_prices(tmp_path: Path) -> None:
+def test_every_bad_entry_is_listed_and_an_empty_file_is_no_prices(tmp_path: Path, declaration_error) -> None:
     path = tmp_path / "gpu_pricing.yaml"
-    path.write_text(
+    err = declaration_error(
+        load_gpu_pricing, path,
         "clusters:\n"
         "  - {cluster: a, price_per_gpu_hour: 1.5}\n"
         "  - {cluster: b, price_per_gpu_hour: '2', colour: red}\n"
-        "  - {cluster: 42, price_per_gpu_hour: '3', effective_from: 2026-02-01}\n"
+        "  - {cluster: 42, price_per_gpu_hour: '3', effective_from: 2026-02-01}\n",
+        PricingError,
     )
-    with pytest.raises(PricingError) as err:
-        load_gpu_pricing(path)
-    assert err.value.problems == [
+    assert err.problems == [
         f"{path}: clusters[0]: field 'price_per_gpu_hour' must be quoted text, e.g. \"1.85\"",
         f"{path}: clusters[1]: field 'colour' is not known "
         "(expected one of cluster, price_per_gpu_hour, effective_from, note)",

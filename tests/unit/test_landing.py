@@ -14,7 +14,6 @@ from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.ingest.object_store import LocalStore, StoredObject, glob_to_regex, safe_relative_key
 from atlas_pipeline.lib.ingest.sources import ExportSource
 from atlas_pipeline.lib.settings import REPO_ROOT
-from atlas_pipeline.lib.warehouse.connections import connect
 
 AZURE_SAMPLE = REPO_ROOT / "tests" / "fixtures" / "billing" / "azure_ea_actualcost_2023-09.csv"
 
@@ -39,21 +38,13 @@ def _deliver(root: Path, run: str, text: str, mtime: int, period: str = "2023090
     return path
 
 
-@pytest.fixture()
-def env(tmp_path: Path):
-    exports, landing, quarantine = tmp_path / "exports", tmp_path / "landing", tmp_path / "quarantine"
-    exports.mkdir()
-    with connect(tmp_path / "wh.duckdb") as con:
-        yield exports, landing, quarantine, con
-
-
 def _rows(con, source: ExportSource) -> int:
     refresh_raw_view(con, source)
     return con.execute(f"select count(*) from raw.{source.name}").fetchone()[0]
 
 
-def test_first_pull_then_nothing_new(env):
-    exports, landing, quarantine, con = env
+def test_first_pull_then_nothing_new(landing_env):
+    exports, landing, quarantine, con = landing_env
     sample = AZURE_SAMPLE.read_text(encoding="utf-8-sig")
     _deliver(exports, "run-a", sample, 1_700_000_000)
 
@@ -66,8 +57,8 @@ def test_first_pull_then_nothing_new(env):
     assert "nothing new" in second.summary()
 
 
-def test_restated_month_replaces_the_old_delivery(env):
-    exports, landing, quarantine, con = env
+def test_restated_month_replaces_the_old_delivery(landing_env):
+    exports, landing, quarantine, con = landing_env
     lines = AZURE_SAMPLE.read_text(encoding="utf-8-sig").splitlines(keepends=True)
     _deliver(exports, "run-a", "".join(lines), 1_700_000_000)
     land_source(con, AZURE, LocalStore(exports), landing, quarantine)
@@ -84,8 +75,8 @@ def test_restated_month_replaces_the_old_delivery(env):
     assert (landing / "azure_actual" / "x_period=2023-09" / "x_export_version=run-a").is_dir()
 
 
-def test_new_month_appends(env):
-    exports, landing, quarantine, con = env
+def test_new_month_appends(landing_env):
+    exports, landing, quarantine, con = landing_env
     sample = AZURE_SAMPLE.read_text(encoding="utf-8-sig")
     _deliver(exports, "run-a", sample, 1_700_000_000)
     _deliver(exports, "run-c", sample, 1_702_000_000, period="20231001-20231031")
@@ -94,8 +85,8 @@ def test_new_month_appends(env):
     assert _rows(con, AZURE) == 22
 
 
-def test_unreadable_file_is_quarantined_and_the_rest_proceeds(env):
-    exports, landing, quarantine, con = env
+def test_unreadable_file_is_quarantined_and_the_rest_proceeds(landing_env):
+    exports, landing, quarantine, con = landing_env
     source = ExportSource(
         name="cur", description="t", provider="aws", format="aws_cur2_parquet", location="unused",
         include="data/BILLING_PERIOD=*/*.parquet", partitioning="billing_period",
@@ -117,8 +108,8 @@ def test_unreadable_file_is_quarantined_and_the_rest_proceeds(env):
     assert _rows(con, source) == 1  # the good file still arrives
 
 
-def test_header_only_file_is_recorded_as_empty_not_zero_cost(env):
-    exports, landing, quarantine, con = env
+def test_header_only_file_is_recorded_as_empty_not_zero_cost(landing_env):
+    exports, landing, quarantine, con = landing_env
     header = AZURE_SAMPLE.read_text(encoding="utf-8-sig").splitlines()[0] + "\n"
     _deliver(exports, "run-a", header, 1_700_000_000)
     report = land_source(con, AZURE, LocalStore(exports), landing, quarantine)
@@ -135,8 +126,8 @@ class _TruncatingStore(LocalStore):
         destination.write_bytes(data[:-10])
 
 
-def test_truncated_download_is_quarantined_with_size_reason(env):
-    exports, landing, quarantine, con = env
+def test_truncated_download_is_quarantined_with_size_reason(landing_env):
+    exports, landing, quarantine, con = landing_env
     _deliver(exports, "run-a", AZURE_SAMPLE.read_text(encoding="utf-8-sig"), 1_700_000_000)
     report = land_source(con, AZURE, _TruncatingStore(exports), landing, quarantine)
     assert len(report.quarantined) == 1
@@ -152,8 +143,8 @@ class _HostileStore:
         raise AssertionError("a refused key was fetched")
 
 
-def test_key_that_escapes_landing_is_refused(env):
-    _, landing, quarantine, con = env
+def test_key_that_escapes_landing_is_refused(landing_env):
+    _, landing, quarantine, con = landing_env
     source = ExportSource(**{**AZURE.__dict__, "include": "**/part_*.csv"})
     report = land_source(con, source, _HostileStore(), landing, quarantine)
     assert report.refused and "escape" in report.refused[0]

@@ -12,8 +12,9 @@ import pytest
 
 TESTS = Path(__file__).parents[1]
 MARKER_OF_FOLDER = {"dbt": "dbt", "dagster": "dagster", "integration": "integration", "bench": "bench", "e2e": "e2e"}
-# What puts a test in tests/dbt or tests/dagster: the dbt executable run, a Dagster run in process.
-SLOW_CALLS = re.compile(r"""materialize(?:_to_memory)?\(|execute_in_process\(|/ "dbt"|\bdbt_support\b""")
+# What puts a test in tests/dbt or tests/dagster: the dbt executable run (by hand or through
+# lib/warehouse/standalone_build.py's run_dbt), a Dagster run in process.
+SLOW_CALLS = re.compile(r"""materialize(?:_to_memory)?\(|execute_in_process\(|/ "dbt"|\bdbt_support\b|\brun_dbt\b""")
 
 
 def _module_marks(path: Path) -> set[str]:

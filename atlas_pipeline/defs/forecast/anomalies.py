@@ -6,14 +6,13 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from atlas_pipeline.defs.catalog import FORECASTING
 from atlas_pipeline.defs.forecast.assets import forecast_cost_daily
-from atlas_pipeline.defs.forecast.partitions import forecast_partitions
+from atlas_pipeline.defs.forecast.partitions import forecast_asset
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.forecast.forecast_settings import SERIES_COLUMNS, load_forecast_settings
 from atlas_pipeline.lib.forecast.spend_trend import spend_trend_predicate
 from atlas_pipeline.lib.forecast.tables import ensure_table, replace_rows
-from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.run.run_plan import DECLARATION_SHA_KEY, declaration_sha256
 from atlas_pipeline.lib.settings import declaration_file
 from atlas_pipeline.lib.warehouse.connections import relation_exists
 
@@ -190,14 +189,11 @@ def find_anomalies(
     return out[columns].sort_values(["usage_date", "series_dimension", "series_key"], ignore_index=True)
 
 
-@dg.asset(
-    group_name="forecasts",
-    owners=list(FORECASTING.owners),
-    tags=FORECASTING.tags,
-    partitions_def=forecast_partitions,
+@forecast_asset(
     deps=[forecast_cost_daily, dg.AssetKey("fct_cost_daily")],
     kinds={"duckdb"},
-    metadata={"table": "main.cost_anomalies", DECLARATION_FILE_KEY: "forecast.yaml"},
+    declaration="forecast.yaml",
+    metadata={"table": "main.cost_anomalies"},
     check_specs=[dg.AssetCheckSpec("no_cost_anomalies", asset="cost_anomalies")],
 )
 def cost_anomalies(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:

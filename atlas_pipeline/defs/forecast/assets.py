@@ -10,12 +10,11 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from atlas_pipeline.defs.catalog import FORECASTING
-from atlas_pipeline.defs.forecast.partitions import add_as_of_dates, forecast_partitions
+from atlas_pipeline.defs.forecast.partitions import add_as_of_dates, forecast_asset, forecast_partitions
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.forecast.forecast_settings import ForecastSettings, load_forecast_settings
 from atlas_pipeline.lib.forecast.forecasting import (
-    forecast_frame,
+    forecast_declared,
     interval_columns,
     period_end_projection,
 )
@@ -23,12 +22,13 @@ from atlas_pipeline.lib.forecast.spend_trend import spend_trend_predicate
 from atlas_pipeline.lib.forecast.tables import (
     RUN_COLUMNS,
     backtest_summary,
-    ensure_table,
+    ensure_forecast_tables,
     forecast_columns,
+    forecast_tables,
     metric_columns,
     replace_rows,
 )
-from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.run.run_plan import DECLARATION_SHA_KEY, declaration_sha256
 from atlas_pipeline.lib.settings import declaration_file
 
 # One partition per as-of date (defs/forecast/partitions.py); the partition's forecast uses history
@@ -82,17 +82,7 @@ def _forecast_dimension(
     currencies = daily.groupby("series_key", sort=True)["billing_currency"].agg(lambda s: sorted(set(s.dropna())))
     mixed = {key: values for key, values in currencies.items() if len(values) > 1}
     single = daily[~daily["series_key"].isin(list(mixed))]
-    forecasts, status, metrics = forecast_frame(
-        single,
-        series_column="series_key",
-        date_column="usage_date",
-        value_column="effective_cost",
-        as_of=as_of,
-        horizon_days=settings.horizon_days,
-        coverages=settings.coverages,
-        min_history_days=settings.min_history_days,
-        with_metrics=True,
-    )
+    forecasts, status, metrics = forecast_declared(single, "effective_cost", as_of, settings)
     refused = pd.DataFrame(
         [
             {
@@ -192,18 +182,11 @@ def _preview(forecasts: pd.DataFrame, settings: ForecastSettings, rows_per_serie
     return head[columns].round(2).to_markdown(index=False)
 
 
-@dg.asset(
-    group_name="forecasts",
-    owners=list(FORECASTING.owners),
-    tags=FORECASTING.tags,
-    partitions_def=forecast_partitions,
+@forecast_asset(
     deps=[dg.AssetKey("fct_cost_daily")],
     kinds={"sktime", "duckdb"},
-    metadata={
-        "declared_in": "forecast.yaml of the declarations folder ($ATLAS_ASSETS, else assets/)",
-        "tables": "main.forecast_cost_daily, main.forecast_runs, main.forecast_backtest_metrics",
-        DECLARATION_FILE_KEY: "forecast.yaml",
-    },
+    declaration="forecast.yaml",
+    metadata={"tables": forecast_tables("main.forecast_cost_daily")},
 )
 def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Daily EffectiveCost forecast per series (provider, service, team; see `forecast.yaml`), as of the
@@ -257,9 +240,7 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
                               for d, k in zip(status["series_dimension"], status["series_key"], strict=True)]
 
     with warehouse.connect() as con:
-        ensure_table(con, "main.forecast_cost_daily", forecast_columns(settings))
-        ensure_table(con, "main.forecast_runs", RUN_COLUMNS)
-        ensure_table(con, "main.forecast_backtest_metrics", metric_columns(settings))
+        ensure_forecast_tables(con, "main.forecast_cost_daily", forecast_columns(settings), settings)
         replace_rows(con, "as_of_date = ?", [as_of], {"main.forecast_cost_daily": forecasts}, keep=kept)
         # forecast_runs also holds the GPU-hours forecast's runs (series_dimension 'gpu_cluster').
         replace_rows(con, "as_of_date = ? and series_dimension <> 'gpu_cluster'", [as_of], {"main.forecast_runs": status},

@@ -6,14 +6,13 @@ from decimal import Decimal
 import dagster as dg
 import pandas as pd
 
-from atlas_pipeline.defs.catalog import FORECASTING
 from atlas_pipeline.defs.forecast.assets import forecast_cost_daily
-from atlas_pipeline.defs.forecast.partitions import forecast_partitions
+from atlas_pipeline.defs.forecast.partitions import forecast_asset
 from atlas_pipeline.defs.resources import Warehouse
 from atlas_pipeline.lib.forecast.budgets import budgets_file, load_budgets, overrun_probability
 from atlas_pipeline.lib.forecast.tables import ensure_table, replace_rows
 from atlas_pipeline.lib.periods import budget_month
-from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.run.run_plan import DECLARATION_SHA_KEY, declaration_sha256
 from atlas_pipeline.lib.settings import declaration_file
 
 _COLUMNS = {
@@ -55,18 +54,11 @@ order by forecast_date
 
 
 
-@dg.asset(
-    group_name="forecasts",
-    owners=list(FORECASTING.owners),
-    tags=FORECASTING.tags,
-    partitions_def=forecast_partitions,
+@forecast_asset(
     deps=[forecast_cost_daily, dg.AssetKey("fct_cost_daily")],
     kinds={"duckdb"},
-    metadata={
-        "declared_in": "budgets.yaml of the declarations folder ($ATLAS_ASSETS, else assets/)",
-        "table": "main.budget_status",
-        DECLARATION_FILE_KEY: "budgets.yaml",
-    },
+    declaration="budgets.yaml",
+    metadata={"table": "main.budget_status"},
 )
 def budget_status(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Each monthly budget of `budgets.yaml` (by provider, service or team tag, in billing currency;

@@ -6,13 +6,18 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from atlas_pipeline.defs.catalog import FORECASTING
-from atlas_pipeline.defs.forecast.partitions import forecast_partitions
+from atlas_pipeline.defs.forecast.partitions import forecast_asset
 from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.lib.forecast.forecast_settings import ForecastSettings, load_forecast_settings
-from atlas_pipeline.lib.forecast.forecasting import forecast_frame, interval_columns
-from atlas_pipeline.lib.forecast.tables import RUN_COLUMNS, backtest_summary, ensure_table, metric_columns, replace_rows
-from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY, DECLARATION_SHA_KEY, declaration_sha256
+from atlas_pipeline.lib.forecast.forecast_settings import load_forecast_settings
+from atlas_pipeline.lib.forecast.forecasting import forecast_declared
+from atlas_pipeline.lib.forecast.tables import (
+    backtest_summary,
+    ensure_forecast_tables,
+    forecast_columns,
+    forecast_tables,
+    replace_rows,
+)
+from atlas_pipeline.lib.run.run_plan import DECLARATION_SHA_KEY, declaration_sha256
 from atlas_pipeline.lib.settings import declaration_file
 
 DIMENSION = "gpu_cluster"
@@ -27,30 +32,11 @@ order by series_key, usage_date
 """
 
 
-def _columns(settings: ForecastSettings) -> dict[str, str]:
-    # GPU-hours are a quantity, not money: doubles.
-    return {
-        "series_dimension": "varchar",
-        "series_key": "varchar",
-        "as_of_date": "date",
-        "model_name": "varchar",
-        "forecast_date": "date",
-        **{name: "double" for name in ["point", *interval_columns(settings.coverages)]},
-    }
-
-
-@dg.asset(
-    group_name="forecasts",
-    owners=list(FORECASTING.owners),
-    tags=FORECASTING.tags,
-    partitions_def=forecast_partitions,
+@forecast_asset(
     deps=[dg.AssetKey("fct_gpu_hours_daily")],
     kinds={"sktime", "duckdb"},
-    metadata={
-        "declared_in": "forecast.yaml of the declarations folder ($ATLAS_ASSETS, else assets/)",
-        "tables": "main.forecast_gpu_hours_daily, main.forecast_runs, main.forecast_backtest_metrics",
-        DECLARATION_FILE_KEY: "forecast.yaml",
-    },
+    declaration="forecast.yaml",
+    metadata={"tables": forecast_tables("main.forecast_gpu_hours_daily")},
 )
 def forecast_gpu_hours_daily(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Daily allocated GPU-hours forecast per Slurm cluster, as of the partition date.
@@ -69,26 +55,14 @@ def forecast_gpu_hours_daily(context: dg.AssetExecutionContext, warehouse: Wareh
             daily = con.execute(_DAILY_SQL, [as_of]).df()
         except duckdb.CatalogException as exc:
             raise dg.Failure(description=f"main.fct_gpu_hours_daily is missing: build the GPU marts first ({exc})") from exc
-    forecasts, status, metrics = forecast_frame(
-        daily,
-        series_column="series_key",
-        date_column="usage_date",
-        value_column="gpu_hours",
-        as_of=as_of,
-        horizon_days=settings.horizon_days,
-        coverages=settings.coverages,
-        min_history_days=settings.min_history_days,
-        with_metrics=True,
-    )
+    forecasts, status, metrics = forecast_declared(daily, "gpu_hours", as_of, settings)
     forecasts.insert(0, "series_dimension", DIMENSION)
     status.insert(0, "series_dimension", DIMENSION)
     status.insert(2, "billing_currency", None)
     metrics.insert(0, "series_dimension", DIMENSION)
     metrics.insert(0, "measure", MEASURE)
     with warehouse.connect() as con:
-        ensure_table(con, "main.forecast_gpu_hours_daily", _columns(settings))
-        ensure_table(con, "main.forecast_runs", RUN_COLUMNS)
-        ensure_table(con, "main.forecast_backtest_metrics", metric_columns(settings))
+        ensure_forecast_tables(con, "main.forecast_gpu_hours_daily", forecast_columns(settings, money=False), settings)
         replace_rows(con, "as_of_date = ?", [as_of], {"main.forecast_gpu_hours_daily": forecasts})
         replace_rows(con, "as_of_date = ? and series_dimension = ?", [as_of, DIMENSION], {"main.forecast_runs": status})
         replace_rows(con, "as_of_date = ? and measure = ?", [as_of, MEASURE], {"main.forecast_backtest_metrics": metrics})

@@ -5,16 +5,37 @@ day); `atlas run` adds the dates it forecasts (and `--as-of`), the daily schedul
 older date with history can be added from the UI (add partition) or `atlas run --as-of`."""
 
 from collections.abc import Iterable
+from typing import Any
 
 import dagster as dg
 import duckdb
 
-from atlas_pipeline.defs.transform.jobs import warehouse_refresh_job
+from atlas_pipeline.defs.catalog import FORECASTING
+from atlas_pipeline.defs.transform.jobs import after_success_sensor, warehouse_refresh_job
 from atlas_pipeline.lib.forecast.forecast_as_of import FORECAST_PARTITIONS_NAME, as_of_dates, default_as_of, history_spans
+from atlas_pipeline.lib.run.run_plan import DECLARATION_FILE_KEY
 from atlas_pipeline.lib.settings import AtlasPaths
 from atlas_pipeline.lib.warehouse.connections import connect
 
 forecast_partitions = dg.DynamicPartitionsDefinition(name=FORECAST_PARTITIONS_NAME)
+
+
+def forecast_asset(declaration: str, metadata: dict[str, Any], **kwargs: Any) -> Any:
+    """`dg.asset` for the forecasts group: owned by the forecasting domain, one partition per as-of
+    date, reading `declaration` (a file of the declarations folder: `atlas run` counts the asset
+    stale when that file changed since its last build). `kwargs` are the asset's own (deps, kinds, checks)."""
+    return dg.asset(
+        group_name="forecasts",
+        owners=list(FORECASTING.owners),
+        tags=FORECASTING.tags,
+        partitions_def=forecast_partitions,
+        metadata={
+            "declared_in": f"{declaration} of the declarations folder ($ATLAS_ASSETS, else assets/)",
+            DECLARATION_FILE_KEY: declaration,
+            **metadata,
+        },
+        **kwargs,
+    )
 
 
 def missing_as_of_dates(instance: dg.DagsterInstance, keys: Iterable[str]) -> list[str]:
@@ -43,11 +64,9 @@ def supported_as_of_dates(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -
     return [k for k in keys if k in supported]
 
 
-@dg.run_status_sensor(
+@after_success_sensor(
     name="forecast_as_of_dates_after_refresh",
-    run_status=dg.DagsterRunStatus.SUCCESS,
     monitored_jobs=[warehouse_refresh_job],
-    default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "After a successful warehouse_refresh_job run, add the forecast partition of the newest as-of date "
         "the landed history supports (the day after the last cost day)."

@@ -6,8 +6,8 @@ import dagster as dg
 
 from atlas_pipeline.defs.catalog import REPORTING
 from atlas_pipeline.defs.forecast.assets import forecast_job
-from atlas_pipeline.defs.resources import Warehouse
-from atlas_pipeline.defs.transform.jobs import REPORT_SELECTION, warehouse_refresh_job
+from atlas_pipeline.defs.resources import WAREHOUSE_LOCK_RETRY, Warehouse
+from atlas_pipeline.defs.transform.jobs import REPORT_SELECTION, after_success_sensor, warehouse_refresh_job
 from atlas_pipeline.lib.report import report_queries
 from atlas_pipeline.lib.report.overview_report import build_overview, stage_of_asset, write_overview
 from atlas_pipeline.lib.warehouse.connections import connect_reader
@@ -51,9 +51,7 @@ def _last_loads(context: dg.AssetExecutionContext) -> dict[str, datetime]:
     tags=REPORTING.tags,
     deps=[dg.AssetKey(name) for name in UPSTREAM],
     metadata={"path": "$ATLAS_HOME/reports/atlas_overview.html"},
-    # Under the daemon the publishing sensor may hold the warehouse for its copy at the same time
-    # (DuckDB: one writer, no readers from other processes meanwhile): retry a lock error shortly.
-    retry_policy=dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+    retry_policy=WAREHOUSE_LOCK_RETRY,
 )
 def atlas_overview(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """The single pane of glass: `$ATLAS_HOME/reports/atlas_overview.html`, one self-contained page
@@ -93,18 +91,15 @@ report_job = dg.define_asset_job(
     name="report_job",
     selection=REPORT_SELECTION,
     description="Rebuild the rpt_* report views (dashboard, CLI, BI tools) and the offline HTML overview.",
-    # It starts when a refresh or forecast run succeeds, as the publishing sensor copies the warehouse
-    # (DuckDB: one writer): a step that meets the lock retries shortly.
-    op_retry_policy=dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+    # It starts when a refresh or forecast run succeeds, as the publishing sensor copies the warehouse.
+    op_retry_policy=WAREHOUSE_LOCK_RETRY,
 )
 
 
-@dg.run_status_sensor(
+@after_success_sensor(
     name="rebuild_overview_report",
-    run_status=dg.DagsterRunStatus.SUCCESS,
     monitored_jobs=[warehouse_refresh_job, forecast_job],
     request_job=report_job,
-    default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "After a successful warehouse_refresh_job or forecast_job run, rebuild the rpt_* report views "
         "and atlas_overview.html."

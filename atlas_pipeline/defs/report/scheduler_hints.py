@@ -4,7 +4,7 @@ can apply (lib/report/gpu_scheduler_hints.py), rebuilt by report_job after every
 import dagster as dg
 
 from atlas_pipeline.defs.catalog import GPU_FLEET
-from atlas_pipeline.defs.resources import Warehouse
+from atlas_pipeline.defs.resources import WAREHOUSE_LOCK_RETRY, Warehouse
 from atlas_pipeline.lib.report.gpu_scheduler_hints import newest_hints, write_hints
 from atlas_pipeline.lib.warehouse.connections import connect_reader
 
@@ -17,7 +17,7 @@ from atlas_pipeline.lib.warehouse.connections import connect_reader
     tags=GPU_FLEET.tags,
     deps=[dg.AssetKey("fct_gpu_node_scores_daily"), dg.AssetKey("fct_gpu_scores_daily")],
     metadata={"path": "$ATLAS_HOME/reports/scheduler/latest/"},
-    retry_policy=dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+    retry_policy=WAREHOUSE_LOCK_RETRY,
 )
 def gpu_scheduler_hints(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Per-GPU scores for schedulers, for the newest scored day (fct_gpu_node_scores_daily):

@@ -3,7 +3,13 @@ it (GPU cost allocation, quality ledgers, views, the quality summary) — and no
 
 import dagster as dg
 
-from atlas_pipeline.defs.transform.jobs import REFRESH_SELECTION, billing_job, telemetry_job, warehouse_refresh_job
+from atlas_pipeline.defs.transform.jobs import (
+    REFRESH_SELECTION,
+    after_success_sensor,
+    billing_job,
+    telemetry_job,
+    warehouse_refresh_job,
+)
 
 
 def downstream_of(repository_def: dg.RepositoryDefinition | None, keys: set[dg.AssetKey]) -> list[dg.AssetKey] | None:
@@ -16,12 +22,10 @@ def downstream_of(repository_def: dg.RepositoryDefinition | None, keys: set[dg.A
     return sorted(selection.resolve(graph), key=str)
 
 
-@dg.run_status_sensor(
+@after_success_sensor(
     name="warehouse_after_partitions",
-    run_status=dg.DagsterRunStatus.SUCCESS,
     monitored_jobs=[billing_job, telemetry_job],
     request_job=warehouse_refresh_job,
-    default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "After a successful billing_job or telemetry_job run, run warehouse_refresh_job for the unpartitioned "
         "assets downstream of what it built (GPU cost allocation, quality ledgers, views, data_quality_summary)."

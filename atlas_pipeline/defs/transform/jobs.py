@@ -12,6 +12,9 @@ Forecasts (forecast_job) and reports (report_job) have their own jobs. `atlas ru
 sensors and the schedules run only the partitions that changed, then what depends on them.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 import dagster as dg
 
 from atlas_pipeline.defs.ingest.partitions import BILLING_PERIODS, TELEMETRY_DAYS, billing_periods, telemetry_days
@@ -76,3 +79,19 @@ warehouse_refresh_schedule = dg.ScheduleDefinition(
         "downstream of the partitions), after the 04:00 billing and the hourly telemetry runs."
     ),
 )
+
+
+def after_success_sensor(name: str, monitored_jobs: Sequence[Any], description: str, **kwargs: Any) -> Any:
+    """`dg.run_status_sensor` for what follows a successful run of one of `monitored_jobs` (a refresh,
+    the snapshot, the overview, forecast partitions). On by default: it only chains Atlas's own jobs,
+    unlike the delivery sensors and schedules, which reach outside and start stopped. `kwargs`:
+    `request_job` and the like."""
+    return dg.run_status_sensor(
+        name=name,
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=list(monitored_jobs),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=description,
+        **kwargs,
+    )
+

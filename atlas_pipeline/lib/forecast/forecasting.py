@@ -22,11 +22,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from atlas_pipeline.lib.periods import calendar_period
+
+if TYPE_CHECKING:
+    from atlas_pipeline.lib.forecast.forecast_settings import ForecastSettings
 
 WEEK = 7
 # Backtests forecast up to four weeks ahead from up to three origins one week apart, each fold
@@ -395,6 +399,23 @@ def forecast_frame(
     return forecast_out, status_out
 
 
+def forecast_declared(
+    daily: pd.DataFrame, value_column: str, as_of: date, settings: ForecastSettings
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """`forecast_frame` with the declared settings (`forecast.yaml`: horizon, coverages, minimum
+    history) on a long frame keyed by `series_key` and `usage_date`: forecasts, status and backtest
+    metrics. The forecast assets and bench/forecast.py run the same call."""
+    return forecast_frame(
+        daily,
+        series_column="series_key",
+        date_column="usage_date",
+        value_column=value_column,
+        as_of=as_of,
+        horizon_days=settings.horizon_days,
+        coverages=settings.coverages,
+        min_history_days=settings.min_history_days,
+        with_metrics=True,
+    )
 
 
 def period_end_projection(

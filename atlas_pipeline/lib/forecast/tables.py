@@ -43,19 +43,22 @@ def metric_columns(settings: ForecastSettings) -> dict[str, str]:
     }
 
 
-def forecast_columns(settings: ForecastSettings) -> dict[str, str]:
-    """`forecast_cost_daily`'s columns: the point forecast and a lower/upper bound per interval."""
-    # Forecast values are money-like: DECIMAL(38, 6), like the marts' money but with less scale
-    # (a forecast is not exact to the micro-cent, but sums and comparisons stay decimal).
-    money = {name: "decimal(38, 6)" for name in ["point", *interval_columns(settings.coverages)]}
+def forecast_columns(settings: ForecastSettings, money: bool = True) -> dict[str, str]:
+    """A forecast table's columns: the point forecast and a lower/upper bound per interval.
+    `forecast_cost_daily` (money) has a billing currency; `forecast_gpu_hours_daily` (money=False)
+    has none."""
+    # Money forecasts are DECIMAL(38, 6), like the marts' money but with less scale (a forecast is
+    # not exact to the micro-cent, but sums and comparisons stay decimal). GPU-hours are a
+    # quantity, not money: doubles.
+    kind = "decimal(38, 6)" if money else "double"
     return {
         "series_dimension": "varchar",
         "series_key": "varchar",
-        "billing_currency": "varchar",
+        **({"billing_currency": "varchar"} if money else {}),
         "as_of_date": "date",
         "model_name": "varchar",
         "forecast_date": "date",
-        **money,
+        **{name: kind for name in ["point", *interval_columns(settings.coverages)]},
     }
 
 
@@ -64,6 +67,25 @@ def ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, 
     con.execute(f"create table if not exists {table} ({', '.join(f'{n} {t}' for n, t in columns.items())})")
     for name, kind in columns.items():
         con.execute(f"alter table {table} add column if not exists {name} {kind}")
+
+
+# Every forecast (spend, GPU-hours) writes its runs and its backtest to these two shared tables.
+SHARED_TABLES = ("main.forecast_runs", "main.forecast_backtest_metrics")
+
+
+def forecast_tables(table: str) -> str:
+    """The tables a forecast asset writes (its own, then the shared two), for the asset's metadata."""
+    return ", ".join((table, *SHARED_TABLES))
+
+
+def ensure_forecast_tables(
+    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], settings: ForecastSettings
+) -> None:
+    """Create (or widen) a forecast's own table and the runs and backtest tables every forecast shares."""
+    runs, metrics = SHARED_TABLES
+    ensure_table(con, table, columns)
+    ensure_table(con, runs, RUN_COLUMNS)
+    ensure_table(con, metrics, metric_columns(settings))
 
 
 def replace_rows(

@@ -295,7 +295,8 @@ def gpu_cost_by(columns: Sequence[str], where: Slice) -> Query:
                    round(sum(unmeasured_cost), 2) as unmeasured_cost,
                    round(sum(gpu_hours_allocated), 1) as gpu_hours_allocated,
                    round(sum(gpu_hours_active), 1) as gpu_hours_active,
-                   round(sum(paid_cost) / nullif(sum(gpu_hours_allocated) + sum(gpu_hours_unallocated), 0), 4)
+                   round(sum(paid_cost) / nullif(
+                       sum(gpu_hours_allocated) - sum(gpu_hours_unpriced) + sum(gpu_hours_unallocated), 0), 4)
                        as cost_per_gpu_hour,
                    round(sum(paid_cost) / nullif(sum(gpu_hours_active), 0), 4) as cost_per_active_gpu_hour
             from {SCHEMA}.rpt_gpu_cost_daily where {condition}
@@ -368,19 +369,24 @@ def gpu_capacity_by_cluster(where: Slice) -> Query:
     )
 
 
-def gpu_capacity_daily(where: Slice) -> Query:
-    """Capacity vs allocated vs active GPU-hours per day (summed over the slice's clusters)."""
+def _gpu_hours_per_day(name: str, model: str, columns: Sequence[str], where: Slice) -> Query:
+    """GPU-hours columns of a daily GPU report model per day, summed over the slice's clusters."""
     condition, params = where.where("usage_date", ("cluster",))
+    sums = ",\n".join(f"round(sum({column}), 1) as {column}" for column in columns)
     return Query(
-        "gpu_capacity_daily",
+        name,
         f"""select usage_date,
-                   round(sum(gpu_hours_capacity), 1) as gpu_hours_capacity,
-                   round(sum(gpu_hours_allocated), 1) as gpu_hours_allocated,
-                   round(sum(gpu_hours_active), 1) as gpu_hours_active
-            from {SCHEMA}.rpt_gpu_capacity_daily where {condition}
+            {sums}
+            from {SCHEMA}.{model} where {condition}
             group by usage_date order by usage_date""",
         tuple(params),
     )
+
+
+def gpu_capacity_daily(where: Slice) -> Query:
+    """Capacity vs allocated vs active GPU-hours per day (summed over the slice's clusters)."""
+    return _gpu_hours_per_day("gpu_capacity_daily", "rpt_gpu_capacity_daily",
+                              ("gpu_hours_capacity", "gpu_hours_allocated", "gpu_hours_active"), where)
 
 
 def gpu_utilization_heatmap(where: Slice = Slice()) -> Query:
@@ -471,17 +477,8 @@ def gpu_fragmentation_by_cluster(where: Slice) -> Query:
 
 def gpu_fragmentation_daily(where: Slice) -> Query:
     """Stranded and placed-wider GPU-hours per day (summed over the slice's clusters)."""
-    condition, params = where.where("usage_date", ("cluster",))
-    return Query(
-        "gpu_fragmentation_daily",
-        f"""select usage_date,
-                   round(sum(gpu_hours_stranded), 1) as gpu_hours_stranded,
-                   round(sum(gpu_hours_placed_wider), 1) as gpu_hours_placed_wider,
-                   round(sum(gpu_hours_waited), 1) as gpu_hours_waited
-            from {SCHEMA}.rpt_gpu_fragmentation_daily where {condition}
-            group by usage_date order by usage_date""",
-        tuple(params),
-    )
+    return _gpu_hours_per_day("gpu_fragmentation_daily", "rpt_gpu_fragmentation_daily",
+                              ("gpu_hours_stranded", "gpu_hours_placed_wider", "gpu_hours_waited"), where)
 
 
 def gpu_jobs_placed_wider(where: Slice, limit: int = 50) -> Query:

@@ -38,6 +38,22 @@ def _busy_message(path: Path, exc: duckdb.Error) -> str:
     )
 
 
+def _open(path: Path, read_only: bool, config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect in UTC; a file another process holds raises WarehouseBusy naming the holder."""
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        if _LOCK_CONFLICT in str(exc):
+            raise WarehouseBusy(_busy_message(path, exc)) from exc
+        raise
+    try:
+        con.execute("set TimeZone = 'UTC'")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 @contextmanager
 def connect(
     path: Path | str, read_only: bool = False, memory_limit: str = DEFAULT_MEMORY_LIMIT
@@ -47,14 +63,8 @@ def connect(
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(path, read_only, {"memory_limit": memory_limit})
     try:
-        con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit})
-    except duckdb.IOException as exc:
-        if _LOCK_CONFLICT in str(exc):
-            raise WarehouseBusy(_busy_message(path, exc)) from exc
-        raise
-    try:
-        con.execute("set TimeZone = 'UTC'")
         yield con
     finally:
         con.close()
@@ -143,14 +153,8 @@ def connect_reader(path: Path | str, memory_limit: str = DEFAULT_MEMORY_LIMIT) -
     (`check_read_only`): DuckDB's allow-list does not tell reads from writes.
     """
     path = Path(path)
+    con = _open(path, True, {"memory_limit": memory_limit, **_READER_CONFIG})
     try:
-        con = duckdb.connect(str(path), read_only=True, config={"memory_limit": memory_limit, **_READER_CONFIG})
-    except duckdb.IOException as exc:
-        if _LOCK_CONFLICT in str(exc):
-            raise WarehouseBusy(_busy_message(path, exc)) from exc
-        raise
-    try:
-        con.execute("set TimeZone = 'UTC'")
         if files := _landed_files(con):
             # allowed_paths only takes effect (and can only be set) while external access is still on.
             con.execute("set allowed_paths = ?", [files])

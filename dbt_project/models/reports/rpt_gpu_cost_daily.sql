@@ -21,9 +21,11 @@ final as (
         -- gpu-hours
         coalesce(sum(case when allocation_type = 'job' then gpu_hours_allocated end), 0) as gpu_hours_allocated,
         coalesce(sum(gpu_hours_unallocated), 0) as gpu_hours_unallocated,
+        -- of gpu_hours_allocated, the hours no bill or declared price covers (not in paid_cost)
+        coalesce(sum(gpu_hours_unpriced), 0) as gpu_hours_unpriced,
         coalesce(sum(gpu_hours_active), 0) as gpu_hours_active,
 
-        -- money, in the GPU price's currency
+        -- money, in the GPU price's currency (none on a row only unpriced GPU-hours make: paid_cost NULL)
         sum(paid_cost) as paid_cost,
         coalesce(sum(utilization_weighted_cost), 0) as used_cost,
         coalesce(sum(idle_cost_allocated_unused), 0) as idle_cost_allocated_unused,

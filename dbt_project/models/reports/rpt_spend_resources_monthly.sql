@@ -11,15 +11,7 @@ final as (
     select
         -- grain
         cast({{ dbt.date_trunc('month', '"ChargePeriodStart"') }} as date) as billing_month,
-        "ProviderName" as provider_name,
-        "BillingAccountId" as billing_account_id,
-        "SubAccountId" as sub_account_id,
-        "ServiceName" as service_name,
-        "ServiceCategory" as service_category,
-        "RegionId" as region_id,
-        coalesce(x_team, '(untagged)') as team,
-        "ChargeCategory" as charge_category,
-        "BillingCurrency" as billing_currency,
+        {{ spend_dimensions() }},
         "ResourceId" as resource_id,
         max("ResourceName") as resource_name,
         max("ResourceType") as resource_type,
@@ -32,10 +24,7 @@ final as (
         sum(x_effective_cost_reporting) as effective_cost_reporting,
         count(*) as line_items
     from focus
-    group by
-        cast({{ dbt.date_trunc('month', '"ChargePeriodStart"') }} as date),
-        "ProviderName", "BillingAccountId", "SubAccountId", "ServiceName", "ServiceCategory", "RegionId",
-        coalesce(x_team, '(untagged)'), "ChargeCategory", "BillingCurrency", "ResourceId", x_reporting_currency
+    group by all
 )
 
 select * from final

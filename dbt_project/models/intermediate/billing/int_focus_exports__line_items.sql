@@ -1,5 +1,5 @@
 {#- Every row of the FOCUS files Atlas lands, in one shape (the staging models share
-    macros/focus_export.sql `stg_focus_export`: same columns, same types): AWS Data Exports FOCUS,
+    stg_focus_exports__cost: same columns, same types): AWS Data Exports FOCUS,
     Azure Cost Management FOCUS and SaaS vendors' own FOCUS files, each row keeping its own
     x_source, file and row. `exporting_provider_name` is the hyperscaler that wrote the export
     (ProviderName as Atlas's other models spell it); NULL for a vendor's own file, whose

@@ -338,52 +338,57 @@ power_events as (
         and abs(step_w) >= {{ swing_fraction }} * swing_w
 ),
 
--- XIDs: one event per new value of the gauge
+-- events at one reading: an XID (one per new value of the gauge), an uncorrectable ECC error
+-- (one per reading the counter rose)
 
-xid_events as (
+raised_at_reading as (
     select
         case when coalesce(xid_codes.is_fatal, false) then 'xid_fatal' else 'xid_nonfatal' end as event_type,
         states.hostname,
         states.gpu_index,
-        {{ dbt.concat(['nodes.cluster', "':'", 'states.hpc_job_id']) }} as peer_group,
-        states.sample_at as started_at,
-        states.sample_at as ended_at,
-        0 as duration_seconds,
+        states.hpc_job_id,
+        states.sample_at,
         states.interval_seconds,
         cast(states.xid_last as double) as measure_value,
         'XID' as measure_unit,
-        cast(null as double) as delta_w,
-        cast(null as double) as dp_dt_w_per_s,
         coalesce(xid_codes.description, 'XID not in the catalog') as detail
     from labelled_states as states
-    inner join nodes
-        on states.hostname = nodes.hostname
     left join xid_codes
         on states.xid_last = xid_codes.xid_code
     where states.is_xid_raised
-),
-
--- uncorrectable ECC: one event per reading the counter rose
-
-ecc_events as (
+    union all
     select
         'ecc_double_bit' as event_type,
-        states.hostname,
-        states.gpu_index,
-        {{ dbt.concat(['nodes.cluster', "':'", 'states.hpc_job_id']) }} as peer_group,
-        states.sample_at as started_at,
-        states.sample_at as ended_at,
-        0 as duration_seconds,
-        states.interval_seconds,
-        cast(states.ecc_dbe_new_errors as double) as measure_value,
+        hostname,
+        gpu_index,
+        hpc_job_id,
+        sample_at,
+        interval_seconds,
+        cast(ecc_dbe_new_errors as double) as measure_value,
         'new uncorrectable ECC errors' as measure_unit,
+        'uncorrectable (double-bit) ECC error: DCGM_FI_DEV_ECC_DBE counter rose' as detail
+    from labelled_states
+    where is_ecc_dbe_raised
+),
+
+reading_events as (
+    select
+        raised.event_type,
+        raised.hostname,
+        raised.gpu_index,
+        {{ dbt.concat(['nodes.cluster', "':'", 'raised.hpc_job_id']) }} as peer_group,
+        raised.sample_at as started_at,
+        raised.sample_at as ended_at,
+        0 as duration_seconds,
+        raised.interval_seconds,
+        raised.measure_value,
+        raised.measure_unit,
         cast(null as double) as delta_w,
         cast(null as double) as dp_dt_w_per_s,
-        'uncorrectable (double-bit) ECC error: DCGM_FI_DEV_ECC_DBE counter rose' as detail
-    from labelled_states as states
+        raised.detail
+    from raised_at_reading as raised
     inner join nodes
-        on states.hostname = nodes.hostname
-    where states.is_ecc_dbe_raised
+        on raised.hostname = nodes.hostname
 ),
 
 unioned as (
@@ -395,9 +400,7 @@ unioned as (
     union all
     select * from power_events
     union all
-    select * from xid_events
-    union all
-    select * from ecc_events
+    select * from reading_events
 ),
 
 final as (

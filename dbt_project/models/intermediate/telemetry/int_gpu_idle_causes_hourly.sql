@@ -27,13 +27,7 @@
 with
 
 samples as (
-    select * from {{ ref('int_gpu_samples') }}
-    where hpc_job_id is not null
-        or k8s_pod is not null
-),
-
-nodes as (
-    select hostname, cluster from {{ ref('stg_cluster__gpu_nodes') }}
+    select * from {{ ref('int_gpu_job_readings') }}
 ),
 
 -- the job each labelled reading belongs to (int_gpu_job_activity_hourly matched labels to allocations)
@@ -72,7 +66,7 @@ pcie_ceilings as (
 readings as (
     select
         label_jobs.job_key,
-        nodes.cluster,
+        samples.cluster,
         samples.hostname,
         samples.gpu_index,
         {{ dbt.date_trunc('hour', 'samples.sample_at') }} as hour_start,
@@ -81,14 +75,10 @@ readings as (
         node_input.node_input_ratio,
         samples.pcie_rx_bytes_per_second / pcie_ceilings.ceiling_bytes_per_second as pcie_ratio
     from samples
-    inner join nodes
-        on samples.hostname = nodes.hostname
     inner join label_jobs
-        on nodes.cluster = label_jobs.cluster
+        on samples.cluster = label_jobs.cluster
         and samples.hostname = label_jobs.hostname
-        and samples.hpc_job_id is not distinct from label_jobs.hpc_job_id
-        and samples.k8s_namespace is not distinct from label_jobs.k8s_namespace
-        and samples.k8s_pod is not distinct from label_jobs.k8s_pod
+        and {{ same_job_labels('samples', 'label_jobs') }}
         and {{ dbt.date_trunc('hour', 'samples.sample_at') }} = label_jobs.hour_start
     left join node_input
         on samples.hostname = node_input.hostname

@@ -13,18 +13,12 @@
 with
 
 samples as (
-    select * from {{ ref('int_gpu_samples') }}
-    where hpc_job_id is not null
-        or k8s_pod is not null
-),
-
-nodes as (
-    select hostname, cluster from {{ ref('stg_cluster__gpu_nodes') }}
+    select * from {{ ref('int_gpu_job_readings') }}
 ),
 
 labelled as (
     select
-        nodes.cluster,
+        samples.cluster,
         samples.hostname,
         samples.hpc_job_id,
         samples.k8s_namespace,
@@ -38,8 +32,6 @@ labelled as (
         count(samples.gpu_util_pct) as gpu_util_pct_count,
         sum(samples.power_w * samples.interval_seconds) / 3600000 as energy_kwh
     from samples
-    inner join nodes
-        on samples.hostname = nodes.hostname
     group by 1, 2, 3, 4, 5, 6
 ),
 

@@ -8,7 +8,10 @@
                                   (int_gpu_job_activity_hourly, the one activity definition); NULL
                                   without GPU-level telemetry
       utilization-weighted cost = allocated cost x utilization (rounded to 12 places)
-      idle, allocated but unused = allocated - utilization-weighted -#}
+      idle, allocated but unused = allocated - utilization-weighted
+    An hour on a node with no price (not in the inventory, no bill row yet for that hour, or an
+    on-prem cluster without a declared price) keeps its GPU-hours with price_source `unpriced`
+    and NULL cost: never dropped, never costed at zero. -#}
 {#- A table, not a view: utilization is a floating-point ratio, and a view evaluated once per reader
     could round a cent's last (12th) place differently for fct_gpu_cost_allocation and
     fct_gpu_idle_cost_by_cause (parallel float sums are not ordered); computed once, both read the
@@ -39,7 +42,7 @@ costed as (
         job_hours.hostname,
         job_hours.hour_start,
         node_hours.currency,
-        node_hours.price_source,
+        coalesce(node_hours.price_source, 'unpriced') as price_source,
         job_hours.allocation_source,
         job_hours.gpu_seconds / cast(3600 as double) as gpu_hours_allocated,
         activity.gpu_hours_sampled,
@@ -50,7 +53,7 @@ costed as (
             node_hours.cost * job_hours.gpu_seconds / (node_hours.gpu_count * 3600), 12
         ) as {{ money_type() }}) as allocated_cost
     from job_hours
-    inner join node_hours
+    left join node_hours
         on job_hours.hostname = node_hours.hostname
         and job_hours.hour_start = node_hours.hour_start
     left join activity

@@ -37,6 +37,7 @@ slurm as (
         hostname,
         gpus_on_node as gpu_count,
         hour_start,
+        cast(hour_start as date) as usage_date,
         gpus_on_node * {{ dbt.datediff(
             'greatest(started_at, hour_start)',
             'least(allocated_until, ' ~ dbt.dateadd('hour', 1, 'hour_start') ~ ')',
@@ -94,35 +95,19 @@ kubernetes as (
         hostname,
         sum(gpu_count) as gpu_count,
         hour_start,
+        cast(hour_start as date) as usage_date,
         sum(gpu_seconds) as gpu_seconds,
         'kubernetes' as allocation_source
     from pod_teams
     where rule_rank = 1
-    group by 1, 2, 3, 4, 7, 9
+    group by 1, 2, 3, 4, 7, 9, 10
 ),
 
 unioned as (
     select * from slurm
     union all
     select * from kubernetes
-),
-
-final as (
-    select
-        job_key,
-        cluster,
-        job_id,
-        job_name,
-        team,
-        project,
-        hostname,
-        gpu_count,
-        hour_start,
-        cast(hour_start as date) as usage_date,
-        gpu_seconds,
-        allocation_source
-    from unioned
 )
 
-select * from final
+select * from unioned
 where gpu_seconds > 0

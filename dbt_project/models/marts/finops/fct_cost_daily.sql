@@ -22,15 +22,7 @@ focus as (
 daily as (
     select
         cast({{ dbt.date_trunc('day', '"ChargePeriodStart"') }} as date) as charge_date,
-        "ProviderName" as provider_name,
-        "BillingAccountId" as billing_account_id,
-        "SubAccountId" as sub_account_id,
-        "ServiceName" as service_name,
-        "ServiceCategory" as service_category,
-        "RegionId" as region_id,
-        coalesce(x_team, '(untagged)') as team,
-        "ChargeCategory" as charge_category,
-        "BillingCurrency" as billing_currency,
+        {{ spend_dimensions() }},
         x_billing_period as billing_period,
         sum("BilledCost") as billed_cost,
         sum("EffectiveCost") as effective_cost,

@@ -11,7 +11,10 @@
       idle, allocated but unused = allocated - utilization-weighted;
       idle, not allocated = node cost - Σ allocated cost of its jobs (one `unallocated` row per
                            cluster and day, team NULL, its GPU-hours in gpu_hours_unallocated).
-    Σ paid_cost (allocated cost of job rows + unallocated idle) = Σ node cost, exactly. -#}
+    Σ paid_cost (allocated cost of job rows + unallocated idle) = Σ node cost, exactly.
+    GPU-hours on a node-hour without a price (node not in the inventory, bill not delivered yet,
+    on-prem cluster with no declared price) stay on their job's row in gpu_hours_unpriced; a job
+    with no priced hour that day has price_source `unpriced` and NULL costs (never zero). -#}
 with
 
 node_hours as (
@@ -58,12 +61,18 @@ job_daily as (
         max(job_name) as job_name,
         max(allocation_source) as allocation_source,
         max(currency) as currency,
-        max(price_source) as price_source,
+        -- `unpriced` only when no hour of the job that day had a price
+        coalesce(max(case when price_source <> 'unpriced' then price_source end), 'unpriced') as price_source,
         sum(gpu_hours_allocated) as gpu_hours_allocated,
+        sum(case when price_source = 'unpriced' then gpu_hours_allocated else 0 end) as gpu_hours_unpriced,
         sum(gpu_hours_active) as gpu_hours_active,
+        -- the priced hours' cost; NULL when none was priced (gpu_hours_unpriced says what is missing)
         sum(allocated_cost) as allocated_cost,
-        -- NULL as soon as one hour of the job has no GPU-level telemetry
-        case when count(utilization) = count(*) then sum(utilization_weighted_cost) end as utilization_weighted_cost
+        -- NULL as soon as one priced hour of the job has no GPU-level telemetry
+        case
+            when count(case when allocated_cost is not null then utilization end) = count(allocated_cost)
+                then sum(utilization_weighted_cost)
+        end as utilization_weighted_cost
     from job_costs
     group by usage_date, cluster, team, project, job_key
 ),
@@ -83,6 +92,7 @@ final as (
         price_source,
         gpu_hours_allocated,
         cast(0 as double) as gpu_hours_unallocated,
+        gpu_hours_unpriced,
         gpu_hours_active,
         allocated_cost,
         utilization_weighted_cost,
@@ -90,6 +100,8 @@ final as (
         cast(0 as {{ money_type() }}) as idle_cost_unallocated,
         allocated_cost as paid_cost,
         case
+            when allocated_cost is null
+                then 'unpriced: no bill row or declared price for the node in these hours (GPU-hours kept, cost unknown)'
             when utilization_weighted_cost is null
                 then 'allocated = GPU-hours x price per GPU-hour; no GPU-level telemetry for the job, unused share not estimated'
             else 'allocated = GPU-hours x price per GPU-hour; idle = allocated x (1 - GPU activity: GR_ENGINE_ACTIVE, else SM_ACTIVE, else GPU_UTIL/100)'
@@ -112,6 +124,7 @@ final as (
         price_source,
         cast(0 as double),
         gpu_hours_unallocated,
+        cast(0 as double),
         cast(null as double),
         cast(0 as {{ money_type() }}),
         cast(0 as {{ money_type() }}),

@@ -7,13 +7,7 @@
 with
 
 samples as (
-    select * from {{ ref('int_gpu_samples') }}
-    where hpc_job_id is not null
-        or k8s_pod is not null
-),
-
-nodes as (
-    select * from {{ ref('stg_cluster__gpu_nodes') }}
+    select * from {{ ref('int_gpu_job_readings') }}
 ),
 
 label_jobs as (
@@ -53,7 +47,7 @@ jobs as (
 
 per_gpu as (
     select
-        nodes.cluster,
+        samples.cluster,
         samples.hpc_job_id,
         samples.k8s_namespace,
         samples.k8s_pod,
@@ -73,9 +67,7 @@ per_gpu as (
         max(samples.fb_used_mib) as max_fb_used_mib,
         sum(samples.power_w * samples.interval_seconds) / 3600000 as energy_kwh
     from samples
-    inner join nodes
-        on samples.hostname = nodes.hostname
-    group by nodes.cluster, samples.hpc_job_id, samples.k8s_namespace, samples.k8s_pod, samples.hostname,
+    group by samples.cluster, samples.hpc_job_id, samples.k8s_namespace, samples.k8s_pod, samples.hostname,
         samples.gpu_index
 ),
 
@@ -127,9 +119,7 @@ final as (
     inner join label_jobs
         on per_gpu.cluster = label_jobs.cluster
         and per_gpu.hostname = label_jobs.hostname
-        and per_gpu.hpc_job_id is not distinct from label_jobs.hpc_job_id
-        and per_gpu.k8s_namespace is not distinct from label_jobs.k8s_namespace
-        and per_gpu.k8s_pod is not distinct from label_jobs.k8s_pod
+        and {{ same_job_labels('per_gpu', 'label_jobs') }}
     left join job_teams
         on label_jobs.job_key = job_teams.job_key
     left join allocations

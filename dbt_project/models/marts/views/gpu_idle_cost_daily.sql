@@ -12,6 +12,7 @@ select
     currency,
     sum(gpu_hours_allocated) as gpu_hours_allocated,
     sum(gpu_hours_unallocated) as gpu_hours_unallocated,
+    sum(gpu_hours_unpriced) as gpu_hours_unpriced,
     sum(paid_cost) as paid_cost,
     coalesce(sum(utilization_weighted_cost), 0) as used_cost,
     sum(coalesce(idle_cost_allocated_unused, 0) + coalesce(idle_cost_unallocated, 0)) as idle_cost,

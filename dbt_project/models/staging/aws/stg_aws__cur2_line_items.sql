@@ -54,10 +54,7 @@ source as (
             "savings_plan_used_commitment": money_type(),
             "resource_tags": "map(varchar, varchar)",
         }) }},
-        x_source_file,
-        x_source_row,
-        x_period,
-        x_export_version
+        {{ landing_lineage() }}
     from {{ source_relation }}
 ),
 
@@ -129,11 +126,7 @@ renamed as (
         ) }} as x_amortized_cost,
 
         -- lineage
-        'aws_cur2' as x_source,
-        x_source_file,
-        x_source_row,
-        x_period as billing_period,
-        x_export_version
+        {{ billing_lineage("'aws_cur2'") }}
     from source
 )
 

@@ -69,10 +69,7 @@ source as (
         {%- else -%}
         cast(map() as {{ sql_type('map(varchar, varchar)') }})
         {%- endif %} as resource_tags,
-        x_source_file,
-        x_source_row,
-        x_period,
-        x_export_version
+        {{ landing_lineage() }}
     from {{ source_relation }}
 ),
 
@@ -143,11 +140,7 @@ renamed as (
         ) }} as x_amortized_cost,
 
         -- lineage
-        'aws_cur_legacy' as x_source,
-        x_source_file,
-        x_source_row,
-        x_period as billing_period,
-        x_export_version
+        {{ billing_lineage("'aws_cur_legacy'") }}
     from source
 )
 

@@ -1,2 +1,3 @@
-{#- AWS Data Exports FOCUS export (parquet or CSV), typed (macros/focus_export.sql). -#}
-{{ stg_focus_export(source('raw', 'aws_focus'), 'aws_focus') }}
+{#- AWS Data Exports FOCUS export (parquet or CSV): its rows of stg_focus_exports__cost. -#}
+select * from {{ ref('stg_focus_exports__cost') }}
+where x_source = 'aws_focus'

@@ -1,1 +1,3 @@
-{{ stg_azure_cost_details(source('raw', 'azure_cost_details_actual'), 'actual') }}
+{#- The Azure actual-cost export's rows (stg_azure__cost_details): what was invoiced. -#}
+select * from {{ ref('stg_azure__cost_details') }}
+where dataset = 'actual'

@@ -1,2 +1,3 @@
-{#- Azure Cost Management FOCUS cost export (CSV or parquet), typed (macros/focus_export.sql). -#}
-{{ stg_focus_export(source('raw', 'azure_focus'), 'azure_focus') }}
+{#- Azure Cost Management FOCUS cost export (CSV or parquet): its rows of stg_focus_exports__cost. -#}
+select * from {{ ref('stg_focus_exports__cost') }}
+where x_source = 'azure_focus'

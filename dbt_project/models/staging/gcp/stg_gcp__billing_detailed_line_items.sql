@@ -41,10 +41,7 @@ source as (
             "resource.name": "varchar",
             "resource.global_name": "varchar",
         }) }},
-        x_source_file,
-        x_source_row,
-        x_period,
-        x_export_version
+        {{ landing_lineage() }}
     from {{ source_relation }}
 ),
 
@@ -106,11 +103,7 @@ renamed as (
         export_time as exported_at,
 
         -- lineage
-        'gcp_billing_detailed' as x_source,
-        x_source_file,
-        x_source_row,
-        x_period as billing_period,
-        x_export_version
+        {{ billing_lineage("'gcp_billing_detailed'") }}
     from parsed
 ),
 

@@ -57,11 +57,7 @@ renamed as (
 
         -- lineage (the detailed export's staging model ends with the same columns, in this order,
         -- so that int_gcp__billing_line_items can union the two)
-        'gcp_billing' as x_source,
-        x_source_file,
-        x_source_row,
-        x_period as billing_period,
-        x_export_version,
+        {{ billing_lineage("'gcp_billing'") }},
 
         -- reconciliation: the invoice is cost plus every credit; GCP has no separate amortized view
         cost + coalesce({{ array_sum(array_transform('credits', 'c', 'c.amount'), money_type()) }}, 0) as x_invoice_cost,

@@ -1,23 +1,23 @@
-{#- A FOCUS file (AWS Data Exports FOCUS, Azure Cost Management FOCUS, a SaaS vendor's own FOCUS
-    file; CSV or parquet) in Atlas's FOCUS types. Landing has typed money, quantities, times and JSON
+{#- Every FOCUS file Atlas lands (AWS Data Exports FOCUS, Azure Cost Management FOCUS, a SaaS
+    vendor's own FOCUS file; CSV or parquet) in Atlas's FOCUS types, typed in one place: the raw
+    sources of the `int_focus_exports__focus_line_items` entry of var billing_inputs, each row with
+    its own x_source. stg_aws__focus_line_items, stg_azure__focus_cost and stg_saas__focus_cost are
+    each source's rows. Landing has typed money, quantities, times and JSON
     (checks/files/_focus_columns.yaml; spreadsheet spellings where an input's contract allows them);
     text columns get the literal NULL / None some exporters write turned into NULL. FOCUS 1.0/1.1
     files lack later columns: they become NULL here and the intermediate model fills what the spec
     requires. -#}
-{% macro stg_focus_export(source_relation, x_source) -%}
 {%- set wanted = {} -%}
 {%- for name, type in focus_columns() -%}{%- do wanted.update({name: type}) -%}{%- endfor -%}
 {%- do wanted.update({"x_ChargeType": "varchar", "x_PricingSubcategory": "varchar"}) -%}
+{%- set exports = {} -%}
+{%- for input in var('billing_inputs') if input.focus_model == 'int_focus_exports__focus_line_items' -%}
+    {%- for export in input.sources -%}{%- do exports.update({export.raw: source('raw', export.raw)}) -%}{%- endfor -%}
+{%- endfor -%}
 with
 
 source as (
-    select
-        {{ columns_or_null(source_relation, wanted) }},
-        x_source_file,
-        x_source_row,
-        x_period,
-        x_export_version
-    from {{ source_relation }}
+    {{- landed_union(exports, wanted, 'x_source') }}
 ),
 
 typed as (
@@ -35,7 +35,7 @@ typed as (
         x_period as billing_period,
         "BilledCost" as x_invoice_cost,
         "EffectiveCost" as x_amortized_cost,
-        '{{ x_source }}' as x_source,
+        x_source,
         x_source_file,
         x_source_row,
         x_period as x_billing_period,
@@ -44,4 +44,3 @@ typed as (
 )
 
 select * from typed
-{%- endmacro %}
