@@ -67,18 +67,6 @@
     from {{ relation }}
 {%- endmacro %}
 
-{#- A predicate on a raw file's delivery day (`period_column`, 'YYYY-MM-DD') selecting the files an
-    incremental build of a per-file telemetry model replaces: the telemetry days named by the run
-    (macros/incremental.sql, partition_keys_var), else the newest day already built and every later one. -#}
-{% macro telemetry_files_to_build(period_column) -%}
-    {%- set days = partition_keys_var('telemetry_days') -%}
-    {%- if days is not none -%}
-        {{ in_billing_periods(period_column, days) }}
-    {%- else -%}
-        {{ period_column }} >= (select max({{ period_column }}) from {{ this }})
-    {%- endif -%}
-{%- endmacro %}
-
 {#- An nvidia-smi CSV value as a number: `87 %`, `512.25 W`, `1980 MHz`, `0x...1F` stay numbers
     (units dropped, hex parsed); `[N/A]`, `[Not Supported]`, `[Unknown Error]` become NULL. -#}
 {% macro nvidia_smi_number(column) -%}
@@ -99,12 +87,6 @@
     {{ {'gpu_idle': 1, 'applications_clocks_setting': 2, 'sw_power_cap': 4, 'hw_slowdown': 8,
         'sync_boost': 16, 'sw_thermal_slowdown': 32, 'hw_thermal_slowdown': 64,
         'hw_power_brake_slowdown': 128}[reason] }}
-{%- endmacro %}
-
-{#- columns_or_null for telemetry text formats whose tools print only the fields asked for: in a
-    dbt unit test (no relation to introspect) the `required` columns are read as they are. -#}
-{% macro telemetry_columns_or_null(relation, columns, required) -%}
-    {{ columns_or_null(relation, columns, required) }}
 {%- endmacro %}
 
 {#- The cluster and the UTC day of a sacct file from its name: `<cluster>/<YYYY-MM-DD>.sacct.txt`

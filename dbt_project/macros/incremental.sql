@@ -114,6 +114,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- A predicate on a raw file's delivery day (`period_column`, 'YYYY-MM-DD') selecting the files an
+    incremental build of a per-file telemetry model replaces: the telemetry days named by the run,
+    else the newest day already built and every later one (telemetry_days_to_build for a model keyed
+    by its own day, on the text period so DuckDB prunes the files). -#}
+{% macro telemetry_files_to_build(period_column) -%}
+    {%- set days = partition_keys_var('telemetry_days') -%}
+    {%- if days is not none -%}
+        {{ in_billing_periods(period_column, days) }}
+    {%- else -%}
+        {{ period_column }} >= (select max({{ period_column }}) from {{ this }})
+    {%- endif -%}
+{%- endmacro %}
+
 {#- A predicate on a raw file's delivery day (`x_period`, 'YYYY-MM-DD') that keeps the files able
     to hold readings of the days being built: those days and their neighbours (a reading taken just
     before midnight can sit in the next day's file). Lets DuckDB skip every other day's parquet

@@ -6,7 +6,7 @@ with
 
 source as (
     select
-        {{ telemetry_columns_or_null(source('raw_telemetry', 'gpu_fault_injections'), {
+        {{ columns_or_null(source('raw_telemetry', 'gpu_fault_injections'), {
             'drill_id': 'varchar', 'injected_at': 'timestamp with time zone', 'hostname': 'varchar',
             'gpu_index': 'bigint', 'field_id': 'bigint', 'value': 'varchar', 'duration_seconds': 'bigint',
             'fault_class': 'varchar', 'note': 'varchar', 'x_source_file': 'varchar', 'x_source_row': 'bigint',

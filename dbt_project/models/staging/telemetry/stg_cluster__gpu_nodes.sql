@@ -8,7 +8,7 @@ with
 
 source as (
     select
-        {{ telemetry_columns_or_null(source('raw_telemetry', 'gpu_nodes'), {
+        {{ columns_or_null(source('raw_telemetry', 'gpu_nodes'), {
             'hostname': 'varchar', 'cluster': 'varchar', 'provider': 'varchar', 'instance_type': 'varchar',
             'resource_id': 'varchar', 'region': 'varchar', 'gpu_model': 'varchar', 'gpu_count': 'varchar',
             'rack': 'varchar', 'leaf_switch': 'varchar', 'nvlink_domain': 'varchar', 'x_source_file': 'varchar',

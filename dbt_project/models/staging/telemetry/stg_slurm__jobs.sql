@@ -32,7 +32,7 @@ source as (
         x_source_file
     from (
         select
-            {{ telemetry_columns_or_null(source('raw_telemetry', 'slurm_jobs'), {
+            {{ columns_or_null(source('raw_telemetry', 'slurm_jobs'), {
                 'JobID': 'varchar', 'JobIDRaw': 'varchar', 'Cluster': 'varchar', 'JobName': 'varchar',
                 'User': 'varchar', 'Account': 'varchar', 'Partition': 'varchar', 'AllocTRES': 'varchar',
                 'ReqTRES': 'varchar', 'Submit': 'varchar', 'Start': 'varchar', 'End': 'varchar', 'Elapsed': 'varchar', 'State': 'varchar',
