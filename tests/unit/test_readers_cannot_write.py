@@ -148,6 +148,28 @@ def test_every_reader_connection_is_locked_down(snapshot):
     assert snapshot.unchanged()
 
 
+def test_readers_open_at_once_share_one_locked_down_database(snapshot, monkeypatch):
+    """Two dashboard sessions read the snapshot at the same time: DuckDB hands the second the instance
+    the first locked (a second SET failed there: "the configuration has been locked", CI, 2026-12-05)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("TZ", "America/New_York")  # UTC must come from Atlas, not from the machine
+    path = snapshot.paths.published_warehouse
+    with connect_reader(path) as outer, connect_reader(path) as inner:
+        for con in (outer, inner, inner.cursor()):
+            assert con.execute("select count(*), current_setting('TimeZone') from raw.gpu_nodes").fetchone() == (2, "UTC")
+        with pytest.raises(duckdb.PermissionException):
+            inner.execute("select * from read_text('/etc/passwd')")
+
+    def read(_: int) -> tuple:
+        with connect_reader(path) as con:
+            return con.execute("select count(*) from raw.gpu_nodes").fetchone()
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(read, range(32))) == [(2,)] * 32
+    assert snapshot.unchanged()
+
+
 def test_a_reader_of_the_live_warehouse_held_by_a_run_is_told_why(snapshot, capsys, monkeypatch):
     """No snapshot yet and the live warehouse held by another process: a sentence, not a traceback."""
     import subprocess

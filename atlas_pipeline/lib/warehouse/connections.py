@@ -47,7 +47,11 @@ def _open(path: Path, read_only: bool, config: dict[str, Any]) -> duckdb.DuckDBP
             raise WarehouseBusy(_busy_message(path, exc)) from exc
         raise
     try:
-        con.execute("set TimeZone = 'UTC'")
+        # GLOBAL, so that every connection and cursor on this database instance is in UTC — DuckDB
+        # shares one instance between the connections a process opens on a file. Already UTC when
+        # another connection set it (a reader's instance is locked: no SET passes, not even this).
+        if con.execute("select current_setting('TimeZone')").fetchone()[0] != "UTC":
+            con.execute("set global TimeZone = 'UTC'")
     except BaseException:
         con.close()
         raise
@@ -153,16 +157,36 @@ def connect_reader(path: Path | str, memory_limit: str = DEFAULT_MEMORY_LIMIT) -
     (`check_read_only`): DuckDB's allow-list does not tell reads from writes.
     """
     path = Path(path)
-    con = _open(path, True, {"memory_limit": memory_limit, **_READER_CONFIG})
+    # DuckDB gives every connection a process opens on one file the same database instance, so a
+    # reader opened while another is open (two dashboard sessions, nested readers) finds it locked
+    # down already: checked, not set again (a SET on a locked configuration fails). One at a time,
+    # so that no reader sees an instance half set up.
+    with _reader_setup:
+        con = _open(path, True, {"memory_limit": memory_limit, **_READER_CONFIG})
+        try:
+            _lock_down(con)
+        except BaseException:
+            con.close()
+            raise
     try:
-        if files := _landed_files(con):
-            # allowed_paths only takes effect (and can only be set) while external access is still on.
-            con.execute("set allowed_paths = ?", [files])
-        con.execute("set enable_external_access = false")
-        con.execute("set lock_configuration = true")
         yield ReaderConnection(con)
     finally:
         con.close()
+
+
+_reader_setup = threading.Lock()
+
+
+def _lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    if con.execute("select current_setting('lock_configuration')").fetchone()[0]:
+        if con.execute("select current_setting('enable_external_access')").fetchone()[0]:
+            raise duckdb.PermissionException("the snapshot is open with external access on and locked")
+        return
+    if files := _landed_files(con):
+        # allowed_paths only takes effect (and can only be set) while external access is still on.
+        con.execute("set allowed_paths = ?", [files])
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
 
 
 # --- One run at a time ---------------------------------------------------------------------------
