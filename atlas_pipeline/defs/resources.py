@@ -13,6 +13,7 @@ from dagster_dbt import DbtCliResource
 
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
 from atlas_pipeline.lib.warehouse.connections import connect, run_lock
+from atlas_pipeline.lib.warehouse.dbt_project import DBT_TARGET
 
 # Under the daemon the publishing sensor may hold the warehouse for its copy while a report step
 # reads it (DuckDB: one writer, no readers from other processes meanwhile): such a step retries a
@@ -95,7 +96,7 @@ def resources() -> dg.Definitions:
                 dbt_executable=_dbt_executable(),
                 # The DuckDB warehouse, whatever ATLAS_ENGINE says: the Spark build needs raw.*
                 # registered in its own session (lib/warehouse/spark_engine.py), after the run.
-                target="local",
+                target=DBT_TARGET,
             ),
         }
     )

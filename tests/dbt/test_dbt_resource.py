@@ -15,7 +15,7 @@ from packaging import version
 from atlas_pipeline.defs import resources
 from atlas_pipeline.defs.resources import AtlasDbtCli
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
-from atlas_pipeline.lib.warehouse.dbt_project import PARTIAL_PARSE_FILE, dbt_env, warm_parse
+from atlas_pipeline.lib.warehouse.dbt_project import DBT_TARGET, PARTIAL_PARSE_FILE, dbt_env, prepare_manifest, warm_parse
 
 pytestmark = pytest.mark.dbt
 
@@ -44,7 +44,7 @@ def _dbt_ls(paths: AtlasPaths, target: Path) -> str:
     """`dbt ls` the way dagster-dbt runs dbt (target and logs in `target`); returns its log."""
     env = {**os.environ, **dbt_env(paths), "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target)}
     subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "ls", "--quiet", "--select", "fct_cost_daily",
+        [str(Path(sys.executable).parent / "dbt"), "ls", "--quiet", "--target", DBT_TARGET, "--select", "fct_cost_daily",
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
         env=env, check=True, capture_output=True, timeout=300,
     )
@@ -64,3 +64,20 @@ def test_a_warehouse_parses_the_project_once_then_each_dbt_call_reuses_it(_isola
         second = _dbt_ls(paths, target)
     assert "Partial parsing enabled, no changes found, skipping parsing" in second
     assert not target.exists()  # a successful call leaves nothing in dbt_project/target
+
+
+def test_the_first_dbt_call_after_dbt_parse_starts_from_its_parse_state(_isolated_homes: Path, tmp_path: Path,
+                                                                        monkeypatch) -> None:
+    """`atlas run` parses a changed project first (`dbt parse`, lib/warehouse/dbt_project.py); its first
+    dbt call, on a warehouse with no parse state of its own, starts from that one (dagster-dbt copies
+    it): the same profile target, so dbt skips parsing (it parsed the whole project again when the
+    parse named no target)."""
+    paths = AtlasPaths.from_env().ensure()
+    parsed = tmp_path / "parsed"  # not the repository's target/: other test workers read it
+    monkeypatch.setenv("DBT_TARGET_PATH", str(parsed))
+    monkeypatch.setenv("DBT_LOG_PATH", str(parsed))
+    prepare_manifest(force=True)
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / PARTIAL_PARSE_FILE).write_bytes((parsed / PARTIAL_PARSE_FILE).read_bytes())
+    assert "Partial parsing enabled, no changes found, skipping parsing" in _dbt_ls(paths, first)
