@@ -94,6 +94,9 @@ def azure_files() -> dict[str, tuple[bytes, str]]:
     empty_tags = set_column(h, azure_variant("empty-tags"), "Tags", lambda n, v: '""')
     bad_money = set_column(h, azure_variant("bad-money"), "Cost", lambda n, v: "3,25" if n == 1 else v)
     good_gzip = gzip.compress(to_csv(h, azure_variant("gzip")))
+    padded = azure_variant("padded")
+    for column in ("ChargeType", "PricingModel", "Frequency"):
+        padded = set_column(h, padded, column, lambda n, v: f" {v} " if v else v)
     return {
         "part_01_as_exported.csv": ((FIXTURES / "azure_ea_actualcost_2023-09.csv").read_bytes(), "landed"),
         "part_02_gzip.csv.gz": (good_gzip, "landed"),
@@ -107,6 +110,7 @@ def azure_files() -> dict[str, tuple[bytes, str]]:
         "part_09_zero_bytes.csv": (b"", "empty"),
         "part_10_truncated.csv.gz": (good_gzip[: len(good_gzip) // 2], "quarantined"),
         "part_11_bad_money.csv": (to_csv(h, bad_money), "quarantined"),
+        "part_12_padded_codes.csv": (to_csv(h, padded), "landed"),
     }
 
 
@@ -229,6 +233,23 @@ def test_conservation_ledger_accounts_for_every_landed_row(built, fetch_rows):
     )
     assert {"billing_input": "azure_cost_details_actual",
             "effective_cost_basis": "provider amortized cost of the invoiced rows"} in basis
+
+
+def test_padded_charge_type_pricing_model_and_frequency_map_as_their_trimmed_value(built, fetch_rows):
+    """The contract reads " Usage " as Usage (in_set compares trimmed); the FOCUS mapping must too: a
+    padded ChargeType once fell through to ChargeCategory Adjustment, with every check green."""
+    _, warehouse, _, _, _ = built
+    rows = fetch_rows(
+        warehouse,
+        "select x_source_file, \"ChargeCategory\", \"ChargeFrequency\", \"PricingCategory\", "
+        "\"CommitmentDiscountType\", x_provider_line_type, count(*) as n from main.focus_cost_and_usage "
+        "where x_source = 'azure_cost_details_actual' group by all",
+    )
+    by_file: dict[str, set] = {}
+    for row in rows:
+        by_file.setdefault(delivered_name(row.pop("x_source_file")), set()).add(tuple(row.values()))
+    assert by_file["part_12_padded_codes.csv"] == by_file["part_01_as_exported.csv"]
+    assert {r[0] for r in by_file["part_12_padded_codes.csv"]} == {"Usage", "Purchase"}
 
 
 def test_null_spellings_blank_pricing_model_and_empty_tags_read_as_their_meaning(built, fetch_rows):

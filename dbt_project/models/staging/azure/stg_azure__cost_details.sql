@@ -74,10 +74,12 @@ renamed as (
         nullif(coalesce(nullif("benefitId", ''), "ReservationId"), '') as benefit_id,
         nullif(coalesce(nullif("benefitName", ''), "ReservationName"), '') as benefit_name,
 
-        -- categories
-        "ChargeType" as charge_type,
-        "PricingModel" as pricing_model,
-        "Frequency" as frequency,
+        -- categories. The codes the FOCUS mapping reads, trimmed: the file contract accepted
+        -- " Usage" as Usage (its in_set compares trimmed), so it must map as Usage, not fall
+        -- through to Adjustment.
+        trim("ChargeType") as charge_type,
+        trim("PricingModel") as pricing_model,
+        trim("Frequency") as frequency,
         "ProductName" as product_name,
         "MeterCategory" as meter_category,
         "MeterSubCategory" as meter_subcategory,
@@ -115,7 +117,7 @@ renamed as (
         -- commitment covers or buys (the intermediate model makes the same choice per account and period).
         case when dataset = 'actual' then "CostInBillingCurrency" end as x_invoice_cost,
         case
-            when dataset = 'actual' and {{ azure_is_commitment('"PricingModel"') }} then 0
+            when dataset = 'actual' and {{ azure_is_commitment('trim("PricingModel")') }} then 0
             else "CostInBillingCurrency"
         end as x_amortized_cost,
 
