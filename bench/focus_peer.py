@@ -15,8 +15,9 @@ a shared machine — touches every stage alike; the table shows medians:
 - Atlas landing: the file copied into landing, checksummed, read once, typed (exact DECIMAL), every
   contract rule checked, written as parquet (lib/ingest/landing.py, a fresh warehouse each round).
 - Atlas FOCUS build: `dbt run` of focus_cost_and_usage and its parents from the landed parquet
-  (seeds loaded beforehand, untimed); the time inside dbt (run_results.json) is shown apart from
-  dbt's start-up.
+  (seeds loaded beforehand, untimed), called as Atlas's Dagster assets call dbt (profile target
+  named, no manifest.json / run_results.json written); the time inside dbt (its nodes' execution
+  times, from dbt's JSON log) is shown apart from dbt's start-up.
 - Atlas end to end = landing + FOCUS build of the same round.
 
     .venv/bin/python bench/focus_peer.py --rows 1M            # or smoke, 100k
@@ -71,7 +72,7 @@ class Run:
     seconds: float
     cpu_seconds: float
     peak_mib: float
-    inside_seconds: float | None = None  # the FOCUS build: time inside dbt (run_results.json)
+    inside_seconds: float | None = None  # the FOCUS build: time inside dbt (its nodes' execution times)
 
 
 @dataclass
@@ -293,9 +294,10 @@ def land(home: str) -> None:
 
 def _dbt(home: Path) -> tuple[list[str], list[str], dict[str, str]]:
     from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
+    from atlas_pipeline.lib.warehouse.dbt_project import DBT_TARGET
 
     dbt = [str(Path(sys.executable).parent / "dbt")]
-    project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target", DBT_TARGET]
     work = ["--target-path", str(home / "dbt-target"), "--log-path", str(home / "dbt-logs")]
     env = {
         **os.environ,
@@ -307,6 +309,20 @@ def _dbt(home: Path) -> tuple[list[str], list[str], dict[str, str]]:
     return dbt, [*project, *work], env
 
 
+def _inside_dbt(log: Path) -> float:
+    """Σ execution time of the nodes of the last dbt invocation that wrote `log` as JSON lines (the
+    seed call before it wrote text lines, skipped)."""
+    nodes: list[float] = []
+    for line in log.read_text().splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if event["info"]["name"] == "EndRunResult":
+            nodes = [r["execution_time"] for r in event["data"]["results"]]
+    return sum(nodes)
+
+
 def _atlas_round(home: Path, csv_path: Path) -> tuple[Run, Run, int]:
     """Landing then the FOCUS build in a fresh Atlas home; returns both runs and the mart's rows."""
     import duckdb
@@ -316,9 +332,9 @@ def _atlas_round(home: Path, csv_path: Path) -> tuple[Run, Run, int]:
     dbt, args, env = _dbt(home)
     landing = _in_child("land", str(home), env=env)
     run_child([*dbt, "seed", *args], env)
-    build = run_child([*dbt, "run", "--select", "+focus_cost_and_usage", *args], env)
-    results = json.loads((home / "dbt-target" / "run_results.json").read_text())
-    build.inside_seconds = sum(r["execution_time"] for r in results["results"])
+    build = run_child([*dbt, "run", "--no-write-json", "--log-format-file", "json", "--select", "+focus_cost_and_usage",
+                       *args], env)
+    build.inside_seconds = _inside_dbt(home / "dbt-logs" / "dbt.log")
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute("select count(*) from main.focus_cost_and_usage").fetchone()[0]
     return landing, build, rows
