@@ -144,6 +144,9 @@ def _landed_files(con: duckdb.DuckDBPyConnection) -> list[str]:
         return []
 
 
+_reader_setup = threading.Lock()  # readers of this process set their database up one at a time
+
+
 @contextmanager
 def connect_reader(path: Path | str, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> Iterator[ReaderConnection]:
     """Open a published snapshot (or any warehouse file) for reading only, locked down.
@@ -172,9 +175,6 @@ def connect_reader(path: Path | str, memory_limit: str = DEFAULT_MEMORY_LIMIT) -
         yield ReaderConnection(con)
     finally:
         con.close()
-
-
-_reader_setup = threading.Lock()
 
 
 def _lock_down(con: duckdb.DuckDBPyConnection) -> None:
