@@ -12,7 +12,7 @@ allocations as (
 ),
 
 hour_numbers as (
-    {{ dbt.generate_series(var('gpu_max_job_hours', 24 * 60)) }}
+    {{ dbt.generate_series(var('gpu_max_job_hours')) }}
 ),
 
 slurm_hours as (
