@@ -1,9 +1,9 @@
 {#- Hosts that report GPU telemetry but are not in the GPU node inventory (inventory/nodes.csv):
-    their GPUs have no cluster, price or capacity, so their health events (XID, ECC, thermal) and
-    GPU-hours of capacity are in no mart, and their fleet-health rows would read as quiet. A job's
-    readings are still measured when a sacct NodeList names the host (`job_readings_measured`:
-    int_gpu_job_readings has them); from a host neither names, not even that. Per host, its
-    readings and when; a warning, so the gap is seen: add the host to the inventory. -#}
+    their GPUs have no price, capacity or rack, so no GPU-hours of capacity and no cost. Their
+    health events are kept (int_gpu_health_episodes), and their job readings are measured when a
+    sacct NodeList names the host (`job_readings_measured`: int_gpu_job_readings has them); from a
+    host neither names, not even that. Per host, its readings and when; a warning, so the gap is
+    seen: add the host to the inventory. -#}
 {{ config(severity='warn', meta={'dagster': {'ref': {'name': 'int_gpu_job_readings'}}}) }}
 with
 

@@ -42,6 +42,12 @@ nodes as (
     select * from {{ ref('stg_cluster__gpu_nodes') }}
 ),
 
+-- the cluster of every host the inventory or Slurm names (a host not yet in the inventory keeps
+-- its events; one neither names keeps them too, without a cluster)
+host_clusters as (
+    select hostname, cluster from {{ ref('int_gpu_host_clusters') }}
+),
+
 specs as (
     select * from {{ ref('gpu_model_specs') }}
 ),
@@ -64,7 +70,7 @@ label_jobs as (
 
 job_readings as (
     select
-        {{ dbt.concat(['nodes.cluster', "':'", 'samples.hpc_job_id']) }} as peer_group,
+        {{ dbt.concat(['host_clusters.cluster', "':'", 'samples.hpc_job_id']) }} as peer_group,
         samples.hostname,
         {{ dbt.concat(['samples.hostname', "'#'", 'cast(samples.gpu_index as ' ~ dbt.type_string() ~ ')']) }} as member,
         {{ dbt.datediff("cast('1970-01-01' as timestamp)", 'samples.sample_at', 'second') }} as epoch_seconds,
@@ -72,8 +78,8 @@ job_readings as (
         samples.sm_clock_mhz,
         states.is_thermal_throttled
     from samples
-    inner join nodes
-        on samples.hostname = nodes.hostname
+    inner join host_clusters
+        on samples.hostname = host_clusters.hostname
     inner join states
         on samples.hostname = states.hostname
         and samples.gpu_index = states.gpu_index
@@ -241,7 +247,7 @@ throttle_events as (
         'thermal_throttle' as event_type,
         thermal.hostname,
         thermal.gpu_index,
-        {{ dbt.concat(['nodes.cluster', "':'", 'thermal.hpc_job_id']) }} as peer_group,
+        {{ dbt.concat(['host_clusters.cluster', "':'", 'thermal.hpc_job_id']) }} as peer_group,
         thermal.started_at,
         {{ dbt.dateadd('second', 'thermal.interval_seconds', 'thermal.last_sample_at') }} as ended_at,
         thermal.duration_seconds,
@@ -255,14 +261,14 @@ throttle_events as (
                        "coalesce(', ' || cast(cast(round(100 * thermal.mean_counter_fraction) as integer) as " ~ dbt.type_string() ~ ") || ' % of the time by DCGM_FI_DEV_THERMAL_VIOLATION', '')"]) }}
             as detail
     from thermal
-    inner join nodes
-        on thermal.hostname = nodes.hostname
+    left join host_clusters
+        on thermal.hostname = host_clusters.hostname
     union all
     select
         'power_throttle',
         power_capped.hostname,
         power_capped.gpu_index,
-        {{ dbt.concat(['nodes.cluster', "':'", 'power_capped.hpc_job_id']) }},
+        {{ dbt.concat(['host_clusters.cluster', "':'", 'power_capped.hpc_job_id']) }},
         power_capped.started_at,
         {{ dbt.dateadd('second', 'power_capped.interval_seconds', 'power_capped.last_sample_at') }},
         power_capped.duration_seconds,
@@ -273,8 +279,8 @@ throttle_events as (
         cast(null as double),
         'SW power cap, HW power brake or DCGM_FI_DEV_POWER_VIOLATION rising'
     from power_capped
-    inner join nodes
-        on power_capped.hostname = nodes.hostname
+    left join host_clusters
+        on power_capped.hostname = host_clusters.hostname
     where power_capped.duration_seconds >= {{ var('power_throttle_min_seconds', 600) }}
 ),
 
@@ -376,7 +382,7 @@ reading_events as (
         raised.event_type,
         raised.hostname,
         raised.gpu_index,
-        {{ dbt.concat(['nodes.cluster', "':'", 'raised.hpc_job_id']) }} as peer_group,
+        {{ dbt.concat(['host_clusters.cluster', "':'", 'raised.hpc_job_id']) }} as peer_group,
         raised.sample_at as started_at,
         raised.sample_at as ended_at,
         0 as duration_seconds,
@@ -387,8 +393,8 @@ reading_events as (
         cast(null as double) as dp_dt_w_per_s,
         raised.detail
     from raised_at_reading as raised
-    inner join nodes
-        on raised.hostname = nodes.hostname
+    left join host_clusters
+        on raised.hostname = host_clusters.hostname
 ),
 
 unioned as (
@@ -406,7 +412,7 @@ unioned as (
 final as (
     select
         unioned.event_type,
-        nodes.cluster,
+        host_clusters.cluster,
         nodes.rack,
         unioned.hostname,
         unioned.gpu_index,
@@ -422,6 +428,8 @@ final as (
         unioned.dp_dt_w_per_s,
         unioned.detail
     from unioned
+    left join host_clusters
+        on unioned.hostname = host_clusters.hostname
     left join nodes
         on unioned.hostname = nodes.hostname
     left join label_jobs
