@@ -107,6 +107,25 @@ def _stand_in_absent_relations(warehouse: Path) -> None:
         con.close()
 
 
+def _write_relations(warehouse: Path, tables: dict[str, tuple[dict[str, str], list[tuple]]]) -> None:
+    con = duckdb.connect(str(warehouse))
+    try:
+        for relation, (columns, rows) in tables.items():
+            con.execute(f"create schema if not exists {relation.split('.')[0]}")
+            con.execute(f"create table {relation} ({', '.join(f'{chr(34)}{c}{chr(34)} {t}' for c, t in columns.items())})")
+            if rows:
+                con.executemany(f"insert into {relation} values ({', '.join('?' for _ in columns)})", rows)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def write_relations() -> Callable[[Path, dict], None]:
+    """`write_relations(warehouse, {"schema.table": ({column: type}, rows)})`: hand-made relations a
+    dbt test reads, in place of the models that would build them."""
+    return _write_relations
+
+
 @pytest.fixture(scope="session")
 def dbt() -> Callable[..., subprocess.CompletedProcess]:
     """`dbt(warehouse, work, *args, env=None)`: run the project's dbt on a test warehouse (see run_dbt)."""

@@ -15,31 +15,32 @@ pytestmark = pytest.mark.dbt
 
 TABLES = {
     "intermediate.int_gpu_samples": (
-        "hostname varchar, sample_at timestamptz, hpc_job_id varchar, k8s_pod varchar",
+        {"hostname": "varchar", "sample_at": "timestamptz", "hpc_job_id": "varchar", "k8s_pod": "varchar"},
         [("a-0", "2026-11-05 05:00:00+00", "4", None),        # inventoried
          ("ghost-9", "2026-11-05 05:00:00+00", "4", None),    # not inventoried, Slurm ran job 4 on it
          ("lost-1", "2026-11-05 05:00:00+00", "77", None),    # neither names it
          ("lost-1", "2026-11-05 05:00:30+00", None, "p"),
          ("new-31", "2026-11-05 05:00:00+00", None, None)],   # racked, idle, not yet inventoried
     ),
-    "staging.stg_cluster__gpu_nodes": ("hostname varchar, cluster varchar",
+    "staging.stg_cluster__gpu_nodes": ({"hostname": "varchar", "cluster": "varchar"},
                                        [("a-0", "mix"), ("gpu-st-p5-1", "pc-b"), ("gpu-st-p5-2", "pc-a")]),
     "intermediate.int_slurm_job_nodes": (
-        "job_key varchar, cluster varchar, hostname varchar, node_list_problem varchar, "
-        "started_at timestamp, allocated_until timestamp",
+        {"job_key": "varchar", "cluster": "varchar", "hostname": "varchar", "node_list_problem": "varchar",
+         "started_at": "timestamp", "allocated_until": "timestamp"},
         [("mix:4", "mix", "a-0", None, "2026-11-05 05:00:00", "2026-11-05 06:00:00"),
          ("mix:4", "mix", "ghost-9", None, "2026-11-05 05:00:00", "2026-11-05 06:00:00"),
          ("mix:5", "mix", None, "no NodeList exported", "2026-11-05 05:00:00", "2026-11-05 06:00:00"),
          ("mix:881", "mix", "a-0", None, "2025-07-20 09:00:00", "2026-11-06 00:00:00")],  # > 366 days
     ),
     "staging.stg_slurm__jobs": (
-        "job_key varchar, cluster varchar, started_at timestamp, gpu_count integer, state varchar, state_raw varchar",
+        {"job_key": "varchar", "cluster": "varchar", "started_at": "timestamp", "gpu_count": "integer",
+         "state": "varchar", "state_raw": "varchar"},
         [("mix:4", "mix", "2026-11-05 05:00:00", 8, "COMPLETED", "COMPLETED"),
          ("mix:6", "mix", None, 4, "RUNNING", "RUNNING"),     # Start not readable
          ("mix:7", "mix", None, 4, "PENDING", "PENDING")],    # pending: holds nothing yet
     ),
     "raw.gpu_nodes": (
-        "hostname varchar, cluster varchar, x_source_file varchar",
+        {"hostname": "varchar", "cluster": "varchar", "x_source_file": "varchar"},
         [("gpu-st-p5-1", "pc-a", "nodes.csv"), ("gpu-st-p5-1 ", "pc-b", "nodes.csv"),
          ("gpu-st-p5-2", "pc-a", "nodes.csv"), ("gpu-st-p5-2", "pc-a", "nodes-old.csv")],
     ),
@@ -47,20 +48,14 @@ TABLES = {
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory, dbt) -> dict[str, tuple[str, int]]:
+def results(tmp_path_factory: pytest.TempPathFactory, dbt, write_relations) -> dict:
     work = tmp_path_factory.mktemp("coverage_warnings")
     warehouse = work / "warehouse.duckdb"
-    con = duckdb.connect(str(warehouse))
-    try:
-        for relation, (columns, rows) in TABLES.items():
-            con.execute(f"create schema if not exists {relation.split('.')[0]}")
-            con.execute(f"create table {relation} ({columns})")
-            con.executemany(f"insert into {relation} values ({', '.join('?' * len(rows[0]))})", rows)
+    write_relations(warehouse, TABLES)
+    with duckdb.connect(str(warehouse)) as con:
         # as int_gpu_job_readings resolves them: a-0 from the inventory, ghost-9 from sacct's NodeList
         con.execute("create table intermediate.int_gpu_job_readings as select 'mix' as cluster, * "
                     "from intermediate.int_gpu_samples where hostname in ('a-0', 'ghost-9')")
-    finally:
-        con.close()
     tests = ["assert_gpu_hosts_in_inventory", "assert_gpu_allocations_counted", "assert_gpu_inventory_hostnames_unique"]
     result = dbt(warehouse, work, "test", "--select", *tests, "--store-failures")
     assert result.returncode == 0, result.stdout[-4000:]  # warnings, not failures

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 
-import duckdb
 import pytest
 
 from atlas_pipeline.lib.quality.expectations import DeclaredExpectation, DeclaredSuite, load_suites
@@ -141,7 +140,7 @@ MOVED_TO_DBT = [
 ]
 
 
-def test_each_moved_staging_or_mart_rule_fails_its_dbt_test_on_the_bad_row(tmp_path, dbt):
+def test_each_moved_staging_or_mart_rule_fails_its_dbt_test_on_the_bad_row(tmp_path, dbt, write_relations):
     """One `dbt test` of exactly the tests that replaced GX rules, on hand-built tables holding a good
     row and a row bad for every moved rule: each test fails, on one row (the good one passes)."""
     tests = _dbt_tests()
@@ -154,14 +153,7 @@ def test_each_moved_staging_or_mart_rule_fails_its_dbt_test_on_the_bad_row(tmp_p
         assert node["config"]["severity"].lower() == "error" and not node["config"].get("where")
         names.append(node["name"])
     warehouse = tmp_path / "warehouse.duckdb"
-    con = duckdb.connect(str(warehouse))
-    try:
-        for relation, (columns, rows) in DBT_TABLES.items():
-            con.execute(f"create schema if not exists {relation.split('.')[0]}")
-            con.execute(f"create table {relation} ({', '.join(f'{chr(34)}{c}{chr(34)} {t}' for c, t in columns.items())})")
-            con.executemany(f"insert into {relation} values ({', '.join('?' for _ in columns)})", rows)
-    finally:
-        con.close()
+    write_relations(warehouse, DBT_TABLES)
     result = dbt(warehouse, tmp_path, "test", "--select", *names)
     run_results = tmp_path / "target" / "run_results.json"
     assert run_results.exists(), result.stdout[-4000:]
