@@ -11,8 +11,15 @@ allocations as (
     where hostname is not null
 ),
 
+-- 1 … the longest allocation's hours (at most var gpu_max_job_hours): the join below compares
+-- every allocation with every number, so the series is no longer than some allocation needs.
 hour_numbers as (
-    {{ dbt.generate_series(var('gpu_max_job_hours')) }}
+    select generated_number
+    from ({{ dbt.generate_series(var('gpu_max_job_hours')) }}) as series
+    where generated_number <= (
+        select max({{ dbt.datediff(dbt.date_trunc('hour', 'started_at'), 'allocated_until', 'hour') }}) + 1
+        from allocations
+    )
 ),
 
 slurm_hours as (
