@@ -98,3 +98,10 @@
 {% macro sacct_file_day(path) -%}
     try_cast(regexp_extract({{ path }}, '(\d{4}-\d{2}-\d{2})\.sacct\.txt$', 1) as date)
 {%- endmacro %}
+
+{#- The UTC hours a Slurm allocation spans, its first (partial) hour included: how many hours
+    int_gpu_job_hours generates for it, and what assert_gpu_allocations_counted compares with var
+    gpu_max_job_hours. -#}
+{% macro allocation_hours(started_at, allocated_until) -%}
+    ({{ dbt.datediff(dbt.date_trunc('hour', started_at), allocated_until, 'hour') }} + 1)
+{%- endmacro %}

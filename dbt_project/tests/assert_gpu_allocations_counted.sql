@@ -23,8 +23,7 @@ unstarted as (
 too_long as (
     select distinct job_key, cluster, 'allocated longer than gpu_max_job_hours ({{ var("gpu_max_job_hours") }})' as reason
     from {{ ref('int_slurm_job_nodes') }}
-    where {{ dbt.datediff(dbt.date_trunc('hour', 'started_at'), 'allocated_until', 'hour') }} + 1
-        > {{ var('gpu_max_job_hours') }}
+    where {{ allocation_hours('started_at', 'allocated_until') }} > {{ var('gpu_max_job_hours') }}
 )
 
 select * from unplaced

@@ -129,4 +129,3 @@ def test_stranded_gpus_respect_the_gpu_type_a_waiting_job_asks_for(db, query) ->
     unpriced = query(db, "select job_key, gpu_hours_allocated, gpu_hours_unpriced, allocated_cost, price_source "
                          "from main.fct_gpu_cost_allocation where gpu_hours_unpriced > 0")
     assert unpriced == [("mix:4", 8.0, 4.0, Decimal("12"), "declared")]
-

@@ -17,7 +17,7 @@ hour_numbers as (
     select generated_number
     from ({{ dbt.generate_series(var('gpu_max_job_hours')) }}) as series
     where generated_number <= (
-        select max({{ dbt.datediff(dbt.date_trunc('hour', 'started_at'), 'allocated_until', 'hour') }}) + 1
+        select max({{ allocation_hours('started_at', 'allocated_until') }})
         from allocations
     )
 ),
@@ -29,8 +29,7 @@ slurm_hours as (
             as hour_start
     from allocations
     inner join hour_numbers
-        on hour_numbers.generated_number <= {{ dbt.datediff(
-            dbt.date_trunc('hour', 'allocations.started_at'), 'allocations.allocated_until', 'hour') }} + 1
+        on hour_numbers.generated_number <= {{ allocation_hours('allocations.started_at', 'allocations.allocated_until') }}
 ),
 
 slurm as (
