@@ -71,21 +71,31 @@ def _read_daily(con: duckdb.DuckDBPyConnection, column: str, as_of: date) -> pd.
     return con.execute(daily_sql(column), [as_of]).df()
 
 
-def _forecast_dimension(
-    daily: pd.DataFrame, dimension: str, as_of: date, settings: ForecastSettings
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Forecasts and run status for one series dimension, each row tagged with dimension and currency.
+# Joins a series' dimension and key into one forecast_frame series key: a character no billing
+# dimension value carries (the unit separator).
+_KEY_SEPARATOR = "\x1f"
 
-    The mart is in billing currency and Atlas does not convert here: a series billed in more than one
-    currency is refused rather than summed across currencies.
+
+def _forecast_dimensions(
+    dailies: dict[str, pd.DataFrame], as_of: date, settings: ForecastSettings
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Forecasts, run status and backtest metrics of every series dimension, each row tagged with
+    its dimension (and forecasts and status with the currency).
+
+    Every dimension's series go through one `forecast_declared` call, so they share its worker
+    processes (one call per dimension left the provider and team series, too few to parallelise
+    alone, to one core). The mart is in billing currency and Atlas does not convert here: a series
+    billed in more than one currency is refused rather than summed across currencies.
     """
-    currencies = daily.groupby("series_key", sort=True)["billing_currency"].agg(lambda s: sorted(set(s.dropna())))
-    mixed = {key: values for key, values in currencies.items() if len(values) > 1}
-    single = daily[~daily["series_key"].isin(list(mixed))]
-    forecasts, status, metrics = forecast_declared(single, "effective_cost", as_of, settings)
-    refused = pd.DataFrame(
-        [
+    singles, refused_rows, currency = [], [], {}
+    for dimension, daily in dailies.items():
+        currencies = daily.groupby("series_key", sort=True)["billing_currency"].agg(lambda s: sorted(set(s.dropna())))
+        mixed = {key: values for key, values in currencies.items() if len(values) > 1}
+        singles.append(daily.loc[~daily["series_key"].isin(list(mixed))].assign(
+            series_key=lambda f, d=dimension: d + _KEY_SEPARATOR + f["series_key"].astype(str)))
+        refused_rows += [
             {
+                "series_dimension": dimension,
                 "series_key": key,
                 "as_of_date": as_of,
                 "history_days": (as_of - daily.loc[daily["series_key"] == key, "usage_date"].min().date()).days,
@@ -94,18 +104,28 @@ def _forecast_dimension(
                 "refused_reason": f"billed in several currencies ({', '.join(values)}); they are not summed",
             }
             for key, values in mixed.items()
-        ],
-        columns=status.columns,
-    )
-    if len(refused):
+        ]
+        currency.update({(dimension, key): values[0] if len(values) == 1 else None for key, values in currencies.items()})
+    forecasts, status, metrics = forecast_declared(pd.concat(singles, ignore_index=True), "effective_cost", as_of, settings)
+    for frame in (forecasts, status, metrics):
+        split = frame["series_key"].str.split(_KEY_SEPARATOR, n=1, expand=True)
+        frame.insert(0, "series_dimension", split[0] if len(frame) else pd.Series(dtype=object))
+        frame["series_key"] = split[1] if len(frame) else pd.Series(dtype=object)
+    if refused_rows:
+        refused = pd.DataFrame(refused_rows, columns=status.columns)
         status = pd.concat([status, refused], ignore_index=True) if len(status) else refused
-    currency = {key: values[0] if len(values) == 1 else None for key, values in currencies.items()}
     for frame in (forecasts, status):
-        frame.insert(0, "series_dimension", dimension)
-        frame.insert(2, "billing_currency", frame["series_key"].map(currency))
-    metrics.insert(0, "series_dimension", dimension)
+        keys = zip(frame["series_dimension"], frame["series_key"], strict=True)
+        frame.insert(2, "billing_currency", [currency.get(k) for k in keys])
     metrics.insert(0, "measure", "effective_cost")
-    return forecasts, status.sort_values("series_key", ignore_index=True), metrics
+    # The declared order of dimensions, then series key (stable: forecast dates stay in order).
+    order = list(dailies)
+
+    def rank(column: pd.Series) -> pd.Series:
+        return column.map(order.index) if column.name == "series_dimension" else column
+
+    return tuple(frame.sort_values(["series_dimension", "series_key"], key=rank, kind="stable", ignore_index=True)
+                 for frame in (forecasts, status, metrics))
 
 
 def input_fingerprints(daily: pd.DataFrame, dimension: str, as_of: date, settings: ForecastSettings) -> dict[str, str]:
@@ -228,14 +248,10 @@ def forecast_cost_daily(context: dg.AssetExecutionContext, warehouse: Warehouse)
         [(dim, key) for dim, fps in fingerprints.items() for key, sha in fps.items() if previous.get((dim, key)) == sha],
         columns=["series_dimension", "series_key"],
     )
-    results = [
-        _forecast_dimension(daily[~daily["series_key"].isin(kept.loc[kept["series_dimension"] == dim, "series_key"])],
-                            dim, as_of, settings)
-        for dim, daily in dailies.items()
-    ]
-    forecasts = pd.concat([f for f, _, _ in results], ignore_index=True)
-    status = pd.concat([s for _, s, _ in results], ignore_index=True)
-    metrics = pd.concat([m for _, _, m in results], ignore_index=True)
+    forecasts, status, metrics = _forecast_dimensions(
+        {dim: daily[~daily["series_key"].isin(kept.loc[kept["series_dimension"] == dim, "series_key"])]
+         for dim, daily in dailies.items()},
+        as_of, settings)
     status["input_sha256"] = [fingerprints[d].get(k)
                               for d, k in zip(status["series_dimension"], status["series_key"], strict=True)]
 

@@ -190,6 +190,7 @@ class TerminalProgress:
             stage.ok = False
             raise
         finally:
+            self._stop_heartbeat()  # not under the lock: a beat waiting for it would stall the join
             with self._lock:
                 self._stop_live()
                 self._stage = None
@@ -211,10 +212,12 @@ class TerminalProgress:
         self._progress.start()
 
     def _stop_live(self) -> None:
-        self._stop.set()
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+    def _stop_heartbeat(self) -> None:
+        self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
             self._thread = None
