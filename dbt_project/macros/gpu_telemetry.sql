@@ -33,6 +33,9 @@
         pci_bus_id,
         device,
         gpu_model,
+        -- a MIG GPU instance: dcgm-exporter's GPU_I_ID (unique within its GPU) and GPU_I_PROFILE
+        try_cast(gpu_instance_text as integer) as gpu_instance_id,
+        gpu_instance_profile,
         hpc_job_id,
         k8s_namespace,
         k8s_pod,
@@ -104,4 +107,112 @@
     gpu_max_job_hours. -#}
 {% macro allocation_hours(started_at, allocated_until) -%}
     ({{ dbt.datediff(dbt.date_trunc('hour', started_at), allocated_until, 'hour') }} + 1)
+{%- endmacro %}
+
+{#- The dcgm-exporter fields Atlas reads -> their int_gpu_samples column. -#}
+{% macro dcgm_reading_fields() -%}
+    {{ return({
+        'DCGM_FI_DEV_GPU_UTIL': 'gpu_util_pct',
+        'DCGM_FI_PROF_GR_ENGINE_ACTIVE': 'gr_engine_active',
+        'DCGM_FI_PROF_SM_ACTIVE': 'sm_active',
+        'DCGM_FI_PROF_PIPE_TENSOR_ACTIVE': 'tensor_active',
+        'DCGM_FI_DEV_FB_USED': 'fb_used_mib',
+        'DCGM_FI_DEV_POWER_USAGE': 'power_w',
+        'DCGM_FI_DEV_GPU_TEMP': 'temperature_c',
+        'DCGM_FI_DEV_SM_CLOCK': 'sm_clock_mhz',
+        'DCGM_FI_DEV_THERMAL_VIOLATION': 'thermal_violation_counter',
+        'DCGM_FI_DEV_POWER_VIOLATION': 'power_violation_counter',
+        'DCGM_FI_PROF_PCIE_RX_BYTES': 'pcie_rx_bytes_per_second',
+        'DCGM_FI_DEV_ECC_DBE_VOL_TOTAL': 'ecc_dbe_volatile_total',
+        'DCGM_FI_DEV_ECC_DBE_AGG_TOTAL': 'ecc_dbe_aggregate_total',
+    }) }}
+{%- endmacro %}
+
+{#- Who held a GPU (or a MIG instance of it): dcgm-exporter's HPC job and Kubernetes pod labels. -#}
+{% macro gpu_holder_columns() -%}
+    {{ return(['hpc_job_id', 'k8s_namespace', 'k8s_pod', 'k8s_container']) }}
+{%- endmacro %}
+
+{#- The dcgm-exporter readings of the telemetry days being built (text exposition and Prometheus
+    JSON), one row per GPU instance and reading time, one column per field (dcgm_reading_fields):
+    a whole GPU (gpu_instance_id NULL), or one MIG instance of it (`mig_only`: those alone).
+
+    On a MIG GPU dcgm-exporter writes only instance series (NVIDIA/dcgm-exporter: profiling fields
+    and framebuffer are the instance's, GR_ENGINE_ACTIVE 1.0 = the instance busy; power,
+    temperature, clocks, XID and ECC repeat the whole GPU's value on every instance; GPU_UTIL is not
+    supported there and reads 0 or nothing). `gpu_share` is the part of the GPU an instance holds:
+    its profile's compute slices over the model's (gpu_model_specs.mig_compute_slices, else var
+    gpu_mig_compute_slices: `3g.40gb` on an H100 = 3/7); a profile that does not read as `<n>g.…`
+    shares the GPU evenly with the instances reporting beside it, so no GPU-hour is lost. 1 for a
+    whole GPU. -#}
+{% macro dcgm_instance_readings(mig_only=false) -%}
+    {%- set fields = dcgm_reading_fields() -%}
+    with
+
+    dcgm_samples as (
+        select 'dcgm_text' as telemetry_source, * from {{ ref('stg_dcgm__gpu_samples') }}
+        union all
+        select 'prometheus_json' as telemetry_source, * from {{ ref('stg_prometheus__dcgm_samples') }}
+    ),
+
+    dcgm_window as (
+        select *
+        from dcgm_samples
+        where sample_at is not null
+            and hostname is not null
+            and gpu_index is not null
+            {%- if mig_only %}
+            and gpu_instance_id is not null
+            {%- endif %}
+            -- the days being built (their files only: DuckDB skips the others), macros/incremental.sql
+            and {{ telemetry_files_for_days('x_period') }}
+            and {{ telemetry_days_to_build('sample_date', 'sample_date') }}
+    ),
+
+    pivoted as (
+        select
+            telemetry_source,
+            hostname,
+            gpu_index,
+            gpu_instance_id,
+            max(gpu_instance_profile) as gpu_instance_profile,
+            max(gpu_uuid) as gpu_uuid,
+            max(gpu_model) as gpu_model,
+            {%- for column in gpu_holder_columns() %}
+            max({{ column }}) as {{ column }},
+            {%- endfor %}
+            sample_at,
+            sample_date,
+            {%- for field, column in fields.items() %}
+            max(case when metric_name = '{{ field }}' then value end) as {{ column }},
+            {%- endfor %}
+            -- the bitmask is exact in a DOUBLE (< 2^53)
+            cast(max(case
+                when metric_name in ('DCGM_FI_DEV_CLOCK_THROTTLE_REASONS', 'DCGM_FI_DEV_CLOCKS_EVENT_REASONS') then value
+            end) as bigint) as throttle_reasons,
+            -- a gauge holding the last XID the GPU raised (0 = none since the driver loaded)
+            cast(max(case when metric_name = 'DCGM_FI_DEV_XID_ERRORS' then value end) as integer) as xid_last
+        from dcgm_window
+        group by telemetry_source, hostname, gpu_index, gpu_instance_id, sample_at, sample_date
+    ),
+
+    model_slices as (
+        select gpu_model, mig_compute_slices from {{ ref('gpu_model_specs') }}
+    )
+
+    {%- set profile_slices = "try_cast(nullif(regexp_extract(pivoted.gpu_instance_profile, '^([0-9]+)g', 1), '') as double)" %}
+    select
+        pivoted.*,
+        case
+            when pivoted.gpu_instance_id is null then cast(1 as double)
+            -- (least() would skip a NULL and give 1)
+            when {{ profile_slices }} is null then cast(1 as double) / count(*) over (
+                partition by pivoted.telemetry_source, pivoted.hostname, pivoted.gpu_index, pivoted.sample_at)
+            when {{ profile_slices }} >= coalesce(model_slices.mig_compute_slices, {{ var('gpu_mig_compute_slices', 7) }})
+                then cast(1 as double)
+            else {{ profile_slices }} / coalesce(model_slices.mig_compute_slices, {{ var('gpu_mig_compute_slices', 7) }})
+        end as gpu_share
+    from pivoted
+    left join model_slices
+        on pivoted.gpu_model = model_slices.gpu_model
 {%- endmacro %}

@@ -11,7 +11,7 @@ reporting as (
     select
         hostname,
         count(*) as readings,
-        count(*) filter (where hpc_job_id is not null or k8s_pod is not null) as job_labelled_readings,
+        count(*) filter (where held_share > 0) as job_labelled_readings,
         min(sample_at) as first_reading_at,
         max(sample_at) as last_reading_at
     from {{ ref('int_gpu_samples') }}

@@ -20,7 +20,10 @@ from atlas_pipeline.lib.warehouse.dbt_project import DBT_TARGET, PARTIAL_PARSE_F
 pytestmark = pytest.mark.dbt
 
 
-def test_no_in_process_adapter_and_dbt_version_asked_once_per_process(monkeypatch) -> None:
+def test_no_in_process_adapter_and_dbt_version_asked_once_per_process(monkeypatch, tmp_path: Path) -> None:
+    """The `dbt` beside this interpreter is dbt-core's script: its version is dbt-core's, read
+    without a subprocess. Any other dbt is asked once per process (`dbt --version`, ≈1.5 s), and
+    says the same version as the metadata does for the same dbt."""
     calls: list[list[str]] = []
     real = subprocess.check_output
 
@@ -30,13 +33,19 @@ def test_no_in_process_adapter_and_dbt_version_asked_once_per_process(monkeypatc
 
     monkeypatch.setattr("dagster_dbt.core.resource.check_output", counting)
     monkeypatch.setattr(resources, "_DBT_VERSIONS", {})
-    exe = str(Path(sys.executable).parent / "dbt")
-    first = AtlasDbtCli(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=exe)
-    second = AtlasDbtCli(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=exe)
-    assert first._initialize_dbt_core_adapter(["build"]) is None
     from importlib.metadata import version as installed
 
-    assert first._cli_version == second._cli_version == version.parse(installed("dbt-core"))
+    def resource(exe: str) -> AtlasDbtCli:
+        return AtlasDbtCli(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=exe)
+
+    local = str(Path(sys.executable).parent / "dbt")
+    first = resource(local)
+    assert first._initialize_dbt_core_adapter(["build"]) is None
+    assert first._cli_version == resource(local)._cli_version == version.parse(installed("dbt-core"))
+    assert calls == []
+    elsewhere = tmp_path / "dbt"  # the same dbt, somewhere else on PATH
+    elsewhere.symlink_to(local)
+    assert resource(str(elsewhere))._cli_version == resource(str(elsewhere))._cli_version == first._cli_version
     assert [c[-1] for c in calls] == ["--version"]  # one subprocess for two resources (two runs)
 
 

@@ -15,12 +15,13 @@ pytestmark = pytest.mark.dbt
 
 TABLES = {
     "intermediate.int_gpu_samples": (
-        {"hostname": "varchar", "sample_at": "timestamptz", "hpc_job_id": "varchar", "k8s_pod": "varchar"},
-        [("a-0", "2026-11-05 05:00:00+00", "4", None),        # inventoried
-         ("ghost-9", "2026-11-05 05:00:00+00", "4", None),    # not inventoried, Slurm ran job 4 on it
-         ("lost-1", "2026-11-05 05:00:00+00", "77", None),    # neither names it
-         ("lost-1", "2026-11-05 05:00:30+00", None, "p"),
-         ("new-31", "2026-11-05 05:00:00+00", None, None)],   # racked, idle, not yet inventoried
+        {"hostname": "varchar", "sample_at": "timestamptz", "hpc_job_id": "varchar", "k8s_pod": "varchar",
+         "held_share": "double"},
+        [("a-0", "2026-11-05 05:00:00+00", "4", None, 1.0),        # inventoried
+         ("ghost-9", "2026-11-05 05:00:00+00", "4", None, 1.0),    # not inventoried, Slurm ran job 4 on it
+         ("lost-1", "2026-11-05 05:00:00+00", "77", None, 1.0),    # neither names it
+         ("lost-1", "2026-11-05 05:00:30+00", None, "p", 1.0),
+         ("new-31", "2026-11-05 05:00:00+00", None, None, 0.0)],   # racked, idle, not yet inventoried
     ),
     "staging.stg_cluster__gpu_nodes": ({"hostname": "varchar", "cluster": "varchar"},
                                        [("a-0", "mix"), ("gpu-st-p5-1", "pc-b"), ("gpu-st-p5-2", "pc-a")]),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from dagster_dbt import DbtCliResource
 
-from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
+from atlas_pipeline.lib.settings import AtlasPaths
 from atlas_pipeline.lib.warehouse.dbt_project import warm_parse
 
 
@@ -27,12 +27,3 @@ def test_a_failed_dbt_call_keeps_its_target_folder_and_log(_isolated_homes: Path
         raise RuntimeError("dbt failed")
     assert (target / "dbt.log").read_text() == "what went wrong"
 
-
-def test_the_dbt_version_without_a_subprocess_is_what_dbt_says() -> None:
-    """The `dbt` beside this interpreter is dbt-core's script: its version comes from the package
-    metadata instead of a `dbt --version` subprocess (≈1.5 s a process) — and must be the same."""
-    from atlas_pipeline.defs.resources import _LOCAL_DBT, AtlasDbtCli
-
-    assert Path(_LOCAL_DBT).exists()
-    resource = AtlasDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=_LOCAL_DBT)
-    assert resource._cli_version == DbtCliResource._cli_version.func(resource)

@@ -12,6 +12,7 @@ def test_gpu_marts_lineage_and_blocking_reconciliation_check():
     samples = graph.get(dg.AssetKey("int_gpu_samples"))
     assert {p.to_user_string() for p in samples.parent_keys} == {
         "stg_dcgm__gpu_samples", "stg_prometheus__dcgm_samples", "stg_nvidia_smi__gpu_samples",
+        "gpu_model_specs",  # a MIG instance's share of its GPU
     }
     assert samples.group_name == "intermediate"
     cost = graph.get(dg.AssetKey("int_gpu_node_hourly_cost"))

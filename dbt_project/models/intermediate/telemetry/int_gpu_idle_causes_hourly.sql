@@ -70,7 +70,8 @@ readings as (
         samples.hostname,
         samples.gpu_index,
         {{ dbt.date_trunc('hour', 'samples.sample_at') }} as hour_start,
-        samples.interval_seconds,
+        -- a MIG instance's reading stands for its share of the GPU (int_gpu_job_readings)
+        samples.interval_seconds * samples.gpu_share as interval_seconds,
         samples.activity,
         node_input.node_input_ratio,
         samples.pcie_rx_bytes_per_second / pcie_ceilings.ceiling_bytes_per_second as pcie_ratio

@@ -54,18 +54,17 @@ slurm as (
 ),
 
 pod_readings as (
+    -- a pod on a MIG instance holds the instance's share of the GPU (int_gpu_job_readings)
     select
-        nodes.cluster,
+        samples.cluster,
         samples.k8s_namespace,
         samples.k8s_pod,
         samples.k8s_container,
         samples.hostname,
         {{ dbt.date_trunc('hour', 'samples.sample_at') }} as hour_start,
         count(distinct samples.gpu_index) as gpu_count,
-        sum(samples.interval_seconds) as gpu_seconds
-    from {{ ref('int_gpu_samples') }} as samples
-    inner join {{ ref('stg_cluster__gpu_nodes') }} as nodes
-        on samples.hostname = nodes.hostname
+        sum(samples.interval_seconds * samples.gpu_share) as gpu_seconds
+    from {{ ref('int_gpu_job_readings') }} as samples
     where samples.k8s_pod is not null
         and samples.hpc_job_id is null
     group by 1, 2, 3, 4, 5, 6

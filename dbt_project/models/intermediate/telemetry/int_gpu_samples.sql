@@ -10,42 +10,17 @@
     (var telemetry_days: Dagster's partitions, so a late file for an old day rebuilds that day);
     without them, the newest day already here and every later one. `interval_seconds` is the host's scrape
     interval that day (the smallest gap between its readings), so missed scrapes are not counted. -#}
-{%- set dcgm_fields = {
-    'DCGM_FI_DEV_GPU_UTIL': 'gpu_util_pct',
-    'DCGM_FI_PROF_GR_ENGINE_ACTIVE': 'gr_engine_active',
-    'DCGM_FI_PROF_SM_ACTIVE': 'sm_active',
-    'DCGM_FI_PROF_PIPE_TENSOR_ACTIVE': 'tensor_active',
-    'DCGM_FI_DEV_FB_USED': 'fb_used_mib',
-    'DCGM_FI_DEV_POWER_USAGE': 'power_w',
-    'DCGM_FI_DEV_GPU_TEMP': 'temperature_c',
-    'DCGM_FI_DEV_SM_CLOCK': 'sm_clock_mhz',
-    'DCGM_FI_DEV_THERMAL_VIOLATION': 'thermal_violation_counter',
-    'DCGM_FI_DEV_POWER_VIOLATION': 'power_violation_counter',
-    'DCGM_FI_PROF_PCIE_RX_BYTES': 'pcie_rx_bytes_per_second',
-    'DCGM_FI_DEV_ECC_DBE_VOL_TOTAL': 'ecc_dbe_volatile_total',
-    'DCGM_FI_DEV_ECC_DBE_AGG_TOTAL': 'ecc_dbe_aggregate_total',
-} -%}
-{#- The readings nvidia-smi logs also print (stg_nvidia_smi__gpu_samples), and who held the GPU
-    (dcgm-exporter's HPC job and Kubernetes pod labels). -#}
+{%- set dcgm_fields = dcgm_reading_fields() -%}
+{#- The readings nvidia-smi logs also print (stg_nvidia_smi__gpu_samples). -#}
 {%- set nvidia_smi_readings = ['gpu_util_pct', 'fb_used_mib', 'power_w', 'temperature_c', 'sm_clock_mhz'] -%}
-{%- set holder_columns = ['hpc_job_id', 'k8s_namespace', 'k8s_pod', 'k8s_container'] -%}
+{#- Per GPU from its MIG instances (macros/gpu_telemetry.sql dcgm_instance_readings): how busy, the
+    share-weighted sum of the instances' activity (each relative to its instance); framebuffer, the
+    sum of theirs; the device readings every instance repeats, once. -#}
+{%- set activity_readings = ['gr_engine_active', 'sm_active', 'tensor_active'] -%}
 with
 
-dcgm_samples as (
-    select 'dcgm_text' as telemetry_source, * from {{ ref('stg_dcgm__gpu_samples') }}
-    union all
-    select 'prometheus_json' as telemetry_source, * from {{ ref('stg_prometheus__dcgm_samples') }}
-),
-
-dcgm_window as (
-    select *
-    from dcgm_samples
-    where sample_at is not null
-        and hostname is not null
-        and gpu_index is not null
-        -- the days being built (their files only: DuckDB skips the others), macros/incremental.sql
-        and {{ telemetry_files_for_days('x_period') }}
-        and {{ telemetry_days_to_build('sample_date', 'sample_date') }}
+instance_readings as (
+    {{ dcgm_instance_readings() }}
 ),
 
 dcgm_pivoted as (
@@ -55,21 +30,31 @@ dcgm_pivoted as (
         gpu_index,
         max(gpu_uuid) as gpu_uuid,
         max(gpu_model) as gpu_model,
-        {%- for column in holder_columns %}
-        max({{ column }}) as {{ column }},
+        -- who held the whole GPU; a MIG GPU's holders are its instances' (int_gpu_instance_samples)
+        {%- for column in gpu_holder_columns() %}
+        max(case when gpu_instance_id is null then {{ column }} end) as {{ column }},
         {%- endfor %}
         sample_at,
         sample_date,
-        {%- for field, column in dcgm_fields.items() %}
-        max(case when metric_name = '{{ field }}' then value end) as {{ column }},
+        {%- for column in dcgm_fields.values() %}
+        {%- if column == 'gpu_util_pct' %}
+        -- not supported on MIG instances (0 or nothing): a MIG GPU's utilization is its activity
+        max(case when gpu_instance_id is null then gpu_util_pct end) as gpu_util_pct,
+        {%- elif column in activity_readings %}
+        sum({{ column }} * gpu_share) as {{ column }},
+        {%- elif column == 'fb_used_mib' %}
+        sum(fb_used_mib) as fb_used_mib,
+        {%- else %}
+        max({{ column }}) as {{ column }},
+        {%- endif %}
         {%- endfor %}
-        -- the bitmask is exact in a DOUBLE (< 2^53)
-        cast(max(case
-            when metric_name in ('DCGM_FI_DEV_CLOCK_THROTTLE_REASONS', 'DCGM_FI_DEV_CLOCKS_EVENT_REASONS') then value
-        end) as bigint) as throttle_reasons,
-        -- a gauge holding the last XID the GPU raised (0 = none since the driver loaded)
-        cast(max(case when metric_name = 'DCGM_FI_DEV_XID_ERRORS' then value end) as integer) as xid_last
-    from dcgm_window
+        max(throttle_reasons) as throttle_reasons,
+        max(xid_last) as xid_last,
+        -- the part of the GPU a job held at this reading: 1 or 0 for a whole GPU, the shares of the
+        -- held instances for a MIG GPU
+        sum(case when hpc_job_id is not null or k8s_pod is not null then gpu_share else 0 end) as held_share,
+        count(gpu_instance_id) as mig_instances
+    from instance_readings
     group by telemetry_source, hostname, gpu_index, sample_at, sample_date
 ),
 
@@ -81,7 +66,7 @@ nvidia_smi as (
         gpu_uuid,
         gpu_model,
         -- nvidia-smi does not say who holds the GPU
-        {%- for column in holder_columns %}
+        {%- for column in gpu_holder_columns() %}
         cast(null as {{ dbt.type_string() }}) as {{ column }},
         {%- endfor %}
         sample_at,
@@ -91,7 +76,9 @@ nvidia_smi as (
         {{ column if column in nvidia_smi_readings else 'cast(null as double) as ' ~ column }},
         {%- endfor %}
         cast(throttle_reasons as bigint) as throttle_reasons,
-        cast(null as integer) as xid_last
+        cast(null as integer) as xid_last,
+        cast(0 as double) as held_share,
+        cast(0 as bigint) as mig_instances
     from {{ ref('stg_nvidia_smi__gpu_samples') }}
     where {{ telemetry_files_for_days('x_period') }}
         and {{ telemetry_days_to_build('sample_date', 'sample_date') }}
@@ -135,6 +122,10 @@ final as (
         readings.k8s_namespace,
         readings.k8s_pod,
         readings.k8s_container,
+        -- the part of the GPU held by a job (MIG: the held instances' shares), and its MIG
+        -- instances reporting (0: a whole GPU)
+        readings.held_share,
+        readings.mig_instances,
 
         -- timestamps
         readings.sample_at,

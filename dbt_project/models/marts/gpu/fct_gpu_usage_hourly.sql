@@ -29,9 +29,9 @@ hourly as (
         count(*) as samples,
         sum(interval_seconds) as seconds_sampled,
         max(interval_seconds) as interval_seconds,
-        sum(case when hpc_job_id is not null or k8s_pod is not null then interval_seconds else 0 end)
-            as seconds_held_by_jobs,
-        count(distinct coalesce(hpc_job_id, k8s_namespace || '/' || k8s_pod)) as jobs_seen,
+        -- a GPU in MIG mode: the shares of its instances jobs held (held_share, int_gpu_samples)
+        sum(interval_seconds * held_share) as seconds_held_by_jobs,
+        count(distinct coalesce(hpc_job_id, k8s_namespace || '/' || k8s_pod)) as whole_gpu_jobs_seen,
 
         -- utilization
         avg(gpu_util_pct) as mean_gpu_util_pct,
@@ -65,6 +65,18 @@ hourly as (
     group by hostname, gpu_index, {{ dbt.date_trunc('hour', 'sample_at') }}
 ),
 
+mig_jobs as (
+    -- the jobs on a GPU's MIG instances (its own rows name none)
+    select
+        hostname,
+        gpu_index,
+        {{ dbt.date_trunc('hour', 'sample_at') }} as hour_start,
+        count(distinct coalesce(hpc_job_id, k8s_namespace || '/' || k8s_pod)) as jobs_seen
+    from {{ ref('int_gpu_instance_samples') }}
+    where {{ telemetry_days_to_build('sample_date', 'usage_date') }}
+    group by hostname, gpu_index, {{ dbt.date_trunc('hour', 'sample_at') }}
+),
+
 final as (
     select
         -- grain
@@ -80,11 +92,18 @@ final as (
         hourly.telemetry_source,
         hourly.interval_seconds,
 
+        hourly.whole_gpu_jobs_seen + coalesce(mig_jobs.jobs_seen, 0) as jobs_seen,
+
         -- the hour's readings
-        {{ star_except(['hostname', 'gpu_index', 'hour_start', 'gpu_uuid', 'gpu_model', 'telemetry_source', 'interval_seconds'], 'hourly') }}
+        {{ star_except(['hostname', 'gpu_index', 'hour_start', 'gpu_uuid', 'gpu_model', 'telemetry_source', 'interval_seconds',
+                        'whole_gpu_jobs_seen'], 'hourly') }}
     from hourly
     left join nodes
         on hourly.hostname = nodes.hostname
+    left join mig_jobs
+        on hourly.hostname = mig_jobs.hostname
+        and hourly.gpu_index = mig_jobs.gpu_index
+        and hourly.hour_start = mig_jobs.hour_start
 )
 
 select * from final

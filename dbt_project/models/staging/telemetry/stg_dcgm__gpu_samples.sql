@@ -76,6 +76,9 @@ series as (
         {{ exposition_label('series', 'device') }} as device,
         {{ exposition_label('series', 'modelName') }} as gpu_model,
         {{ exposition_label('series', '(?:Hostname|hostname)') }} as hostname,
+        -- a MIG GPU instance (absent on a whole GPU): its GPU-instance id and profile (e.g. 3g.40gb)
+        {{ exposition_label('series', 'GPU_I_ID') }} as gpu_instance_text,
+        {{ exposition_label('series', 'GPU_I_PROFILE') }} as gpu_instance_profile,
         {{ exposition_label('series', 'hpc_job') }} as hpc_job_id,
         -- Kubernetes pod mapping (dcgm-exporter --kubernetes): the pod holding the GPU
         {{ exposition_label('series', 'namespace') }} as k8s_namespace,
@@ -93,6 +96,8 @@ labelled as (
         series.device,
         series.gpu_model,
         series.hostname,
+        series.gpu_instance_text,
+        series.gpu_instance_profile,
         series.hpc_job_id,
         series.k8s_namespace,
         series.k8s_pod,

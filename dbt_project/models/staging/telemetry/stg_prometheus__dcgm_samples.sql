@@ -17,6 +17,8 @@ labelled as (
         nullif(metric_labels['pci_bus_id'], '') as pci_bus_id,
         nullif(metric_labels['device'], '') as device,
         nullif(metric_labels['modelName'], '') as gpu_model,
+        nullif(metric_labels['GPU_I_ID'], '') as gpu_instance_text,
+        nullif(metric_labels['GPU_I_PROFILE'], '') as gpu_instance_profile,
         nullif(metric_labels['hpc_job'], '') as hpc_job_id,
         nullif(metric_labels['namespace'], '') as k8s_namespace,
         nullif(metric_labels['pod'], '') as k8s_pod,
