@@ -51,6 +51,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, land_estate, dbt) -> Pat
     shutil.copy(FIXTURES / "nvidia_smi_h100_idle.csv", smi / "h100-idle.csv")
     (exports / "nvidia_smi" / "lab" / "2026-07-15").mkdir()
     shutil.copy(FIXTURES / "nvidia_smi_h100_load.csv", exports / "nvidia_smi" / "lab" / "2026-07-15" / "h100-load.csv")
+    shutil.copy(FIXTURES / "nvidia_smi_h100_mig_load.csv", smi / "h100-mig.csv")
     old = exports / "nvidia_smi" / "lab" / "2023-05-02"
     old.mkdir()
     shutil.copy(OLD_DRIVER_LOG, old / "a100-old.csv")
@@ -80,7 +81,7 @@ def test_nvidia_smi_units_na_and_event_reasons_from_a_real_h100(warehouse: Path,
         warehouse,
         "select hostname, gpu_index, gpu_model, gpu_util_pct, fb_used_mib, fb_total_mib, power_w, temperature_c, "
         "sm_clock_mhz, max_sm_clock_mhz, throttle_reasons, sample_at from staging.stg_nvidia_smi__gpu_samples "
-        "where hostname like 'h100%' order by sample_at",
+        "where hostname in ('h100-idle', 'h100-load') order by sample_at",
     )
     assert [r[0] for r in rows] == ["h100-idle", "h100-load"]
     idle, load = rows
@@ -89,6 +90,15 @@ def test_nvidia_smi_units_na_and_event_reasons_from_a_real_h100(warehouse: Path,
     assert str(idle[-1]) == "2026-07-14 08:12:38.696000"
     # Under load: 100 %, 631.95 W, 1980 MHz, no clock event reason active.
     assert (load[3], load[6], load[8], load[10]) == (100, 631.95, 1980, 0)
+
+
+def test_nvidia_smi_of_a_mig_gpu_has_no_utilization_not_zero(warehouse: Path, query) -> None:
+    """A real H100 in MIG mode under load: nvidia-smi prints `utilization.gpu` as `[N/A]` (per-GPU
+    utilization does not exist in MIG mode) while it draws 433.78 W: NULL, never 0 % (which would
+    read as an idle GPU)."""
+    assert query(warehouse, "select gpu_util_pct, fb_used_mib, power_w, temperature_c, sm_clock_mhz "
+                            "from staging.stg_nvidia_smi__gpu_samples where hostname = 'h100-mig'") == [
+        (None, 11125, 433.78, 53, 1980)]
 
 
 def test_nvidia_smi_older_driver_throttle_reason_flags(warehouse: Path, query) -> None:
