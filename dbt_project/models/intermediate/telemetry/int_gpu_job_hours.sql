@@ -3,12 +3,35 @@
     Kubernetes pods from dcgm-exporter's pod labels (a GPU read with a pod's labels is held by
     that pod for the reading's interval), their team from the declared namespace / pod rules
     (raw.kubernetes_teams; first rule wins, else the namespace). A job still running in its newest
-    sacct file counts until that file's end; jobs cross midnights and months hour by hour. -#}
+    sacct file counts until that file's end; jobs cross midnights and months hour by hour. GPU-seconds
+    are in whole GPUs: a MIG instance (Slurm's typed `gres/gpu:a100_3g.20gb`, or a pod on an instance)
+    holds its compute slices over the model's (gpu_model_specs.mig_compute_slices), so a node split
+    into slices is never allocated more than its GPUs. -#}
 with
 
+node_models as (
+    select hostname, max(gpu_model) as gpu_model from {{ ref('stg_cluster__gpu_nodes') }} group by hostname
+),
+
 allocations as (
-    select * from {{ ref('int_slurm_job_nodes') }}
-    where hostname is not null
+    -- the GPUs an allocation holds on the node, in whole GPUs: a MIG instance Slurm counts as a
+    -- GPU holds its compute slices over the model's (a100_3g.20gb = 3/7 of an A100)
+    select
+        job_nodes.*,
+        case
+            when job_nodes.job_gpu_mig_instances > 0 then job_nodes.gpus_on_node * (
+                job_nodes.job_gpu_count - job_nodes.job_gpu_mig_instances
+                + job_nodes.job_gpu_mig_compute_slices
+                    / cast(coalesce(specs.mig_compute_slices, {{ var('gpu_mig_compute_slices', 7) }}) as double)
+            ) / job_nodes.job_gpu_count
+            else cast(job_nodes.gpus_on_node as double)
+        end as gpus_held_on_node
+    from {{ ref('int_slurm_job_nodes') }} as job_nodes
+    left join node_models
+        on job_nodes.hostname = node_models.hostname
+    left join {{ ref('gpu_model_specs') }} as specs
+        on node_models.gpu_model = specs.gpu_model
+    where job_nodes.hostname is not null
 ),
 
 -- 1 … the longest allocation's hours (at most var gpu_max_job_hours): the join below compares
@@ -44,7 +67,7 @@ slurm as (
         gpus_on_node as gpu_count,
         hour_start,
         cast(hour_start as date) as usage_date,
-        gpus_on_node * {{ dbt.datediff(
+        gpus_held_on_node * {{ dbt.datediff(
             'greatest(started_at, hour_start)',
             'least(allocated_until, ' ~ dbt.dateadd('hour', 1, 'hour_start') ~ ')',
             'second'

@@ -46,6 +46,8 @@ final as (
 
         -- allocation
         gpu_count as job_gpu_count,
+        gpu_mig_instances as job_gpu_mig_instances,
+        gpu_mig_compute_slices as job_gpu_mig_compute_slices,
         hosts as job_hosts,
         case
             when hosts = 0 then gpu_count

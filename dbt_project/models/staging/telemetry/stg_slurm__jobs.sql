@@ -85,6 +85,18 @@ renamed as (
             0
         ) as gpu_count,
         nullif(regexp_extract(alloc_tres_text, '(?:^|,)gres/gpu:([^=,]+)=', 1), '') as gpu_type,
+        -- MIG slices Slurm hands out as GPUs (typed `gres/gpu:a100_3g.20gb=1` beside `gres/gpu=1`):
+        -- how many of the job's GPUs are MIG instances, and their compute slices (3g = 3 each)
+        {%- set typed_gpus -%}
+            {{ array_where("regexp_extract_all(alloc_tres_text, '(?:^|,)(gres/gpu:[^=,]+=[0-9]+)', 1)", 'x',
+                           "regexp_extract(x, '([0-9]+)g[.][0-9]+gb', 1) <> ''") }}
+        {%- endset %}
+        {{ array_sum(array_transform(typed_gpus, 'x', "cast(regexp_extract(x, '=([0-9]+)$', 1) as integer)"), 'integer') }}
+            as gpu_mig_instances,
+        {{ array_sum(array_transform(typed_gpus, 'x',
+                                     "cast(regexp_extract(x, '([0-9]+)g[.][0-9]+gb', 1) as integer)"
+                                     ~ " * cast(regexp_extract(x, '=([0-9]+)$', 1) as integer)"), 'integer') }}
+            as gpu_mig_compute_slices,
         try_cast(regexp_extract(alloc_tres_text, '(?:^|,)cpu=(\d+)', 1) as integer) as cpu_count,
         try_cast(regexp_extract(alloc_tres_text, '(?:^|,)node=(\d+)', 1) as integer) as node_count,
         -- what the job asked for (sacct's ReqTRES, when exported): the shape of a job still pending
@@ -151,6 +163,8 @@ final as (
         -- allocation
         gpu_count,
         gpu_type,
+        coalesce(gpu_mig_instances, 0) as gpu_mig_instances,
+        coalesce(gpu_mig_compute_slices, 0) as gpu_mig_compute_slices,
         cpu_count,
         node_count,
         alloc_tres,
