@@ -53,7 +53,8 @@ def db(tmp_path_factory: pytest.TempPathFactory, land_estate, dbt) -> Path:
     (assets / "kubernetes_teams.yaml").write_text("rules: []\n")
     warehouse = root / "warehouse.duckdb"
     land_estate(root / "exports", warehouse, root, {"gpu_nodes", "slurm_jobs"}, assets=assets)
-    result = dbt(warehouse, root, "build", "--indirect-selection", "cautious", "--select", "+fct_gpu_cost_allocation")
+    result = dbt(warehouse, root, "build", "--indirect-selection", "cautious", "--select", "+fct_gpu_cost_allocation",
+                 "+int_gpu_node_occupancy_intervals")
     assert result.returncode == 0, result.stdout[-6000:]
     return warehouse
 
@@ -80,3 +81,12 @@ def test_the_slices_cost_their_share(db, query) -> None:
         ("team-a", round(12 / 7, 6), Decimal("3.43")),  # 12/7 x 2.00 = 3.428...
         ("team-b", round(8 / 7, 6), Decimal("2.29")),  # 1/7 x 2.00 + 1 x 2.00 = 2.285...
     ]
+
+
+def test_occupancy_counts_the_slices_in_whole_gpus(db, query) -> None:
+    """01:00-02:00 the two 3g jobs hold 6/7 of s-0's GPU: 1/7 free, no whole GPU free."""
+    rows = query(db, "select hour(interval_start), round(gpus_allocated, 6), round(gpus_free, 6), whole_gpus_free "
+                     "from intermediate.int_gpu_node_occupancy_intervals where hostname = 's-0' "
+                     "and interval_start < '2026-11-05 02:00:00' order by 1")
+    assert rows[0][1:] == (1.0, 0.0, 0.0)
+    assert rows[-1][1:] == (round(6 / 7, 6), round(1 / 7, 6), 0.0)

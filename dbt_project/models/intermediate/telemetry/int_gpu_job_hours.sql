@@ -9,29 +9,9 @@
     into slices is never allocated more than its GPUs. -#}
 with
 
-node_models as (
-    select hostname, max(gpu_model) as gpu_model from {{ ref('stg_cluster__gpu_nodes') }} group by hostname
-),
-
 allocations as (
-    -- the GPUs an allocation holds on the node, in whole GPUs: a MIG instance Slurm counts as a
-    -- GPU holds its compute slices over the model's (a100_3g.20gb = 3/7 of an A100)
-    select
-        job_nodes.*,
-        case
-            when job_nodes.job_gpu_mig_instances > 0 then job_nodes.gpus_on_node * (
-                job_nodes.job_gpu_count - job_nodes.job_gpu_mig_instances
-                + job_nodes.job_gpu_mig_compute_slices
-                    / cast(coalesce(specs.mig_compute_slices, {{ var('gpu_mig_compute_slices', 7) }}) as double)
-            ) / job_nodes.job_gpu_count
-            else cast(job_nodes.gpus_on_node as double)
-        end as gpus_held_on_node
-    from {{ ref('int_slurm_job_nodes') }} as job_nodes
-    left join node_models
-        on job_nodes.hostname = node_models.hostname
-    left join {{ ref('gpu_model_specs') }} as specs
-        on node_models.gpu_model = specs.gpu_model
-    where job_nodes.hostname is not null
+    select * from {{ ref('int_slurm_job_nodes') }}
+    where hostname is not null
 ),
 
 -- 1 … the longest allocation's hours (at most var gpu_max_job_hours): the join below compares

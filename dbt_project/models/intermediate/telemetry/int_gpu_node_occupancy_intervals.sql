@@ -69,7 +69,7 @@ held as (
     select
         reported_intervals.hostname,
         reported_intervals.interval_start,
-        sum(job_nodes.gpus_on_node) as gpus_allocated,
+        sum(job_nodes.gpus_held_on_node) as gpus_allocated,  -- whole GPUs (MIG slices by their share)
         count(distinct job_nodes.job_key) as jobs_running
     from reported_intervals
     inner join job_nodes
@@ -95,7 +95,8 @@ final as (
         cast(coalesce(held.gpus_allocated, 0) as double) as gpus_allocated,
         coalesce(held.jobs_running, 0) as jobs_running,
         cast(greatest(reported_intervals.gpu_count - coalesce(held.gpus_allocated, 0), 0) as double) as gpus_free,
-        cast(greatest(reported_intervals.gpu_count - coalesce(held.gpus_allocated, 0), 0) as double) as whole_gpus_free,
+        cast(floor(greatest(reported_intervals.gpu_count - coalesce(held.gpus_allocated, 0), 0)) as double)
+            as whole_gpus_free,
         case when reported_intervals.gpu_count > coalesce(held.gpus_allocated, 0) then 1.0 else 0.0 end
             as largest_free_fraction
     from reported_intervals
