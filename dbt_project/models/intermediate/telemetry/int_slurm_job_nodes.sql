@@ -1,3 +1,7 @@
+{#- A table, not a view: seven GPU models and a test read it (placement in several self-joins), and
+    inlined as a view with its NodeList expansion and inventory join, Spark's plan for
+    fct_gpu_job_placement outgrew a 1 GiB driver (Catalyst OutOfMemoryError). -#}
+{{ config(materialized='table') }}
 {#- Each Slurm allocation on each of its nodes: NodeList expanded through raw.slurm_node_lists
     (python-hostlist at ingest: `gpu-node-[00-03,07]`, several bracket groups, zero padding), and
     the allocation's GPUs (AllocTRES gres/gpu) spread over its nodes. sacct does not print GPUs
