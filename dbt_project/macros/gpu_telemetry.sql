@@ -109,6 +109,19 @@
     ({{ dbt.datediff(dbt.date_trunc('hour', started_at), allocated_until, 'hour') }} + 1)
 {%- endmacro %}
 
+{#- The compute slices of a MIG profile as dcgm-exporter (`3g.40gb`, `7g.79gb`) and Slurm's typed
+    gres (`a100_3g.20gb`) write it: `<n>g.<m>gb` holds n of the GPU's slices. NULL when `text` names
+    no profile. -#}
+{% macro mig_profile_slices(text) -%}
+    try_cast(nullif(regexp_extract({{ text }}, '([0-9]+)g[.][0-9]+gb', 1), '') as integer)
+{%- endmacro %}
+
+{#- The compute slices a MIG GPU of a model divides into: gpu_model_specs.mig_compute_slices
+    (`column`), else var gpu_mig_compute_slices for a model it does not list. -#}
+{% macro model_mig_slices(column) -%}
+    coalesce({{ column }}, {{ var('gpu_mig_compute_slices', 7) }})
+{%- endmacro %}
+
 {#- The dcgm-exporter fields Atlas reads -> their int_gpu_samples column. -#}
 {% macro dcgm_reading_fields() -%}
     {{ return({
@@ -200,7 +213,8 @@
         select gpu_model, mig_compute_slices from {{ ref('gpu_model_specs') }}
     )
 
-    {%- set profile_slices = "try_cast(nullif(regexp_extract(pivoted.gpu_instance_profile, '^([0-9]+)g', 1), '') as double)" %}
+    {%- set profile_slices = mig_profile_slices('pivoted.gpu_instance_profile') %}
+    {%- set gpu_slices = model_mig_slices('model_slices.mig_compute_slices') %}
     select
         pivoted.*,
         case
@@ -208,9 +222,8 @@
             -- (least() would skip a NULL and give 1)
             when {{ profile_slices }} is null then cast(1 as double) / count(*) over (
                 partition by pivoted.telemetry_source, pivoted.hostname, pivoted.gpu_index, pivoted.sample_at)
-            when {{ profile_slices }} >= coalesce(model_slices.mig_compute_slices, {{ var('gpu_mig_compute_slices', 7) }})
-                then cast(1 as double)
-            else {{ profile_slices }} / coalesce(model_slices.mig_compute_slices, {{ var('gpu_mig_compute_slices', 7) }})
+            when {{ profile_slices }} >= {{ gpu_slices }} then cast(1 as double)
+            else {{ profile_slices }} / cast({{ gpu_slices }} as double)
         end as gpu_share
     from pivoted
     left join model_slices

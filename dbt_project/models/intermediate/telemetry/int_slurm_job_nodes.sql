@@ -21,10 +21,10 @@ node_lists as (
 ),
 
 node_slices as (
-    -- the compute slices a MIG GPU of each node divides into (gpu_model_specs; var for a model not listed)
+    -- the compute slices a MIG GPU of each node divides into (gpu_model_specs)
     select
         nodes.hostname,
-        max(coalesce(specs.mig_compute_slices, {{ var('gpu_mig_compute_slices', 7) }})) as mig_compute_slices
+        max(specs.mig_compute_slices) as mig_compute_slices
     from {{ ref('stg_cluster__gpu_nodes') }} as nodes
     left join {{ ref('gpu_model_specs') }} as specs
         on nodes.gpu_model = specs.gpu_model
@@ -38,7 +38,7 @@ expanded as (
         node_lists.node_position,
         node_lists.problem as node_list_problem,
         count(node_lists.hostname) over (partition by jobs.job_key) as hosts,
-        coalesce(node_slices.mig_compute_slices, {{ var('gpu_mig_compute_slices', 7) }}) as node_mig_compute_slices
+        {{ model_mig_slices('node_slices.mig_compute_slices') }} as node_mig_compute_slices
     from jobs
     left join node_lists
         on jobs.node_list = node_lists.node_list

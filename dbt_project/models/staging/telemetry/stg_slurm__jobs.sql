@@ -89,13 +89,11 @@ renamed as (
         -- how many of the job's GPUs are MIG instances, and their compute slices (3g = 3 each)
         {%- set typed_gpus -%}
             {{ array_where("regexp_extract_all(alloc_tres_text, '(?:^|,)(gres/gpu:[^=,]+=[0-9]+)', 1)", 'x',
-                           "regexp_extract(x, '([0-9]+)g[.][0-9]+gb', 1) <> ''") }}
+                           mig_profile_slices('x') ~ ' is not null') }}
         {%- endset %}
-        {{ array_sum(array_transform(typed_gpus, 'x', "cast(regexp_extract(x, '=([0-9]+)$', 1) as integer)"), 'integer') }}
-            as gpu_mig_instances,
-        {{ array_sum(array_transform(typed_gpus, 'x',
-                                     "cast(regexp_extract(x, '([0-9]+)g[.][0-9]+gb', 1) as integer)"
-                                     ~ " * cast(regexp_extract(x, '=([0-9]+)$', 1) as integer)"), 'integer') }}
+        {%- set typed_count = "cast(regexp_extract(x, '=([0-9]+)$', 1) as integer)" %}
+        {{ array_sum(array_transform(typed_gpus, 'x', typed_count), 'integer') }} as gpu_mig_instances,
+        {{ array_sum(array_transform(typed_gpus, 'x', mig_profile_slices('x') ~ ' * ' ~ typed_count), 'integer') }}
             as gpu_mig_compute_slices,
         try_cast(regexp_extract(alloc_tres_text, '(?:^|,)cpu=(\d+)', 1) as integer) as cpu_count,
         try_cast(regexp_extract(alloc_tres_text, '(?:^|,)node=(\d+)', 1) as integer) as node_count,
