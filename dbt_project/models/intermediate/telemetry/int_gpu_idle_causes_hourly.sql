@@ -71,7 +71,7 @@ readings as (
         samples.gpu_index,
         {{ dbt.date_trunc('hour', 'samples.sample_at') }} as hour_start,
         -- a MIG instance's reading stands for its share of the GPU (int_gpu_job_readings)
-        samples.interval_seconds * samples.gpu_share as interval_seconds,
+        samples.gpu_seconds as interval_seconds,
         samples.activity,
         node_input.node_input_ratio,
         samples.pcie_rx_bytes_per_second / pcie_ceilings.ceiling_bytes_per_second as pcie_ratio

@@ -3,8 +3,8 @@
     for Slurm, `pod` / `namespace` for Kubernetes), from every telemetry input (DCGM text,
     Prometheus range JSON, nvidia-smi):
 
-      gpu_hours_sampled = Σ reading interval (the host's scrape interval) x share / 3600
-      gpu_hours_active  = Σ interval x activity x share / 3600, activity = GR_ENGINE_ACTIVE, else
+      gpu_hours_sampled = Σ reading GPU-seconds (the host's scrape interval x share) / 3600
+      gpu_hours_active  = Σ GPU-seconds x activity / 3600, activity = GR_ENGINE_ACTIVE, else
                           SM_ACTIVE, else GPU_UTIL / 100 (int_gpu_samples)
 
     where share is 1 for a whole GPU and a MIG instance's part of its GPU (int_gpu_job_readings:
@@ -29,12 +29,12 @@ labelled as (
         {{ dbt.date_trunc('hour', 'samples.sample_at') }} as hour_start,
         count(distinct samples.gpu_index) as gpus_seen,
         count(*) as readings,
-        sum(samples.interval_seconds * samples.gpu_share) as seconds_sampled,
-        sum(samples.interval_seconds * samples.activity * samples.gpu_share) as seconds_active,
+        sum(samples.gpu_seconds) as seconds_sampled,
+        sum(samples.gpu_seconds * samples.activity) as seconds_active,
         sum(samples.gpu_util_pct) as gpu_util_pct_sum,
         count(samples.gpu_util_pct) as gpu_util_pct_count,
         -- a MIG instance: its share of what the whole GPU drew
-        sum(samples.power_w * samples.interval_seconds * samples.gpu_share) / 3600000 as energy_kwh
+        sum(samples.power_w * samples.gpu_seconds) / 3600000 as energy_kwh
     from samples
     group by 1, 2, 3, 4, 5, 6
 ),

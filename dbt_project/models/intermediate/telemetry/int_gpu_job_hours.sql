@@ -66,7 +66,7 @@ pod_readings as (
         samples.hostname,
         {{ dbt.date_trunc('hour', 'samples.sample_at') }} as hour_start,
         count(distinct samples.gpu_index) as gpu_count,
-        sum(samples.interval_seconds * samples.gpu_share) as gpu_seconds
+        sum(samples.gpu_seconds) as gpu_seconds
     from {{ ref('int_gpu_job_readings') }} as samples
     where samples.k8s_pod is not null
         and samples.hpc_job_id is null

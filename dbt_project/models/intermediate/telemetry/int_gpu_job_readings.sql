@@ -8,8 +8,8 @@
     A whole GPU's reading stands for the whole GPU (`gpu_share` 1). A GPU in MIG mode is shared: each
     held instance (int_gpu_instance_samples) is a reading of its own, with its holder, its own
     activity and framebuffer and its `gpu_share` of the GPU, the GPU's device readings (power,
-    temperature, clocks) beside it; per-job GPU-hours, activity and energy are weighted by the
-    share. -#}
+    temperature, clocks) beside it. `gpu_seconds` (interval x share) is what the reading stands
+    for: per-job GPU-hours, activity and energy sum it. -#}
 {%- set instance_columns = gpu_holder_columns() + ['gr_engine_active', 'sm_active', 'tensor_active', 'activity',
                                                   'fb_used_mib'] -%}
 with
@@ -62,7 +62,8 @@ host_clusters as (
 final as (
     select
         host_clusters.cluster,
-        samples.*
+        samples.*,
+        samples.interval_seconds * samples.gpu_share as gpu_seconds
     from samples
     inner join host_clusters
         on samples.hostname = host_clusters.hostname

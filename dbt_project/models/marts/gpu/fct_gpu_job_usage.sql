@@ -58,15 +58,15 @@ per_gpu as (
         min(samples.sample_at) as first_sample_at,
         max(samples.sample_at) as last_sample_at,
         count(*) as samples,
-        -- weighted by the job's share of the GPU (a MIG instance's; 1 for a whole GPU)
-        sum(samples.interval_seconds * samples.gpu_share) / cast(3600 as double) as gpu_hours_sampled,
-        sum(samples.interval_seconds * samples.activity * samples.gpu_share) / 3600 as gpu_hours_active,
+        -- GPU-seconds: the job's share of the GPU (a MIG instance's; the whole GPU otherwise)
+        sum(samples.gpu_seconds) / cast(3600 as double) as gpu_hours_sampled,
+        sum(samples.gpu_seconds * samples.activity) / 3600 as gpu_hours_active,
         avg(samples.gpu_util_pct) as mean_gpu_util_pct,
         avg(samples.activity) as mean_activity,
         avg(samples.tensor_active) as mean_tensor_active,
         avg(samples.sm_clock_mhz) as mean_sm_clock_mhz,
         max(samples.fb_used_mib) as max_fb_used_mib,
-        sum(samples.power_w * samples.interval_seconds * samples.gpu_share) / 3600000 as energy_kwh
+        sum(samples.power_w * samples.gpu_seconds) / 3600000 as energy_kwh
     from samples
     group by samples.cluster, samples.hpc_job_id, samples.k8s_namespace, samples.k8s_pod, samples.hostname,
         samples.gpu_index
