@@ -8,6 +8,7 @@ import pandas as pd
 
 from atlas_pipeline.lib.forecast.forecast_settings import ForecastSettings
 from atlas_pipeline.lib.forecast.forecasting import coverage_label, interval_columns
+from atlas_pipeline.lib.warehouse.connections import transaction
 
 RUN_COLUMNS = {
     "series_dimension": "varchar",
@@ -95,8 +96,7 @@ def replace_rows(
     """Per table: delete the rows `where` selects and insert the frame's, in one transaction
     (readers see either the old or the new rows; a re-run replaces, never duplicates). Rows whose
     (series_dimension, series_key) is in `keep` stay as they are."""
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         if keep is not None:
             con.register("_atlas_keep", keep[["series_dimension", "series_key"]])
         for table, frame in frames.items():
@@ -110,10 +110,6 @@ def replace_rows(
                 con.unregister("_atlas_rows")
         if keep is not None:
             con.unregister("_atlas_keep")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
 
 
 def backtest_summary(metrics: pd.DataFrame) -> str:

@@ -166,8 +166,10 @@ def result_summary(results: Iterable[Any]) -> str:
 
 
 def _dagster_yaml(paths: AtlasPaths) -> None:
-    """DAGSTER_HOME's dagster.yaml: no telemetry, and one run at a time from the UI's queue (DuckDB
-    has one writer per file: two runs at once would fight over the warehouse lock)."""
+    """DAGSTER_HOME's dagster.yaml: no telemetry, one run at a time from the UI's queue (DuckDB
+    has one writer per file: two runs at once would fight over the warehouse lock), and Dagster's
+    SQLite event log with its connections kept open (lib/run/event_log_storage.py) unless the
+    file names another storage. What the file already says is kept."""
     import yaml
 
     config_path = paths.dagster_home / "dagster.yaml"
@@ -175,6 +177,9 @@ def _dagster_yaml(paths: AtlasPaths) -> None:
     if config_path.exists():
         config = yaml.safe_load(config_path.read_text()) or {}
     wanted = {"telemetry": {"enabled": False}, "concurrency": {"runs": {"max_concurrent_runs": 1}}}
+    if not {"storage", "run_storage", "event_log_storage"} & set(config):
+        wanted["event_log_storage"] = {"module": "atlas_pipeline.lib.run.event_log_storage",
+                                       "class": "PooledSqliteEventLogStorage"}
     merged = {**config, **{k: v for k, v in wanted.items() if k not in config}}
     if merged != config:
         config_path.write_text(yaml.safe_dump(merged, sort_keys=False))
