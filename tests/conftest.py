@@ -138,6 +138,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     prepare_manifest(force=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def warm_dbt() -> Iterator[None]:
+    """One warm dbt server per test process (lib/warehouse/warm_dbt.py): every dbt call of the
+    session — the dbt tests', dagster-dbt's, `atlas run`'s subprocesses — starts without importing
+    dbt again. A call made while it starts, or without it, runs the real dbt."""
+    from atlas_pipeline.lib.warehouse.warm_dbt import warm_dbt_server
+
+    with warm_dbt_server():
+        yield
+
+
 # Tests that share an expensive session fixture run on one xdist worker, so it is built once.
 _SHARED_SESSION_FIXTURES = {
     "materialized": "e2e_estate",

@@ -2,7 +2,6 @@
 
 
 import importlib.metadata
-import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from packaging import version
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
 from atlas_pipeline.lib.warehouse.connections import connect, run_lock
 from atlas_pipeline.lib.warehouse.dbt_project import DBT_TARGET
+from atlas_pipeline.lib.warehouse.warm_dbt import dbt_executable
 
 # Under the daemon the publishing sensor may hold the warehouse for its copy while a report step
 # reads it (DuckDB: one writer, no readers from other processes meanwhile): such a step retries a
@@ -57,6 +57,8 @@ class Warehouse(dg.ConfigurableResource):
 # `dbt --version` per executable, asked once per process (the resource is re-created for every run).
 _DBT_VERSIONS: dict[str, object] = {}
 _LOCAL_DBT = str(Path(sys.executable).parent / "dbt")
+# dbt-core's `dbt` started by a warm server when one runs (lib/warehouse/warm_dbt.py), else exec'd.
+_WARM_DBT = str(Path(sys.executable).parent / "atlas-dbt")
 
 
 class AtlasDbtCli(DbtCliResource):
@@ -80,15 +82,9 @@ class AtlasDbtCli(DbtCliResource):
     def _cli_version(self):
         if self.dbt_executable not in _DBT_VERSIONS:
             _DBT_VERSIONS[self.dbt_executable] = (
-                version.parse(importlib.metadata.version("dbt-core")) if self.dbt_executable == _LOCAL_DBT
+                version.parse(importlib.metadata.version("dbt-core")) if self.dbt_executable in (_LOCAL_DBT, _WARM_DBT)
                 else DbtCliResource._cli_version.func(self))
         return _DBT_VERSIONS[self.dbt_executable]
-
-
-def _dbt_executable() -> str:
-    # dagster-dbt shells out to `dbt`; prefer the one installed beside this interpreter so a
-    # non-activated venv (`.venv/bin/python -m pytest`) still finds it.
-    return _LOCAL_DBT if Path(_LOCAL_DBT).exists() else (shutil.which("dbt") or "dbt")
 
 
 @dg.definitions
@@ -99,7 +95,9 @@ def resources() -> dg.Definitions:
             "dbt": AtlasDbtCli(
                 project_dir=str(DBT_PROJECT_DIR),
                 profiles_dir=str(DBT_PROJECT_DIR),
-                dbt_executable=_dbt_executable(),
+                # Beside this interpreter, so a non-activated venv (`.venv/bin/python -m pytest`) finds it;
+                # `atlas-dbt`, started warm when `atlas run` runs a server (lib/warehouse/warm_dbt.py).
+                dbt_executable=dbt_executable(),
                 # The DuckDB warehouse, whatever ATLAS_ENGINE says: the Spark build needs raw.*
                 # registered in its own session (lib/warehouse/spark_engine.py), after the run.
                 target=DBT_TARGET,

@@ -479,9 +479,12 @@ def refresh_warehouse(paths: AtlasPaths, instance: dg.DagsterInstance, definitio
 
     run = PipelineRun(paths, RunOptions(full_refresh=full_refresh), out or TerminalProgress(io.StringIO()),
                       RunLog(paths.logs), definitions=definitions, instance=instance)
+    from atlas_pipeline.lib.warehouse.warm_dbt import warm_dbt_server
+
     plan = _plan(run)
     if plan is not None and not plan.problems:
-        warehouse_stages(run, plan)
+        with warm_dbt_server(paths.logs / "warm-dbt.log"):
+            warehouse_stages(run, plan)
     return WarehouseRefresh(plan, run.results)
 
 
@@ -507,15 +510,25 @@ def run_pipeline(paths: AtlasPaths, options: RunOptions, out: TerminalProgress, 
 
 def _run_locked(run: PipelineRun, atlas_command: str, started: float) -> int:
     from atlas_pipeline.lib.run import run_state
-    from atlas_pipeline.lib.settings import declarations_dir
-    from atlas_pipeline.lib.warehouse.dbt_project import manifest_is_stale, refresh_manifest
+    from atlas_pipeline.lib.warehouse.warm_dbt import warm_dbt_server
 
-    paths, options, out, log = run.paths, run.options, run.out, run.log
+    paths, out, log = run.paths, run.out, run.log
     if _fast_nothing_new(run):
         out.line(f"Nothing new: the warehouse and its published snapshot are as the last run left them "
                  f"({time.monotonic() - started:.1f} s). Query it: {atlas_command} sql \"…\"  |  log: {log.path}")
         return 0
     run_state.forget(paths)
+    # dbt imported once for the run's dbt calls (lib/warehouse/warm_dbt.py): ≈ 1.2 s less per call.
+    with warm_dbt_server(paths.logs / "warm-dbt.log"):
+        return _run_changed(run, atlas_command, started)
+
+
+def _run_changed(run: PipelineRun, atlas_command: str, started: float) -> int:
+    from atlas_pipeline.lib.run import run_state
+    from atlas_pipeline.lib.settings import declarations_dir
+    from atlas_pipeline.lib.warehouse.dbt_project import manifest_is_stale, refresh_manifest
+
+    paths, options, out, log = run.paths, run.options, run.out, run.log
     if manifest_is_stale():
         with out.stage("dbt parse") as stage:
             run.step("dbt parse", refresh_manifest)

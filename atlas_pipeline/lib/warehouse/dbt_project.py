@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,9 +119,10 @@ def refresh_manifest() -> bool:
 def prepare_manifest(force: bool = False) -> Path:
     """Run `dbt parse` so `target/manifest.json` exists before definitions load."""
     if force or not MANIFEST_PATH.exists():
-        dbt = Path(sys.executable).parent / "dbt"
+        from atlas_pipeline.lib.warehouse.warm_dbt import dbt_executable
+
         subprocess.run(
-            [str(dbt) if dbt.exists() else "dbt", "parse", "--quiet", "--target", DBT_TARGET,
+            [dbt_executable(), "parse", "--quiet", "--target", DBT_TARGET,
              "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
             check=True,
             env={**os.environ, **dbt_env()},

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -20,12 +19,13 @@ from atlas_pipeline.lib.ingest.raw_relations import empty_view_sql
 from atlas_pipeline.lib.ingest.slurm_nodelists import write_slurm_tables
 from atlas_pipeline.lib.ingest.sources import load_sources
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, DECLARATIONS_DIR
+from atlas_pipeline.lib.warehouse.warm_dbt import dbt_executable
 
 
 def run_dbt(warehouse: Path, work: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run `dbt <args>` on `warehouse` with target and logs under `work`; returns the finished
     process (check returncode). `env` adds variables to the inherited environment."""
-    exe = Path(sys.executable).parent / "dbt"
+    exe = dbt_executable()  # warm when the caller runs a server (the test session does)
     environment = {**os.environ, **(env or {}), "ATLAS_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     return subprocess.run(
         [str(exe), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
