@@ -16,8 +16,10 @@ a shared machine — touches every stage alike; the table shows medians:
   contract rule checked, written as parquet (lib/ingest/landing.py, a fresh warehouse each round).
 - Atlas FOCUS build: `dbt run` of focus_cost_and_usage and its parents from the landed parquet
   (seeds loaded beforehand, untimed), called as Atlas's Dagster assets call dbt (profile target
-  named, no manifest.json / run_results.json written); the time inside dbt (its nodes' execution
-  times, from dbt's JSON log) is shown apart from dbt's start-up.
+  named, no manifest.json / run_results.json written, dbt forked from a warm server started
+  before the landing — as `atlas run` starts it before its stages; `--cold-dbt`: a new dbt
+  process); the time inside dbt (its nodes' execution times, from dbt's JSON log) is shown apart
+  from dbt's start-up.
 - Atlas end to end = landing + FOCUS build of the same round.
 
     .venv/bin/python bench/focus_peer.py --rows 1M            # or smoke, 100k
@@ -32,6 +34,7 @@ bench/.focus-converter-venv (git-ignored), built on first use.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -107,20 +110,32 @@ def _tree(pid: int) -> set[int]:
     return found
 
 
-def run_child(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def run_child(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
+              server: int | None = None) -> Run:
     """Run `cmd` to completion: wall seconds, CPU seconds (its own and its reaped children's) and the
-    peak memory of its process tree (sum of every member's VmHWM, polled every 50 ms)."""
+    peak memory of its process tree (sum of every member's VmHWM, polled every 50 ms). With
+    `server` (a warm dbt server's pid), the processes it forks meanwhile are the command's too:
+    `atlas-dbt` hands its work to such a child (their CPU polled from /proc, to ≤ 50 ms of the end)."""
     with tempfile.TemporaryFile(mode="w+") as output:  # a file, not a pipe: a chatty child must not block
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, text=True)
         peaks: dict[int, int] = {}
+        forked_ticks: dict[int, int] = {}
         while True:
-            for pid in _tree(proc.pid):
+            forked = _tree(server) - {server} if server else set()
+            for pid in _tree(proc.pid) | forked:
                 try:
                     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                         if line.startswith("VmHWM:"):
                             peaks[pid] = max(peaks.get(pid, 0), int(line.split()[1]))
-                except (FileNotFoundError, ProcessLookupError, ValueError):
+                    if pid in forked:
+                        forked_ticks[pid] = max(forked_ticks.get(pid, 0), _cpu_ticks(pid))
+                except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
                     pass
             waited, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if waited:
@@ -131,7 +146,8 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | Non
         if proc.returncode != 0:
             output.seek(0)
             raise RuntimeError(f"{' '.join(cmd[:4])} failed ({proc.returncode}):\n{output.read()[-4000:]}")
-    return Run(seconds, usage.ru_utime + usage.ru_stime, sum(peaks.values()) / 1024)
+    forked_cpu = sum(forked_ticks.values()) / os.sysconf("SC_CLK_TCK")
+    return Run(seconds, usage.ru_utime + usage.ru_stime + forked_cpu, sum(peaks.values()) / 1024)
 
 
 def _in_child(function: str, *args: str, env: dict[str, str] | None = None) -> Run:
@@ -292,11 +308,10 @@ def land(home: str) -> None:
 
 # --- the run ---------------------------------------------------------------------------------------
 
-def _dbt(home: Path) -> tuple[list[str], list[str], dict[str, str]]:
+def _dbt(home: Path) -> tuple[list[str], dict[str, str]]:
     from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
     from atlas_pipeline.lib.warehouse.dbt_project import DBT_TARGET
 
-    dbt = [str(Path(sys.executable).parent / "dbt")]
     project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target", DBT_TARGET]
     work = ["--target-path", str(home / "dbt-target"), "--log-path", str(home / "dbt-logs")]
     env = {
@@ -306,7 +321,7 @@ def _dbt(home: Path) -> tuple[list[str], list[str], dict[str, str]]:
         "ATLAS_WAREHOUSE": str(home / "warehouse.duckdb"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    return dbt, [*project, *work], env
+    return [*project, *work], env
 
 
 def _inside_dbt(log: Path) -> float:
@@ -323,24 +338,34 @@ def _inside_dbt(log: Path) -> float:
     return sum(nodes)
 
 
-def _atlas_round(home: Path, csv_path: Path) -> tuple[Run, Run, int]:
-    """Landing then the FOCUS build in a fresh Atlas home; returns both runs and the mart's rows."""
+def _atlas_round(home: Path, csv_path: Path, cold_dbt: bool = False) -> tuple[Run, Run, int]:
+    """Landing then the FOCUS build in a fresh Atlas home; returns both runs and the mart's rows.
+    dbt starts as in `atlas run`: forked from a warm server started before landing (its import of
+    dbt overlaps the run's earlier stages there, here the landing); `cold_dbt`: a new dbt process."""
     import duckdb
+
+    from atlas_pipeline.lib.warehouse.warm_dbt import dbt_executable, real_dbt, wait_until_listening, warm_dbt_server
 
     shutil.rmtree(home, ignore_errors=True)
     lay_out_exports(home / "exports", csv_path)
-    dbt, args, env = _dbt(home)
-    landing = _in_child("land", str(home), env=env)
-    run_child([*dbt, "seed", *args], env)
-    build = run_child([*dbt, "run", "--no-write-json", "--log-format-file", "json", "--select", "+focus_cost_and_usage",
-                       *args], env)
+    args, env = _dbt(home)
+    with contextlib.ExitStack() as stack:
+        server = None if cold_dbt else stack.enter_context(warm_dbt_server())
+        dbt = [real_dbt()] if cold_dbt else [dbt_executable()]
+        env = {**env, **({} if server is None else {"ATLAS_DBT_SERVER": server.path})}
+        landing = _in_child("land", str(home), env=env)
+        if server is not None and not wait_until_listening(server.path):
+            raise RuntimeError("the warm dbt server did not start")
+        run_child([*dbt, "seed", *args], env)
+        build = run_child([*dbt, "run", "--no-write-json", "--log-format-file", "json", "--select",
+                           "+focus_cost_and_usage", *args], env, server=server.pid if server else None)
     build.inside_seconds = _inside_dbt(home / "dbt-logs" / "dbt.log")
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute("select count(*) from main.focus_cost_and_usage").fetchone()[0]
     return landing, build, rows
 
 
-def run(rows_label: str, work: Path, rounds: int, peer: bool) -> dict:
+def run(rows_label: str, work: Path, rounds: int, peer: bool, cold_dbt: bool = False) -> dict:
     rows = ROWS[rows_label]
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -360,7 +385,7 @@ def run(rows_label: str, work: Path, rounds: int, peer: bool) -> dict:
             shutil.rmtree(out, ignore_errors=True)
         stages["floor"].runs.append(_in_child("scan_and_sum", str(csv_path)))
         stages["plain"].runs.append(_in_child("plain_conversion", str(csv_path), str(work / "plain.duckdb")))
-        landing, build, mart_rows = _atlas_round(work / "atlas-home", csv_path)
+        landing, build, mart_rows = _atlas_round(work / "atlas-home", csv_path, cold_dbt)
         stages["landing"].runs.append(landing)
         stages["build"].runs.append(build)
         stages["end_to_end"].runs.append(Run(landing.seconds + build.seconds, landing.cpu_seconds + build.cpu_seconds,
@@ -375,6 +400,8 @@ def run(rows_label: str, work: Path, rounds: int, peer: bool) -> dict:
         "load_average": os.getloadavg(),
         "generation_seconds": round(generation_seconds, 1),
         "peer": peer_note,
+        "dbt_start": ("cold (a new dbt process)" if cold_dbt
+                      else "warm (forked from a server that imported dbt, as in atlas run)"),
         "focus_rows": mart_rows,
         "stages": {
             name: {"label": s.name, "runs": [asdict(r) for r in s.runs],
@@ -415,7 +442,7 @@ def format_table(result: dict) -> str:
         f"Legacy CUR {result['rows']:,} line items × {result['input_columns']} columns "
         f"({result['input_bytes'] / 1e6:.0f} MB), medians of {result['rounds']} round-robin runs, "
         f"{result['cpu_count']} cores, load average at the end {result['load_average'][0]:.1f}",
-        f"peer: {result['peer']}",
+        f"peer: {result['peer']}; the build's dbt started {result['dbt_start']}",
         f"{'':34} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} {'x floor':>8}",
     ]
     floor = result["stages"]["floor"]["seconds"]
@@ -441,11 +468,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", choices=list(ROWS), default="smoke")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-peer", dest="peer", action="store_false", help="do not build or run focus-converter")
+    parser.add_argument("--cold-dbt", action="store_true",
+                        help="start dbt as a new process for the build (default: warm, as atlas run starts it)")
     parser.add_argument("--work", type=Path, default=None,
                         help="working folder (default: $ATLAS_HOME/bench-peer-<rows>); the input is reused")
     args = parser.parse_args(argv)
     work = args.work or Path(os.environ.get("ATLAS_HOME", REPO / ".atlas")) / f"bench-peer-{args.rows}"
-    result = run(args.rows, work.resolve(), args.rounds, args.peer)
+    result = run(args.rows, work.resolve(), args.rounds, args.peer, args.cold_dbt)
     print(format_table(result))
     print(f"JSON: {work / 'focus_peer.json'}")
     return 0

@@ -44,13 +44,11 @@ def _table(project: Path) -> tuple:
 
 def test_a_warm_call_is_the_callers_dbt_in_all_but_its_start(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert Path(dbt_executable()).name == "atlas-dbt"
-    with warm_dbt_server() as path:
-        assert wait_until_listening(path)
+    with warm_dbt_server() as server:
+        assert wait_until_listening(server.path)
         done = _dbt(project, "run", "--select", "started", value="42")
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr
-        server = subprocess.run(["pgrep", "-f", f"warm_dbt {path}"], capture_output=True, text=True).stdout.split()
-        value, started_by = _table(project)
-        assert value == 42 and started_by in server  # the caller's environment; forked by this server
+        assert _table(project) == (42, str(server.pid))  # the caller's environment; forked by this server
         # dbt's JSON log lines reached the caller's stdout (dagster-dbt reads them there).
         events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
         assert any(e["info"]["name"] == "LogModelResult" for e in events)

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 SERVER_ENV = "ATLAS_DBT_SERVER"
@@ -207,8 +208,16 @@ def _reap(children: dict[int, socket.socket]) -> None:
             conn.close()
 
 
+@dataclass(frozen=True)
+class WarmServer:
+    """A running warm dbt server: its socket and its process (each dbt call is a child of it)."""
+
+    path: str
+    pid: int
+
+
 @contextlib.contextmanager
-def warm_dbt_server(log: Path | None = None) -> Iterator[str]:
+def warm_dbt_server(log: Path | None = None) -> Iterator[WarmServer]:
     """Start a warm dbt server for the duration of the block and point `atlas-dbt` at it
     (`ATLAS_DBT_SERVER` in this process's environment, inherited by its subprocesses). The server
     imports dbt in the background: calls made before it listens run the real dbt."""
@@ -222,7 +231,7 @@ def warm_dbt_server(log: Path | None = None) -> Iterator[str]:
     previous = os.environ.get(SERVER_ENV)
     os.environ[SERVER_ENV] = path
     try:
-        yield path
+        yield WarmServer(path, server.pid)
     finally:
         if previous is None:
             os.environ.pop(SERVER_ENV, None)
