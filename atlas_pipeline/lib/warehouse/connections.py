@@ -18,8 +18,9 @@ from typing import Any
 import duckdb
 
 # Bounded memory: DuckDB spills to disk past this instead of growing. 3 GB of buffers keeps a
-# process (Python, dbt and DuckDB's own overhead included) under 4 GiB resident (see bench/).
-DEFAULT_MEMORY_LIMIT = "3GB"
+# process (Python, dbt and DuckDB's own overhead included) under 4 GiB resident (see bench/). The
+# same limit in dbt's profile (dbt_project/profiles.yml); ATLAS_DUCKDB_MEMORY_LIMIT sets both.
+DEFAULT_MEMORY_LIMIT = os.environ.get("ATLAS_DUCKDB_MEMORY_LIMIT", "3GB")
 
 _LOCK_CONFLICT = "Could not set lock on file"  # DuckDB's message when another process holds the file
 
