@@ -63,3 +63,36 @@ def test_a_warm_call_is_the_callers_dbt_in_all_but_its_start(project: Path, monk
     done = _dbt(project, "run", "--select", "started", value="7")
     assert done.returncode == 0, done.stdout[-2000:]
     assert _table(project) == (7, "cold")
+
+
+def test_a_dbt_whose_caller_is_killed_stops_too(project: Path) -> None:
+    """dagster-dbt ends a dbt that does not stop with SIGKILL, which `atlas-dbt` cannot forward: the
+    server sees its caller gone and stops the dbt it forked (else it would hold DuckDB's lock)."""
+    import signal
+    import time
+
+    (project / "models" / "long.sql").write_text(
+        "{{ config(materialized='table') }}\nselect sum(i) as total from range(100000000000) t(i)")
+    with warm_dbt_server() as server:
+        assert wait_until_listening(server.path)
+        env = {**os.environ, "TINY_DB": str(project / "tiny.duckdb"), "TINY_VALUE": "1",
+               "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # names this server
+        caller = subprocess.Popen([dbt_executable(), "run", "--select", "long", "--profiles-dir", "."], cwd=project,
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def forked() -> list[str]:
+            return subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+
+        deadline = time.monotonic() + 60
+        while not forked():
+            assert time.monotonic() < deadline and caller.poll() is None, "dbt was never forked"
+            time.sleep(0.1)
+        [child] = forked()
+        time.sleep(2)  # dbt is running the model
+        assert Path(f"/proc/{child}").exists()
+        caller.send_signal(signal.SIGKILL)
+        caller.wait()
+        deadline = time.monotonic() + 15
+        while forked():
+            assert time.monotonic() < deadline, f"dbt {child} still running after its caller was killed"
+            time.sleep(0.1)

@@ -112,11 +112,21 @@ def serve(path: str) -> None:
     children: dict[int, socket.socket] = {}
     owner = sys.stdin.fileno()
     # One thread only: a fork copies just the calling thread, so no lock can be held by another.
+    abandoned: set[int] = set()
     while True:
-        ready, _, _ = select.select([listener, owner], [], [], 0.05)
+        calls = {conn: pid for pid, conn in children.items() if pid not in abandoned}
+        ready, _, _ = select.select([listener, owner, *calls], [], [], 0.05)
         _reap(children)
+        abandoned &= set(children)
         if owner in ready and not os.read(owner, 1):
             break
+        for conn in ready:
+            # A caller never writes after its request: readable means it went away (killed, even
+            # with SIGKILL, which it cannot forward). Its dbt stops too, as the real one would have.
+            if conn in calls and calls[conn] in children:
+                abandoned.add(calls[conn])
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(calls[conn], signal.SIGTERM)
         if listener in ready:
             conn, _ = listener.accept()
             try:
