@@ -91,8 +91,29 @@ def test_a_dbt_whose_caller_is_killed_stops_too(project: Path) -> None:
         time.sleep(2)  # dbt is running the model
         assert Path(f"/proc/{child}").exists()
         caller.send_signal(signal.SIGKILL)
-        caller.wait()
+        assert caller.wait() == -signal.SIGKILL
         deadline = time.monotonic() + 15
         while forked():
             assert time.monotonic() < deadline, f"dbt {child} still running after its caller was killed"
             time.sleep(0.1)
+
+
+def test_a_dbt_killed_by_a_signal_kills_its_caller_alike(project: Path) -> None:
+    import signal
+    import time
+
+    (project / "models" / "long.sql").write_text(
+        "{{ config(materialized='table') }}\nselect sum(i) as total from range(100000000000) t(i)")
+    with warm_dbt_server() as server:
+        assert wait_until_listening(server.path)
+        env = {**os.environ, "TINY_DB": str(project / "tiny.duckdb"), "TINY_VALUE": "1",
+               "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        caller = subprocess.Popen([dbt_executable(), "run", "--select", "long", "--profiles-dir", "."], cwd=project,
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not (forked := subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
+                                            text=True).stdout.split()):
+            assert time.monotonic() < deadline and caller.poll() is None, "dbt was never forked"
+            time.sleep(0.1)
+        os.kill(int(forked[0]), signal.SIGKILL)
+        assert caller.wait(timeout=30) == -signal.SIGKILL  # as Popen reports a real dbt killed so

@@ -20,6 +20,7 @@ import atexit
 import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,13 @@ from sqlalchemy.pool import NullPool, QueuePool
 CHECKPOINT_SECONDS = 1.0
 OPEN_SHARDS = 8  # the index and the runs a process is writing or reading at once
 _RUN_ENDS = {DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE, DagsterEventType.RUN_CANCELED}
+_OPEN: weakref.WeakSet[PooledSqliteEventLogStorage] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for storage in list(_OPEN):
+        storage._close_engines()
 
 
 def default_base_dir() -> str:
@@ -60,8 +68,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._checkpointed: dict[str, float] = {}
         self._engines_lock = threading.Lock()
         super().__init__(base_dir or default_base_dir(), inst_data)
-        # Closed cleanly at exit: SQLite folds the WAL into the .db file and removes it.
-        atexit.register(self._close_engines)
+        _OPEN.add(self)  # closed cleanly at exit: SQLite folds the WAL into the .db file and removes it
 
     @classmethod
     def config_type(cls) -> dict:

@@ -59,7 +59,11 @@ def client() -> None:
     if conn is None:
         os.execv(real_dbt(), [real_dbt(), *args])
     request = json.dumps({"args": args, "env": dict(os.environ), "cwd": os.getcwd()}).encode()
-    socket.send_fds(conn, [request], [0, 1, 2])
+    try:
+        socket.send_fds(conn, [request], [0, 1, 2])
+    except OSError:  # e.g. a request larger than the socket takes: this call runs cold
+        conn.close()
+        os.execv(real_dbt(), [real_dbt(), *args])
     started = conn.recv(4096)
     if not started:
         sys.exit("atlas-dbt: the warm dbt server closed the connection before starting dbt")
@@ -74,7 +78,12 @@ def client() -> None:
     ended = conn.recv(4096)
     if not ended:
         sys.exit(f"atlas-dbt: the warm dbt server went away while dbt (process {child}) ran")
-    sys.exit(json.loads(ended)["exit"])
+    code = json.loads(ended)["exit"]
+    if code < 0:  # dbt died of a signal: so does this process, as the caller would see of a real dbt
+        with contextlib.suppress(OSError, ValueError):  # SIGKILL and SIGSTOP take no handler
+            signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    sys.exit(code)
 
 
 def _connect(path: str) -> socket.socket | None:
