@@ -37,6 +37,19 @@ def _dbt(project: Path, *args: str, value: str) -> subprocess.CompletedProcess:
                           cwd=project, env=env, capture_output=True, text=True, timeout=300)
 
 
+def _children(pid: int) -> list[str]:
+    """The live child processes of `pid` (from /proc: no procps needed)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(stat.parent.name)
+    return found
+
+
 def _table(project: Path) -> tuple:
     with duckdb.connect(str(project / "tiny.duckdb"), read_only=True) as con:
         return con.execute("select value, started_by from started").fetchone()
@@ -81,7 +94,7 @@ def test_a_dbt_whose_caller_is_killed_stops_too(project: Path) -> None:
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         def forked() -> list[str]:
-            return subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+            return _children(server.pid)
 
         deadline = time.monotonic() + 60
         while not forked():
@@ -111,8 +124,7 @@ def test_a_dbt_killed_by_a_signal_kills_its_caller_alike(project: Path) -> None:
         caller = subprocess.Popen([dbt_executable(), "run", "--select", "long", "--profiles-dir", "."], cwd=project,
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while not (forked := subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
-                                            text=True).stdout.split()):
+        while not (forked := _children(server.pid)):
             assert time.monotonic() < deadline and caller.poll() is None, "dbt was never forked"
             time.sleep(0.1)
         os.kill(int(forked[0]), signal.SIGKILL)
