@@ -2,7 +2,6 @@
 
 
 import importlib.metadata
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ from packaging import version
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, AtlasPaths
 from atlas_pipeline.lib.warehouse.connections import connect, run_lock
 from atlas_pipeline.lib.warehouse.dbt_project import DBT_TARGET
-from atlas_pipeline.lib.warehouse.warm_dbt import dbt_executable
+from atlas_pipeline.lib.warehouse.warm_dbt import dbt_executable, runs_this_dbt_core
 
 # Under the daemon the publishing sensor may hold the warehouse for its copy while a report step
 # reads it (DuckDB: one writer, no readers from other processes meanwhile): such a step retries a
@@ -56,9 +55,6 @@ class Warehouse(dg.ConfigurableResource):
 
 # `dbt --version` per executable, asked once per process (the resource is re-created for every run).
 _DBT_VERSIONS: dict[str, object] = {}
-_LOCAL_DBT = str(Path(sys.executable).parent / "dbt")
-# dbt-core's `dbt` started by a warm server when one runs (lib/warehouse/warm_dbt.py), else exec'd.
-_WARM_DBT = str(Path(sys.executable).parent / "atlas-dbt")
 
 
 class AtlasDbtCli(DbtCliResource):
@@ -82,7 +78,7 @@ class AtlasDbtCli(DbtCliResource):
     def _cli_version(self):
         if self.dbt_executable not in _DBT_VERSIONS:
             _DBT_VERSIONS[self.dbt_executable] = (
-                version.parse(importlib.metadata.version("dbt-core")) if self.dbt_executable in (_LOCAL_DBT, _WARM_DBT)
+                version.parse(importlib.metadata.version("dbt-core")) if runs_this_dbt_core(self.dbt_executable)
                 else DbtCliResource._cli_version.func(self))
         return _DBT_VERSIONS[self.dbt_executable]
 

@@ -476,11 +476,10 @@ def refresh_warehouse(paths: AtlasPaths, instance: dg.DagsterInstance, definitio
 
     from atlas_pipeline.lib.run.progress import TerminalProgress
     from atlas_pipeline.lib.run.run_log import RunLog
+    from atlas_pipeline.lib.warehouse.warm_dbt import warm_dbt_server
 
     run = PipelineRun(paths, RunOptions(full_refresh=full_refresh), out or TerminalProgress(io.StringIO()),
                       RunLog(paths.logs), definitions=definitions, instance=instance)
-    from atlas_pipeline.lib.warehouse.warm_dbt import warm_dbt_server
-
     plan = _plan(run)
     if plan is not None and not plan.problems:
         with warm_dbt_server(paths.logs / "warm-dbt.log"):

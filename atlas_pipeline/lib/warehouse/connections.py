@@ -95,7 +95,7 @@ _READER_CONFIG = {
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """One transaction: every statement inside commits together, or none does (readers see the
-    old rows or the new ones). Also cheaper: each autocommitted write flushes DuckDB's WAL."""
+    old rows or the new ones). A statement that fails aborts it: nothing after it runs."""
     con.execute("begin transaction")
     try:
         yield con

@@ -36,17 +36,25 @@ SERVER_ENV = "ATLAS_DBT_SERVER"
 _MAX_MESSAGE = 1 << 20  # arguments and environment of one call, as JSON
 
 
+_BESIDE_DBT = Path(sys.executable).parent / "dbt"  # dbt-core's script in this environment
+_BESIDE_ATLAS_DBT = Path(sys.executable).parent / "atlas-dbt"
+
+
 def real_dbt() -> str:
     """dbt-core's `dbt` installed beside this interpreter (else the one on PATH)."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    return str(_BESIDE_DBT) if _BESIDE_DBT.exists() else (shutil.which("dbt") or "dbt")
 
 
 def dbt_executable() -> str:
     """The `dbt` to run: `atlas-dbt` beside this interpreter (started warm when a server runs, else
     it execs dbt-core's), or dbt-core's own where Atlas is not installed as a package."""
-    warm = Path(sys.executable).parent / "atlas-dbt"
-    return str(warm) if warm.exists() else real_dbt()
+    return str(_BESIDE_ATLAS_DBT) if _BESIDE_ATLAS_DBT.exists() else real_dbt()
+
+
+def runs_this_dbt_core(executable: str) -> bool:
+    """Whether `executable` runs the dbt-core installed in this environment (whose version its
+    package metadata says), as `dbt` and `atlas-dbt` beside this interpreter do."""
+    return executable in (str(_BESIDE_DBT), str(_BESIDE_ATLAS_DBT))
 
 
 # -- the client: `atlas-dbt` ------------------------------------------------------------------------
