@@ -15,6 +15,7 @@ from atlas_pipeline.lib.ingest.contracts import iso_4217_codes
 from atlas_pipeline.lib.ingest.file_validation import land_file
 from atlas_pipeline.lib.ingest.landing import land_source, refresh_raw_view
 from atlas_pipeline.lib.ingest.object_store import LocalStore
+from atlas_pipeline.lib.ingest.raw_relations import landed_rows_sql
 from atlas_pipeline.lib.ingest.sources import parse_source
 from atlas_pipeline.lib.periods import key_period
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
@@ -252,9 +253,53 @@ def test_text_telemetry_lands_line_by_line(landing_env, tmp_path):
     path.write_text("# HELP x\nx 1\n")
     verdict = land_file(con, other, "2026-08-01", "v1", "c/2026-08-01/x.prom", path, tmp_path / "x.parquet", str(path))
     assert not verdict.rejected and verdict.notes == [] and verdict.rows == 2
-    assert con.execute(f"select line, x_source_row, x_source_file from '{tmp_path / 'x.parquet'}'").fetchall() == [
+    landed = landed_rows_sql([str(tmp_path / "x.parquet")])
+    assert con.execute(f"select line, x_source_row, x_source_file from ({landed})").fetchall() == [
         ("# HELP x", 1, str(path)), ("x 1", 2, str(path))
     ]
+
+
+def _deliver_numbered(con, exports: Path, rows: int) -> None:
+    """One Azure part file of `rows` rows, row i (from 1) for subscription `sub-i`: large enough
+    (9 MB) that DuckDB reads it on both threads in several batches."""
+    path = exports / "20260801-20260831" / "run-1" / "part_1_0001.csv"
+    path.parent.mkdir(parents=True)
+    con.execute(
+        "copy (select '8765' as BillingAccountId, 'sub-' || (i + 1) as SubscriptionId, '08/03/2026' as Date, "
+        "'2.5' as Quantity, '1.25' as CostInBillingCurrency, 'USD' as BillingCurrencyCode, 'Usage' as ChargeType "
+        f"from range({rows}) t(i)) to '{path}' (header true)"
+    )
+
+
+def _misnumbered(con) -> int:
+    refresh_raw_view(con, AZURE)
+    return con.execute(
+        "select count(*) filter (where \"SubscriptionId\" <> 'sub-' || x_source_row) from raw.azure_cost_details_actual"
+    ).fetchone()[0]
+
+
+def test_each_landed_row_keeps_its_row_number_without_storing_it(landing_env):
+    """A row's x_source_row is its position in the landed parquet (rows written in the delivered
+    order, every check of the contract — currency codes, charge types — evaluated without reordering
+    them): the number is not stored, and it is right for all 200,000 rows of a file read in parallel."""
+    exports, _, _, con = landing_env
+    _deliver_numbered(con, exports, 200_000)
+    assert land(landing_env).quarantined == []
+    [landed] = [r[0] for r in con.execute("select landed_path from landing.current_files").fetchall()]
+    assert "x_source_row" not in {r[0] for r in con.execute(f"describe select * from '{landed}'").fetchall()}
+    assert _misnumbered(con) == 0
+
+
+def test_rows_written_out_of_order_carry_their_number(landing_env):
+    """Where DuckDB would write the rows in another order (here told it may: preserve_insertion_order
+    off, as any join in the plan would), landing numbers each row as it reads it and stores the number."""
+    exports, _, _, con = landing_env
+    con.execute("set preserve_insertion_order = false")
+    _deliver_numbered(con, exports, 200_000)
+    assert land(landing_env).quarantined == []
+    [landed] = [r[0] for r in con.execute("select landed_path from landing.current_files").fetchall()]
+    assert con.execute(f"select count(*) filter (where x_source_row is null) from '{landed}'").fetchone()[0] == 0
+    assert _misnumbered(con) == 0
 
 
 def test_optional_legacy_cur_contract_quarantines_a_file_without_its_cost_column(landing_env):

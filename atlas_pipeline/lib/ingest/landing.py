@@ -42,7 +42,7 @@ from atlas_pipeline.lib.ingest.object_store import (
     glob_to_regex,
     safe_relative_key,
 )
-from atlas_pipeline.lib.ingest.raw_relations import empty_view_sql, landed_view_sql
+from atlas_pipeline.lib.ingest.raw_relations import empty_view_sql, landed_view_sql, stores_row_numbers
 from atlas_pipeline.lib.ingest.sources import ExportSource
 
 MANIFEST_DDL = """
@@ -520,7 +520,7 @@ def refresh_raw_view(con: duckdb.DuckDBPyConnection, source: ExportSource) -> di
     if not files:
         con.execute(empty_view_sql(source.name, contract_for(source.name)))
         return {"files": 0, "periods": []}
-    con.execute(landed_view_sql(source.name, files))
+    con.execute(landed_view_sql(source.name, files, stores_row_numbers(con, files)))
     periods = [
         r[0] for r in con.execute(
             "select distinct period from landing.current_files where source = ? and status = 'landed' order by 1",

@@ -31,18 +31,24 @@ _NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYIN
                  "UBIGINT", "FLOAT", "DOUBLE")
 
 
+def one_of(expr: str, values) -> str:
+    """SQL: `expr` is one of the constant `values` (NULL when `expr` is NULL), as `list_contains`, not
+    `expr in (...)`: DuckDB plans an IN list of 5 or more constants as a join over every row, which
+    costs a hash probe per row and gives up the rows' order (landing writes rows in the delivered
+    order: file_validation)."""
+    return f"list_contains([{', '.join(lit(v) for v in values)}], {expr})"
+
+
 def cleaned(expr: str) -> str:
     """The value as trimmed text; NULL when it is spelled as a null (NULL_SPELLINGS)."""
     text = f"trim(cast({expr} as varchar))"
     # Only short texts can be a null spelling: their byte length (strlen, no UTF-8 decoding) is
-    # tested first, and lower() runs only on those. list_contains, not `lower(text) in (...)`:
-    # DuckDB plans an IN list of 5 or more constants as a join over every row. (The spellings are
-    # ASCII, so a text longer in bytes than the longest cannot be one: ~6 % of a CUR file's landing
-    # CPU was this test, spelled as one `lower(...) = '...'` per spelling.)
+    # tested first, and lower() runs only on those. (The spellings are ASCII, so a text longer in
+    # bytes than the longest cannot be one: ~6 % of a CUR file's landing CPU was this test, spelled
+    # as one `lower(...) = '...'` per spelling.)
     longest = max(len(s.encode()) for s in NULL_SPELLINGS)
-    spellings = "[" + ", ".join(lit(s) for s in NULL_SPELLINGS) + "]"
     return (f"(case when strlen({text}) > {longest} then {text} "
-            f"when list_contains({spellings}, lower({text})) then null else {text} end)")
+            f"when {one_of(f'lower({text})', NULL_SPELLINGS)} then null else {text} end)")
 
 
 _DECIMAL = re.compile(r"^\s*DECIMAL\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)\s*$", re.IGNORECASE)
@@ -194,7 +200,7 @@ def rule_check(rule: Rule, contract: FileContract | None, columns: dict[str, str
         return None
     text = f"nullif(trim(cast({ref} as varchar)), '')"
     value = typed.get(name)
-    allowed = f" and {text} not in ({', '.join(lit(a) for a in rule.allow)})" if rule.allow else ""
+    allowed = f" and not {one_of(text, rule.allow)}" if rule.allow else ""
     expectation = rule.expect
     if rule.expect in ("decimal", "integer", "date", "timestamp"):
         if value is not None and not rule.formats:
@@ -212,9 +218,9 @@ def rule_check(rule: Rule, contract: FileContract | None, columns: dict[str, str
             pred = f"case when {raw} is null then true when ascii({raw}) between 33 and 127 then false " \
                    f"else trim({raw}) = '' end"
     elif rule.expect == "in_set":
-        pred = f"{text} is not null and {text} not in ({', '.join(lit(v) for v in rule.values)})"
+        pred = f"{text} is not null and not {one_of(text, rule.values)}"
     elif rule.expect == "currency_code":
-        pred = f"{text} is not null and {text} not in ({', '.join(lit(c) for c in iso_4217_codes())})"
+        pred = f"{text} is not null and not {one_of(text, iso_4217_codes())}"
     elif rule.expect == "non_negative":
         pred = f"{value if value is not None else f'try_cast({text} as double)'} < 0"
     else:  # in_billing_period
@@ -234,7 +240,7 @@ def rule_check(rule: Rule, contract: FileContract | None, columns: dict[str, str
         expectation += f" [{start}, {end})"
     for column, values in rule.when.items():
         when = q(columns[column.lower()])
-        pred = f"({pred}) and cast({when} as varchar) in ({', '.join(lit(v) for v in values)})"
+        pred = f"({pred}) and {one_of(f'cast({when} as varchar)', values)}"
         expectation += f" when {column} in {list(values)}"
     return Check(f"{rule.expect}({rule.column})", rule.column, expectation, f"({pred})",
                  f"cast({ref} as varchar)")

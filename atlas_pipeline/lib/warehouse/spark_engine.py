@@ -2,8 +2,10 @@
 the landed parquet, then `dbt build` through dbt-spark's session method (profiles.yml, target `spark`).
 
 Landing is engine-neutral: every delivered file is landed once as parquet (lib/ingest/landing.py), so Spark
-reads the same files DuckDB reads. `raw.<source>` on Spark is a parquet table over a folder that
-links the source's current landed files (schemas merged by name, as DuckDB's `union_by_name`). The
+reads the same files DuckDB reads. `raw.<source>` on Spark is a view over a parquet table over a folder
+that links the source's current landed files (schemas merged by name, as DuckDB's `union_by_name`),
+each row's `x_source_row` its position in its file (`_metadata.row_index`, as DuckDB's views read
+`file_row_number`: raw_relations.landed_rows_sql). The
 few raw relations the ingest assets compute in Python (Slurm NodeList expansion, Kubernetes team
 rules, GPU pricing), the typed empty relations of absent sources and the landing manifest's current
 deliveries are copied once to parquet and read the same way. On a cluster, landing lives in object
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from atlas_pipeline.lib.ingest.raw_relations import sql_literal
+from atlas_pipeline.lib.ingest.raw_relations import sql_literal, stores_row_numbers
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
 
 SPARK_TARGET = "spark"
@@ -95,20 +97,39 @@ def raw_table_statements(warehouse: Path, spark_dir: Path) -> list[str]:
                     "order by landed_path", [name],
                 ).fetchall()]
             folder = root / schema / name
+            relation = f"{schema}.{_quote(name)}"
             if landed:
                 _link_files(folder, landed)
-            else:
-                if folder.exists():
-                    shutil.rmtree(folder)
-                folder.mkdir(parents=True)
-                con.execute(
-                    f"copy (select * from {schema}.{name}) to {sql_literal(str(folder / 'data.parquet'))} (format parquet)"
-                )
-            statements.append(f"drop table if exists {schema}.{_quote(name)}")
-            statements.append(table_over_files_sql(f"{schema}.{_quote(name)}", folder))
+                files_table = f"{schema}.{_quote('landed_files__' + name)}"
+                statements.append(f"drop table if exists {files_table}")
+                statements.append(table_over_files_sql(files_table, folder))
+                statements.append(f"drop view if exists {relation}")
+                statements.append(_numbered_view_sql(con, relation, files_table, f"{schema}.{name}",
+                                                     stores_row_numbers(con, landed)))
+                continue
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            con.execute(
+                f"copy (select * from {schema}.{name}) to {sql_literal(str(folder / 'data.parquet'))} (format parquet)"
+            )
+            statements.append(f"drop table if exists {relation}")
+            statements.append(table_over_files_sql(relation, folder))
     finally:
         con.close()
     return statements
+
+
+def _numbered_view_sql(con: duckdb.DuckDBPyConnection, view: str, files_table: str, duckdb_relation: str,
+                       rows_stored: bool) -> str:
+    """A view over `files_table` with DuckDB's `raw.<source>` columns in their order, `x_source_row`
+    read from each row's position in its file (or the number an earlier Atlas stored in it)."""
+    row = "_metadata.row_index + 1"
+    if rows_stored:
+        row = f"coalesce(x_source_row, {row})"
+    columns = [r[0] for r in con.execute(f"describe {duckdb_relation}").fetchall()]
+    select = ", ".join(f"{row} as x_source_row" if c == "x_source_row" else _quote(c) for c in columns)
+    return f"create view {view} as select {select} from {files_table}"
 
 
 def spark_settings(spark_dir: Path) -> dict[str, str]:
