@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from atlas_pipeline.lib.ingest.landing import refresh_raw_view
+from atlas_pipeline.lib.ingest.raw_relations import landed_rows_sql
 from atlas_pipeline.lib.ingest.sources import parse_source
 from atlas_pipeline.lib.settings import DECLARATIONS_DIR
 
@@ -231,7 +232,8 @@ def focus_rows(tmp_path_factory: pytest.TempPathFactory, land_typed, dbt, fetch_
     con = duckdb.connect(str(db))
     con.execute("create schema raw")
     typed = land_typed(con, "aws_cur2", parquet, "2023-01")
-    con.execute(f"create view raw.aws_cur2 as select * replace (x_scenario as x_source_file) from '{typed}'")
+    landed = landed_rows_sql([str(typed)])
+    con.execute(f"create view raw.aws_cur2 as select * replace (x_scenario as x_source_file) from ({landed})")
     # int_aws__cur_line_items also reads legacy CUR, which this estate lacks: an empty raw view.
     refresh_raw_view(con, parse_source(DECLARATIONS_DIR / "sources" / "aws_cur_legacy.yaml"))
     con.close()

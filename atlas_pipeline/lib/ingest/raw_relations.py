@@ -23,11 +23,11 @@ import duckdb
 from atlas_pipeline.lib.ingest.contracts import FileContract
 from atlas_pipeline.lib.ingest.raw_telemetry import TELEMETRY_FORMATS, telemetry_reader_sql
 
-LINEAGE_COLUMNS = {
+LINEAGE_COLUMNS = {  # in the order the raw views have them, after the delivered columns
     "x_source_file": "VARCHAR",
-    "x_source_row": "BIGINT",
     "x_period": "VARCHAR",
     "x_export_version": "VARCHAR",
+    "x_source_row": "BIGINT",
 }
 _UNIT_SEPARATOR = chr(31)
 _NO_HIVE = "hive_partitioning = false"
@@ -126,15 +126,15 @@ def stores_row_numbers(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> 
 
 
 def landed_rows_sql(files: Sequence[str], rows_stored: bool = False) -> str:
-    """A select over landed parquet files with every lineage column, in the order of
-    LINEAGE_COLUMNS after the file's own columns: `x_source_row` is each row's position in its file
-    (from 1), or the stored number where an earlier Atlas wrote one (`rows_stored`)."""
-    row = "coalesce(x_source_row, file_row_number + 1)" if rows_stored else "file_row_number + 1"
-    excluded = ", ".join(["file_row_number", *(["x_source_row"] if rows_stored else []), "x_period", "x_export_version"])
-    return (
-        f"select * exclude ({excluded}), {row} as x_source_row, x_period, x_export_version "
-        f"from read_parquet({_sql_list(files)}, union_by_name = true, file_row_number = true, {_NO_HIVE})"
-    )
+    """A select over landed parquet files with every lineage column: `x_source_row` (last) is each
+    row's position in its file (from 1), or the number an earlier Atlas stored in it (`rows_stored`).
+    Only file_row_number is named: a file lacking the other lineage columns (changed after landing,
+    which the landed_files_intact check reports) still reads."""
+    if rows_stored:
+        return (f"select * exclude (file_row_number) replace (coalesce(x_source_row, file_row_number + 1) as x_source_row) "
+                f"from read_parquet({_sql_list(files)}, union_by_name = true, file_row_number = true, {_NO_HIVE})")
+    return (f"select * exclude (file_row_number), file_row_number + 1 as x_source_row "
+            f"from read_parquet({_sql_list(files)}, union_by_name = true, file_row_number = true, {_NO_HIVE})")
 
 
 def landed_view_sql(source_name: str, files: Sequence[str], rows_stored: bool = False) -> str:
