@@ -114,15 +114,29 @@ def delivered_file_sql(fmt: str, path: Path, header: list[str] | None = None, co
 STORED_LINEAGE = ("x_source_file", "x_period", "x_export_version")
 
 
+# Landed file (path, mtime, size) -> whether it stores x_source_row: landed files are sealed
+# read-only, and a run refreshes a source's view once per partition it lands, over all its files.
+_stores_row_numbers: dict[tuple[str, int, int], bool] = {}
+
+
 def stores_row_numbers(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> bool:
     """Whether any of the landed files carries `x_source_row` as a column (landed by an Atlas that
-    stored it; read from the files' footers only)."""
-    if not files:
-        return False
-    [(found,)] = con.execute(
-        f"select count(*) from parquet_schema({_sql_list(files)}) where name = 'x_source_row'"
-    ).fetchall()
-    return bool(found)
+    stored it, or rows DuckDB would have written out of order): read from the files' footers, once
+    per file in this process."""
+    keys = {}
+    for file in files:
+        stat = Path(file).stat()
+        keys[file] = (file, stat.st_mtime_ns, stat.st_size)
+    unknown = [f for f, key in keys.items() if key not in _stores_row_numbers]
+    if unknown:
+        found = dict(con.execute(
+            f"select file_name, bool_or(name = 'x_source_row') from parquet_schema({_sql_list(unknown)}) group by 1"
+        ).fetchall())
+        if set(found) != set(unknown):  # DuckDB named a file otherwise: answer for this set, keep nothing
+            return any(found.values()) or any(_stores_row_numbers.get(key, False) for key in keys.values())
+        for file in unknown:
+            _stores_row_numbers[keys[file]] = found[file]
+    return any(_stores_row_numbers[key] for key in keys.values())
 
 
 def landed_rows_sql(files: Sequence[str], rows_stored: bool = False) -> str:
