@@ -110,10 +110,6 @@ def delivered_file_sql(fmt: str, path: Path, header: list[str] | None = None, co
     raise ValueError(f"unknown export format {fmt!r}")
 
 
-# The lineage columns landing writes into each landed parquet file (x_source_row is its position).
-STORED_LINEAGE = ("x_source_file", "x_period", "x_export_version")
-
-
 # Landed file (path, mtime, size) -> whether it stores x_source_row: landed files are sealed
 # read-only, and a run refreshes a source's view once per partition it lands, over all its files.
 _stores_row_numbers: dict[tuple[str, int, int], bool] = {}
