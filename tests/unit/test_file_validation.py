@@ -359,3 +359,27 @@ def test_saas_focus_contract_reads_spreadsheet_spellings_and_refuses_ambiguous_o
     assert ("decimal", "BilledCost", 1, "1,000") in found
     assert ("timestamp", "ChargePeriodStart", 2, "13/1/25") in found
     assert ("in_billing_period [2025-04-01, 2025-05-01)", "BillingPeriodStart", 3, "5/1/25") in found
+
+
+def test_a_parquet_export_numbers_each_row_by_its_position_in_the_delivered_file(landing_env):
+    """A parquet export (here AWS's FOCUS export as one 200,000-row row group, as an exporter may
+    write it) is numbered from the delivered file's own row positions, stored with each row: no
+    window, and no order-preserving copy that would hold the whole row group in memory."""
+    exports, _, _, con = landing_env
+    source = parse_source(DECLARATIONS_DIR / "sources" / "aws_focus.yaml")
+    path = exports / "data" / "BILLING_PERIOD=2026-08" / "part-00001.parquet"
+    path.parent.mkdir(parents=True)
+    con.execute(
+        "copy (select cast(1.25 as decimal(18, 2)) as BilledCost, cast(1.25 as decimal(18, 2)) as EffectiveCost, "
+        "'123456789012' as BillingAccountId, 'USD' as BillingCurrency, 'Usage' as ChargeCategory, "
+        "timestamptz '2026-08-01 00:00:00+00' as BillingPeriodStart, timestamptz '2026-08-03 00:00:00+00' "
+        "as ChargePeriodStart, timestamptz '2026-08-03 01:00:00+00' as ChargePeriodEnd, 'r-' || (i + 1) as ResourceId "
+        f"from range(200000) t(i)) to '{path}' (format parquet, row_group_size 200000)"
+    )
+    assert land(landing_env, source).quarantined == []
+    [landed] = [r[0] for r in con.execute("select landed_path from landing.current_files").fetchall()]
+    assert con.execute(f"select count(x_source_row) from '{landed}'").fetchone()[0] == 200_000
+    refresh_raw_view(con, source)
+    assert con.execute(
+        "select count(*) filter (where \"ResourceId\" <> 'r-' || x_source_row) from raw.aws_focus"
+    ).fetchone()[0] == 0

@@ -32,6 +32,7 @@ LINEAGE_COLUMNS = {  # in the order the raw views have them, after the delivered
 _UNIT_SEPARATOR = chr(31)
 _NO_HIVE = "hive_partitioning = false"
 CSV_DELIMITERS = {"azure_cost_details_csv": ",", "csv": ",", "slurm_sacct": "|"}
+PARQUET_FORMATS = ("aws_cur2_parquet", "parquet")
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -71,7 +72,7 @@ def json_read_columns(contract: FileContract) -> dict[str, str]:
 
 
 def delivered_file_sql(fmt: str, path: Path, header: list[str] | None = None, contract: FileContract | None = None,
-                       rejects: bool = False) -> str:
+                       rejects: bool = False, positions: bool = False) -> str:
     """A DuckDB relation reading one delivered file of format `fmt`, losslessly: CSV-like formats
     strictly with the header's columns (all VARCHAR; a row with too many or too few fields is an
     error), parquet and JSON with the provider's types. No lineage columns: landing adds them."""
@@ -90,8 +91,8 @@ def delivered_file_sql(fmt: str, path: Path, header: list[str] | None = None, co
             f"read_csv({file}, columns = {columns}, header = true, auto_detect = false, compression = '{compression}', "
             f"delim = {sql_literal(CSV_DELIMITERS[fmt])}, {quoting}, strict_mode = true, {_NO_HIVE}{extra})"
         )
-    if fmt in ("aws_cur2_parquet", "parquet"):
-        return f"read_parquet({file}, {_NO_HIVE})"
+    if fmt in PARQUET_FORMATS:  # `positions`: with each row's position in the file (file_row_number, from 0)
+        return f"read_parquet({file}, {'file_row_number = true, ' if positions else ''}{_NO_HIVE})"
     if fmt == "gcp_billing_jsonl":
         if contract is None:
             raise ValueError("gcp_billing_jsonl is read with its contract's columns")
