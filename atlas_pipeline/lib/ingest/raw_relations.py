@@ -5,11 +5,12 @@ the columns its contract declares (lib/typed_landing.py) and writes one parquet 
 original. `raw.<source>` is a view over those parquet files (`landed_view_sql`), so builds never
 re-parse CSV or JSON text; a source with nothing landed is a typed empty view (`empty_view_sql`).
 Every row carries its lineage: `x_source_file` (the landed original), `x_source_row` (its row in
-that file, from 1), `x_period` and `x_export_version`. `x_source_row` is not stored: landing writes
-the rows in the order they were delivered, so a row's number is its position in the landed parquet
-(`file_row_number`), which the views read back. (Numbering rows while writing them is a window over
-the whole file, which DuckDB runs on one thread: it made the landing copy of a large CSV 1.9×
-slower in wall time, measured.)
+that file, from 1), `x_period` and `x_export_version`. For most files `x_source_row` is not stored:
+landing writes the rows in the order they were delivered, so a row's number is its position in the
+landed parquet (`file_row_number`), which the views read back. (Numbering rows while writing them is
+a window over the whole file, which DuckDB runs on one thread: it made the landing copy of a large
+CSV 1.9× slower in wall time, measured.) Parquet exports, and files whose plan might reorder rows,
+store it (lib/ingest/file_validation.py); the views prefer a stored number.
 """
 
 from __future__ import annotations
