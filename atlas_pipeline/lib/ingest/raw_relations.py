@@ -137,16 +137,22 @@ def stores_row_numbers(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> 
     return any(_stores_row_numbers[key] for key in keys.values())
 
 
+def source_row_sql(position: str, rows_stored: bool = False) -> str:
+    """SQL: a landed row's `x_source_row` from its 0-based `position` in its file (DuckDB's
+    `file_row_number`, Spark's `_metadata.row_index`), or the number stored in the file where one is."""
+    return f"coalesce(x_source_row, {position} + 1)" if rows_stored else f"{position} + 1"
+
+
 def landed_rows_sql(files: Sequence[str], rows_stored: bool = False) -> str:
     """A select over landed parquet files with every lineage column: `x_source_row` (last) is each
-    row's position in its file (from 1), or the number an earlier Atlas stored in it (`rows_stored`).
-    Only file_row_number is named: a file lacking the other lineage columns (changed after landing,
-    which the landed_files_intact check reports) still reads."""
-    if rows_stored:
-        return (f"select * exclude (file_row_number) replace (coalesce(x_source_row, file_row_number + 1) as x_source_row) "
-                f"from read_parquet({_sql_list(files)}, union_by_name = true, file_row_number = true, {_NO_HIVE})")
-    return (f"select * exclude (file_row_number), file_row_number + 1 as x_source_row "
-            f"from read_parquet({_sql_list(files)}, union_by_name = true, file_row_number = true, {_NO_HIVE})")
+    row's position in its file (from 1), or the number stored in it (`rows_stored`: some file stores
+    one). Only file_row_number is named: a file lacking the other lineage columns (changed after
+    landing, which the landed_files_intact check reports) still reads."""
+    row = source_row_sql("file_row_number", rows_stored)
+    columns = (f"* exclude (file_row_number) replace ({row} as x_source_row)" if rows_stored
+               else f"* exclude (file_row_number), {row} as x_source_row")
+    return (f"select {columns} from read_parquet({_sql_list(files)}, union_by_name = true, "
+            f"file_row_number = true, {_NO_HIVE})")
 
 
 def landed_view_sql(source_name: str, files: Sequence[str], rows_stored: bool = False) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from atlas_pipeline.lib.ingest.raw_relations import sql_literal, stores_row_numbers
+from atlas_pipeline.lib.ingest.raw_relations import source_row_sql, sql_literal, stores_row_numbers
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR
 
 SPARK_TARGET = "spark"
@@ -124,9 +124,7 @@ def _numbered_view_sql(con: duckdb.DuckDBPyConnection, view: str, files_table: s
                        rows_stored: bool) -> str:
     """A view over `files_table` with DuckDB's `raw.<source>` columns in their order, `x_source_row`
     read from each row's position in its file (or the number an earlier Atlas stored in it)."""
-    row = "_metadata.row_index + 1"
-    if rows_stored:
-        row = f"coalesce(x_source_row, {row})"
+    row = source_row_sql("_metadata.row_index", rows_stored)
     columns = [r[0] for r in con.execute(f"describe {duckdb_relation}").fetchall()]
     select = ", ".join(f"{row} as x_source_row" if c == "x_source_row" else _quote(c) for c in columns)
     return f"create view {view} as select {select} from {files_table}"
