@@ -10,6 +10,9 @@ a shared machine — touches every stage alike; the table shows medians:
   `multimethod<1.11` and `click<8.2`, without which 1.0.0 does not start). Skipped, with the reason,
   when that environment cannot be built (no network) or `--no-peer`.
 - DuckDB scan and sum (the floor): read the CSV, sum one cost column.
+- DuckDB text copy: the CSV copied to parquet, every column as the text delivered, nothing checked
+  or typed — the least any landing that keeps every column can cost (Atlas's landing is that copy
+  plus types, the contract and the checksum).
 - DuckDB plain conversion: read the CSV with DuckDB's own type detection (money as DOUBLE, not
   exact), rename, cast and CASE to 34 FOCUS columns, written as a table — what a bare conversion costs.
 - Atlas landing: the file copied into landing, checksummed, read once, typed (exact DECIMAL), every
@@ -18,7 +21,7 @@ a shared machine — touches every stage alike; the table shows medians:
   (seeds loaded beforehand, untimed), called as Atlas's Dagster assets call dbt (profile target
   named, no manifest.json / run_results.json written, dbt forked from a warm server started
   before the landing — as `atlas run` starts it before its stages; `--cold-dbt`: a new dbt
-  process); the time inside dbt (its nodes' execution times, from dbt's JSON log) is shown apart
+  process); the time inside dbt (running its nodes, from dbt's JSON log) is shown apart
   from dbt's start-up.
 - Atlas end to end = landing + FOCUS build of the same round.
 
@@ -59,10 +62,11 @@ PEER = ("focus-converter==1.0.0", "multimethod<1.11", "click<8.2")
 PEER_VENV = Path(__file__).resolve().parent / ".focus-converter-venv"
 EXPORT_FOLDER = "aws/atlas-cur-legacy/20231101-20231201"
 ASSEMBLY = "5d2c6a9e-bench-assembly"
-STAGES = ("focus-converter", "floor", "plain", "landing", "build")
+STAGES = ("focus-converter", "floor", "copy", "plain", "landing", "build")
 LABELS = {
     "focus-converter": "focus-converter 1.0.0 (Polars)",
     "floor": "DuckDB scan and sum (floor)",
+    "copy": "DuckDB CSV -> parquet, as text",
     "plain": "DuckDB plain rename/cast/CASE",
     "landing": "Atlas landing",
     "build": "Atlas FOCUS build",
@@ -75,7 +79,7 @@ class Run:
     seconds: float
     cpu_seconds: float
     peak_mib: float
-    inside_seconds: float | None = None  # the FOCUS build: time inside dbt (its nodes' execution times)
+    inside_seconds: float | None = None  # the FOCUS build: time inside dbt (running its nodes)
 
 
 @dataclass
@@ -214,6 +218,16 @@ def scan_and_sum(csv_path: str) -> None:
     ).fetchall()
 
 
+def text_copy(csv_path: str, parquet: str) -> None:
+    """Landing's floor: every column of the CSV copied to parquet as the text delivered (zstd, as
+    Atlas lands), no types, no checks, no checksum."""
+    import duckdb
+
+    duckdb.connect().execute(f"copy (select * from read_csv('{csv_path}', header = true, all_varchar = true)) "
+                             f"to '{parquet}' (format parquet, compression zstd)")
+    Path(parquet).unlink(missing_ok=True)
+
+
 PLAIN_CONVERSION = """
 create table focus as
 select
@@ -325,17 +339,18 @@ def _dbt(home: Path) -> tuple[list[str], dict[str, str]]:
 
 
 def _inside_dbt(log: Path) -> float:
-    """Σ execution time of the nodes of the last dbt invocation that wrote `log` as JSON lines (the
+    """The wall time dbt spent running the nodes of the last invocation that wrote `log` as JSON
+    lines (its run result's elapsed time: nodes overlap on dbt's threads, so not their sum; the
     seed call before it wrote text lines, skipped)."""
-    nodes: list[float] = []
+    elapsed = 0.0
     for line in log.read_text().splitlines():
         try:
             event = json.loads(line)
         except ValueError:
             continue
         if event["info"]["name"] == "EndRunResult":
-            nodes = [r["execution_time"] for r in event["data"]["results"]]
-    return sum(nodes)
+            elapsed = event["data"]["elapsed_time"]
+    return elapsed
 
 
 def _atlas_round(home: Path, csv_path: Path, cold_dbt: bool = False) -> tuple[Run, Run, int]:
@@ -384,6 +399,7 @@ def run(rows_label: str, work: Path, rounds: int, peer: bool, cold_dbt: bool = F
                  "--export-path", f"{out}/", "--export-format", "parquet"], cwd=work))
             shutil.rmtree(out, ignore_errors=True)
         stages["floor"].runs.append(_in_child("scan_and_sum", str(csv_path)))
+        stages["copy"].runs.append(_in_child("text_copy", str(csv_path), str(work / "copy.parquet")))
         stages["plain"].runs.append(_in_child("plain_conversion", str(csv_path), str(work / "plain.duckdb")))
         landing, build, mart_rows = _atlas_round(work / "atlas-home", csv_path, cold_dbt)
         stages["landing"].runs.append(landing)
@@ -423,6 +439,11 @@ def ratios(stages: dict) -> dict:
 
     out = {}
     plain, e2e, build, peer = seconds("plain"), seconds("end_to_end"), seconds("build"), seconds("focus-converter")
+    copy, landing = seconds("copy"), seconds("landing")
+    if copy:
+        out["landing_x_text_copy"] = landing / copy
+        if plain:
+            out["text_copy_x_plain"] = copy / plain
     if plain:
         out["end_to_end_x_plain"] = e2e / plain
         out["build_x_plain"] = build / plain
@@ -460,6 +481,15 @@ def format_table(result: dict) -> str:
     if "peer_x_end_to_end" in r:
         lines.append(f"focus-converter / Atlas end to end: {r['peer_x_end_to_end']:.2f}x faster (target >= 2); "
                      f"Atlas peak / its peak: {r['end_to_end_peak_x_peer_peak']:.2f} (target <= 0.2)")
+    if "landing_x_text_copy" in r:
+        line = f"landing / DuckDB's text copy of the same file: {r['landing_x_text_copy']:.2f}x"
+        if "text_copy_x_plain" in r:
+            line += f"; the text copy alone / plain conversion: {r['text_copy_x_plain']:.2f}x"
+        peer = result["stages"].get("focus-converter", {}).get("seconds")
+        if peer:
+            line += (f"; half the peer's time ({peer / 2:.2f} s) is "
+                     f"{peer / 2 / result['stages']['copy']['seconds']:.2f}x the text copy")
+        lines.append(line)
     return "\n".join(lines)
 
 

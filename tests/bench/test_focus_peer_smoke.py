@@ -52,7 +52,7 @@ def test_peer_benchmark_times_every_stage_and_keeps_every_row_and_cent(tmp_path,
     assert bench.main(["--rows", "smoke", "--rounds", "1", "--no-peer", "--work", str(work)]) == 0
     result = json.loads((work / "focus_peer.json").read_text())
     assert result["peer"] == "skipped (--no-peer)"
-    assert set(result["stages"]) == {"floor", "plain", "landing", "build", "end_to_end"}
+    assert set(result["stages"]) == {"floor", "copy", "plain", "landing", "build", "end_to_end"}
     for stage in result["stages"].values():
         assert stage["seconds"] > 0 and stage["cpu_seconds"] > 0 and stage["peak_mib"] > 0
     e2e = result["stages"]["end_to_end"]
@@ -61,7 +61,10 @@ def test_peer_benchmark_times_every_stage_and_keeps_every_row_and_cent(tmp_path,
     ratios = result["ratios"]
     assert ratios["end_to_end_x_plain"] == e2e["seconds"] / result["stages"]["plain"]["seconds"]
     assert ratios["x_floor"]["floor"] == 1
-    assert "end to end / plain conversion" in capsys.readouterr().out
+    assert ratios["landing_x_text_copy"] == result["stages"]["landing"]["seconds"] / result["stages"]["copy"]["seconds"]
+    printed = capsys.readouterr().out
+    assert "end to end / plain conversion" in printed and "landing / DuckDB's text copy" in printed
+    assert not (work / "copy.parquet").exists()  # the copy's output is not left behind
 
     # Every line item reaches FOCUS, and Σ BilledCost equals the CSV's amounts summed exactly.
     csv_path = next((work / "input").glob("*.csv"))
