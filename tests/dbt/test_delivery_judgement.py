@@ -237,6 +237,33 @@ def test_an_incomplete_period_is_marked_in_the_marts(tmp_path: Path, dbt, fetch_
         warehouse, "select distinct delivery_complete as complete from main.fct_cost_daily")} == {False}
 
 
+def test_a_period_rebuilt_incrementally_is_replaced_by_the_same_rows_computed_once(tmp_path: Path, dbt, fetch_rows):
+    """A run of the billing marts for one period (what the daily refresh and a partition backfill
+    do) replaces that period's rows by exactly the same rows, newly stamped; its rows are staged as a
+    temporary view, never as a temporary table — dbt-duckdb's default computes and holds every row
+    of the period in memory before writing them again (1.65x the time at 1M line items, 3.8 GB at
+    10M; README "Performance")."""
+    exports = tmp_path / "exports"
+    _write(exports / "azure_cost_details_actual" / "20230901-20230930" / "run-1" / "part_0_0001.csv", AZURE_SAMPLE, T0)
+    warehouse, result = _build(dbt, tmp_path, exports)
+    assert result.returncode == 0, result.stdout[-4000:]
+    rows = ("select * exclude (x_loaded_at) from main.focus_cost_and_usage order by x_source_file, x_source_row")
+    stamps = "select distinct x_loaded_at as at from main.focus_cost_and_usage"
+    before, [first] = fetch_rows(warehouse, rows), fetch_rows(warehouse, stamps)
+    assert len(before) == len(AZURE_ROWS)
+
+    again = dbt(warehouse, tmp_path, "run", "--select", "focus_cost_and_usage", "fct_cost_daily",
+                "--vars", "{billing_periods: ['2023-09']}")
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert fetch_rows(warehouse, rows) == before
+    [second] = fetch_rows(warehouse, stamps)
+    assert second["at"] > first["at"]  # replaced, not left as it was
+    run_log = (tmp_path / "logs" / "dbt.log").read_text().rsplit("Running with dbt", 1)[1]
+    assert 'create temporary view "focus_cost_and_usage__dbt_tmp' in run_log
+    assert 'create temporary view "fct_cost_daily__dbt_tmp' in run_log
+    assert "create temporary table" not in run_log
+
+
 def test_held_back_and_incomplete_deliveries_are_named_by_the_warning_check(landing):
     from atlas_pipeline.defs.quality.deliveries import delivery_problems
 
