@@ -263,6 +263,13 @@ def test_a_period_rebuilt_incrementally_is_replaced_by_the_same_rows_computed_on
     assert 'create temporary view "fct_cost_daily__dbt_tmp' in run_log
     assert "create temporary table" not in run_log
 
+    # A table an older Atlas built (one column fewer) is rebuilt whole through the view, the column added.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table main.focus_cost_and_usage drop column x_delivery_complete")
+    third = dbt(warehouse, tmp_path, "run", "--select", "focus_cost_and_usage")
+    assert third.returncode == 0, third.stdout[-4000:]
+    assert fetch_rows(warehouse, rows) == before
+
 
 def test_held_back_and_incomplete_deliveries_are_named_by_the_warning_check(landing):
     from atlas_pipeline.defs.quality.deliveries import delivery_problems
