@@ -315,7 +315,7 @@ def definitions_load_seconds(env: dict[str, str]) -> float:
 
 def run(scale: str, home: Path, months: int = 1, engine: str = "duckdb") -> dict:
     # Always from an empty home: a warehouse left by an earlier run would turn the FOCUS mart's
-    # build into the incremental replacement of its period (delete + insert, ~1.8x the build at 10M).
+    # build into the incremental replacement of its period (delete + insert, ~1.7x the build at 10M).
     if home.exists():
         shutil.rmtree(home)
     paths = AtlasPaths(home=home, exports=home / "exports").ensure()
