@@ -18,13 +18,20 @@ exported as (
     from {{ ref('stg_azure__cost_details_amortized') }}
 ),
 
+{#- Which exports each billing account and period has, from those three columns alone, not from
+    `exported`: a CTE read twice is materialized whole, and a build of one billing period then
+    computed every period's rows (a daily run on 12 months of Azure history: 19 s of its 39). -#}
 periods as (
     select
         billing_account_id,
         billing_period,
         bool_or(dataset = 'actual') as has_actual_export,
         bool_or(dataset = 'amortized') as has_amortized_export
-    from exported
+    from (
+        select billing_account_id, billing_period, dataset from {{ ref('stg_azure__cost_details_actual') }}
+        union all
+        select billing_account_id, billing_period, dataset from {{ ref('stg_azure__cost_details_amortized') }}
+    ) as delivered
     group by 1, 2
 ),
 
