@@ -338,10 +338,10 @@
 {#- dbt-duckdb stages an incremental run's rows in a temporary table, then deletes the slices they
     have and inserts them from it: every row is computed into memory first (a 10M-row FOCUS month:
     60 s and 3.8 GB), then written a second time. An incremental model whose query does not read its
-    own table (the billing marts: their periods are compile-time literals) is staged as a temporary
-    view instead, so its rows are computed once, straight into the table. A query that reads its own
-    table (the telemetry models' "newest day already built") must not see its rows deleted under it:
-    it keeps the temporary table. -#}
+    own table (the billing marts' periods and the telemetry models' days are compile-time literals)
+    is staged as a temporary view instead, so its rows are computed once, straight into the table.
+    A query that read its own table would see its rows deleted under it: it keeps the temporary
+    table. -#}
 {% macro duckdb__create_table_as(temporary, relation, compiled_code, language='sql', partitioned_by=none, sorted_by=none) -%}
     {%- if temporary and language == 'sql' and config.get('materialized') == 'incremental'
             and this.render() not in compiled_code -%}

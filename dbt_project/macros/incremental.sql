@@ -102,13 +102,17 @@
 {#- Telemetry models are incremental by UTC day, delete+insert on the day. A predicate on
     `day_column` selecting the days this build writes: the partitions named by var `telemetry_days`
     (Dagster's telemetry-day partitions); else, on an incremental build, the newest day already in
-    `this` (`this_column`) and every later one; else every day. -#}
+    `this` (`this_column`) and every later one — every day when `this` holds none (an empty table:
+    `>= max(...)` would be `>= NULL`, no day at all); else every day. The newest day is compiled
+    into a literal, as the billing marts' periods are: DuckDB prunes on it, and the query does not
+    read the table it replaces rows of (duckdb__create_table_as). -#}
 {% macro telemetry_days_to_build(day_column, this_column) -%}
     {%- set days = partition_keys_var('telemetry_days') -%}
     {%- if days is not none -%}
         {{ day_column }} in ({% for d in days %}cast('{{ d }}' as date){{ ", " if not loop.last }}{% endfor %}{{ "null" if not days }})
     {%- elif is_incremental() -%}
-        {{ day_column }} >= (select max({{ this_column }}) from {{ this }})
+        {%- set newest = _newest_built(this_column) -%}
+        {{ day_column ~ " >= cast('" ~ newest ~ "' as date)" if newest is not none else "true" }}
     {%- else -%}
         true
     {%- endif -%}
@@ -116,15 +120,25 @@
 
 {#- A predicate on a raw file's delivery day (`period_column`, 'YYYY-MM-DD') selecting the files an
     incremental build of a per-file telemetry model replaces: the telemetry days named by the run,
-    else the newest day already built and every later one (telemetry_days_to_build for a model keyed
-    by its own day, on the text period so DuckDB prunes the files). -#}
+    else the newest day already built and every later one, or every day when none is built
+    (telemetry_days_to_build for a model keyed by its own day, on the text period so DuckDB prunes
+    the files). -#}
 {% macro telemetry_files_to_build(period_column) -%}
     {%- set days = partition_keys_var('telemetry_days') -%}
     {%- if days is not none -%}
         {{ in_billing_periods(period_column, days) }}
     {%- else -%}
-        {{ period_column }} >= (select max({{ period_column }}) from {{ this }})
+        {%- set newest = _newest_built(period_column) -%}
+        {{ period_column ~ " >= '" ~ newest ~ "'" if newest is not none else "true" }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The newest value of `column` in the model's own table (`this`), run at compile time; none when
+    the table holds no row (or while dbt only parses). -#}
+{% macro _newest_built(column) -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set newest = run_query("select max(" ~ column ~ ") from " ~ this).columns[0].values()[0] -%}
+    {{ return(newest) }}
 {%- endmacro %}
 
 {#- A predicate on a raw file's delivery day (`x_period`, 'YYYY-MM-DD') that keeps the files able
