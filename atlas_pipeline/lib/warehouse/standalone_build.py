@@ -8,8 +8,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import duckdb
-
 from atlas_pipeline.lib.ingest.contracts import contract_for
 from atlas_pipeline.lib.ingest.gpu_pricing import load_gpu_pricing, write_gpu_pricing
 from atlas_pipeline.lib.ingest.kubernetes_teams import load_kubernetes_teams, write_kubernetes_teams
@@ -19,6 +17,7 @@ from atlas_pipeline.lib.ingest.raw_relations import empty_view_sql
 from atlas_pipeline.lib.ingest.slurm_nodelists import write_slurm_tables
 from atlas_pipeline.lib.ingest.sources import load_sources
 from atlas_pipeline.lib.settings import DBT_PROJECT_DIR, DECLARATIONS_DIR
+from atlas_pipeline.lib.warehouse.connections import connect
 from atlas_pipeline.lib.warehouse.warm_dbt import dbt_executable
 
 
@@ -41,8 +40,7 @@ def land_declared_estate(
     ingest assets do (sacct NodeLists expanded into raw.slurm_node_lists); load the declared GPU
     prices and Kubernetes team rules (from `assets`, a user's own declarations folder, when given)."""
     declared = assets or DECLARATIONS_DIR
-    con = duckdb.connect(str(warehouse))
-    try:
+    with connect(warehouse) as con:  # Atlas's settings and storage format, as the ingest assets open it
         con.execute("create schema if not exists raw")
         for source in load_sources(DECLARATIONS_DIR / "sources"):
             if names is not None and source.name not in names:
@@ -55,5 +53,3 @@ def land_declared_estate(
                 write_slurm_tables(con, source.name)
         write_gpu_pricing(con, load_gpu_pricing(declared / "gpu_pricing.yaml"))
         write_kubernetes_teams(con, load_kubernetes_teams(declared / "kubernetes_teams.yaml"))
-    finally:
-        con.close()
