@@ -250,7 +250,7 @@ def format_summary(
         lines.append(f'Query it:  {atlas_command} sql "select * from focus_cost_and_usage limit 5"')
         lines.append(f"           {atlas_command} tables   (what each table holds, with row counts)")
         if published:
-            lines.append(f"       or:  any DuckDB client, read-only: duckdb -readonly {published}")
+            lines.append(f"       or:  any DuckDB client (1.3 or newer), read-only: duckdb -readonly {published}")
     else:
         lines.append(
             "Nothing was published: readers still see the previous snapshot"
