@@ -33,6 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from atlas_pipeline.lib.warehouse.connections import DEFAULT_MEMORY_LIMIT  # noqa: E402
 from atlas_pipeline.sample_estate import dcgm, prometheus_range  # noqa: E402
 from atlas_pipeline.sample_estate.gpu_jobs import simulate_jobs  # noqa: E402
 from atlas_pipeline.sample_estate.spec import EstateSpec, scaled_fleet  # noqa: E402
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=125, help="hosts of 8 GPUs (default 125 = 1,000 GPUs)")
     parser.add_argument("--interval", type=int, default=10, help="scrape interval, seconds (default 10)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit (the warehouse's)")
+    parser.add_argument("--memory-limit", default=DEFAULT_MEMORY_LIMIT, help="DuckDB memory_limit (the warehouse's)")
     parser.add_argument("--skip-streaming", action="store_true", help="skip the ijson converter (slowest stage)")
     args = parser.parse_args(argv)
 

@@ -17,10 +17,13 @@ from typing import Any
 
 import duckdb
 
-# Bounded memory: DuckDB spills to disk past this instead of growing. 3 GB of buffers keeps a
-# process (Python, dbt and DuckDB's own overhead included) under 4 GiB resident (see bench/). The
-# same limit in dbt's profile (dbt_project/profiles.yml); ATLAS_DUCKDB_MEMORY_LIMIT sets both.
-DEFAULT_MEMORY_LIMIT = os.environ.get("ATLAS_DUCKDB_MEMORY_LIMIT", "3GB")
+# Bounded memory: DuckDB spills to disk past this instead of growing. 1536 MB of buffers keeps a
+# process (Python, dbt and DuckDB's own overhead included) under 2 GiB resident: the 10M-line FOCUS
+# mart built whole peaks at 1.8 GiB, a period replaced at 1.9 GiB, as fast as with 3 GB (most of
+# DuckDB's memory there was cache); 1280 MB and less spill and slow the replacement (README
+# "Performance"). The same limit in dbt's profile (dbt_project/profiles.yml);
+# ATLAS_DUCKDB_MEMORY_LIMIT sets both.
+DEFAULT_MEMORY_LIMIT = os.environ.get("ATLAS_DUCKDB_MEMORY_LIMIT", "1536MB")
 
 # The storage format a new warehouse file is written in. DuckDB fixes it when it creates the file
 # and defaults to v1.0.0's, for readers as old as that; from v1.3.0 on it compresses strings
