@@ -79,7 +79,7 @@
 {%- endmacro %}
 
 {#- The first column of `query` as a list, run at compile time (empty while dbt only parses). The
-    periods become literals in the model's filter, so DuckDB prunes files and row groups. -#}
+    periods (or days) become literals in the model's filter, so DuckDB prunes files and row groups. -#}
 {% macro _billing_periods(query) -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {{ return(run_query(query).columns[0].values() | list) }}
@@ -136,9 +136,8 @@
 {#- The newest value of `column` in the model's own table (`this`), run at compile time; none when
     the table holds no row (or while dbt only parses). -#}
 {% macro _newest_built(column) -%}
-    {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- set newest = run_query("select max(" ~ column ~ ") from " ~ this).columns[0].values()[0] -%}
-    {{ return(newest) }}
+    {%- set newest = _billing_periods("select max(" ~ column ~ ") from " ~ this) -%}
+    {{ return(newest[0] if newest else none) }}
 {%- endmacro %}
 
 {#- A predicate on a raw file's delivery day (`x_period`, 'YYYY-MM-DD') that keeps the files able
